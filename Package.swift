@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+/// Where Debian's libclang-dev put the libclang headers and library.
+///
+/// Debian installs libclang-dev under /usr/lib/llvm-<N>/. We take, in order:
+/// `KPOLICY_LLVM_DIR` from the environment, then the highest-numbered
+/// /usr/lib/llvm-<N> that holds both clang-c/Index.h and libclang.so. The
+/// Swift toolchain ships a libclang of its own; linking against it would make
+/// the tool depend on the toolchain at run time, so the Debian directory is
+/// put first on the library path and recorded as the run path.
+func llvmDirectory() -> String {
+    let fm = FileManager.default
+    func usable(_ dir: String) -> Bool {
+        fm.fileExists(atPath: dir + "/include/clang-c/Index.h")
+            && fm.fileExists(atPath: dir + "/lib/libclang.so")
+    }
+    if let forced = ProcessInfo.processInfo.environment["KPOLICY_LLVM_DIR"], usable(forced) {
+        return forced
+    }
+    let entries = (try? fm.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+    let versions = entries.compactMap { name -> Int? in
+        guard name.hasPrefix("llvm-"), let n = Int(name.dropFirst(5)) else { return nil }
+        return usable("/usr/lib/" + name) ? n : nil
+    }
+    if let best = versions.max() { return "/usr/lib/llvm-\(best)" }
+    // Nothing found: keep a plausible default so the error names it.
+    return "/usr/lib/llvm-14"
+}
+
+let llvm = llvmDirectory()
+
+let package = Package(
+    name: "kpolicy",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kpolicy", targets: ["kpolicy"]),
+        .library(name: "KPolicy", targets: ["KPolicy"]),
+        .library(name: "KernelModel", targets: ["KernelModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        .target(
+            name: "ClangKit",
+            dependencies: ["CClang"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llvm)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(llvm)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(llvm)/lib"]),
+                .linkedLibrary("clang"),
+            ]
+        ),
+        .target(name: "KernelModel"),
+        .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "KPolicy",
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "kpolicy",
+            dependencies: ["KPolicy", "KernelModel", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "kpolicy-bench", dependencies: ["KernelModel", "ModelScenarios"], path: "bench/Sources/kpolicy-bench"),
+        .testTarget(name: "ClangKitTests", dependencies: ["ClangKit"]),
+        .testTarget(
+            name: "KernelModelTests",
+            dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy"]),
+    ]
+)

@@ -1,0 +1,2 @@
+/// The reference allocator model (see docs/model.md).
+public enum KernelModelInfo {}

@@ -1,0 +1,3 @@
+import XCTest
+import ClangKit
+final class PlaceholderClangTests: XCTestCase { func testVersion() { XCTAssertTrue(libclangVersion().contains("clang")) } }

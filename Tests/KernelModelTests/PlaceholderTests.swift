@@ -1,0 +1,3 @@
+import XCTest
+@testable import KernelModel
+final class PlaceholderTests: XCTestCase { func testNothingYet() {} }

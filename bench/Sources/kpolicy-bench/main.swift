@@ -1,0 +1,1 @@
+print("kpolicy-bench: not built yet")
