@@ -1,2 +1,0 @@
-/// The reference allocator model (see docs/model.md).
-public enum KernelModelInfo {}

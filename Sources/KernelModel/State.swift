@@ -1,0 +1,181 @@
+/// What a symbol is bound to.
+public enum Binding: Hashable, Sendable {
+    case address(UInt64)
+    case pages(Int)
+}
+
+/// The value the last API call returned.
+public enum CallResult: Hashable, Sendable {
+    case none
+    case pointer(UInt64)
+    /// 0 or a negative errno.
+    case status(Int)
+}
+
+/// The whole simulated kernel: configuration, calling context, every object
+/// ever allocated, the page-frame pool and the deferred-free queue.
+///
+/// A value type built from arrays and small dictionaries, so copying it is a
+/// handful of reference-count bumps: a checker forks it at every branch and
+/// the copies share storage until one of them changes.
+public struct ModelState: Sendable {
+    public var config: ModelConfig
+    public private(set) var profile: ArchProfile
+    public var context = CallContext()
+    /// All areas ever created, indexed by id (ids are never reused).
+    public internal(set) var areas: [Area] = []
+    public internal(set) var chunks: [Chunk] = []
+    public internal(set) var pageSets: [PageSet] = []
+    /// All page frames ever handed out, indexed by pfn.
+    public internal(set) var pages: [PhysPage] = []
+    var freePFNs: [Int32] = []
+    public internal(set) var bindings: [String: Binding] = [:]
+    /// Areas waiting for the deferred-free work (vfree_atomic, vfree in irq).
+    public internal(set) var deferred: [Int] = []
+    /// Bump cursors per range start: virtual addresses are never reused, so
+    /// every address names at most one area, live or freed.
+    var cursors: [UInt64: UInt64] = [:]
+    /// Live bpf_prog_pack areas, in creation order.
+    public internal(set) var packs: [Int] = []
+    /// Index of the last executed step (1-based); 0 before the first.
+    public internal(set) var step = 0
+    public internal(set) var lastResult: CallResult = .none
+    /// Areas the last step read or changed (for traces).
+    public internal(set) var touched: [Int] = []
+    var failNext = false
+    var finished = false
+    /// Violations raised while executing the current step.
+    var pending: [Violation] = []
+    /// Per-area flags remembering which transition-style violations were
+    /// already reported, so a W+X area is not re-reported at every step.
+    var reportedWX: Set<Int> = []
+    var reportedAlias: Set<Int> = []
+    var reportedRange: Set<Int> = []
+
+    public init(config: ModelConfig) {
+        self.config = config
+        self.profile = ArchProfile(config)
+        areas.reserveCapacity(16)
+    }
+
+    // MARK: lookups
+
+    /// The address a pointer expression denotes, or nil for an unbound symbol.
+    public func resolve(_ p: PtrExpr) -> UInt64? {
+        switch p.base {
+        case .null: return UInt64(bitPattern: Int64(p.offset))
+        case .absolute(let a): return a &+ UInt64(bitPattern: Int64(p.offset))
+        case .kernelText: return profile.kernelText.start &+ UInt64(bitPattern: Int64(p.offset))
+        case .symbol(let s):
+            switch bindings[s] {
+            case .address(let a)?: return a == 0 ? UInt64(bitPattern: Int64(p.offset)) : a &+ UInt64(bitPattern: Int64(p.offset))
+            case .pages(let id)?:
+                let set = pageSets[id]
+                let idx = p.offset / Size.page
+                guard idx >= 0, idx < set.pfns.count else { return nil }
+                return profile.directMapAddress(pfn: Int(set.pfns[idx])) + UInt64(p.offset % Size.page)
+            case nil: return nil
+            }
+        case .directMap(let s):
+            guard let v = resolve(.sym(s, p.offset)) else { return nil }
+            if profile.pfn(ofDirectMap: v) != nil { return v }
+            guard let i = areaIndex(containing: v) else { return nil }
+            let a = areas[i]
+            let page = Int((v - a.start) / UInt64(Size.page))
+            guard page < a.pfns.count, a.pfns[page] >= 0 else { return nil }
+            return profile.directMapAddress(pfn: Int(a.pfns[page])) + (v % UInt64(Size.page))
+        }
+    }
+
+    /// The area (live or not) whose range, guard page included, contains `a`.
+    /// Newest first, so a live area wins over nothing else: ranges never overlap.
+    public func areaIndex(containing a: UInt64) -> Int? {
+        var i = areas.count - 1
+        while i >= 0 {
+            let ar = areas[i]
+            if a >= ar.start && a < ar.start + UInt64(ar.size) { return i }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// The chunk starting exactly at `a`, preferring a live one.
+    public func chunkIndex(startingAt a: UInt64) -> Int? {
+        var found: Int?
+        for c in chunks.indices.reversed() {
+            let ch = chunks[c]
+            if chunkAddress(ch) == a {
+                if ch.live { return c }
+                if found == nil { found = c }
+            }
+        }
+        return found
+    }
+
+    /// The chunk (live first) whose bytes contain `a`.
+    public func chunkIndex(containing a: UInt64) -> Int? {
+        var found: Int?
+        for c in chunks.indices.reversed() {
+            let ch = chunks[c]
+            let s = chunkAddress(ch)
+            if a >= s && a < s + UInt64(max(ch.size, 1)) {
+                if ch.live { return c }
+                if found == nil { found = c }
+            }
+        }
+        return found
+    }
+
+    public func chunkAddress(_ c: Chunk) -> UInt64 { areas[c.area].start + UInt64(c.unit * 64) }
+
+    /// The area a symbol is bound to, if any.
+    public func area(named s: String) -> Area? {
+        guard case .address(let a)? = bindings[s], let i = areaIndex(containing: a) else { return nil }
+        return areas[i]
+    }
+
+    /// Objects that are allocated and not freed (what INV-LEAK would report).
+    public var liveObjectCount: Int {
+        areas.lazy.filter { $0.state != .freed && $0.allocator != .bpfProgPack }.count
+            + chunks.lazy.filter { $0.live && !$0.dedicated }.count
+            + pageSets.lazy.filter { $0.live && !$0.transferred }.count
+    }
+
+    // MARK: allocation helpers
+
+    /// Reserves `size` bytes in `range` (bump allocation, aligned), or nil when full.
+    mutating func reserve(_ range: AddrRange, size: Int, align: Int) -> UInt64? {
+        let al = UInt64(max(align, Size.page))
+        let cur = cursors[range.start] ?? range.start
+        let a = (cur + al - 1) / al * al
+        guard a >= range.start, a <= range.end, UInt64(size) <= range.end - a else { return nil }
+        cursors[range.start] = a + UInt64(size)
+        return a
+    }
+
+    /// Takes `n` page frames from the pool (most recently freed first, as the
+    /// page allocator's per-cpu lists do) and gives them to `owner`.
+    mutating func takePages(_ n: Int, owner: PhysPage.Owner) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n {
+            let pfn: Int32
+            if let f = freePFNs.popLast() {
+                pfn = f
+                pages[Int(f)].owner = owner
+            } else {
+                pfn = Int32(pages.count)
+                pages.append(PhysPage(owner: owner, alias: .kernel, poisonedBy: nil))
+            }
+            out.append(pfn)
+        }
+        return out
+    }
+
+    mutating func releasePage(_ pfn: Int32, by areaID: Int?) {
+        let i = Int(pfn)
+        pages[i].owner = .free
+        pages[i].poisonedBy = pages[i].alias == .kernel ? nil : (areaID ?? -1)
+        freePFNs.append(pfn)
+    }
+}
