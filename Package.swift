@@ -30,6 +30,8 @@ func llvmDirectory() -> String {
 }
 
 let llvm = llvmDirectory()
+/// Every target that sees ClangKit needs the libclang headers for the C module.
+let clangHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llvm)/include"])]
 
 let package = Package(
     name: "kpolicy",
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "ClangKit",
             dependencies: ["CClang"],
-            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llvm)/include"])],
+            swiftSettings: clangHeaders,
             linkerSettings: [
                 .unsafeFlags(["-L\(llvm)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(llvm)/lib"]),
                 .linkedLibrary("clang"),
@@ -59,18 +61,20 @@ let package = Package(
         .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams")],
+            swiftSettings: clangHeaders
         ),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "KernelModel", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KPolicy", "KernelModel", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: clangHeaders
         ),
         .executableTarget(name: "kpolicy-bench", dependencies: ["KernelModel", "ModelScenarios"], path: "bench/Sources/kpolicy-bench"),
-        .testTarget(name: "ClangKitTests", dependencies: ["ClangKit"]),
+        .testTarget(name: "ClangKitTests", dependencies: ["ClangKit"], swiftSettings: clangHeaders),
         .testTarget(
             name: "KernelModelTests",
             dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy"]),
+        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy"], swiftSettings: clangHeaders),
     ]
 )

@@ -1,9 +1,90 @@
 import ArgumentParser
+import Foundation
 import KPolicy
 
 extension KPolicyCommand {
+    /// `kpolicy parse`: shows how kpolicy sees files, to diagnose parsing.
     struct Parse: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Parse files with the workspace configuration (diagnostic).")
-        func run() throws { print(KPolicyInfo.libclang) }
+        static let configuration = CommandConfiguration(
+            abstract: "Parse files with the workspace configuration and report what libclang saw.",
+            discussion: "Per file: seconds, errors in the file and in headers, function definitions, calls.")
+
+        @Argument(help: "Source files, absolute or relative to the current directory.")
+        var files: [String]
+
+        @OptionGroup var tree: TreeOptions
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "Write the report to this file instead of stdout.")
+        var output: String?
+
+        func run() throws {
+            let workspace = try tree.workspace()
+            let parser: SourceParser
+            do { parser = try SourceParser(workspace: workspace) } catch {
+                throw Exit.fail("\(error)", Exit.parseFailure)
+            }
+            var summaries: [ParseSummary] = []
+            var failed = false
+            for path in files {
+                let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+                do {
+                    summaries.append(ParseSummary(try parser.parse(url)))
+                } catch let error as KPolicyError {
+                    if error.isParseFailure {
+                        failed = true
+                        FileHandle.standardError.write(Data("kpolicy: \(error)\n".utf8))
+                    } else {
+                        throw Exit.fail("\(error)", Exit.badInput)
+                    }
+                }
+            }
+            switch format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let data = try encoder.encode(["files": summaries])
+                try emit(String(decoding: data, as: UTF8.self) + "\n", to: output)
+            case .text:
+                try emit(summaries.map(Parse.text).joined(), to: output)
+            }
+            if failed { throw Exit.parseFailure }
+        }
+
+        static func text(_ s: ParseSummary) -> String {
+            var out = "\(s.file): \(String(format: "%.2f", s.seconds)) s, arch \(s.arch), \(s.configuration) flags\n"
+            out += "  errors: \(s.mainFileErrors.count) in the file, \(s.headerErrors.count) in headers\n"
+            for e in s.mainFileErrors { out += "    \(s.file):\(e)\n" }
+            for e in s.headerErrors.prefix(10) { out += "    \(e)\n" }
+            if s.headerErrors.count > 10 { out += "    ... \(s.headerErrors.count - 10) more header errors\n" }
+            if !s.stubbedHeaders.isEmpty { out += "  generated headers stubbed: \(s.stubbedHeaders.joined(separator: ", "))\n" }
+            out += "  functions (\(s.functions.count)): \(s.functions.joined(separator: " "))\n"
+            out += "  calls (\(s.calls.count))\n"
+            return out
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Options every tree-reading subcommand shares.
+struct TreeOptions: ParsableArguments {
+    @Option(help: "The kernel source tree (default: the current directory).")
+    var tree: String = "."
+
+    @Option(help: "Architecture whose headers files outside arch/ are parsed with (default x86).")
+    var arch: String?
+
+    func workspace() throws -> Workspace {
+        do {
+            let kernel = try KernelTree(path: tree)
+            return try Workspace(tree: kernel, defaultArch: arch)
+        } catch let error as KPolicyError {
+            throw Exit.fail("\(error)", Exit.badInput)
+        }
     }
 }

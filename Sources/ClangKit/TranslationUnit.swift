@@ -1,0 +1,134 @@
+import CClang
+import Foundation
+
+/// How libclang should parse (CXTranslationUnit_Flags).
+public struct ParseOptions: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Keep macro definitions and expansions as cursors (needed to see
+    /// `VM_FLUSH_RESET_PERMS` or `PAGE_KERNEL_EXEC` where they are spelled).
+    public static let detailedPreprocessingRecord = ParseOptions(rawValue: CXTranslationUnit_DetailedPreprocessingRecord.rawValue)
+    /// The file is not a complete translation unit (a header).
+    public static let incomplete = ParseOptions(rawValue: CXTranslationUnit_Incomplete.rawValue)
+    /// Skip function bodies (declarations only).
+    public static let skipFunctionBodies = ParseOptions(rawValue: CXTranslationUnit_SkipFunctionBodies.rawValue)
+    /// Go on after a fatal error such as a missing include.
+    public static let keepGoing = ParseOptions(rawValue: CXTranslationUnit_KeepGoing.rawValue)
+    /// Parse only the main file; leave includes alone.
+    public static let singleFileParse = ParseOptions(rawValue: CXTranslationUnit_SingleFileParse.rawValue)
+    /// Drop warnings and notes that come from headers.
+    public static let ignoreNonErrorsFromIncludedFiles = ParseOptions(rawValue: CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles.rawValue)
+}
+
+/// A file's contents given to libclang in place of what is on disk (or for
+/// a path that does not exist on disk at all).
+public struct UnsavedFile: Sendable {
+    public var path: String
+    public var contents: String
+    public init(path: String, contents: String) {
+        self.path = path
+        self.contents = contents
+    }
+}
+
+/// A parsed file. Cursors, tokens and diagnostics keep it alive; libclang's
+/// memory is released when the last of them is gone.
+public final class TranslationUnit: @unchecked Sendable {
+    let raw: CXTranslationUnit
+    /// The index must outlive the translation unit.
+    let index: ClangIndex
+    /// The path the unit was parsed from, as given.
+    public let path: String
+
+    /// Parses `path` with compiler `arguments` (no program name).
+    /// - Throws: `ClangError` when libclang returns no translation unit at all.
+    ///   A unit that parsed with errors is returned; read `diagnostics`.
+    public init(
+        index: ClangIndex,
+        path: String,
+        arguments: [String],
+        unsavedFiles: [UnsavedFile] = [],
+        options: ParseOptions = []
+    ) throws {
+        self.index = index
+        self.path = path
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        defer { cArgs.forEach { free($0) } }
+        // Keep the unsaved buffers alive for the duration of the call.
+        let names = unsavedFiles.map { strdup($0.path) }
+        let bodies = unsavedFiles.map { file -> (UnsafeMutablePointer<CChar>?, Int) in
+            let bytes = Array(file.contents.utf8)
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            bytes.withUnsafeBufferPointer { src in
+                src.baseAddress.map { buffer.update(from: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self), count: bytes.count) }
+            }
+            buffer[bytes.count] = 0
+            return (buffer, bytes.count)
+        }
+        defer {
+            names.forEach { free($0) }
+            bodies.forEach { $0.0?.deallocate() }
+        }
+        var unsaved = zip(names, bodies).map { name, body in
+            CXUnsavedFile(Filename: UnsafePointer(name), Contents: UnsafePointer(body.0), Length: UInt(body.1))
+        }
+        var tu: CXTranslationUnit?
+        let code = cArgs.withUnsafeMutableBufferPointer { args in
+            unsaved.withUnsafeMutableBufferPointer { files in
+                args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) { argv in
+                    clang_parseTranslationUnit2(
+                        index.raw, path, argv, Int32(args.count),
+                        files.baseAddress, UInt32(files.count), options.rawValue, &tu)
+                }
+            }
+        }
+        guard code == CXError_Success, let unit = tu else {
+            throw ClangError(code: code, path: path)
+        }
+        raw = unit
+        mainFile = clang_getFile(unit, path)
+    }
+
+    /// The main file's handle, to tell main-file locations from header ones.
+    let mainFile: CXFile?
+
+    /// Whether `location`, taken where macros are used, is in the main file.
+    func isInMainFile(_ location: CXSourceLocation) -> Bool {
+        var file: CXFile?
+        clang_getExpansionLocation(location, &file, nil, nil, nil)
+        guard let file, let mainFile else { return false }
+        return clang_File_isEqual(file, mainFile) != 0
+    }
+
+    deinit { clang_disposeTranslationUnit(raw) }
+
+    /// The translation unit's root cursor.
+    public var cursor: Cursor { Cursor(clang_getTranslationUnitCursor(raw), in: self) }
+
+    /// Every diagnostic libclang produced, headers included.
+    public var diagnostics: [Diagnostic] {
+        let count = clang_getNumDiagnostics(raw)
+        return (0..<count).compactMap { i in
+            guard let d = clang_getDiagnostic(raw, i) else { return nil }
+            defer { clang_disposeDiagnostic(d) }
+            return Diagnostic(d)
+        }
+    }
+
+    /// The tokens that make up `range`, as written in the file.
+    public func tokens(in range: SourceRange) -> [Token] {
+        var tokens: UnsafeMutablePointer<CXToken>?
+        var count: UInt32 = 0
+        clang_tokenize(raw, range.raw, &tokens, &count)
+        guard let tokens else { return [] }
+        defer { clang_disposeTokens(raw, tokens, count) }
+        return (0..<Int(count)).map { i in
+            let t = tokens[i]
+            return Token(
+                kind: TokenKind(t),
+                spelling: consume(clang_getTokenSpelling(raw, t)),
+                location: SourceLocation(expansionOf: clang_getTokenLocation(raw, t)))
+        }
+    }
+}

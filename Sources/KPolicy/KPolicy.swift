@@ -1,3 +1,0 @@
-import ClangKit
-/// kpolicy library.
-public enum KPolicyInfo { public static var libclang: String { libclangVersion() } }

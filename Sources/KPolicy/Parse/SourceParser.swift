@@ -1,0 +1,88 @@
+import ClangKit
+import Foundation
+
+/// A translation unit with how it was obtained.
+public struct ParsedFile: @unchecked Sendable {
+    public let file: URL
+    public let relativePath: String
+    public let unit: TranslationUnit
+    public let configuration: ParseConfiguration
+    public let seconds: Double
+    /// Generated headers that were missing and replaced by empty stand-ins.
+    public let stubbedHeaders: [String]
+
+    /// Error and fatal diagnostics, split by where they are.
+    public var errors: (mainFile: [Diagnostic], headers: [Diagnostic]) {
+        let errors = unit.diagnostics.filter { $0.severity >= .error }
+        let main = errors.filter { $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path }
+        let headers = errors.filter { $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } != file.path }
+        return (main, headers)
+    }
+}
+
+/// Parses files of one workspace. Not thread-safe: give each worker its own
+/// parser (each has its own libclang index).
+public final class SourceParser {
+    public let workspace: Workspace
+    let index: ClangIndex
+    public var options: ParseOptions = [.detailedPreprocessingRecord, .keepGoing]
+
+    public init(workspace: Workspace) throws {
+        self.workspace = workspace
+        index = try ClangIndex()
+    }
+
+    /// Parses `file`. A missing header Kbuild would have generated is
+    /// replaced by an empty stand-in and the file parsed again.
+    /// - Throws: `KPolicyError.missingFile`/`.unreadableFile` for bad input,
+    ///   `.parseFailed` when libclang returns no translation unit.
+    public func parse(_ file: URL) throws -> ParsedFile {
+        let file = file.standardizedFileURL
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: file.path) else { throw KPolicyError.missingFile(path: file.path) }
+        guard fm.isReadableFile(atPath: file.path) else {
+            throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
+        }
+        var configuration = try workspace.configuration(for: file)
+        let relative = workspace.tree.relativePath(of: file) ?? file.path
+        var stubbed: [String] = []
+        var switchedArch = false
+        let start = Date()
+        for _ in 0..<16 {
+            let unit: TranslationUnit
+            do {
+                unit = try TranslationUnit(index: index, path: file.path, arguments: configuration.arguments, options: options)
+            } catch let error as ClangError {
+                throw KPolicyError.parseFailed(path: relative, reason: error.description)
+            }
+            let missing = unit.diagnostics.compactMap { d -> String? in
+                guard d.severity >= .error else { return nil }
+                return SourceParser.missingInclude(in: d.message)
+            }
+            // A file outside arch/ needing an asm header only some arches have
+            // is built on those: parse it as they would.
+            if !switchedArch, configuration.origin == .synthesized, !relative.hasPrefix("arch/"),
+               let asm = missing.first(where: { $0.hasPrefix("asm/") }),
+               let other = workspace.archProviding(asmHeader: asm), other != configuration.arch {
+                configuration = try workspace.configuration(for: file, archOverride: other)
+                switchedArch = true
+                continue
+            }
+            let fixed = missing.filter { configuration.overlay?.stub(include: $0) == true }
+            if fixed.isEmpty {
+                return ParsedFile(file: file, relativePath: relative, unit: unit, configuration: configuration,
+                                  seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
+            }
+            stubbed += fixed
+        }
+        throw KPolicyError.parseFailed(path: relative, reason: "missing generated headers kept appearing: \(stubbed.joined(separator: ", "))")
+    }
+
+    /// "'asm/foo.h' file not found" → "asm/foo.h".
+    static func missingInclude(in message: String) -> String? {
+        guard message.hasSuffix("file not found"), message.hasPrefix("'") else { return nil }
+        let rest = message.dropFirst()
+        guard let end = rest.firstIndex(of: "'") else { return nil }
+        return String(rest[..<end])
+    }
+}

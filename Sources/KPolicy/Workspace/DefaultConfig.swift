@@ -1,0 +1,168 @@
+/// The kernel configuration kpolicy parses an unconfigured tree with.
+///
+/// An unbuilt tree has no include/generated/autoconf.h, so `IS_ENABLED()`
+/// and `#ifdef CONFIG_*` need a configuration from somewhere. This one is a
+/// 64-bit SMP kernel with every feature this tool exists to check switched
+/// on: loadable modules with strict RWX, the BPF JIT, kprobes, dynamic
+/// ftrace, set_memory_*, huge vmalloc where the architecture has it, and
+/// execmem on trees that have it (6.10 and later). Options that only exist
+/// as numbers (NR_CPUS, page shift, cache line shift...) get common values.
+/// A tree's own include/generated/autoconf.h or .config replaces all of
+/// this (see `GeneratedHeaders`). docs/workspace.md lists the values.
+public enum DefaultConfig {
+    /// A Kconfig value: `y` (or a number or string).
+    public enum Value: Sendable, Equatable {
+        case yes
+        case number(String)
+        case string(String)
+        /// Left off on purpose; written as a comment so the choice is visible.
+        case off
+    }
+
+    /// Options set on every architecture.
+    static let common: [(String, Value)] = [
+        ("64BIT", .yes), ("MMU", .yes), ("SMP", .yes), ("NR_CPUS", .number("64")),
+        ("NUMA", .yes), ("NODES_SHIFT", .number("6")), ("HZ", .number("250")), ("HZ_250", .yes),
+        ("PAGE_SIZE_4KB", .yes), ("PAGE_SHIFT", .number("12")), ("PGTABLE_LEVELS", .number("4")),
+        ("BASE_SMALL", .number("0")), ("LOG_BUF_SHIFT", .number("17")),
+        ("ILLEGAL_POINTER_VALUE", .number("0xdead000000000000")),
+        ("SPARSEMEM", .yes), ("SPARSEMEM_EXTREME", .yes), ("SPARSEMEM_VMEMMAP", .yes),
+        ("FLATMEM", .off), ("SLUB", .yes), ("PRINTK", .yes), ("BUG", .yes), ("GENERIC_BUG", .yes),
+        ("GENERIC_BUG_RELATIVE_POINTERS", .yes), ("DEBUG_BUGVERBOSE", .yes),
+        ("MULTIUSER", .yes), ("SYSFS", .yes), ("PROC_FS", .yes), ("DEBUG_FS", .yes), ("BLOCK", .yes),
+        ("NET", .yes), ("INET", .yes), ("FUTEX", .yes), ("EPOLL", .yes), ("SHMEM", .yes),
+        ("TREE_RCU", .yes), ("TREE_SRCU", .yes), ("THREAD_INFO_IN_TASK", .yes),
+        ("HAVE_MOD_ARCH_SPECIFIC", .yes), ("PREEMPT_NONE", .yes), ("PREEMPT_BUILD", .yes),
+        ("HIGH_RES_TIMERS", .yes), ("NO_HZ_IDLE", .yes), ("GENERIC_CLOCKEVENTS", .yes),
+        ("CC_IS_CLANG", .yes), ("CLANG_VERSION", .number("140006")), ("GCC_VERSION", .number("0")),
+        ("LLD_VERSION", .number("0")), ("AS_IS_LLVM", .yes), ("AS_VERSION", .number("140006")),
+        ("CC_HAS_ASM_GOTO", .yes), ("CC_HAS_ASM_GOTO_OUTPUT", .yes), ("CC_HAS_ASM_INLINE", .yes),
+        ("CC_HAS_NO_PROFILE_FN_ATTR", .yes), ("CC_HAS_KASAN_GENERIC", .yes),
+        ("CONSTRUCTORS", .off), ("FRAME_WARN", .number("2048")),
+        ("MODULES", .yes), ("MODULE_UNLOAD", .yes), ("MODULES_TREE_LOOKUP", .yes),
+        ("MODULES_USE_ELF_RELA", .yes), ("KALLSYMS", .yes), ("KALLSYMS_ALL", .yes),
+        ("STRICT_KERNEL_RWX", .yes), ("STRICT_MODULE_RWX", .yes),
+        ("ARCH_HAS_STRICT_KERNEL_RWX", .yes), ("ARCH_HAS_STRICT_MODULE_RWX", .yes),
+        ("ARCH_HAS_SET_MEMORY", .yes), ("ARCH_HAS_SET_DIRECT_MAP", .yes),
+        ("ARCH_WANTS_EXECMEM_LATE", .off), ("EXECMEM", .yes),
+        ("BPF", .yes), ("BPF_SYSCALL", .yes), ("BPF_JIT", .yes), ("BPF_JIT_ALWAYS_ON", .yes),
+        ("BPF_JIT_DEFAULT_ON", .yes), ("HAVE_EBPF_JIT", .yes), ("ARCH_WANT_DEFAULT_BPF_JIT", .yes),
+        ("BPF_EVENTS", .yes), ("CGROUP_BPF", .yes), ("BPF_LSM", .off),
+        ("KPROBES", .yes), ("KRETPROBES", .yes), ("HAVE_KPROBES", .yes), ("HAVE_KRETPROBES", .yes),
+        ("KPROBE_EVENTS", .yes), ("OPTPROBES", .off), ("UPROBES", .yes),
+        ("FTRACE", .yes), ("FUNCTION_TRACER", .yes), ("DYNAMIC_FTRACE", .yes),
+        ("DYNAMIC_FTRACE_WITH_REGS", .yes), ("DYNAMIC_FTRACE_WITH_ARGS", .yes),
+        ("HAVE_FUNCTION_TRACER", .yes), ("HAVE_DYNAMIC_FTRACE", .yes), ("TRACING", .yes),
+        ("EVENT_TRACING", .yes), ("TRACEPOINTS", .yes), ("PERF_EVENTS", .yes),
+        ("HAVE_ARCH_HUGE_VMAP", .yes), ("HAVE_ARCH_HUGE_VMALLOC", .yes),
+        ("TRANSPARENT_HUGEPAGE", .yes), ("HUGETLBFS", .yes), ("HUGETLB_PAGE", .yes),
+        ("MEMCG", .yes), ("CGROUPS", .yes), ("SWAP", .yes), ("MIGRATION", .yes), ("COMPACTION", .yes),
+        ("SRAM", .yes), ("SRAM_EXEC", .yes), ("OF", .yes), ("HAS_IOMEM", .yes), ("HAS_DMA", .yes),
+        ("GENERIC_ALLOCATOR", .yes), ("ARCH_HAS_SET_MEMORY_ROX", .off),
+        ("DEBUG_WX", .yes), ("PTDUMP_CORE", .yes), ("GENERIC_PTDUMP", .yes),
+        ("JUMP_LABEL", .yes), ("HAVE_ARCH_JUMP_LABEL", .yes), ("HAVE_ARCH_JUMP_LABEL_RELATIVE", .yes),
+        ("GENERIC_ATOMIC64", .off), ("ARCH_USE_CMPXCHG_LOCKREF", .yes), ("HAVE_ARCH_TRACEHOOK", .yes),
+        ("ARCH_HAS_DEBUG_WX", .yes), ("ARCH_HAS_PTE_SPECIAL", .yes), ("HAVE_MOVE_PMD", .yes),
+        ("BLK_DEV", .yes), ("PCI", .yes), ("INPUT", .yes), ("TTY", .yes), ("CRYPTO", .yes),
+    ]
+
+    /// Options that differ per architecture (directory name under arch/).
+    static let perArch: [String: [(String, Value)]] = [
+        "x86": [
+            ("X86", .yes), ("X86_64", .yes), ("X86_64_SMP", .yes), ("ARCH_HAS_MEM_ENCRYPT", .yes),
+            ("ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH", .yes), ("X86_L1_CACHE_SHIFT", .number("6")),
+            ("X86_INTERNODE_CACHE_SHIFT", .number("6")), ("X86_MINIMUM_CPU_FAMILY", .number("64")),
+            ("PHYSICAL_START", .number("0x1000000")), ("PHYSICAL_ALIGN", .number("0x200000")),
+            ("RANDOMIZE_BASE", .yes), ("RANDOMIZE_MEMORY", .yes), ("X86_CMPXCHG64", .yes),
+            ("X86_LOCAL_APIC", .yes), ("X86_IO_APIC", .yes), ("X86_TSC", .yes), ("X86_PAT", .yes),
+            ("X86_64_ACPI_NUMA", .off), ("ACPI", .yes), ("PARAVIRT", .off), ("HYPERVISOR_GUEST", .off),
+            ("X86_FEATURE_NAMES", .yes), ("IA32_EMULATION", .off), ("COMPAT", .off),
+            ("GENERIC_CPU", .yes), ("X86_X2APIC", .yes), ("PAGE_TABLE_ISOLATION", .yes),
+            ("RETPOLINE", .yes), ("MITIGATION_RETPOLINE", .yes), ("CPU_SRSO", .off),
+            ("MITIGATION_ITS", .yes), ("ARCH_HAS_EXECMEM_ROX", .off),
+            ("HAVE_ARCH_KASAN", .yes), ("DYNAMIC_FTRACE_WITH_DIRECT_CALLS", .yes),
+            ("HAVE_OPTPROBES", .yes), ("KPROBES_ON_FTRACE", .yes), ("MODULE_SIG", .off),
+            ("SPARSEMEM_MANUAL", .yes), ("ZONE_DMA", .yes), ("ZONE_DMA32", .yes),
+            ("AS_AVX512", .yes), ("AS_SHA1_NI", .yes), ("UNWINDER_ORC", .yes), ("STACK_VALIDATION", .off),
+            ("OUTPUT_FORMAT", .string("elf64-x86-64")), ("DEFAULT_HOSTNAME", .string("(none)")),
+        ],
+        "arm64": [
+            ("ARM64", .yes), ("ARM64_4K_PAGES", .yes), ("ARM64_PAGE_SHIFT", .number("12")),
+            ("ARM64_VA_BITS", .number("48")), ("ARM64_VA_BITS_48", .yes), ("ARM64_PA_BITS", .number("48")),
+            ("ARM64_PA_BITS_48", .yes), ("ARM64_CONT_PTE_SHIFT", .number("4")),
+            ("ARM64_CONT_PMD_SHIFT", .number("4")), ("ARCH_MMAP_RND_BITS", .number("18")),
+            ("RANDOMIZE_BASE", .yes), ("RANDOMIZE_MODULE_REGION_FULL", .yes), ("ARM64_MODULE_PLTS", .yes),
+            ("RODATA_FULL_DEFAULT_ENABLED", .yes), ("ARM64_PAN", .yes), ("ARM64_LSE_ATOMICS", .yes),
+            ("ARM64_USE_LSE_ATOMICS", .yes), ("ARM64_BTI", .yes), ("ARM64_PTR_AUTH", .yes),
+            ("ARM64_PTR_AUTH_KERNEL", .yes), ("ARM64_SVE", .yes), ("ARM64_SME", .off),
+            ("ARCH_HAS_EXECMEM_ROX", .off), ("KUSER_HELPERS", .off), ("COMPAT", .off),
+            ("ARM64_WORKAROUND_CLEAN_CACHE", .yes), ("ARM_GIC", .yes), ("ARM_ARCH_TIMER", .yes),
+            ("ARM64_ERRATUM_1024718", .yes), ("CMDLINE", .string("")),
+            ("HAVE_DYNAMIC_FTRACE_WITH_ARGS", .yes), ("HAVE_DYNAMIC_FTRACE_WITH_CALL_OPS", .yes),
+        ],
+        // 32-bit Arm, for drivers only built there (sram-exec.c needs asm/fncpy.h).
+        "arm": [
+            ("ARM", .yes), ("64BIT", .off), ("CPU_V7", .yes), ("CPU_32v7", .yes), ("ARCH_MULTI_V7", .yes),
+            ("ARM_L1_CACHE_SHIFT", .number("6")), ("PAGE_OFFSET", .number("0xC0000000")),
+            ("PHYS_OFFSET", .number("0x80000000")), ("VMSPLIT_3G", .yes), ("AEABI", .yes),
+            ("ARM_THUMB", .yes), ("CPU_CP15_MMU", .yes), ("CPU_CP15", .yes), ("ARM_LPAE", .off),
+            ("PGTABLE_LEVELS", .number("2")), ("NODES_SHIFT", .number("0")), ("NUMA", .off),
+            ("SPARSEMEM", .off), ("SPARSEMEM_EXTREME", .off), ("SPARSEMEM_VMEMMAP", .off), ("FLATMEM", .yes),
+            ("HIGHMEM", .yes), ("NR_CPUS", .number("8")), ("CMDLINE", .string("")),
+            ("ARM_UNWIND", .yes), ("TRANSPARENT_HUGEPAGE", .off), ("HAVE_ARCH_HUGE_VMALLOC", .off),
+            ("ARM_PATCH_PHYS_VIRT", .yes), ("ARM_HAS_GROUP_RELOCS", .yes),
+            ("CPU_COPY_V6", .yes), ("CPU_TLB_V7", .yes), ("CPU_CACHE_V7", .yes), ("CPU_ABRT_EV7", .yes),
+            ("CPU_PABRT_V7", .yes), ("HAVE_ARCH_JUMP_LABEL_RELATIVE", .off), ("GENERIC_BUG_RELATIVE_POINTERS", .off),
+        ],
+        "riscv": [
+            ("RISCV", .yes), ("ARCH_RV64I", .yes), ("RISCV_ISA_C", .yes), ("MMU", .yes),
+            ("PAGE_OFFSET", .number("0xff60000000000000")), ("VA_BITS", .number("57")),
+            ("RISCV_ISA_ZICBOM", .yes), ("FPU", .yes), ("CMDLINE", .string("")),
+        ],
+        "powerpc": [
+            ("PPC", .yes), ("PPC64", .yes), ("PPC_BOOK3S_64", .yes), ("PPC_BOOK3S", .yes),
+            ("PPC_RADIX_MMU", .yes), ("PPC_64K_PAGES", .yes), ("PAGE_SHIFT", .number("16")),
+            ("PPC_PAGE_SHIFT", .number("16")), ("THREAD_SHIFT", .number("14")),
+            ("NR_IRQS", .number("512")), ("CMDLINE", .string("")), ("PPC_BOOK3S_64", .yes),
+        ],
+        "s390": [
+            ("S390", .yes), ("NR_CPUS", .number("64")), ("MARCH_Z10", .yes),
+            ("MARCH_Z10_TUNE", .yes), ("CMDLINE", .string("")), ("ARCH_HAS_EXECMEM_ROX", .off),
+        ],
+    ]
+
+    /// The configuration for `arch` as (symbol without CONFIG_, value)
+    /// pairs; `.off` entries document an option deliberately left off.
+    public static func options(arch: String) -> [(String, Value)] {
+        var seen = Set<String>()
+        var result: [(String, Value)] = []
+        for (name, value) in (perArch[arch] ?? []) + common where !seen.contains(name) {
+            seen.insert(name)
+            result.append((name, value))
+        }
+        return result
+    }
+
+    /// The text of include/generated/autoconf.h for `arch`: the options
+    /// above plus what the arch's Kconfig always selects (`ArchSelects`).
+    public static func autoconf(arch: String, tree: KernelTree? = nil) -> String {
+        var lines = ["/* kpolicy default configuration for \(arch) (see docs/workspace.md) */"]
+        var all = options(arch: arch)
+        if let tree {
+            let on = Set(all.filter { $0.1 != .off }.map(\.0))
+            let off = Set(all.filter { $0.1 == .off }.map(\.0))
+            let selected = ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: off)
+            all += selected.sorted().map { ($0, .yes) }
+        }
+        for (name, value) in all {
+            switch value {
+            case .yes: lines.append("#define CONFIG_\(name) 1")
+            case .number(let n): lines.append("#define CONFIG_\(name) \(n)")
+            case .string(let s): lines.append("#define CONFIG_\(name) \"\(s)\"")
+            case .off: lines.append("/* CONFIG_\(name) is not set */")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+

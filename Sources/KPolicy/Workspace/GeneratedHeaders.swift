@@ -1,0 +1,318 @@
+import Foundation
+
+/// The headers Kbuild generates before compiling anything, recreated for an
+/// unbuilt tree in a cache directory (never in the tree itself).
+///
+/// Kbuild writes, under the object tree:
+/// - `arch/<a>/include/generated/asm/X.h` containing `#include <asm-generic/X.h>`
+///   for every `generic-y` of arch/<a>/include/asm/Kbuild and every
+///   `mandatory-y` of include/asm-generic/Kbuild the arch does not provide
+///   itself (scripts/Makefile.asm-generic, Makefile.asm-headers in 6.12);
+///   the same for uapi under `generated/uapi/asm`;
+/// - `generated-y` headers (syscall tables and numbers, xen hypercalls...);
+/// - include/generated/autoconf.h from the configuration, and bounds.h,
+///   timeconst.h, utsrelease.h, uapi/linux/version.h.
+///
+/// The syscall numbers are produced from the arch's syscall tables where
+/// the table is in a known place; the remaining generated-y files become
+/// empty stubs. A file the parser later finds missing under `generated/` or
+/// `asm/` is stubbed on demand (`stub(include:)`).
+public struct GeneratedHeaders: Sendable {
+    /// The overlay's root: it mirrors the layout of a kernel object tree.
+    public let root: URL
+    public let arch: String
+    /// Where the configuration came from: "autoconf.h", ".config" or "default".
+    public let configurationSource: String
+
+    /// Builds (once) and returns the overlay for `tree` and `arch` below `cacheRoot`.
+    public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL) throws -> GeneratedHeaders {
+        let fm = FileManager.default
+        let key = stableHash("\(tree.root.path)|\(tree.version)|\(arch)|\(formatVersion)|\(configurationStamp(tree))|\(DefaultConfig.autoconf(arch: arch))")
+        let root = cacheRoot.appendingPathComponent("overlay-\(arch)-\(tree.version)-\(key)")
+        let marker = root.appendingPathComponent(".complete")
+        let source = configurationSourceName(tree)
+        if fm.fileExists(atPath: marker.path) {
+            return GeneratedHeaders(root: root, arch: arch, configurationSource: source)
+        }
+        try fm.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
+        let scratch = cacheRoot.appendingPathComponent(".tmp-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: scratch) }
+        try populate(scratch, tree: tree, arch: arch)
+        try Data().write(to: scratch.appendingPathComponent(".complete"))
+        // Another process may have finished first; either copy is equivalent.
+        if !fm.fileExists(atPath: marker.path) {
+            try? fm.removeItem(at: root)
+            do { try fm.moveItem(at: scratch, to: root) } catch {
+                if !fm.fileExists(atPath: marker.path) { throw error }
+            }
+        }
+        return GeneratedHeaders(root: root, arch: arch, configurationSource: source)
+    }
+
+    /// Bump when the overlay's contents change, so old caches are not reused.
+    static let formatVersion = 6
+
+    /// Writes an empty header for an include the parser could not find, if it
+    /// is one Kbuild would have generated. Returns whether a stub was written.
+    public func stub(include name: String) -> Bool {
+        let relative: String
+        if name.hasPrefix("generated/") {
+            relative = "include/" + name
+        } else if name.hasPrefix("asm/") {
+            relative = "arch/\(arch)/include/generated/" + name
+        } else {
+            return false
+        }
+        guard !name.contains("..") else { return false }
+        let url = root.appendingPathComponent(relative)
+        if FileManager.default.fileExists(atPath: url.path) { return false }
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString)")
+        do {
+            try Data("/* kpolicy: empty stand-in for a generated header */\n".utf8).write(to: tmp)
+            try FileManager.default.moveItem(at: tmp, to: url)
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+        }
+        return true
+    }
+
+    // MARK: - Building the overlay
+
+    static func configurationSourceName(_ tree: KernelTree) -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: tree.root.appendingPathComponent("include/generated/autoconf.h").path) { return "autoconf.h" }
+        if fm.fileExists(atPath: tree.root.appendingPathComponent(".config").path) { return ".config" }
+        return "default"
+    }
+
+    /// Changes when the tree's own configuration changes.
+    static func configurationStamp(_ tree: KernelTree) -> String {
+        let path = tree.root.appendingPathComponent(".config").path
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+              let date = attrs[.modificationDate] as? Date else { return "-" }
+        return "\(date.timeIntervalSince1970)"
+    }
+
+    static func populate(_ root: URL, tree: KernelTree, arch: String) throws {
+        var files: [String: String] = [:]
+        let src = tree.root
+        // asm-generic wrappers and generated-y stubs, kernel and uapi.
+        for (archDir, genericKbuild, outDir) in [
+            ("arch/\(arch)/include/asm", "include/asm-generic/Kbuild", "arch/\(arch)/include/generated/asm"),
+            ("arch/\(arch)/include/uapi/asm", "include/uapi/asm-generic/Kbuild", "arch/\(arch)/include/generated/uapi/asm"),
+        ] {
+            let archLists = KbuildLists(file: src.appendingPathComponent(archDir + "/Kbuild"))
+            let generic = KbuildLists(file: src.appendingPathComponent(genericKbuild))
+            var wrap = archLists.genericY
+            for header in generic.mandatoryY where !archLists.generatedY.contains(header) {
+                if !FileManager.default.fileExists(atPath: src.appendingPathComponent("\(archDir)/\(header)").path) {
+                    wrap.append(header)
+                }
+            }
+            for header in wrap {
+                let stem = header.hasSuffix(".h") ? String(header.dropLast(2)) : header
+                files["\(outDir)/\(header)"] = "#include <asm-generic/\(stem).h>\n"
+            }
+            for header in archLists.generatedY + archLists.syscallY {
+                files["\(outDir)/\(header)"] = "/* kpolicy: empty stand-in for a generated header */\n"
+            }
+        }
+        for (path, text) in SyscallHeaders.headers(tree: tree, arch: arch) {
+            files[path] = text
+        }
+        for (path, text) in ArchTools.headers(tree: tree, arch: arch) {
+            files[path] = text
+        }
+        files["include/generated/autoconf.h"] = try configurationHeader(tree: tree, arch: arch)
+        files["include/generated/bounds.h"] = """
+            #define NR_PAGEFLAGS 24
+            #define MAX_NR_ZONES 4
+            #define NR_CPUS_BITS 6
+            #define SPINLOCK_SIZE 4
+            #define LRU_GEN_WIDTH 0
+            #define __LRU_REFS_WIDTH 0
+            #define LRU_REFS_WIDTH 0
+
+            """
+        files["include/generated/timeconst.h"] = """
+            #define HZ_TO_MSEC_MUL32 0x80000000
+            #define HZ_TO_MSEC_SHR32 29
+            #define HZ_TO_MSEC_NUM 4
+            #define HZ_TO_MSEC_DEN 1
+            #define MSEC_TO_HZ_MUL32 0x80000000
+            #define MSEC_TO_HZ_ADJ32 0x180000000
+            #define MSEC_TO_HZ_SHR32 33
+            #define MSEC_TO_HZ_NUM 1
+            #define MSEC_TO_HZ_DEN 4
+            #define HZ_TO_USEC_NUM 4000
+            #define HZ_TO_USEC_DEN 1
+            #define USEC_TO_HZ_MUL32 0x83126e98
+            #define USEC_TO_HZ_ADJ32 0x7ff7ced9168
+            #define USEC_TO_HZ_SHR32 43
+            #define USEC_TO_HZ_NUM 1
+            #define USEC_TO_HZ_DEN 4000
+
+            """
+        let v = tree.version
+        files["include/generated/utsrelease.h"] = "#define UTS_RELEASE \"\(v)\"\n"
+        files["include/generated/compile.h"] = "#define UTS_MACHINE \"\(arch)\"\n#define UTS_VERSION \"#1\"\n"
+        files["include/generated/uapi/linux/version.h"] = """
+            #define LINUX_VERSION_CODE \(v.version << 16 + v.patchlevel << 8 + min(v.sublevel, 255))
+            #define KERNEL_VERSION(a,b,c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
+            #define LINUX_VERSION_MAJOR \(v.version)
+            #define LINUX_VERSION_PATCHLEVEL \(v.patchlevel)
+            #define LINUX_VERSION_SUBLEVEL \(v.sublevel)
+
+            """
+        for name in ["asm-offsets.h", "rq-offsets.h", "randstruct_hash.h", "rustc_cfg"] {
+            files["include/generated/\(name)"] = "/* kpolicy: empty stand-in for a generated header */\n"
+        }
+        let fm = FileManager.default
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+    }
+
+    /// autoconf.h: the tree's own, else one made from its .config, else the default.
+    static func configurationHeader(tree: KernelTree, arch: String) throws -> String {
+        let own = tree.root.appendingPathComponent("include/generated/autoconf.h")
+        if let text = try? String(contentsOf: own, encoding: .utf8) { return text }
+        let config = tree.root.appendingPathComponent(".config")
+        if FileManager.default.fileExists(atPath: config.path) {
+            guard let text = try? String(contentsOf: config, encoding: .utf8) else {
+                throw KPolicyError.unreadableFile(path: config.path, reason: "not UTF-8 text")
+            }
+            return autoconf(fromDotConfig: text)
+        }
+        return DefaultConfig.autoconf(arch: arch, tree: tree)
+    }
+
+    /// Turns .config lines into autoconf.h defines the way Kconfig does:
+    /// `=y` → 1, `=m` → `CONFIG_X_MODULE 1`, numbers and strings verbatim.
+    public static func autoconf(fromDotConfig text: String) -> String {
+        var lines = ["/* kpolicy: made from the tree's .config */"]
+        for line in text.split(separator: "\n") where line.hasPrefix("CONFIG_") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = parts[0], value = parts[1]
+            switch value {
+            case "y": lines.append("#define \(name) 1")
+            case "m": lines.append("#define \(name)_MODULE 1")
+            case "n": continue
+            default: lines.append("#define \(name) \(value)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The header lists of one Kbuild file.
+struct KbuildLists {
+    var genericY: [String] = []
+    var mandatoryY: [String] = []
+    var generatedY: [String] = []
+    var syscallY: [String] = []
+
+    init(file: URL) {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return }
+        for raw in text.split(separator: "\n") {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let parts = line.split(separator: "+=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            let names = parts[1].split(separator: " ").map(String.init).filter { $0.hasSuffix(".h") }
+            switch parts[0] {
+            case "generic-y": genericY += names
+            case "mandatory-y": mandatoryY += names
+            case "generated-y": generatedY += names
+            case "syscall-y": syscallY += names
+            default: break
+            }
+        }
+    }
+}
+
+/// `__NR_*` numbers from an architecture's syscall table.
+enum SyscallHeaders {
+    /// (overlay-relative path, contents) for the syscall headers we can derive.
+    static func headers(tree: KernelTree, arch: String) -> [(String, String)] {
+        let out = "arch/\(arch)/include/generated/uapi/asm"
+        switch arch {
+        case "x86":
+            return [
+                ("\(out)/unistd_64.h", defines(table: tree.root.appendingPathComponent("arch/x86/entry/syscalls/syscall_64.tbl"), abis: ["common", "64"], guardName: "_ASM_UNISTD_64_H")),
+                ("\(out)/unistd_32.h", defines(table: tree.root.appendingPathComponent("arch/x86/entry/syscalls/syscall_32.tbl"), abis: ["i386"], guardName: "_ASM_UNISTD_32_H")),
+            ]
+        case "arm64", "riscv":
+            let table = tree.root.appendingPathComponent("scripts/syscall.tbl")
+            guard FileManager.default.fileExists(atPath: table.path) else { return [] }
+            return [("\(out)/unistd_64.h", defines(table: table, abis: ["common", "64"], guardName: "_ASM_UNISTD_64_H"))]
+        default:
+            return []
+        }
+    }
+
+    static func defines(table: URL, abis: Set<String>, guardName: String) -> String {
+        var lines = ["#ifndef \(guardName)", "#define \(guardName)"]
+        var highest = -1
+        if let text = try? String(contentsOf: table, encoding: .utf8) {
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard f.count >= 3, let nr = Int(f[0]), abis.contains(String(f[1])) else { continue }
+                lines.append("#define __NR_\(f[2]) \(nr)")
+                highest = max(highest, nr)
+            }
+        }
+        lines.append("#endif")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Headers arch Makefiles generate with awk scripts kept in the tree
+/// (arm64: cpucap-defs.h from arch/arm64/tools/cpucaps, sysreg-defs.h from
+/// arch/arm64/tools/sysreg). The scripts are the tree's own; they are run
+/// with the system awk, reading the tree and writing only to the overlay.
+enum ArchTools {
+    static let generators: [String: [(header: String, script: String, input: String)]] = [
+        "arm64": [
+            ("cpucap-defs.h", "arch/arm64/tools/gen-cpucaps.awk", "arch/arm64/tools/cpucaps"),
+            ("sysreg-defs.h", "arch/arm64/tools/gen-sysreg.awk", "arch/arm64/tools/sysreg"),
+        ],
+    ]
+
+    static func headers(tree: KernelTree, arch: String) -> [(String, String)] {
+        (generators[arch] ?? []).compactMap { gen in
+            let script = tree.root.appendingPathComponent(gen.script).path
+            let input = tree.root.appendingPathComponent(gen.input).path
+            guard FileManager.default.fileExists(atPath: script), FileManager.default.fileExists(atPath: input),
+                  let text = runAwk(script: script, input: input) else { return nil }
+            return ("arch/\(arch)/include/generated/asm/\(gen.header)", text)
+        }
+    }
+
+    static func runAwk(script: String, input: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/awk")
+        process.arguments = ["-f", script, input]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// FNV-1a, for cache directory names that stay the same across runs.
+func stableHash(_ text: String) -> String {
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in text.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x100000001b3
+    }
+    return String(h, radix: 16)
+}

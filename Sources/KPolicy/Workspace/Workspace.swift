@@ -1,0 +1,141 @@
+import ClangKit
+import Foundation
+
+/// How one file is to be parsed.
+public struct ParseConfiguration: Sendable {
+    /// Where the flags came from.
+    public enum Origin: String, Sendable, Codable {
+        /// The tree's compile_commands.json.
+        case compileCommands
+        /// Synthesized from the tree layout and the overlay.
+        case synthesized
+    }
+
+    public var arguments: [String]
+    public var arch: String
+    public var origin: Origin
+    /// The generated-header overlay used (synthesized configurations only).
+    public var overlay: GeneratedHeaders?
+}
+
+/// A kernel tree plus everything needed to parse its files: the tree's
+/// facts, the per-arch overlays, and compile_commands.json when present.
+public final class Workspace: @unchecked Sendable {
+    public let tree: KernelTree
+    /// The arch for files outside arch/ (x86 unless `--arch` says otherwise).
+    public let defaultArch: String
+    let cacheRoot: URL
+    let compileCommands: CompileCommands?
+    private let lock = NSLock()
+    private var overlays: [String: GeneratedHeaders] = [:]
+
+    /// Where kpolicy keeps what it derives from trees: $KPOLICY_CACHE, else
+    /// $XDG_CACHE_HOME/kpolicy, else ~/.cache/kpolicy.
+    public static var defaultCacheRoot: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["KPOLICY_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return base.appendingPathComponent("kpolicy")
+    }
+
+    public init(tree: KernelTree, defaultArch: String? = nil, cacheRoot: URL = Workspace.defaultCacheRoot) throws {
+        self.tree = tree
+        let arch = defaultArch ?? "x86"
+        guard tree.arches.contains(arch) else {
+            throw KPolicyError.badInput(path: tree.root.path, reason: "the tree has no arch/\(arch) (it has: \(tree.arches.joined(separator: ", ")))")
+        }
+        self.defaultArch = arch
+        self.cacheRoot = cacheRoot
+        compileCommands = try tree.compileCommands.map { try CompileCommands(url: $0) }
+    }
+
+    /// The overlay of generated headers for `arch`, built on first use.
+    public func overlay(arch: String) throws -> GeneratedHeaders {
+        lock.lock()
+        defer { lock.unlock() }
+        if let o = overlays[arch] { return o }
+        let o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
+        overlays[arch] = o
+        return o
+    }
+
+    /// The parse configuration of `file` (an absolute path inside the tree),
+    /// with its own arch or, for files outside arch/, `archOverride` or the
+    /// workspace's default.
+    public func configuration(for file: URL, archOverride: String? = nil) throws -> ParseConfiguration {
+        guard let relative = tree.relativePath(of: file) else {
+            throw KPolicyError.outsideTree(path: file.path, tree: tree.root.path)
+        }
+        let arch = archOverride ?? tree.arch(for: relative, fallback: defaultArch)
+        let target = Workspace.targetTriple(arch: arch)
+        if let args = compileCommands?.arguments[file.standardizedFileURL.path] {
+            return ParseConfiguration(
+                arguments: ["--target=\(target)", "-w", "-ferror-limit=0", "-fno-caret-diagnostics"] + args,
+                arch: arch, origin: .compileCommands, overlay: nil)
+        }
+        let overlay = try overlay(arch: arch)
+        let src = tree.root.path, obj = overlay.root.path
+        var args = [
+            "--target=\(target)", "-nostdinc", "-std=gnu11", "-w", "-ferror-limit=0", "-fno-caret-diagnostics",
+            "-fno-strict-aliasing", "-fms-extensions",
+            "-D__KERNEL__",
+            "-I\(src)/arch/\(arch)/include", "-I\(obj)/arch/\(arch)/include/generated",
+            "-I\(src)/include", "-I\(obj)/include",
+            "-I\(src)/arch/\(arch)/include/uapi", "-I\(obj)/arch/\(arch)/include/generated/uapi",
+            "-I\(src)/include/uapi", "-I\(obj)/include/generated/uapi",
+        ]
+        // The forced includes Kbuild gives every C file.
+        for forced in ["include/linux/compiler-version.h", "include/linux/kconfig.h", "include/linux/compiler_types.h"] {
+            if FileManager.default.fileExists(atPath: "\(src)/\(forced)") {
+                args += ["-include", "\(src)/\(forced)"]
+            }
+        }
+        let directory = file.deletingLastPathComponent().path
+        let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
+        args += ["-I\(directory)", "-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
+        args += Workspace.archFlags(arch)
+        return ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
+    }
+
+    /// For a file outside arch/ that includes `asm/<header>` the parse arch
+    /// lacks: the arch that has it, which is where the file is built (Kbuild
+    /// compiles drivers/misc/sram-exec.c only on 32-bit Arm, the one arch
+    /// with asm/fncpy.h). 64-bit arches are preferred.
+    public func archProviding(asmHeader header: String) -> String? {
+        let preference = ["x86", "arm64", "riscv", "powerpc", "s390", "arm", "loongarch", "mips"]
+        let candidates = tree.arches.filter {
+            FileManager.default.fileExists(atPath: tree.root.appendingPathComponent("arch/\($0)/include/\(header)").path)
+        }
+        return candidates.min { (preference.firstIndex(of: $0) ?? 99, $0) < (preference.firstIndex(of: $1) ?? 99, $1) }
+    }
+
+    /// The clang target for an arch directory name.
+    static func targetTriple(arch: String) -> String {
+        switch arch {
+        case "x86": return "x86_64-linux-gnu"
+        case "arm64": return "aarch64-linux-gnu"
+        case "riscv": return "riscv64-linux-gnu"
+        case "powerpc": return "powerpc64le-linux-gnu"
+        case "s390": return "s390x-linux-gnu"
+        case "loongarch": return "loongarch64-linux-gnu"
+        case "mips": return "mips64el-linux-gnu"
+        case "arm": return "armv7a-linux-gnueabi"
+        case "sparc": return "sparc64-linux-gnu"
+        default: return "x86_64-linux-gnu"
+        }
+    }
+
+    /// Per-arch flags the arch Makefiles set that change what headers see.
+    static func archFlags(_ arch: String) -> [String] {
+        switch arch {
+        case "x86": return ["-DCC_USING_FENTRY", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-red-zone", "-mcmodel=kernel"]
+        case "arm64": return ["-mgeneral-regs-only", "-DKASAN_SHADOW_SCALE_SHIFT="]
+        case "riscv": return ["-mno-relax", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64"]
+        case "powerpc": return ["-mcpu=power8", "-mabi=elfv2"]
+        case "s390": return ["-march=z10"]
+        case "arm": return ["-D__LINUX_ARM_ARCH__=7", "-march=armv7-a", "-mfloat-abi=soft"]
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ClangKit
+import Foundation
+import XCTest
+
+/// ClangKit on small C files written to a temporary directory.
+final class ClangKitTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("clangkit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testVersionIsDebianClang() {
+        XCTAssertTrue(libclangVersion().contains("clang version"), libclangVersion())
+    }
+
+    func testFunctionsCallsAndMacroExpansions() throws {
+        let path = try write("a.c", """
+            #define VM_FLAG 0x100
+            #define alloc(n) alloc_noprof(n)
+            void *alloc_noprof(unsigned long n);
+            static int helper(int x) { return x + 1; }
+            void *user(void) {
+                helper(VM_FLAG);
+                return alloc(4096);
+            }
+            """)
+        let unit = try TranslationUnit(index: ClangIndex(), path: path, arguments: ["-std=gnu11"],
+                                       options: [.detailedPreprocessingRecord])
+        XCTAssertTrue(unit.diagnostics.filter { $0.severity >= .error }.isEmpty, "\(unit.diagnostics)")
+        var definitions: [String: StorageClass] = [:]
+        var calls: [(String, Int)] = []
+        var macros: [String] = []
+        unit.cursor.visitChildren { cursor, _ in
+            guard cursor.isInMainFile else { return .continue }
+            if cursor.kind == .macroExpansion { macros.append(cursor.spelling) }
+            if cursor.kind == .functionDecl, cursor.isDefinition { definitions[cursor.spelling] = cursor.storageClass }
+            if cursor.kind == .callExpr { calls.append((cursor.spelling, cursor.location.line)) }
+            return .recurse
+        }
+        XCTAssertEqual(definitions, ["helper": .static, "user": .none])
+        XCTAssertEqual(calls.map(\.0), ["helper", "alloc_noprof"])
+        XCTAssertEqual(calls.map(\.1), [6, 7])
+        XCTAssertEqual(macros, ["VM_FLAG", "alloc"])
+    }
+
+    func testEvaluateAndTokens() throws {
+        let path = try write("b.c", """
+            #define SHIFT 3
+            enum { BIG = 1 << SHIFT };
+            int x = BIG + 2;
+            """)
+        let unit = try TranslationUnit(index: ClangIndex(), path: path, arguments: [])
+        var value: EvaluatedValue?
+        var spelled: [String] = []
+        unit.cursor.visitChildren { cursor, _ in
+            if cursor.kind == .varDecl, cursor.spelling == "x" {
+                spelled = cursor.tokens.map(\.spelling)
+                for child in cursor.children { value = child.evaluate() }
+            }
+            return .continue
+        }
+        XCTAssertEqual(value, .integer(10))
+        XCTAssertEqual(spelled, ["int", "x", "=", "BIG", "+", "2"])
+    }
+
+    func testErrorsAreDiagnosticsNotThrows() throws {
+        let path = try write("c.c", "int f( { return; }\n")
+        let unit = try TranslationUnit(index: ClangIndex(), path: path, arguments: [])
+        let errors = unit.diagnostics.filter { $0.severity >= .error }
+        XCTAssertFalse(errors.isEmpty)
+        XCTAssertEqual(errors.first?.location.line, 1)
+    }
+
+    func testMissingFileThrows() throws {
+        XCTAssertThrowsError(try TranslationUnit(index: ClangIndex(), path: dir.appendingPathComponent("none.c").path, arguments: [])) { error in
+            XCTAssertTrue(error is ClangError)
+        }
+    }
+
+    func testParallelParsingWithOneIndexPerWorker() throws {
+        let paths = try (0..<8).map { i in try write("p\(i).c", "int f\(i)(void) { return \(i); }\n") }
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var names: [Int: String] = [:]
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            guard let index = try? ClangIndex(),
+                  let unit = try? TranslationUnit(index: index, path: paths[i], arguments: []) else { return }
+            let name = unit.cursor.children.first?.spelling ?? ""
+            results.lock.lock()
+            results.names[i] = name
+            results.lock.unlock()
+        }
+        XCTAssertEqual((0..<8).map { results.names[$0] }, (0..<8).map { "f\($0)" })
+    }
+}
