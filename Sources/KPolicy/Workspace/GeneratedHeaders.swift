@@ -50,7 +50,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 6
+    static let formatVersion = 7
 
     /// Writes an empty header for an include the parser could not find, if it
     /// is one Kbuild would have generated. Returns whether a stub was written.
@@ -275,20 +275,23 @@ enum SyscallHeaders {
 /// arch/arm64/tools/sysreg). The scripts are the tree's own; they are run
 /// with the system awk, reading the tree and writing only to the overlay.
 enum ArchTools {
-    static let generators: [String: [(header: String, script: String, input: String)]] = [
+    /// (name prefix of a generated-y header, awk script, input) per arch:
+    /// the header is cpucaps.h in 6.1 and cpucap-defs.h in 6.12.
+    static let generators: [String: [(prefix: String, script: String, input: String)]] = [
         "arm64": [
-            ("cpucap-defs.h", "arch/arm64/tools/gen-cpucaps.awk", "arch/arm64/tools/cpucaps"),
-            ("sysreg-defs.h", "arch/arm64/tools/gen-sysreg.awk", "arch/arm64/tools/sysreg"),
+            ("cpucap", "arch/arm64/tools/gen-cpucaps.awk", "arch/arm64/tools/cpucaps"),
+            ("sysreg", "arch/arm64/tools/gen-sysreg.awk", "arch/arm64/tools/sysreg"),
         ],
     ]
 
     static func headers(tree: KernelTree, arch: String) -> [(String, String)] {
-        (generators[arch] ?? []).compactMap { gen in
+        let generated = KbuildLists(file: tree.root.appendingPathComponent("arch/\(arch)/include/asm/Kbuild")).generatedY
+        return (generators[arch] ?? []).flatMap { gen -> [(String, String)] in
             let script = tree.root.appendingPathComponent(gen.script).path
             let input = tree.root.appendingPathComponent(gen.input).path
             guard FileManager.default.fileExists(atPath: script), FileManager.default.fileExists(atPath: input),
-                  let text = runAwk(script: script, input: input) else { return nil }
-            return ("arch/\(arch)/include/generated/asm/\(gen.header)", text)
+                  let text = runAwk(script: script, input: input) else { return [] }
+            return generated.filter { $0.hasPrefix(gen.prefix) }.map { ("arch/\(arch)/include/generated/asm/\($0)", text) }
         }
     }
 
