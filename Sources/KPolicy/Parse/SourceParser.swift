@@ -39,7 +39,11 @@ public final class SourceParser {
     public func parse(_ file: URL) throws -> ParsedFile {
         let file = file.standardizedFileURL
         let fm = FileManager.default
-        guard fm.fileExists(atPath: file.path) else { throw KPolicyError.missingFile(path: file.path) }
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else { throw KPolicyError.missingFile(path: file.path) }
+        guard !isDirectory.boolValue else {
+            throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
+        }
         guard fm.isReadableFile(atPath: file.path) else {
             throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
         }

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// The built `kpolicy` binary, run as a user would: bad input gets one
+/// line on stderr and a documented exit code (docs/exit-codes.md).
+final class CommandLineTests: XCTestCase {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func kpolicy(_ arguments: [String]) throws -> Run {
+        // The test bundle sits in the build directory next to the executable.
+        var dir = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("kpolicy").path) {
+            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug")
+        }
+        let binary = dir.appendingPathComponent("kpolicy")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("kpolicy binary not built next to the tests (\(binary.path))")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func fakeTree() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fake-tree-\(UUID().uuidString)")
+        for sub in ["arch/x86/include", "include"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n".write(to: dir.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func assertOneLineError(_ run: Run, status: Int32, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(run.status, status, run.stderr, file: file, line: line)
+        let lines = run.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, run.stderr, file: file, line: line)
+        XCTAssertTrue(run.stderr.hasPrefix("kpolicy: "), run.stderr, file: file, line: line)
+        XCTAssertTrue(run.stderr.contains(text), run.stderr, file: file, line: line)
+    }
+
+    func testNotAKernelTree() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-tree-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        assertOneLineError(try kpolicy(["parse", "--tree", dir.path, dir.appendingPathComponent("a.c").path]),
+                           status: 2, contains: "not a Linux kernel source tree")
+    }
+
+    func testMissingFileOutsideFileAndDirectory() throws {
+        let tree = try fakeTree()
+        defer { try? FileManager.default.removeItem(at: tree) }
+        assertOneLineError(try kpolicy(["parse", "--tree", tree.path, tree.appendingPathComponent("missing.c").path]),
+                           status: 2, contains: "no such file")
+        assertOneLineError(try kpolicy(["parse", "--tree", tree.path, "/etc/hostname"]),
+                           status: 2, contains: "not inside the tree")
+        assertOneLineError(try kpolicy(["parse", "--tree", tree.path, tree.appendingPathComponent("include").path]),
+                           status: 2, contains: "is a directory")
+        assertOneLineError(try kpolicy(["parse", "--tree", tree.path, "--arch", "vax", tree.appendingPathComponent("a.c").path]),
+                           status: 2, contains: "no arch/vax")
+    }
+
+    func testBrokenCodeIsReportedNotFatal() throws {
+        let tree = try fakeTree()
+        defer { try? FileManager.default.removeItem(at: tree) }
+        let file = tree.appendingPathComponent("broken.c")
+        try Data([0x69, 0x6e, 0x74, 0x20, 0x7b, 0xff, 0x00, 0x28]).write(to: file)
+        let run = try kpolicy(["parse", "--tree", tree.path, "--format", "json", file.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let files = json?["files"] as? [[String: Any]]
+        XCTAssertEqual(files?.count, 1)
+        XCTAssertFalse((files?.first?["mainFileErrors"] as? [String] ?? []).isEmpty)
+    }
+
+    func testBadCommandLine() throws {
+        let run = try kpolicy(["parse"])
+        XCTAssertEqual(run.status, 64)
+    }
+}
