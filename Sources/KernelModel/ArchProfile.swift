@@ -108,7 +108,8 @@ public struct ArchProfile: Hashable, Sendable {
             modules = AddrRange(ms, ms + len)
             let kt = modules.end
             kernelText = AddrRange(kt, kt + 32 * M)
-            vmalloc = AddrRange(modules.end, 0xfffffbfff0000000)
+            // The image sits at the start of the vmalloc area (vm_area_add_early reserves it).
+            vmalloc = AddrRange(kernelText.end, 0xfffffbfff0000000)
             directMapBase = 0xffff000000000000
             bpfRegion = nil
             // The 128 MiB window that contains the image, minus the image.
@@ -176,7 +177,7 @@ public struct ArchProfile: Hashable, Sendable {
             ]
             alias = AliasPolicy(copiesWrite: false, copiesExec: false, requiresAllocArea: false, copiesOnlyForAllocAreas: false, refusesHuge: false)
         }
-        heap = AddrRange(directMapBase + 0x7000_0000_00, directMapBase + 0x7800_0000_00)
+        heap = AddrRange(directMapBase + 0x8_0000_0000, directMapBase + 0x9_0000_0000)
         // execmem_init_missing: unset types copy DEFAULT; MODULE_DATA gets PAGE_KERNEL.
         let d = execmem[.moduleText]!
         for t in ExecmemType.allCases where execmem[t] == nil {
@@ -194,7 +195,7 @@ public struct ArchProfile: Hashable, Sendable {
     /// The inverse of `directMapAddress`, if `a` is a page-frame alias address.
     @inline(__always) public func pfn(ofDirectMap a: UInt64) -> Int? {
         let base = directMapBase + 0x1_0000_0000
-        guard a >= base, a < base + 0x40_0000_0000 else { return nil }
+        guard a >= base, a < base + 0x4_0000_0000 else { return nil }
         return Int((a - base) / UInt64(Size.page))
     }
 }

@@ -39,7 +39,7 @@ extension ModelState {
         for i in touched {
             let a = areas[i]
             guard a.state != .freed, !a.isHeap else {
-                reportedWX.remove(a.id); reportedAlias.remove(a.id)
+                reportedWX.remove(a.id)
                 continue
             }
             // INV-WX
@@ -53,20 +53,6 @@ extension ModelState {
                 }
             } else {
                 reportedWX.remove(a.id)
-            }
-            // INV-ALIAS
-            var aliasW = 0
-            for k in a.map.indices where a.map[k].isExecutable {
-                let p = a.pfns[k]
-                if p >= 0 && pages[Int(p)].alias.isWritable { aliasW += 1 }
-            }
-            if aliasW > 0 {
-                if !reportedAlias.contains(a.id) {
-                    reportedAlias.insert(a.id)
-                    emit(.alias, nil, ref(i), "\(aliasW) executable page(s) of \(a.label) have a writable direct-map alias")
-                }
-            } else {
-                reportedAlias.remove(a.id)
             }
             // INV-RANGE
             if !reportedRange.contains(a.id) && a.allocator != .ioremap {
@@ -86,9 +72,27 @@ extension ModelState {
         }
     }
 
+    /// INV-ALIAS, judged when it matters (at a checkpoint, and when the area
+    /// is freed) rather than after every step, so that the normal
+    /// allocate-ROX-then-protect sequence is not reported for its one-step window.
+    mutating func checkAlias(_ i: Int) {
+        let a = areas[i]
+        guard !reportedAlias.contains(a.id), !a.pfns.isEmpty else { return }
+        var aliasW = 0
+        for k in a.map.indices where a.map[k].isExecutable {
+            let p = a.pfns[k]
+            if p >= 0 && pages[Int(p)].alias.isWritable { aliasW += 1 }
+        }
+        if aliasW > 0 {
+            reportedAlias.insert(a.id)
+            emit(.alias, nil, ref(i), "\(aliasW) executable page(s) of \(a.label) have a writable direct-map alias")
+        }
+    }
+
     /// A CONFIG_DEBUG_WX checkpoint: every live W+X mapping is reported.
     mutating func checkpoint() {
         for i in areas.indices where areas[i].state != .freed && !areas[i].isHeap {
+            checkAlias(i)
             let (m, al) = wxPages(areas[i])
             guard m + al > 0 else { continue }
             let (sev, note) = wxSeverity(areas[i], cause: .other, checkpoint: true)

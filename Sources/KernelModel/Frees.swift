@@ -164,6 +164,7 @@ extension ModelState {
 
     /// Unmaps an area and returns what the free returns, checking INV-RESET.
     mutating func release(_ i: Int, effect: FreeEffect, via name: String) {
+        checkAlias(i)
         let a = areas[i]
         touch(i)
         var aliasDirty = 0

@@ -1,5 +1,5 @@
 /// How bad a violation is (MODEL_SPEC §0).
-public enum Severity: String, Hashable, Sendable, Codable, Comparable {
+public enum Severity: String, CaseIterable, Hashable, Sendable, Codable, Comparable {
     /// Legal but discouraged.
     case advisory
     /// An oops, a WARN, or a broken security property.
