@@ -1,0 +1,58 @@
+import KernelModel
+import Testing
+
+@Suite("Model API")
+struct ModelTests {
+    @Test func catalogueKnowsVersions() {
+        let v61 = ModelConfig(arch: .x86_64, generation: .v6_1)
+        let v612 = ModelConfig(arch: .x86_64, generation: .v6_12)
+        #expect(ModelAPI.named("module_alloc")!.exists(in: v61))
+        #expect(!ModelAPI.named("module_alloc")!.exists(in: v612))
+        #expect(ModelAPI.named("execmem_alloc")!.exists(in: v612))
+        #expect(!ModelAPI.named("set_memory_rox")!.exists(in: v61))
+        #expect(!ModelAPI.named("text_poke")!.exists(in: ModelConfig(arch: .arm64, generation: .v6_12)))
+        #expect(ModelAPI.named("vmalloc")!.layer == .D)
+        #expect(!APILayer.C.reachable(from: .module))
+        #expect(!Replacement.replacing("module_alloc").isEmpty)
+    }
+
+    @Test func execmemRangesPerArch() {
+        // execmem_init_missing: MODULE_DATA copies DEFAULT but gets PAGE_KERNEL.
+        for arch in Arch.allCases {
+            let p = ArchProfile(ModelConfig(arch: arch, generation: .v6_12))
+            #expect(p.execmem[.moduleData]!.pgprot == .kernel)
+            #expect(p.execmem[.ftrace]! == p.execmem[.moduleText]!)
+        }
+        #expect(ArchProfile(ModelConfig(arch: .arm64, generation: .v6_12)).execmem[.kprobes]!.pgprot == .kernelROX)
+        #expect(ArchProfile(ModelConfig(arch: .generic, generation: .v6_12)).execmem[.moduleText]!.pgprot == .kernelExec)
+    }
+
+    @Test func strictModeMakesAllocationWXAnError() {
+        let calls: [APICall] = [.vmallocNodeRange(size: 4096, align: 1, range: .modules, prot: .kernelExec, flags: [.flushResetPerms], purpose: .code, bind: "p"),
+                                .free(.vfree, .sym("p"))]
+        let kernel = Executor.run(calls, config: ModelConfig(arch: .x86_64, generation: .v6_12, wxMode: .kernel)).violations
+        let strict = Executor.run(calls, config: ModelConfig(arch: .x86_64, generation: .v6_12, wxMode: .strict)).violations
+        #expect(kernel.first { $0.invariant == .wx }?.severity == .advisory)
+        #expect(strict.first { $0.invariant == .wx }?.severity == .error)
+    }
+
+    @Test func executionModelsTheAliasPerArch() {
+        // x86: ro follows into the alias; ppc: never.
+        for (arch, expected) in [(Arch.x86_64, Perm.kernelRO), (.ppc64, .kernel), (.riscv64, .kernelRO)] {
+            var s = ModelState(config: ModelConfig(arch: arch, generation: .v6_12))
+            _ = Executor.run(.vmalloc(.vmalloc, size: 4096, bind: "p"), on: &s)
+            _ = Executor.run(.setMemory(.ro, .sym("p"), pages: 1, checked: true), on: &s)
+            let a = s.area(named: "p")!
+            #expect(s.pages[Int(a.pfns[0])].alias == expected, "\(arch)")
+        }
+    }
+
+    @Test func stateCopiesAreValues() {
+        var s = ModelState(config: ModelConfig(arch: .arm64, generation: .v6_12))
+        _ = Executor.run(.vmalloc(.vmalloc, size: 4096, bind: "p"), on: &s)
+        let fork = s
+        _ = Executor.run(.setMemory(.ro, .sym("p"), pages: 1, checked: true), on: &s)
+        #expect(fork.area(named: "p")!.map == [.kernel])
+        #expect(s.area(named: "p")!.map == [.kernelRO])
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import KernelModel
-final class PlaceholderTests: XCTestCase { func testNothingYet() {} }
