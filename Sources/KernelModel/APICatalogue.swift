@@ -144,6 +144,12 @@ public struct Replacement: Hashable, Sendable {
 
     /// The replacements that apply to a named 6.1 API.
     public static func replacing(_ api: String) -> [Replacement] {
-        all.filter { $0.deprecated.contains(api) }
+        if let hit = byAPI[api] { return hit }
+        return all.filter { $0.deprecated.contains(api) }
     }
+
+    /// Precomputed for every catalogue name: the model asks on every INV-VERSION.
+    static let byAPI: [String: [Replacement]] = Dictionary(uniqueKeysWithValues: ModelAPI.all.map { api in
+        (api.name, all.filter { $0.deprecated.contains(api.name) })
+    })
 }

@@ -56,8 +56,13 @@ extension ModelState {
         let copyW = profile.alias.copiesWrite && (!profile.alias.copiesOnlyForAllocAreas || a.flags.contains(.alloc))
         let copyX = profile.alias.copiesExec
         guard first < last else { return 0 }
+        // Mutate a local copy of the page array and put it back: one
+        // uniqueness check instead of one per page.
+        var map = areas[i].map
+        areas[i].map = []
+        let pfns = a.pfns
         for k in first..<last {
-            var perm = areas[i].map[k]
+            var perm = map[k]
             if !perm.isPresent { continue }
             if !orderReported && !internalCall {
                 if op == .x && perm.isWritable {
@@ -75,9 +80,9 @@ extension ModelState {
             case .nx: perm.remove(.exec)
             case .rox: perm.remove(.write); perm.insert(.exec)
             }
-            areas[i].map[k] = perm
-            let pfn = a.pfns[k]
-            if pfn >= 0 {
+            map[k] = perm
+            let pfn = pfns[k]
+            if pfn >= 0 && (copyW || copyX) {
                 var al = pages[Int(pfn)].alias
                 if al.isPresent {
                     if copyW && (op == .ro || op == .rw || op == .rox) {
@@ -90,6 +95,7 @@ extension ModelState {
                 }
             }
         }
+        areas[i].map = map
         areas[i].permsChanged = true
         if op == .x || op == .rox { areas[i].everX = true }
         return 0
