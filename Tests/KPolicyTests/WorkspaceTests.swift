@@ -81,3 +81,52 @@ final class WorkspaceTests: XCTestCase {
         XCTAssertTrue(calls.contains { $0.callee == "execmem_alloc" && $0.function == "bpf_jit_alloc_exec" })
     }
 }
+
+final class KconfigTests: XCTestCase {
+    func testValueDefaultsAndDependencies() {
+        let index = KconfigIndex(texts: ["""
+            config CMA
+            \tbool "Contiguous Memory Allocator"
+            \tdepends on MMU && HAVE_MEMBLOCK
+
+            config CMA_DEBUGFS
+            \tbool "CMA debugfs interface"
+            \tdepends on CMA && DEBUG_FS
+
+            config CMA_AREAS
+            \tint "Maximum count of the CMA areas"
+            \tdefault 20 if NUMA
+            \tdefault 8
+
+            config MODPROBE_PATH
+            \tstring "Path to modprobe binary"
+            \tdefault "/sbin/modprobe"
+
+            config ODD
+            \tint
+            \tdefault FOO_SHIFT
+            """])
+        XCTAssertEqual(Set(index.closure(of: ["CMA_DEBUGFS"])), ["CMA_DEBUGFS", "CMA", "DEBUG_FS", "MMU", "HAVE_MEMBLOCK"])
+        XCTAssertEqual(index.valueDefaults(excluding: []), ["#define CONFIG_CMA_AREAS 8", "#define CONFIG_MODPROBE_PATH \"/sbin/modprobe\""])
+        XCTAssertEqual(index.valueDefaults(excluding: ["CMA_AREAS"]), ["#define CONFIG_MODPROBE_PATH \"/sbin/modprobe\""])
+    }
+
+    func testMakefileGates() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            obj-y := core.o
+            obj-$(CONFIG_CMA)\t+= cma.o
+            obj-${CONFIG_BPF_LSM} += bpf_lsm.o
+            obj-$(CONFIG_ZSWAP) += zsw.o
+            zsw-y := zswap.o \\
+            \tzswap_pool.o
+            """.write(to: dir.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+        let gates = MakefileGates(directory: dir)
+        XCTAssertEqual(gates.gates["core.o"], [])
+        XCTAssertEqual(gates.gates["cma.o"], ["CMA"])
+        XCTAssertEqual(gates.gates["bpf_lsm.o"], ["BPF_LSM"])
+        XCTAssertEqual(gates.gates["zswap_pool.o"], ["ZSWAP"])
+    }
+}

@@ -145,7 +145,7 @@ public enum DefaultConfig {
 
     /// The text of include/generated/autoconf.h for `arch`: the options
     /// above plus what the arch's Kconfig always selects (`ArchSelects`).
-    public static func autoconf(arch: String, tree: KernelTree? = nil) -> String {
+    public static func autoconf(arch: String, tree: KernelTree? = nil, kconfig: KconfigIndex? = nil) -> String {
         var lines = ["/* kpolicy default configuration for \(arch) (see docs/workspace.md) */"]
         var all = options(arch: arch)
         if let tree {
@@ -161,6 +161,10 @@ public enum DefaultConfig {
             case .string(let s): lines.append("#define CONFIG_\(name) \"\(s)\"")
             case .off: lines.append("/* CONFIG_\(name) is not set */")
             }
+        }
+        if let kconfig {
+            lines.append("/* value options at their Kconfig defaults */")
+            lines += kconfig.valueDefaults(excluding: Set(all.map(\.0)))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -50,7 +50,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 7
+    static let formatVersion = 8
 
     /// Writes an empty header for an include the parser could not find, if it
     /// is one Kbuild would have generated. Returns whether a stub was written.
@@ -187,7 +187,7 @@ public struct GeneratedHeaders: Sendable {
             }
             return autoconf(fromDotConfig: text)
         }
-        return DefaultConfig.autoconf(arch: arch, tree: tree)
+        return DefaultConfig.autoconf(arch: arch, tree: tree, kconfig: KconfigIndex(tree: tree, arch: arch))
     }
 
     /// Turns .config lines into autoconf.h defines the way Kconfig does:

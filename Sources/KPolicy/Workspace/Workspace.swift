@@ -28,6 +28,8 @@ public final class Workspace: @unchecked Sendable {
     let compileCommands: CompileCommands?
     private let lock = NSLock()
     private var overlays: [String: GeneratedHeaders] = [:]
+    private var kconfigs: [String: KconfigIndex] = [:]
+    private var gates: [String: MakefileGates] = [:]
 
     /// Where kpolicy keeps what it derives from trees: $KPOLICY_CACHE, else
     /// $XDG_CACHE_HOME/kpolicy, else ~/.cache/kpolicy.
@@ -58,6 +60,35 @@ public final class Workspace: @unchecked Sendable {
         let o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
         overlays[arch] = o
         return o
+    }
+
+    /// The tree's Kconfig as seen from `arch`, read on first use.
+    public func kconfig(arch: String) -> KconfigIndex {
+        lock.lock()
+        defer { lock.unlock() }
+        if let k = kconfigs[arch] { return k }
+        let k = KconfigIndex(tree: tree, arch: arch)
+        kconfigs[arch] = k
+        return k
+    }
+
+    /// The options Kbuild builds `file` under (from its directory's
+    /// Makefile), with what they depend on: a file compiled only with
+    /// CONFIG_CMA is parsed with CONFIG_CMA on, as it would be built.
+    public func gatingOptions(for file: URL, arch: String) -> [String] {
+        let dir = file.deletingLastPathComponent()
+        lock.lock()
+        let g: MakefileGates
+        if let cached = gates[dir.path] { g = cached } else {
+            g = MakefileGates(directory: dir)
+            gates[dir.path] = g
+        }
+        lock.unlock()
+        let object = file.deletingPathExtension().lastPathComponent + ".o"
+        let direct = g.gates[object] ?? []
+        guard !direct.isEmpty else { return [] }
+        let index = kconfig(arch: arch)
+        return index.closure(of: direct).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
     }
 
     /// The parse configuration of `file` (an absolute path inside the tree),
@@ -95,6 +126,7 @@ public final class Workspace: @unchecked Sendable {
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
         args += ["-I\(directory)", "-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
         args += Workspace.archFlags(arch)
+        args += gatingOptions(for: file, arch: arch).map { "-DCONFIG_\($0)=1" }
         return ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
     }
 
