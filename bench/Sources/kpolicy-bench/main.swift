@@ -70,3 +70,28 @@ let t5 = now()
 print(String(format: "steps:  %d API steps in %.3f s = %.0f steps/s (%d violations, paths of %d)", steps, t1 - t0, stepsPerSec, violations, pathLength))
 print(String(format: "forks:  %d fork+step in %.3f s = %.0f forks/s (checksum %d)", forkCount, t3 - t2, forksPerSec, sink))
 print(String(format: "copies: %d state copies in %.3f s = %.0f copies/s", forkCount, t5 - t4, Double(forkCount) / (t5 - t4)))
+
+// 4. Real-code paths: the corpus scenarios replayed on every arch/kernel they
+//    name (mostly valid code, few violations), as a checker's paths would be.
+let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/model")
+let files = ((try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+var runs: [(ModelState, [APICall])] = []
+for f in files {
+    guard let sc = try? ScenarioLoader.load(path: corpus.appendingPathComponent(f).path) else { continue }
+    for c in ScenarioRunner.configs(sc) { runs.append((ModelState(config: c), sc.steps.map(\.call))) }
+}
+if !runs.isEmpty {
+    var realSteps = 0, realViolations = 0
+    let t6 = now()
+    while realSteps < totalSteps / 2 {
+        for (start, calls) in runs {
+            var s = start
+            for c in calls { realViolations &+= Executor.run(c, on: &s).count }
+            realViolations &+= Executor.finish(&s).count
+            realSteps += calls.count
+        }
+    }
+    let t7 = now()
+    print(String(format: "corpus: %d API steps of %d real-code runs in %.3f s = %.0f steps/s (%d violations)", realSteps, runs.count, t7 - t6, Double(realSteps) / (t7 - t6), realViolations))
+}
