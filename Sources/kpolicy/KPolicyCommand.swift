@@ -14,7 +14,7 @@ struct KPolicyCommand: ParsableCommand {
             parse a file; 64 bad command line; 70 internal error. See docs/exit-codes.md.
             """,
         version: KPolicyVersion.string,
-        subcommands: [Parse.self, Model.self]
+        subcommands: [Check.self, Rules.self, Parse.self, Model.self]
     )
 }
 

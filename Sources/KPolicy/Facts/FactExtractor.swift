@@ -1,0 +1,358 @@
+import ClangKit
+import Foundation
+
+/// Turns a translation unit into `FileFacts`. The only place outside
+/// ClangKit that walks cursors for rules.
+public struct FactExtractor {
+    /// Names whose declarations in headers are worth recording (most header
+    /// declarations are not: a kernel file sees tens of thousands).
+    public var headerDeclarationsOf: Set<String> = []
+    /// How deep macro and variable resolution goes.
+    public var resolutionDepth = 8
+
+    public init(headerDeclarationsOf: Set<String> = []) {
+        self.headerDeclarationsOf = headerDeclarationsOf
+    }
+
+    /// - Parameters:
+    ///   - unit: the parsed file.
+    ///   - mainFile: its path on disk.
+    ///   - relativePath: the path findings name (relative to the tree root).
+    ///   - treeRoot: the tree, to name headers relative to it.
+    public func facts(of unit: TranslationUnit, mainFile: URL, relativePath: String, treeRoot: URL?) -> FileFacts {
+        var walk = Walk(unit: unit, relativePath: relativePath, source: SourceText(url: mainFile) ?? SourceText(text: ""),
+                        treeRoot: treeRoot.map { $0.standardizedFileURL.path + "/" }, interest: headerDeclarationsOf,
+                        depth: resolutionDepth)
+        walk.run()
+        return walk.facts
+    }
+}
+
+/// One pass over one unit.
+private struct Walk {
+    let unit: TranslationUnit
+    let relativePath: String
+    let source: SourceText
+    let treeRoot: String?
+    let interest: Set<String>
+    let depth: Int
+    var facts: FileFacts
+
+    /// Macro definitions by name (the last one seen wins, as in the preprocessor).
+    var macros: [String: Cursor] = [:]
+    var macroExpansionMemo: [String: Set<String>] = [:]
+    /// Main-file function definitions by offset range, to place macro uses.
+    var functionSpans: [(name: String, start: Int, end: Int)] = []
+    var rawMacroUses: [(name: String, cursor: Cursor, offset: Int)] = []
+
+    init(unit: TranslationUnit, relativePath: String, source: SourceText, treeRoot: String?, interest: Set<String>, depth: Int) {
+        self.unit = unit
+        self.relativePath = relativePath
+        self.source = source
+        self.treeRoot = treeRoot
+        self.interest = interest
+        self.depth = depth
+        facts = FileFacts(path: relativePath)
+    }
+
+    mutating func run() {
+        var pendingBodies: [Cursor] = []
+        var fileScopeVars: [Cursor] = []
+        unit.cursor.visitChildren { cursor, _ in
+            let kind = cursor.kind
+            if kind == .macroDefinition {
+                macros[cursor.spelling] = cursor
+                return .continue
+            }
+            if kind == .macroExpansion {
+                if cursor.isInMainFile { rawMacroUses.append((cursor.spelling, cursor, cursor.location.offset)) }
+                return .continue
+            }
+            if kind == .functionDecl {
+                if cursor.isInMainFile {
+                    facts.functions.append(function(cursor, file: relativePath))
+                    if cursor.isDefinition { pendingBodies.append(cursor) }
+                } else if interest.contains(cursor.spelling), let file = headerPath(cursor.location.file) {
+                    facts.functions.append(function(cursor, file: file))
+                }
+                return .continue
+            }
+            if kind == .varDecl, cursor.isInMainFile { fileScopeVars.append(cursor) }
+            return .continue
+        }
+        for body in pendingBodies { walkFunction(body) }
+        for v in fileScopeVars { walkFileScope(v) }
+        for use in rawMacroUses { recordMacroUse(use.name, use.cursor, offset: use.offset) }
+        facts.calls.sort { $0.position < $1.position }
+    }
+
+    func headerPath(_ file: String?) -> String? {
+        guard let file, let root = treeRoot else { return nil }
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : nil
+    }
+
+    func position(_ loc: SourceLocation, file: String? = nil) -> Position {
+        Position(file: file ?? relativePath, line: loc.line, column: loc.column)
+    }
+
+    func function(_ c: Cursor, file: String) -> FunctionFact {
+        let storage: FunctionFact.Storage
+        switch c.storageClass {
+        case .static: storage = .static
+        case .extern: storage = .extern
+        default: storage = .none
+        }
+        let inline = c.tokens.prefix(while: { $0.spelling != c.spelling }).contains { $0.spelling == "inline" || $0.spelling == "__always_inline" }
+        return FunctionFact(name: c.spelling, position: position(c.location, file: file), storage: storage,
+                            isDefinition: c.isDefinition, isInline: inline, resultType: c.resultTypeSpelling)
+    }
+
+    // MARK: function bodies
+
+    /// What one function body holds, gathered before arguments are resolved.
+    struct Body {
+        var calls: [(cursor: Cursor, offset: Int)] = []
+        var functionRefs: [(cursor: Cursor, offset: Int)] = []
+        /// Values stored into each local variable (initialisers, `v = e`).
+        var stores: [String: [Cursor]] = [:]
+        var locals: Set<String> = []
+        var returnedCallOffsets: Set<Int> = []
+        var returnedVariables: Set<String> = []
+    }
+
+    mutating func walkFunction(_ def: Cursor) {
+        let name = def.spelling
+        let extent = def.extent
+        functionSpans.append((name, extent.start.offset, extent.end.offset))
+        var body = Body()
+        collect(in: def, into: &body)
+        emit(body, function: name)
+    }
+
+    mutating func walkFileScope(_ variable: Cursor) {
+        var body = Body()
+        collect(in: variable, into: &body)
+        emit(body, function: nil)
+    }
+
+    func collect(in root: Cursor, into body: inout Body) {
+        root.visitChildren { node, _ in
+            switch node.kind {
+            case .callExpr:
+                body.calls.append((node, node.location.offset))
+            case .declRefExpr:
+                if let target = node.referenced, target.kind == .functionDecl {
+                    body.functionRefs.append((node, node.location.offset))
+                }
+            case .varDecl, .parmDecl:
+                body.locals.insert(node.spelling)
+                if node.kind == .varDecl, let value = node.children.last(where: { $0.kind.isExpression }) {
+                    body.stores[node.spelling, default: []].append(value)
+                }
+            case .binaryOperator:
+                let parts = node.children
+                if parts.count == 2, let variable = Walk.variableName(parts[0]) {
+                    let lhsTokens = parts[0].tokens.count
+                    let tokens = node.tokens
+                    if tokens.count > lhsTokens, tokens[lhsTokens].spelling == "=" {
+                        body.stores[variable, default: []].append(parts[1])
+                    }
+                }
+            case .returnStmt:
+                if let value = node.children.first {
+                    let stripped = Walk.strip(value)
+                    if stripped.kind == .callExpr {
+                        body.returnedCallOffsets.insert(stripped.location.offset)
+                    } else if let variable = Walk.variableName(stripped) {
+                        body.returnedVariables.insert(variable)
+                    }
+                }
+            default:
+                break
+            }
+            return .recurse
+        }
+    }
+
+    /// Casts, parentheses and implicit conversions removed.
+    static func strip(_ c: Cursor) -> Cursor {
+        var c = c
+        while [CursorKind.unexposedExpr, .parenExpr, .cStyleCastExpr].contains(c.kind), let inner = c.children.last {
+            c = inner
+        }
+        return c
+    }
+
+    static func variableName(_ c: Cursor) -> String? {
+        let s = strip(c)
+        guard s.kind == .declRefExpr, let target = s.referenced, target.kind == .varDecl || target.kind == .parmDecl else { return nil }
+        return target.spelling
+    }
+
+    mutating func emit(_ body: Body, function: String?) {
+        // Calls whose value is stored into a returned variable count as returned.
+        var returned = body.returnedCallOffsets
+        for variable in body.returnedVariables {
+            for value in body.stores[variable] ?? [] {
+                let s = Walk.strip(value)
+                if s.kind == .callExpr { returned.insert(s.location.offset) }
+            }
+        }
+        var callSites: Set<String> = []
+        for (call, offset) in body.calls where call.isInMainFile {
+            let callee = call.referenced?.spelling ?? call.spelling
+            guard !callee.isEmpty else { continue }
+            callSites.insert("\(offset):\(callee)")
+            let spelledName = source.identifier(atOffset: offset)
+            let argumentCursors = call.arguments
+            let written = Walk.writtenArguments(call, spelled: spelledName, count: argumentCursors.count)
+            let arguments = argumentCursors.enumerated().map { i, a in resolve(a, written: written?[i], body: body) }
+            facts.calls.append(CallFact(
+                spelled: spelledName.isEmpty ? callee : spelledName, callee: callee,
+                position: position(call.location), function: function, arguments: arguments,
+                isReference: false, isReturned: returned.contains(offset)))
+        }
+        for (ref, offset) in body.functionRefs where ref.isInMainFile {
+            let callee = ref.referenced?.spelling ?? ref.spelling
+            if callSites.contains("\(offset):\(callee)") { continue }
+            let spelledName = source.identifier(atOffset: offset)
+            facts.calls.append(CallFact(
+                spelled: spelledName.isEmpty ? callee : spelledName, callee: callee,
+                position: position(ref.location), function: function, arguments: [],
+                isReference: true, isReturned: false))
+        }
+    }
+
+    // MARK: resolving values
+
+    /// The arguments as written at the call site, split at top-level commas,
+    /// when the call is written out in the file (not produced by a macro body).
+    static func writtenArguments(_ call: Cursor, spelled: String, count: Int) -> [[Token]]? {
+        let tokens = call.tokens
+        guard tokens.count >= 3, tokens[0].spelling == spelled, tokens[1].spelling == "(" else { return nil }
+        var args: [[Token]] = [[]]
+        var depth = 0
+        for t in tokens.dropFirst(2) {
+            switch t.spelling {
+            case "(", "[", "{": depth += 1
+            case ")", "]", "}":
+                if depth == 0 {
+                    if count == 0 { return args.count == 1 && args[0].isEmpty ? [] : nil }
+                    return args.count == count ? args : nil
+                }
+                depth -= 1
+            case "," where depth == 0:
+                args.append([])
+                continue
+            default: break
+            }
+            args[args.count - 1].append(t)
+        }
+        return nil
+    }
+
+    mutating func resolve(_ argument: Cursor, written: [Token]?, body: Body) -> ArgumentFact {
+        let own = argument.tokens
+        let tokens = own.isEmpty ? (written ?? []) : own
+        let text = (written ?? own).map(\.spelling).joined(separator: " ")
+        var identifiers: Set<String> = []
+        for token in (written ?? []) where token.kind == .identifier {
+            identifiers.insert(token.spelling)
+            identifiers.formUnion(expandMacro(token.spelling, depth: depth))
+        }
+        _ = tokens
+        var opaque = false
+        var visitedVariables: Set<String> = []
+        resolveExpression(argument, body: body, into: &identifiers, opaque: &opaque, visited: &visitedVariables, depth: depth)
+        var value: Int64?
+        switch argument.evaluate() {
+        case .integer(let v)?: value = v
+        case .unsigned(let v)?: value = Int64(bitPattern: v)
+        default: value = nil
+        }
+        return ArgumentFact(text: text, identifiers: identifiers, opaque: opaque, value: value)
+    }
+
+    mutating func resolveExpression(_ expr: Cursor, body: Body, into identifiers: inout Set<String>, opaque: inout Bool,
+                                    visited: inout Set<String>, depth: Int) {
+        for token in expr.tokens where token.kind == .identifier {
+            identifiers.insert(token.spelling)
+            identifiers.formUnion(expandMacro(token.spelling, depth: depth))
+        }
+        guard depth > 0 else { opaque = true; return }
+        var reads: [Cursor] = []
+        var callsSomething = false
+        if expr.kind == .declRefExpr { reads.append(expr) }
+        if expr.kind == .callExpr { callsSomething = true }
+        expr.visitChildren { node, _ in
+            if node.kind == .declRefExpr { reads.append(node) }
+            if node.kind == .callExpr { callsSomething = true }
+            return .recurse
+        }
+        if callsSomething { opaque = true }
+        for read in reads {
+            guard let target = read.referenced else { continue }
+            switch target.kind {
+            case .parmDecl:
+                opaque = true
+            case .varDecl:
+                let name = target.spelling
+                identifiers.insert(name)
+                if body.locals.contains(name), let values = body.stores[name] {
+                    guard visited.insert(name).inserted else { continue }
+                    for v in values {
+                        resolveExpression(v, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
+                    }
+                } else if let definition = target.definition,
+                          let initial = definition.children.last(where: { $0.kind.isExpression }) {
+                    guard visited.insert(name).inserted else { continue }
+                    resolveExpression(initial, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
+                } else {
+                    opaque = true
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The identifiers `name` expands to, transitively (empty for a non-macro).
+    mutating func expandMacro(_ name: String, depth: Int) -> Set<String> {
+        if let memo = macroExpansionMemo[name] { return memo }
+        guard depth > 0, let definition = macros[name] else { return [] }
+        macroExpansionMemo[name] = []  // breaks recursion
+        var tokens = definition.tokens.dropFirst()
+        if definition.isMacroFunctionLike, tokens.first?.spelling == "(" {
+            // Skip the parameter list.
+            if let close = tokens.firstIndex(where: { $0.spelling == ")" }) { tokens = tokens[(close + 1)...] }
+        }
+        var result: Set<String> = []
+        for token in tokens where token.kind == .identifier && token.spelling != name {
+            result.insert(token.spelling)
+            result.formUnion(expandMacro(token.spelling, depth: depth - 1))
+        }
+        macroExpansionMemo[name] = result
+        return result
+    }
+
+    // MARK: macro uses and exports
+
+    mutating func recordMacroUse(_ name: String, _ cursor: Cursor, offset: Int) {
+        let function = functionSpans.first(where: { $0.start <= offset && offset < $0.end })?.name
+        let pos = position(cursor.location)
+        if name.hasPrefix("EXPORT_SYMBOL") {
+            let tokens = cursor.tokens
+            if let open = tokens.firstIndex(where: { $0.spelling == "(" }),
+               let symbol = tokens[(open + 1)...].first(where: { $0.kind == .identifier }) {
+                facts.exports.append(ExportFact(symbol: symbol.spelling, macro: name, position: pos))
+            }
+        }
+        var definedIn: String?
+        if let definition = macros[name] {
+            definedIn = definition.isInMainFile ? relativePath : headerPath(definition.location.file)
+        }
+        facts.macroUses.append(MacroUseFact(name: name, position: pos, function: function,
+                                            expandsTo: expandMacro(name, depth: depth), definedIn: definedIn))
+    }
+}

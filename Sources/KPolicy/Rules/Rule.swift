@@ -1,0 +1,215 @@
+/// A policy rule, loaded from `Rules/<category>/<id>.yaml`
+/// (docs/rules-schema.md). Rules are data; the matcher kinds are the only
+/// code behind them.
+public struct Rule: Sendable {
+    public enum Severity: String, Sendable, CaseIterable, Comparable {
+        case info, warning, error
+        public static func < (a: Self, b: Self) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+    public enum Confidence: String, Sendable, CaseIterable { case high, medium, low }
+
+    public var id: String
+    public var category: String
+    public var title: String
+    public var summary: String
+    public var rationale: String
+    /// Mailing-list threads the rule comes from (titles with dates).
+    public var threads: [String]
+    public var severity: Severity
+    public var confidence: Confidence
+    public var scope: PathScope
+    /// Trees this rule applies to.
+    public var kernel: VersionRange
+    /// Identifiers a file must contain (as raw bytes) to be parsed for this rule.
+    public var triggers: [String]
+    public var match: Matcher
+    /// The finding's message; `{name}` placeholders are filled per finding.
+    public var message: String
+    public var suggestion: SuggestionTemplate?
+    public var examples: [RuleExample]
+}
+
+/// Include/exclude path globs, relative to the tree root.
+public struct PathScope: Sendable {
+    public var include: [PathGlob]
+    public var exclude: [PathGlob]
+
+    public func contains(_ path: String) -> Bool {
+        include.contains { $0.matches(path) } && !exclude.contains { $0.matches(path) }
+    }
+}
+
+/// `since` inclusive, `until` exclusive.
+public struct VersionRange: Sendable {
+    public var since: KernelVersion?
+    public var until: KernelVersion?
+
+    public func contains(_ v: KernelVersion) -> Bool {
+        if let since, v < since { return false }
+        if let until, v >= until { return false }
+        return true
+    }
+    public var isUnbounded: Bool { since == nil && until == nil }
+}
+
+/// A path glob: `*` matches within one path component, `**` any number of
+/// components, `?` one character.
+public struct PathGlob: Sendable, CustomStringConvertible {
+    public let pattern: String
+    let parts: [Substring]
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+        parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    public var description: String { pattern }
+
+    public func matches(_ path: String) -> Bool {
+        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        return PathGlob.match(parts[...], components[...])
+    }
+
+    static func match(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
+        guard let first = pattern.first else { return path.isEmpty }
+        if first == "**" {
+            let rest = pattern.dropFirst()
+            var p = path
+            while true {
+                if match(rest, p) { return true }
+                guard !p.isEmpty else { return false }
+                p = p.dropFirst()
+            }
+        }
+        guard let component = path.first, matchComponent(Array(first.utf8)[...], Array(component.utf8)[...]) else { return false }
+        return match(pattern.dropFirst(), path.dropFirst())
+    }
+
+    static func matchComponent(_ p: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>) -> Bool {
+        guard let c = p.first else { return s.isEmpty }
+        if c == UInt8(ascii: "*") {
+            var rest = s
+            while true {
+                if matchComponent(p.dropFirst(), rest) { return true }
+                guard !rest.isEmpty else { return false }
+                rest = rest.dropFirst()
+            }
+        }
+        guard let d = s.first else { return false }
+        guard c == UInt8(ascii: "?") || c == d else { return false }
+        return matchComponent(p.dropFirst(), s.dropFirst())
+    }
+}
+
+/// How a rule finds its cases. Each kind is implemented once in Swift
+/// (Sources/KPolicy/Rules/Matchers/) and parameterised by the rule file.
+public enum Matcher: Sendable {
+    /// Calls to (or references to) named functions, outside allowed paths.
+    case call(CallMatcher)
+    /// Uses of named macros or calls to named functions outside allowed paths.
+    case symbolUse(SymbolUseMatcher)
+    /// Vmalloc-family mappings whose protection argument resolves to a
+    /// writable and executable pgprot.
+    case mapping(MappingMatcher)
+    /// Internal functions made reachable: exported, declared in public
+    /// headers, made non-static, or called from outside their subsystem.
+    case internalExposure(InternalExposureMatcher)
+    /// EXPORT_SYMBOL* of a function that returns what an allocator returned.
+    case exportOfAllocator(ExportOfAllocatorMatcher)
+
+    public var kind: String {
+        switch self {
+        case .call: return "call"
+        case .symbolUse: return "symbol-use"
+        case .mapping: return "mapping"
+        case .internalExposure: return "internal-exposure"
+        case .exportOfAllocator: return "export-of-allocator"
+        }
+    }
+}
+
+public struct CallMatcher: Sendable {
+    public var functions: [String]
+    /// Whether taking the function's address counts as a use.
+    public var references: Bool
+    /// Paths where the calls are legitimate.
+    public var allowedIn: [PathGlob]
+    /// From this version on the allowance no longer holds (the API is gone).
+    public var allowedUntil: KernelVersion?
+}
+
+public struct SymbolUseMatcher: Sendable {
+    public var macros: [String]
+    public var functions: [String]
+    public var allowedIn: [PathGlob]
+}
+
+public struct MappingMatcher: Sendable {
+    /// Mapping functions and the index of their pgprot argument (nil: the
+    /// function always maps writable and executable).
+    public var calls: [MappingCall]
+    /// pgprot names that are writable and executable.
+    public var pgprots: [String]
+}
+
+public struct MappingCall: Sendable {
+    public var function: String
+    public var prot: Int?
+}
+
+public struct InternalExposureMatcher: Sendable {
+    /// The file whose static functions are internal (mm/vmalloc.c).
+    public var definedIn: String
+    /// The internal header whose declarations are internal (mm/internal.h).
+    public var internalHeader: String
+    /// Names internal whatever the tree says (in case a tree already exposed one).
+    public var alsoInternal: [String]
+    /// Where using them is fine (mm/**).
+    public var allowedIn: [PathGlob]
+    /// Headers that make a declaration public (include/**).
+    public var publicHeaders: [PathGlob]
+}
+
+public struct ExportOfAllocatorMatcher: Sendable {
+    /// Functions whose result is executable memory.
+    public var allocators: [String]
+    /// Mapping functions that return executable memory when given one of `pgprots`.
+    public var mappings: [MappingCall]
+    public var pgprots: [String]
+}
+
+/// What to suggest instead, filled per finding.
+public struct SuggestionTemplate: Sendable {
+    /// Replacement text per matched function (`{arg0}`, `{type}` placeholders);
+    /// `*` is the fallback.
+    public var replacements: [String: String]
+    /// Why the replacement fits; placeholders as in `message`.
+    public var explanation: String
+    /// On trees older than `version`, use `explanation` of this instead.
+    public var before: (version: KernelVersion, replacement: String?, explanation: String)?
+    /// How to infer the execmem type from the calling code.
+    public var execmemTypes: [ExecmemTypeRule]
+    /// Whether the suggestion is re-run through the reference model.
+    public var validate: Bool
+}
+
+/// `EXECMEM_<type>` for calling code that matches paths or function names.
+public struct ExecmemTypeRule: Sendable {
+    public var type: String
+    public var paths: [PathGlob]
+    /// Substrings of the calling function's name.
+    public var functions: [String]
+    public var because: String
+}
+
+/// An example from the rule file: `bad` must be reported, `good` must not.
+/// Both are complete C snippets over Corpus/include/kpolicy-corpus.h.
+public struct RuleExample: Sendable {
+    public var name: String
+    public var path: String
+    public var kernel: String
+    public var bad: String
+    public var good: String
+}

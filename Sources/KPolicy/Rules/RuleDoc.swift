@@ -1,0 +1,79 @@
+/// Renders a rule as the Markdown page docs/rules/<id>.md.
+public enum RuleDoc {
+    public static func markdown(_ rule: Rule) -> String {
+        var out = "<!-- Generated from Rules/\(rule.category)/\(rule.id).yaml by `scripts/generate-rules --docs`. Do not edit. -->\n\n"
+        out += "# \(rule.id)\n\n**\(rule.title)**\n\n"
+        out += "| severity | confidence | category | kernels | matcher |\n| --- | --- | --- | --- | --- |\n"
+        let kernels: String
+        switch (rule.kernel.since, rule.kernel.until) {
+        case (nil, nil): kernels = "all"
+        case (let s?, nil): kernels = "\(s.series) and later"
+        case (nil, let u?): kernels = "before \(u.series)"
+        case (let s?, let u?): kernels = "\(s.series) to before \(u.series)"
+        }
+        out += "| \(rule.severity.rawValue) | \(rule.confidence.rawValue) | \(rule.category) | \(kernels) | \(rule.match.kind) |\n\n"
+        out += rule.summary.trimmed + "\n\n## Why\n\n" + rule.rationale.trimmed + "\n\nThreads:\n\n"
+        for t in rule.threads { out += "- \(t)\n" }
+        out += "\n## What it matches\n\n" + matcherText(rule.match) + "\n\n"
+        out += "Scope: \(rule.scope.include.map { "`\($0)`" }.joined(separator: ", "))"
+        if !rule.scope.exclude.isEmpty { out += "; not \(rule.scope.exclude.map { "`\($0)`" }.joined(separator: ", "))" }
+        out += ". Files are parsed only when they mention one of: \(rule.triggers.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
+        out += "Message: `\(rule.message)`\n\n"
+        if let s = rule.suggestion {
+            out += "## What to do instead\n\n"
+            for (k, v) in s.replacements.sorted(by: { $0.key < $1.key }) {
+                out += "- \(k == "*" ? "" : "`\(k)` → ")`\(v)`\n"
+            }
+            out += "\n" + s.explanation.trimmed + "\n\n"
+            if let b = s.before {
+                out += "On trees before \(b.version.series): " + (b.replacement.map { "`\($0)`. " } ?? "") + b.explanation.trimmed + "\n\n"
+            }
+            if !s.execmemTypes.isEmpty {
+                out += "The execmem type is inferred from the calling code, first match wins:\n\n| type | paths | function names containing | because |\n| --- | --- | --- | --- |\n"
+                for t in s.execmemTypes {
+                    out += "| `\(t.type)` | \(t.paths.map { "`\($0)`" }.joined(separator: " ")) | \(t.functions.map { "`\($0)`" }.joined(separator: " ")) | \(t.because) |\n"
+                }
+                out += "\n"
+            }
+            out += s.validate
+                ? "Each suggestion is re-run in the reference allocator model (docs/model.md): the original and the replacement sequence on the file's arch; it is reported as validated only when the replacement breaks no error-severity invariant.\n\n"
+                : "Suggestions of this rule are advice and are not run through the model (`validated: false`).\n\n"
+        }
+        out += "## Examples\n\n"
+        for e in rule.examples {
+            out += "### \(e.name)\n\n`\(e.path)`, Linux \(e.kernel). Reported:\n\n```c\n\(e.bad.trimmed)\n```\n\nNot reported:\n\n```c\n\(e.good.trimmed)\n```\n\n"
+        }
+        return out
+    }
+
+    static func matcherText(_ m: Matcher) -> String {
+        func list(_ xs: [String]) -> String { xs.map { "`\($0)`" }.joined(separator: ", ") }
+        switch m {
+        case .call(let c):
+            var s = "Calls to \(list(c.functions))"
+            if c.references { s += ", and references to their address" }
+            s += ", by the name written or the function the compiler resolved"
+            if !c.allowedIn.isEmpty { s += ", except in \(list(c.allowedIn.map(\.pattern)))" }
+            if let u = c.allowedUntil { s += "; from Linux \(u.series) on, the exception no longer holds" }
+            return s + "."
+        case .symbolUse(let u):
+            return "Uses of the macros \(list(u.macros)) (also through a macro the file defines) and calls to \(list(u.functions)), outside \(list(u.allowedIn.map(\.pattern)))."
+        case .mapping(let m):
+            let calls = m.calls.map { c in c.prot.map { "`\(c.function)` (argument \($0 + 1))" } ?? "`\(c.function)` (always)" }
+            return "The pgprot argument of \(calls.joined(separator: ", ")), resolved through local variables, conditionals and macros, is one of \(list(m.pgprots))."
+        case .internalExposure(let i):
+            return "Functions `\(i.definedIn)` keeps static or declares only in `\(i.internalHeader)` (read from the tree), plus \(list(i.alsoInternal)): exported with EXPORT_SYMBOL*, declared in \(list(i.publicHeaders.map(\.pattern))), defined without `static` in `\(i.definedIn)`, or called from outside \(list(i.allowedIn.map(\.pattern)))."
+        case .exportOfAllocator(let e):
+            return "EXPORT_SYMBOL* of a function of the same file that returns the result of \(list(e.allocators)), or of a mapping call given one of \(list(e.pgprots)), directly, through a local variable, or through another such function."
+        }
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = self[...]
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        while s.first?.isNewline == true { s = s.dropFirst() }
+        return String(s)
+    }
+}

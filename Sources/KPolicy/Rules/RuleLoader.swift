@@ -1,0 +1,220 @@
+import Foundation
+import Yams
+
+/// Reads and validates rule files. Every problem is one `KPolicyError.badInput`
+/// naming the file and the field.
+public enum RuleLoader {
+    /// Parses one rule file's text. `category` is the directory the file is in;
+    /// `id` its stem.
+    public static func load(yaml text: String, file: String, id: String, category: String) throws -> Rule {
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch {
+            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(error)")
+        }
+        guard let map = node as? [String: Any] else {
+            throw KPolicyError.badInput(path: file, reason: "a rule file is a mapping of fields")
+        }
+        let r = FieldReader(file: file, map: map, prefix: "")
+        try r.onlyKeys(["id", "title", "summary", "rationale", "threads", "severity", "confidence", "scope", "kernel",
+                        "triggers", "match", "message", "suggestion", "examples"])
+        let declared = try r.string("id")
+        guard declared == id else {
+            throw r.error("id", "is \"\(declared)\" but the file is named \(id).yaml (the id is the file stem)")
+        }
+        guard id.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) != nil else {
+            throw r.error("id", "must be kebab-case")
+        }
+        let scope = try r.map("scope")
+        try scope.onlyKeys(["include", "exclude"])
+        let kernel = try r.optionalMap("kernel")
+        try kernel?.onlyKeys(["since", "until"])
+        let rule = Rule(
+            id: id, category: category,
+            title: try r.string("title"),
+            summary: try r.string("summary"),
+            rationale: try r.string("rationale"),
+            threads: try r.strings("threads", nonEmpty: true),
+            severity: try r.enumValue("severity"),
+            confidence: try r.enumValue("confidence"),
+            scope: PathScope(include: try scope.globs("include", nonEmpty: true), exclude: try scope.optionalGlobs("exclude")),
+            kernel: VersionRange(since: try kernel?.optionalVersion("since"), until: try kernel?.optionalVersion("until")),
+            triggers: try r.strings("triggers", nonEmpty: true),
+            match: try matcher(r.map("match")),
+            message: try r.string("message"),
+            suggestion: try r.optionalMap("suggestion").map(suggestion),
+            examples: try r.list("examples", nonEmpty: true).map(example))
+        return rule
+    }
+
+    static func matcher(_ m: FieldReader) throws -> Matcher {
+        let kind = try m.string("kind")
+        switch kind {
+        case "call":
+            try m.onlyKeys(["kind", "functions", "references", "allowed-in", "allowed-until"])
+            return .call(CallMatcher(functions: try m.strings("functions", nonEmpty: true),
+                                     references: try m.optionalBool("references") ?? false,
+                                     allowedIn: try m.optionalGlobs("allowed-in"),
+                                     allowedUntil: try m.optionalVersion("allowed-until")))
+        case "symbol-use":
+            try m.onlyKeys(["kind", "macros", "functions", "allowed-in"])
+            return .symbolUse(SymbolUseMatcher(macros: try m.optionalStrings("macros"), functions: try m.optionalStrings("functions"),
+                                               allowedIn: try m.optionalGlobs("allowed-in")))
+        case "mapping":
+            try m.onlyKeys(["kind", "calls", "pgprots"])
+            return .mapping(MappingMatcher(calls: try m.list("calls", nonEmpty: true).map(mappingCall),
+                                           pgprots: try m.strings("pgprots", nonEmpty: true)))
+        case "internal-exposure":
+            try m.onlyKeys(["kind", "defined-in", "internal-header", "also-internal", "allowed-in", "public-headers"])
+            return .internalExposure(InternalExposureMatcher(
+                definedIn: try m.string("defined-in"), internalHeader: try m.string("internal-header"),
+                alsoInternal: try m.optionalStrings("also-internal"), allowedIn: try m.globs("allowed-in", nonEmpty: true),
+                publicHeaders: try m.globs("public-headers", nonEmpty: true)))
+        case "export-of-allocator":
+            try m.onlyKeys(["kind", "allocators", "mappings", "pgprots"])
+            return .exportOfAllocator(ExportOfAllocatorMatcher(
+                allocators: try m.strings("allocators", nonEmpty: true),
+                mappings: try m.list("mappings", nonEmpty: false).map(mappingCall),
+                pgprots: try m.optionalStrings("pgprots")))
+        default:
+            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator)")
+        }
+    }
+
+    static func mappingCall(_ m: FieldReader) throws -> MappingCall {
+        try m.onlyKeys(["function", "prot"])
+        return MappingCall(function: try m.string("function"), prot: try m.optionalInt("prot"))
+    }
+
+    static func suggestion(_ s: FieldReader) throws -> SuggestionTemplate {
+        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate"])
+        let replacements = try s.stringMap("replacements")
+        var before: (KernelVersion, String?, String)?
+        if let b = try s.optionalMap("before") {
+            try b.onlyKeys(["version", "replacement", "explanation"])
+            before = (try b.version("version"), try b.optionalString("replacement"), try b.string("explanation"))
+        }
+        let types = try s.list("execmem-types", nonEmpty: false).map { t -> ExecmemTypeRule in
+            try t.onlyKeys(["type", "paths", "functions", "because"])
+            let type = try t.string("type")
+            guard type.hasPrefix("EXECMEM_") else { throw t.error("type", "must name an EXECMEM_* type") }
+            return ExecmemTypeRule(type: type, paths: try t.optionalGlobs("paths"), functions: try t.optionalStrings("functions"),
+                                   because: try t.string("because"))
+        }
+        return SuggestionTemplate(replacements: replacements, explanation: try s.string("explanation"), before: before,
+                                  execmemTypes: types, validate: try s.optionalBool("validate") ?? false)
+    }
+
+    static func example(_ e: FieldReader) throws -> RuleExample {
+        try e.onlyKeys(["name", "path", "kernel", "bad", "good"])
+        let kernel = try e.string("kernel")
+        guard KernelVersion(string: kernel) != nil else { throw e.error("kernel", "is not a kernel version like 6.1") }
+        return RuleExample(name: try e.string("name"), path: try e.string("path"), kernel: kernel,
+                           bad: try e.string("bad"), good: try e.string("good"))
+    }
+}
+
+/// Typed access to one YAML mapping, with errors that name the field.
+struct FieldReader {
+    let file: String
+    let map: [String: Any]
+    let prefix: String
+
+    func error(_ key: String, _ problem: String) -> KPolicyError {
+        .badInput(path: file, reason: "field '\(prefix)\(key)' \(problem)")
+    }
+
+    func onlyKeys(_ allowed: Set<String>) throws {
+        if let extra = map.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw error(extra, "is not a known field here (known: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let value = map[key] else { throw error(key, "is missing") }
+        guard let s = RuleLoaderScalar.text(value), !s.isEmpty else { throw error(key, "must be a non-empty string") }
+        return s
+    }
+    func optionalString(_ key: String) throws -> String? { map[key] == nil ? nil : try string(key) }
+
+    func strings(_ key: String, nonEmpty: Bool) throws -> [String] {
+        guard let value = map[key] else { throw error(key, "is missing") }
+        guard let list = value as? [Any], let items = Optional(list.compactMap(RuleLoaderScalar.text)), items.count == list.count else {
+            throw error(key, "must be a list of strings")
+        }
+        if nonEmpty && items.isEmpty { throw error(key, "must not be empty") }
+        return items
+    }
+    func optionalStrings(_ key: String) throws -> [String] { map[key] == nil ? [] : try strings(key, nonEmpty: false) }
+
+    func stringMap(_ key: String) throws -> [String: String] {
+        guard let value = map[key] else { throw error(key, "is missing") }
+        guard let m = value as? [String: Any] else { throw error(key, "must be a mapping of strings") }
+        var out: [String: String] = [:]
+        for (k, v) in m {
+            guard let s = RuleLoaderScalar.text(v) else { throw error("\(key).\(k)", "must be a string") }
+            out[k] = s
+        }
+        return out
+    }
+
+    func globs(_ key: String, nonEmpty: Bool) throws -> [PathGlob] { try strings(key, nonEmpty: nonEmpty).map(PathGlob.init) }
+    func optionalGlobs(_ key: String) throws -> [PathGlob] { try optionalStrings(key).map(PathGlob.init) }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        guard let value = map[key] else { return nil }
+        guard let b = value as? Bool else { throw error(key, "must be true or false") }
+        return b
+    }
+
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let value = map[key] else { return nil }
+        guard let i = value as? Int, i >= 0 else { throw error(key, "must be a non-negative integer") }
+        return i
+    }
+
+    func version(_ key: String) throws -> KernelVersion {
+        if map[key] is Double || map[key] is Int {
+            throw error(key, "must be quoted (\"6.10\"): unquoted, YAML reads 6.10 as the number 6.1")
+        }
+        let s = try string(key)
+        guard let v = KernelVersion(string: s) else { throw error(key, "\"\(s)\" is not a kernel version like 6.10") }
+        return v
+    }
+    func optionalVersion(_ key: String) throws -> KernelVersion? { map[key] == nil ? nil : try version(key) }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String) throws -> E where E.RawValue == String {
+        let s = try string(key)
+        guard let v = E(rawValue: s) else {
+            throw error(key, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(s)\"")
+        }
+        return v
+    }
+
+    func map(_ key: String) throws -> FieldReader {
+        guard let value = map[key] else { throw error(key, "is missing") }
+        guard let m = value as? [String: Any] else { throw error(key, "must be a mapping") }
+        return FieldReader(file: file, map: m, prefix: prefix + key + ".")
+    }
+    func optionalMap(_ key: String) throws -> FieldReader? { map[key] == nil ? nil : try self.map(key) }
+
+    func list(_ key: String, nonEmpty: Bool) throws -> [FieldReader] {
+        guard let value = map[key] else {
+            if nonEmpty { throw error(key, "is missing") }
+            return []
+        }
+        guard let items = value as? [Any] else { throw error(key, "must be a list") }
+        if nonEmpty && items.isEmpty { throw error(key, "must not be empty") }
+        return try items.enumerated().map { i, item in
+            guard let m = item as? [String: Any] else { throw error("\(key)[\(i)]", "must be a mapping") }
+            return FieldReader(file: file, map: m, prefix: "\(prefix)\(key)[\(i)].")
+        }
+    }
+}
+
+enum RuleLoaderScalar {
+    /// Strings, and numbers written where text is expected ("6.10" parses as a float).
+    static func text(_ value: Any) -> String? {
+        if let s = value as? String { return s }
+        return nil
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The rules kpolicy runs: by default those built into the tool
+/// (generated from Rules/ by scripts/generate-rules), or a directory's.
+public struct RuleSet: Sendable {
+    public let rules: [Rule]
+
+    public init(rules: [Rule]) {
+        self.rules = rules.sorted { $0.id < $1.id }
+    }
+
+    /// The rules compiled into kpolicy: an installed binary needs no checkout.
+    public static func builtIn() throws -> RuleSet {
+        try RuleSet(rules: EmbeddedRules.files.map { entry in
+            let (category, id) = RuleSet.split(entry.path)
+            return try RuleLoader.load(yaml: entry.text, file: "Rules/" + entry.path, id: id, category: category)
+        })
+    }
+
+    /// Every `<category>/<id>.yaml` under `directory`.
+    public static func load(directory: URL) throws -> RuleSet {
+        var rules: [Rule] = []
+        for (relative, url) in try files(in: directory) {
+            let text: String
+            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw KPolicyError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            }
+            let (category, id) = split(relative)
+            rules.append(try RuleLoader.load(yaml: text, file: url.path, id: id, category: category))
+        }
+        var seen: Set<String> = []
+        for rule in rules where !seen.insert(rule.id).inserted {
+            throw KPolicyError.badInput(path: directory.path, reason: "rule id \(rule.id) is defined twice")
+        }
+        return RuleSet(rules: rules)
+    }
+
+    /// The rule files of a directory as (path relative to it, URL), sorted.
+    public static func files(in directory: URL) throws -> [(String, URL)] {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw KPolicyError.missingFile(path: directory.path)
+        }
+        var out: [(String, URL)] = []
+        for category in try fm.contentsOfDirectory(atPath: directory.path).sorted() where !category.hasPrefix(".") {
+            let sub = directory.appendingPathComponent(category)
+            guard fm.fileExists(atPath: sub.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw KPolicyError.badInput(path: sub.path, reason: "rules live in Rules/<category>/<id>.yaml; this is not a directory")
+            }
+            for name in try fm.contentsOfDirectory(atPath: sub.path).sorted() where !name.hasPrefix(".") {
+                guard name.hasSuffix(".yaml") else {
+                    throw KPolicyError.badInput(path: sub.appendingPathComponent(name).path, reason: "not a rule file (expected <id>.yaml)")
+                }
+                out.append(("\(category)/\(name)", sub.appendingPathComponent(name)))
+            }
+        }
+        return out
+    }
+
+    static func split(_ relative: String) -> (category: String, id: String) {
+        let parts = relative.split(separator: "/")
+        let id = String(parts.last!.dropLast(".yaml".count))
+        return (parts.count > 1 ? String(parts[parts.count - 2]) : "", id)
+    }
+
+    public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+}

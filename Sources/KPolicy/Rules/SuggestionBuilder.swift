@@ -1,0 +1,112 @@
+import KernelModel
+
+/// Fills a rule's suggestion template for one finding and, when the rule
+/// asks for it, runs the original and the replacement through the
+/// reference model (KernelModel). `validated` is never set without a run.
+struct SuggestionBuilder {
+    let template: SuggestionTemplate
+    let context: RuleContext
+
+    func build(for match: Match, values: inout [String: String]) -> Suggestion? {
+        let type = inferType(match)
+        values["type"] = type?.type ?? "EXECMEM_DEFAULT"
+        values["because"] = type?.because ?? "nothing in the calling code names a subsystem, so the type must be chosen by hand"
+        let subject = values["subject"] ?? ""
+        let modernTemplate = template.replacements[subject] ?? template.replacements["*"]
+        var replacementTemplate = modernTemplate
+        var explanation = template.explanation.filled(values)
+        if let before = template.before, context.kernelVersion < before.version {
+            // The older tree's own move, and where the code goes once it is on a newer kernel.
+            replacementTemplate = before.replacement ?? modernTemplate
+            explanation = before.explanation.filled(values)
+            if let modernTemplate {
+                explanation += " From Linux \(before.version.series) on: \(modernTemplate.filled(values))."
+            }
+        }
+        guard let replacementTemplate else {
+            return Suggestion(replacement: "", explanation: explanation, validated: false, validation: nil)
+        }
+        var validation: ModelValidation?
+        if template.validate {
+            validation = ModelCheck(arch: SuggestionBuilder.modelArch(context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
+                                    originalGeneration: context.kernelVersion.series).run()
+        }
+        let validated = validation.map { $0.replacementViolations.isEmpty } ?? false
+        return Suggestion(replacement: replacementTemplate.filled(values), explanation: explanation, validated: validated, validation: validation)
+    }
+
+    func inferType(_ match: Match) -> ExecmemTypeRule? {
+        let function = match.function ?? ""
+        return template.execmemTypes.first { rule in
+            rule.paths.contains { $0.matches(match.position.file) } || rule.functions.contains { function.contains($0) }
+        }
+    }
+
+    static func modelArch(_ kernelArch: String) -> Arch {
+        switch kernelArch {
+        case "x86": return .x86_64
+        case "arm64": return .arm64
+        case "riscv": return .riscv64
+        case "powerpc": return .ppc64
+        case "s390": return .s390
+        default: return .generic
+        }
+    }
+}
+
+/// The two model runs behind a suggestion: what the code does now, and the
+/// replacement, each allocating, writing code the arch's way, and freeing.
+struct ModelCheck {
+    let arch: Arch
+    let match: Match
+    let type: String
+    let originalGeneration: String
+
+    func run() -> ModelValidation? {
+        guard let subject = match.values["subject"] else { return nil }
+        let execType = ExecmemType(name: type) ?? .moduleText
+        let size = 4096
+        let original: [APICall]
+        switch subject {
+        case "module_alloc", "module_alloc_huge":
+            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p") + [.free(.moduleMemfree, .sym("p"))]
+        case "module_memfree":
+            original = [.moduleAlloc(size: size, bind: "p"), .free(.moduleMemfree, .sym("p"))]
+        case "__vmalloc_node_range", "vmalloc_exec":
+            original = [.vmallocNodeRange(size: size, align: 1, range: .vmalloc, prot: .kernelExec, flags: [.alloc], purpose: .code, bind: "p"),
+                        .write(.sym("p"), length: 64), .free(.vfree, .sym("p"))]
+        case "vmap":
+            original = [.allocPages(count: 1, bind: "pages"), .vmap(pages: "pages", count: 1, flags: [.map], prot: .kernelExec, bind: "p"),
+                        .write(.sym("p"), length: 64), .free(.vunmap, .sym("p")), .freePages("pages")]
+        default:
+            return nil
+        }
+        let replacement: [APICall] = subject == "module_memfree"
+            ? [.execmemAlloc(execType, size: size, bind: "p"), .free(.execmemFree, .sym("p"))]
+            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p") + [.free(.execmemFree, .sym("p"))]
+        let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
+        // execmem exists from 6.10: the replacement runs in that world.
+        let after = ModelConfig(arch: arch, generation: .v6_12)
+        let prefix: [APICall] = [.setCaller(.core)]
+        let a = Executor.run(prefix + original, config: before)
+        let b = Executor.run(prefix + replacement, config: after)
+        func errors(_ vs: [Violation]) -> [String] {
+            vs.filter { $0.severity == .error }.map { "\($0.invariant.id) at step \($0.stepIndex): \($0.message)" }
+        }
+        return ModelValidation(configuration: "\(before.label) -> \(after.label)",
+                               original: (prefix + original).map(\.description), originalViolations: errors(a.violations),
+                               replacement: (prefix + replacement).map(\.description), replacementViolations: errors(b.violations))
+    }
+
+    /// Writing generated code into executable memory the way `arch` must.
+    func writeCode(_ p: String) -> [APICall] {
+        switch arch {
+        case .x86_64: return [.textPatch(.textPokeCopy, .sym(p), length: 64)]
+        case .arm64: return [.textMutex(held: true), .textPatch(.aarch64InsnCopy, .sym(p), length: 64), .textMutex(held: false)]
+        case .riscv64: return [.textMutex(held: true), .textPatch(.patchTextNosync, .sym(p), length: 64), .textMutex(held: false)]
+        case .ppc64: return [.textPatch(.patchInstructions, .sym(p), length: 64)]
+        case .s390: return [.textPatch(.s390KernelWrite, .sym(p), length: 64)]
+        case .generic: return [.write(.sym(p), length: 64)]
+        }
+    }
+}
