@@ -20,7 +20,12 @@ public struct FactExtractor {
     ///   - relativePath: the path findings name (relative to the tree root).
     ///   - treeRoot: the tree, to name headers relative to it.
     public func facts(of unit: TranslationUnit, mainFile: URL, relativePath: String, treeRoot: URL?) -> FileFacts {
-        var walk = Walk(unit: unit, relativePath: relativePath, source: SourceText(url: mainFile) ?? SourceText(text: ""),
+        facts(of: unit, source: SourceText(url: mainFile) ?? SourceText(text: ""), relativePath: relativePath, treeRoot: treeRoot)
+    }
+
+    /// The same, with the main file's text given (for unsaved buffers).
+    public func facts(of unit: TranslationUnit, source: SourceText, relativePath: String, treeRoot: URL?) -> FileFacts {
+        var walk = Walk(unit: unit, relativePath: relativePath, source: source,
                         treeRoot: treeRoot.map { $0.standardizedFileURL.path + "/" }, interest: headerDeclarationsOf,
                         depth: resolutionDepth)
         walk.run()
@@ -114,8 +119,9 @@ private struct Walk {
     struct Body {
         var calls: [(cursor: Cursor, offset: Int)] = []
         var functionRefs: [(cursor: Cursor, offset: Int)] = []
-        /// Values stored into each local variable (initialisers, `v = e`).
-        var stores: [String: [Cursor]] = [:]
+        /// Values stored into each local variable (initialisers, `v = e`),
+        /// with their text as written when the file shows it.
+        var stores: [String: [(cursor: Cursor, written: SourceText.Written?)]] = [:]
         var locals: Set<String> = []
         var returnedCallOffsets: Set<Int> = []
         var returnedVariables: Set<String> = []
@@ -148,7 +154,8 @@ private struct Walk {
             case .varDecl, .parmDecl:
                 body.locals.insert(node.spelling)
                 if node.kind == .varDecl, let value = node.children.last(where: { $0.kind.isExpression }) {
-                    body.stores[node.spelling, default: []].append(value)
+                    let written = node.isInMainFile ? source.initializer(afterNameAt: node.location.offset) : nil
+                    body.stores[node.spelling, default: []].append((value, written))
                 }
             case .binaryOperator:
                 let parts = node.children
@@ -156,7 +163,8 @@ private struct Walk {
                     let lhsTokens = parts[0].tokens.count
                     let tokens = node.tokens
                     if tokens.count > lhsTokens, tokens[lhsTokens].spelling == "=" {
-                        body.stores[variable, default: []].append(parts[1])
+                        let written = node.isInMainFile ? source.assignedValue(atOperator: node.location.offset) : nil
+                        body.stores[variable, default: []].append((parts[1], written))
                     }
                 }
             case .returnStmt:
@@ -194,19 +202,27 @@ private struct Walk {
         // Calls whose value is stored into a returned variable count as returned.
         var returned = body.returnedCallOffsets
         for variable in body.returnedVariables {
-            for value in body.stores[variable] ?? [] {
+            for (value, _) in body.stores[variable] ?? [] {
                 let s = Walk.strip(value)
                 if s.kind == .callExpr { returned.insert(s.location.offset) }
             }
         }
         var callSites: Set<String> = []
         for (call, offset) in body.calls where call.isInMainFile {
-            let callee = call.referenced?.spelling ?? call.spelling
+            // Direct calls only: a call through a pointer or a struct member
+            // that happens to share a function's name is not that function.
+            guard let target = call.referenced, target.kind == .functionDecl else { continue }
+            let callee = target.spelling
             guard !callee.isEmpty else { continue }
             callSites.insert("\(offset):\(callee)")
             let spelledName = source.identifier(atOffset: offset)
             let argumentCursors = call.arguments
-            let written = Walk.writtenArguments(call, spelled: spelledName, count: argumentCursors.count)
+            var written = source.callArguments(atOffset: offset)
+            if let outer = written, outer.count != argumentCursors.count {
+                // A wrapper macro of the file's or a header's: put the written
+                // arguments into its body and read the call there.
+                written = substituted(macro: spelledName, arguments: outer, count: argumentCursors.count)
+            }
             let arguments = argumentCursors.enumerated().map { i, a in resolve(a, written: written?[i], body: body) }
             facts.calls.append(CallFact(
                 spelled: spelledName.isEmpty ? callee : spelledName, callee: callee,
@@ -226,45 +242,12 @@ private struct Walk {
 
     // MARK: resolving values
 
-    /// The arguments as written at the call site, split at top-level commas,
-    /// when the call is written out in the file (not produced by a macro body).
-    static func writtenArguments(_ call: Cursor, spelled: String, count: Int) -> [[Token]]? {
-        let tokens = call.tokens
-        guard tokens.count >= 3, tokens[0].spelling == spelled, tokens[1].spelling == "(" else { return nil }
-        var args: [[Token]] = [[]]
-        var depth = 0
-        for t in tokens.dropFirst(2) {
-            switch t.spelling {
-            case "(", "[", "{": depth += 1
-            case ")", "]", "}":
-                if depth == 0 {
-                    if count == 0 { return args.count == 1 && args[0].isEmpty ? [] : nil }
-                    return args.count == count ? args : nil
-                }
-                depth -= 1
-            case "," where depth == 0:
-                args.append([])
-                continue
-            default: break
-            }
-            args[args.count - 1].append(t)
-        }
-        return nil
-    }
-
-    mutating func resolve(_ argument: Cursor, written: [Token]?, body: Body) -> ArgumentFact {
-        let own = argument.tokens
-        let tokens = own.isEmpty ? (written ?? []) : own
-        let text = (written ?? own).map(\.spelling).joined(separator: " ")
+    mutating func resolve(_ argument: Cursor, written: SourceText.Written?, body: Body) -> ArgumentFact {
+        let text = written?.text ?? argument.tokens.map(\.spelling).joined(separator: " ")
         var identifiers: Set<String> = []
-        for token in (written ?? []) where token.kind == .identifier {
-            identifiers.insert(token.spelling)
-            identifiers.formUnion(expandMacro(token.spelling, depth: depth))
-        }
-        _ = tokens
         var opaque = false
         var visitedVariables: Set<String> = []
-        resolveExpression(argument, body: body, into: &identifiers, opaque: &opaque, visited: &visitedVariables, depth: depth)
+        resolveExpression(argument, written: written, body: body, into: &identifiers, opaque: &opaque, visited: &visitedVariables, depth: depth)
         var value: Int64?
         switch argument.evaluate() {
         case .integer(let v)?: value = v
@@ -274,11 +257,12 @@ private struct Walk {
         return ArgumentFact(text: text, identifiers: identifiers, opaque: opaque, value: value)
     }
 
-    mutating func resolveExpression(_ expr: Cursor, body: Body, into identifiers: inout Set<String>, opaque: inout Bool,
-                                    visited: inout Set<String>, depth: Int) {
-        for token in expr.tokens where token.kind == .identifier {
-            identifiers.insert(token.spelling)
-            identifiers.formUnion(expandMacro(token.spelling, depth: depth))
+    mutating func resolveExpression(_ expr: Cursor, written: SourceText.Written?, body: Body, into identifiers: inout Set<String>,
+                                    opaque: inout Bool, visited: inout Set<String>, depth: Int) {
+        let names = written?.identifiers ?? expr.tokens.filter { $0.kind == .identifier }.map(\.spelling)
+        for name in names {
+            identifiers.insert(name)
+            identifiers.formUnion(expandMacro(name, depth: depth))
         }
         guard depth > 0 else { opaque = true; return }
         var reads: [Cursor] = []
@@ -301,13 +285,14 @@ private struct Walk {
                 identifiers.insert(name)
                 if body.locals.contains(name), let values = body.stores[name] {
                     guard visited.insert(name).inserted else { continue }
-                    for v in values {
-                        resolveExpression(v, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
+                    for (v, w) in values {
+                        resolveExpression(v, written: w, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
                     }
                 } else if let definition = target.definition,
                           let initial = definition.children.last(where: { $0.kind.isExpression }) {
                     guard visited.insert(name).inserted else { continue }
-                    resolveExpression(initial, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
+                    let w = definition.isInMainFile ? source.initializer(afterNameAt: definition.location.offset) : nil
+                    resolveExpression(initial, written: w, body: body, into: &identifiers, opaque: &opaque, visited: &visited, depth: depth - 1)
                 } else {
                     opaque = true
                 }
@@ -315,6 +300,54 @@ private struct Walk {
                 break
             }
         }
+    }
+
+    /// The arguments of the first call in function-like macro `name`'s body
+    /// that has `count` arguments, with the macro's parameters replaced by
+    /// `arguments`.
+    func substituted(macro name: String, arguments: [SourceText.Written], count: Int) -> [SourceText.Written]? {
+        guard let definition = macros[name], definition.isMacroFunctionLike else { return nil }
+        let tokens = Array(definition.tokens.dropFirst())
+        guard tokens.first?.spelling == "(", let close = tokens.firstIndex(where: { $0.spelling == ")" }) else { return nil }
+        let parameters = tokens[1..<close].filter { $0.kind == .identifier || $0.spelling == "..." }.map(\.spelling)
+        guard parameters.count == arguments.count else { return nil }
+        let byName = Dictionary(zip(parameters, arguments), uniquingKeysWith: { a, _ in a })
+        let body = Array(tokens[(close + 1)...])
+        var i = 0
+        while i + 1 < body.count {
+            defer { i += 1 }
+            guard body[i].kind == .identifier, body[i + 1].spelling == "(" else { continue }
+            var pieces: [[Token]] = [[]]
+            var depth = 0
+            var j = i + 2
+            var closed = false
+            while j < body.count {
+                let t = body[j].spelling
+                if t == "(" || t == "[" || t == "{" { depth += 1 }
+                if t == ")" || t == "]" || t == "}" {
+                    if depth == 0 { closed = true; break }
+                    depth -= 1
+                }
+                if t == ",", depth == 0 { pieces.append([]) } else { pieces[pieces.count - 1].append(body[j]) }
+                j += 1
+            }
+            guard closed, pieces.count == count else { continue }
+            return pieces.map { piece in
+                var text: [String] = []
+                var identifiers: [String] = []
+                for t in piece {
+                    if let argument = byName[t.spelling] {
+                        text.append(argument.text)
+                        identifiers += argument.identifiers
+                    } else {
+                        text.append(t.spelling)
+                        if t.kind == .identifier { identifiers.append(t.spelling) }
+                    }
+                }
+                return SourceText.Written(text: text.joined(separator: " "), identifiers: identifiers)
+            }
+        }
+        return nil
     }
 
     /// The identifiers `name` expands to, transitively (empty for a non-macro).

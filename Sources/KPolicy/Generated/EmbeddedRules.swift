@@ -35,7 +35,7 @@ match:
   allocators: [module_alloc, module_alloc_huge, execmem_alloc, vmalloc_exec, bpf_jit_alloc_exec]
   mappings:
     - {function: __vmalloc_node_range, prot: 5}
-    - {function: __vmalloc_node_prot, prot: 2}
+    - {function: __vmalloc_node_prot, prot: 3}
     - {function: vmap, prot: 3}
     - {function: ioremap_prot, prot: 2}
   pgprots: [PAGE_KERNEL_EXEC, PAGE_KERNEL_RWX, PAGE_KERNEL_ROX, PAGE_KERNEL_RX, PAGE_KERNEL_X, PAGE_KERNEL_EXEC_NOENC]
@@ -208,7 +208,7 @@ match:
   kind: mapping
   calls:
     - {function: __vmalloc_node_range, prot: 5}
-    - {function: __vmalloc_node_prot, prot: 2}
+    - {function: __vmalloc_node_prot, prot: 3}
     - {function: vmap, prot: 3}
     - {function: ioremap_prot, prot: 2}
     - {function: vmalloc_exec}

@@ -86,3 +86,124 @@ public struct SourceText: Sendable {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x5f
     }
 }
+
+extension SourceText {
+    /// An expression as written: its text and the identifiers in it.
+    public struct Written: Sendable {
+        public var text: String
+        public var identifiers: [String]
+    }
+
+    /// The arguments of the call whose callee name starts at `offset`, split
+    /// at top-level commas; nil when no `(` follows the name.
+    public func callArguments(atOffset offset: Int) -> [Written]? {
+        var i = offset
+        while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
+        i = skipSpace(i)
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "(") else { return nil }
+        let pieces = split(from: i + 1, stopAtComma: false)
+        if pieces.count == 1 && pieces[0].text.isEmpty { return [] }
+        return pieces
+    }
+
+    /// The initialiser after a declared name at `offset` (`name = value`), if any.
+    public func initializer(afterNameAt offset: Int) -> Written? {
+        var i = offset
+        while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
+        i = skipSpace(i)
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "="), i + 1 < bytes.count, bytes[i + 1] != UInt8(ascii: "=") else { return nil }
+        return split(from: i + 1, stopAtComma: true).first
+    }
+
+    /// The right-hand side of the `=` at `offset`.
+    /// The right-hand side of the assignment `name = value` whose `name`
+    /// (or `=`) starts at `offset`.
+    public func assignedValue(atOperator offset: Int) -> Written? {
+        var i = offset
+        while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
+        i = skipSpace(i)
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "="), i + 1 < bytes.count, bytes[i + 1] != UInt8(ascii: "=") else { return nil }
+        return split(from: i + 1, stopAtComma: true).first
+    }
+
+    func skipSpace(_ start: Int) -> Int {
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d || b == 0x5c { i += 1; continue }
+            if b == UInt8(ascii: "/"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "*") {
+                i += 2
+                while i + 1 < bytes.count, !(bytes[i] == UInt8(ascii: "*") && bytes[i + 1] == UInt8(ascii: "/")) { i += 1 }
+                i += 2
+                continue
+            }
+            if b == UInt8(ascii: "/"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "/") {
+                while i < bytes.count, bytes[i] != 0x0a { i += 1 }
+                continue
+            }
+            break
+        }
+        return i
+    }
+
+    /// Pieces of an expression list from `start` to the closing bracket (or,
+    /// for a single expression, to `;`), split at top-level commas. Comments
+    /// and string literals are skipped.
+    func split(from start: Int, stopAtComma: Bool) -> [Written] {
+        var pieces: [Written] = []
+        var text: [UInt8] = []
+        var identifiers: [String] = []
+        var depth = 0
+        var i = start
+        func finish() {
+            let t = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            pieces.append(Written(text: t, identifiers: identifiers))
+            text = []
+            identifiers = []
+        }
+        var limit = 0
+        while i < bytes.count, limit < 20_000 {
+            limit += 1
+            let b = bytes[i]
+            let j = skipSpace(i)
+            if j != i { text.append(0x20); i = j; continue }
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") {
+                var k = i + 1
+                while k < bytes.count, bytes[k] != b { k += bytes[k] == 0x5c ? 2 : 1 }
+                text += bytes[i..<min(k + 1, bytes.count)]
+                i = k + 1
+                continue
+            }
+            if SourceText.isIdentifierByte(b) {
+                var k = i
+                while k < bytes.count, SourceText.isIdentifierByte(bytes[k]) { k += 1 }
+                if !(b >= 0x30 && b <= 0x39) { identifiers.append(String(decoding: bytes[i..<k], as: UTF8.self)) }
+                text += bytes[i..<k]
+                i = k
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth == 0 { finish(); return pieces }
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 0 {
+                    if stopAtComma { finish(); return pieces }
+                    finish()
+                    i += 1
+                    continue
+                }
+            case UInt8(ascii: ";"):
+                if depth == 0 { finish(); return pieces }
+            default:
+                break
+            }
+            text.append(b)
+            i += 1
+        }
+        finish()
+        return pieces
+    }
+}

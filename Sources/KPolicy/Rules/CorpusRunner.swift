@@ -1,0 +1,60 @@
+import ClangKit
+import Foundation
+
+/// Runs rules on a standalone corpus file or snippet: parsed over
+/// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the
+/// path and kernel version the file declares (docs/corpus.md).
+public final class CorpusRunner {
+    public let engine: RuleEngine
+    let index: ClangIndex
+    let includeDirectory: URL
+    /// Per internal-exposure rule, what a real tree says is internal.
+    public var internals: [String: DerivedInternals]
+
+    public init(rules: RuleSet, includeDirectory: URL, internals: [String: DerivedInternals] = [:]) throws {
+        engine = RuleEngine(rules: rules)
+        index = try ClangIndex()
+        self.includeDirectory = includeDirectory
+        self.internals = internals
+    }
+
+    /// The `// corpus-path:` and `// corpus-kernel:` header of a corpus file.
+    public struct Header: Sendable {
+        public var path: String
+        public var kernel: KernelVersion
+    }
+
+    public static func header(of text: String, file: String) throws -> Header {
+        var path: String?
+        var kernel: KernelVersion?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(10) {
+            let l = line.trimmingCharacters(in: .whitespaces)
+            if l.hasPrefix("// corpus-path:") { path = String(l.dropFirst("// corpus-path:".count)).trimmingCharacters(in: .whitespaces) }
+            if l.hasPrefix("// corpus-kernel:") {
+                kernel = KernelVersion(string: String(l.dropFirst("// corpus-kernel:".count)).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        guard let path else { throw KPolicyError.badInput(path: file, reason: "no '// corpus-path: <path in the tree>' line in the first 10 lines") }
+        guard let kernel else { throw KPolicyError.badInput(path: file, reason: "no '// corpus-kernel: 6.1|6.12' line in the first 10 lines") }
+        return Header(path: path, kernel: kernel)
+    }
+
+    /// Findings for C `text` pretending to be `path` in a tree of `kernel`.
+    /// Also returns the error diagnostics of the file, which make a corpus invalid.
+    public func run(text: String, path: String, kernel: KernelVersion) throws -> (findings: [Finding], errors: [String]) {
+        let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
+        let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
+                         "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
+                         "-Wno-unused-function", "-Wno-unused-variable"]
+        let unit = try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
+                                       unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
+                                       options: [.detailedPreprocessingRecord, .keepGoing])
+        let errors = unit.diagnostics.filter { $0.severity >= .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        let interest = Set(internals.values.flatMap { $0.staticFunctions.union($0.internalHeaderDeclarations) })
+        var facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
+        facts.path = path
+        let context = RuleContext(kernelVersion: kernel, arch: path.hasPrefix("arch/") ? String(path.split(separator: "/")[1]) : "x86",
+                                  internalFunctions: internals)
+        return (engine.findings(in: facts, context: context), errors)
+    }
+}

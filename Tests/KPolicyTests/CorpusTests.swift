@@ -1,0 +1,136 @@
+import Foundation
+import KPolicy
+import XCTest
+
+/// Runs every rule on its annotated corpus (Corpus/<category>/<rule-id>[.<label>].c)
+/// and every rule example, bare and hidden in a comment, a string and #if 0.
+final class CorpusTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let corpus = repo.appendingPathComponent("Corpus")
+
+    /// Internal sets derived from the real 6.12 tree, as a check run would.
+    static func runner() throws -> CorpusRunner {
+        let rules = try RuleSet.builtIn()
+        let tree = try KernelTree(path: try RealTrees.path("6.12"))
+        let parser = try SourceParser(workspace: try Workspace(tree: tree))
+        let internals = try TreeKnowledge.internals(for: rules, parser: parser)
+        return try CorpusRunner(rules: rules, includeDirectory: corpus.appendingPathComponent("include"), internals: internals)
+    }
+
+    struct Annotation {
+        enum Kind: String { case ruleid, ok, todoruleid, todook }
+        var kind: Kind
+        var rule: String
+        /// The line the annotation is about (the next line that is not itself an annotation).
+        var target: Int
+    }
+
+    static func annotations(in text: String) -> [Annotation] {
+        let lines = text.components(separatedBy: "\n")
+        var out: [Annotation] = []
+        var pending: [(Annotation.Kind, String)] = []
+        for (i, line) in lines.enumerated() {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            var matched = false
+            for kind in [Annotation.Kind.todoruleid, .todook, .ruleid, .ok] where t.hasPrefix("// \(kind.rawValue):") {
+                let ids = t.dropFirst("// \(kind.rawValue):".count).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                pending += ids.map { (kind, $0) }
+                matched = true
+                break
+            }
+            if !matched && !pending.isEmpty {
+                out += pending.map { Annotation(kind: $0.0, rule: $0.1, target: i + 1) }
+                pending = []
+            }
+        }
+        return out
+    }
+
+    func corpusFiles() throws -> [URL] {
+        let fm = FileManager.default
+        var out: [URL] = []
+        for category in try fm.contentsOfDirectory(atPath: Self.corpus.path).sorted() where !["model", "include"].contains(category) {
+            let dir = Self.corpus.appendingPathComponent(category)
+            for name in try fm.contentsOfDirectory(atPath: dir.path).sorted() where name.hasSuffix(".c") {
+                out.append(dir.appendingPathComponent(name))
+            }
+        }
+        return out
+    }
+
+    func testCorpus() throws {
+        let runner = try Self.runner()
+        let ruleIDs = Set(runner.engine.rules.rules.map(\.id))
+        var counts: [String: (ruleid: Int, ok: Int, todo: Int)] = [:]
+        var problems: [String] = []
+        for file in try corpusFiles() {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            let name = file.lastPathComponent
+            let stem = String(name.split(separator: ".").first!)
+            XCTAssert(ruleIDs.contains(stem), "\(name): the file name does not start with a rule id")
+            let header = try CorpusRunner.header(of: text, file: file.path)
+            let (findings, errors) = try runner.run(text: text, path: header.path, kernel: header.kernel)
+            for e in errors { problems.append("\(name):\(e): the corpus file does not compile") }
+            let notes = Self.annotations(in: text)
+            let annotated = Set(notes.map(\.rule)).union([stem])
+            for n in notes where !ruleIDs.contains(n.rule) { problems.append("\(name):\(n.target - 1): unknown rule \(n.rule)") }
+            for n in notes {
+                var c = counts[n.rule] ?? (0, 0, 0)
+                switch n.kind {
+                case .ruleid: c.ruleid += 1
+                case .ok: c.ok += 1
+                case .todoruleid, .todook: c.todo += 1
+                }
+                counts[n.rule] = c
+                let hit = findings.contains { $0.rule == n.rule && $0.position.line == n.target }
+                switch n.kind {
+                case .ruleid where !hit: problems.append("\(name):\(n.target): missing \(n.rule) finding")
+                case .ok where hit: problems.append("\(name):\(n.target): extra \(n.rule) finding on an ok line: \(findings.first { $0.rule == n.rule && $0.position.line == n.target }!.message)")
+                default: break
+                }
+            }
+            let expectedLines = Set(notes.filter { $0.kind == .ruleid || $0.kind == .todook }.map { "\($0.rule):\($0.target)" })
+            for f in findings where annotated.contains(f.rule) && !expectedLines.contains("\(f.rule):\(f.position.line)") {
+                if notes.contains(where: { $0.rule == f.rule && $0.target == f.position.line && $0.kind == .ok }) { continue }
+                problems.append("\(name):\(f.position.line): unannotated \(f.rule) finding: \(f.message)")
+            }
+        }
+        for id in ruleIDs.sorted() {
+            let c = counts[id] ?? (0, 0, 0)
+            if c.ruleid < 8 || c.ok < 8 { problems.append("\(id): the corpus has \(c.ruleid) ruleid and \(c.ok) ok cases; at least 8 of each are required") }
+        }
+        XCTAssert(problems.isEmpty, "corpus mismatches:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// Each example: `bad` reported, `good` not; `bad` inside a comment, a
+    /// string literal or #if 0 not reported.
+    func testRuleExamples() throws {
+        let runner = try Self.runner()
+        var problems: [String] = []
+        for rule in runner.engine.rules.rules {
+            for example in rule.examples {
+                let kernel = KernelVersion(string: example.kernel)!
+                func findings(_ body: String) throws -> [Finding] {
+                    let text = "#include \"kpolicy-corpus.h\"\n" + body
+                    let (found, errors) = try runner.run(text: text, path: example.path, kernel: kernel)
+                    if !errors.isEmpty { problems.append("\(rule.id) / \(example.name): does not compile: \(errors[0])") }
+                    return found.filter { $0.rule == rule.id }
+                }
+                if try findings(example.bad).isEmpty { problems.append("\(rule.id) / \(example.name): bad example not reported") }
+                if let f = try findings(example.good).first { problems.append("\(rule.id) / \(example.name): good example reported: \(f.message)") }
+                let quoted = example.bad.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    .split(separator: "\n", omittingEmptySubsequences: false).map { "\"\($0)\\n\"" }.joined(separator: "\n")
+                let hidden = [
+                    "comment": "/*\n" + example.bad + "\n*/\n",
+                    "line comments": example.bad.split(separator: "\n", omittingEmptySubsequences: false).map { "// " + $0 }.joined(separator: "\n") + "\n",
+                    "string literal": "static const char example_text[] =\n" + quoted + ";\n",
+                    "#if 0": "#if 0\n" + example.bad + "\n#endif\n",
+                ]
+                for (how, text) in hidden.sorted(by: { $0.key < $1.key }) {
+                    if let f = try findings(text).first { problems.append("\(rule.id) / \(example.name): reported inside a \(how): \(f.message)") }
+                }
+            }
+        }
+        XCTAssert(problems.isEmpty, problems.joined(separator: "\n"))
+    }
+}
