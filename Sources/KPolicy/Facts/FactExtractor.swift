@@ -221,7 +221,7 @@ private struct Walk {
             if let outer = written, outer.count != argumentCursors.count {
                 // A wrapper macro of the file's or a header's: put the written
                 // arguments into its body and read the call there.
-                written = substituted(macro: spelledName, arguments: outer, count: argumentCursors.count)
+                written = substituted(macro: spelledName, arguments: outer, count: argumentCursors.count, callee: callee)
             }
             let arguments = argumentCursors.enumerated().map { i, a in resolve(a, written: written?[i], body: body) }
             facts.calls.append(CallFact(
@@ -305,7 +305,7 @@ private struct Walk {
     /// The arguments of the first call in function-like macro `name`'s body
     /// that has `count` arguments, with the macro's parameters replaced by
     /// `arguments`.
-    func substituted(macro name: String, arguments: [SourceText.Written], count: Int) -> [SourceText.Written]? {
+    func substituted(macro name: String, arguments: [SourceText.Written], count: Int, callee: String) -> [SourceText.Written]? {
         guard let definition = macros[name], definition.isMacroFunctionLike else { return nil }
         let tokens = Array(definition.tokens.dropFirst())
         guard tokens.first?.spelling == "(", let close = tokens.firstIndex(where: { $0.spelling == ")" }) else { return nil }
@@ -317,6 +317,9 @@ private struct Walk {
         while i + 1 < body.count {
             defer { i += 1 }
             guard body[i].kind == .identifier, body[i + 1].spelling == "(" else { continue }
+            // Only the call that leads to the callee (itself, or a macro over it).
+            let inner = body[i].spelling
+            guard inner == callee || macros[inner].map({ _ in macroMentions(inner, callee) }) == true else { continue }
             var pieces: [[Token]] = [[]]
             var depth = 0
             var j = i + 2
@@ -348,6 +351,11 @@ private struct Walk {
             }
         }
         return nil
+    }
+
+    /// Whether macro `name`'s body names `identifier` (one level).
+    func macroMentions(_ name: String, _ identifier: String) -> Bool {
+        macros[name]?.tokens.dropFirst().contains { $0.spelling == identifier } ?? false
     }
 
     /// The identifiers `name` expands to, transitively (empty for a non-macro).

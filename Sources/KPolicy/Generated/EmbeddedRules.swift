@@ -123,6 +123,10 @@ suggestion:
       of placement and permissions; {type} is the type this code takes when
       it moves to execmem, because {because}.
   execmem-types:
+    - type: EXECMEM_MODULE_TEXT
+      paths: ["arch/x86/kernel/alternative.c"]
+      functions: [its_]
+      because: "the pages hold ITS return thunks that module text jumps to (upstream allocates them as EXECMEM_MODULE_TEXT)"
     - type: EXECMEM_KPROBES
       paths: ["kernel/kprobes.c", "arch/*/kernel/kprobes*.c", "arch/*/kernel/kprobes/**", "arch/*/kernel/probes/**", "arch/*/kernel/optprobes*.c"]
       functions: [kprobe, insn_page, optinsn]
@@ -195,6 +199,13 @@ rationale: |
   the kernel's own page tables, not a vmalloc-family mapping; the rule only
   looks at the pgprot argument of the mapping functions listed in its
   matcher, so those calls are not findings.
+  The module loader's own allocator (the weak module_alloc() in
+  kernel/module/main.c and the arch overrides in arch/*/kernel/module.c) is
+  exempt: on arches whose module memory starts out PAGE_KERNEL_EXEC, the
+  loader makes each section read-only or non-executable before the module
+  runs (STRICT_MODULE_RWX), and execmem in 6.10 kept that per-arch choice in
+  its execmem_info tables. Everywhere else the W+X mapping has no such
+  owner.
 threads:
   - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
   - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
@@ -213,6 +224,7 @@ match:
     - {function: ioremap_prot, prot: 2}
     - {function: vmalloc_exec}
   pgprots: [PAGE_KERNEL_EXEC, PAGE_KERNEL_RWX, PAGE_KERNEL_EXEC_NOENC, PAGE_KERNEL_X]
+  allowed-in: ["kernel/module/main.c", "arch/*/kernel/module.c"]
 message: "{subject}() maps memory writable and executable ({pgprot}) in {function}"
 suggestion:
   replacements:

@@ -152,6 +152,8 @@ public struct MappingMatcher: Sendable {
     public var calls: [MappingCall]
     /// pgprot names that are writable and executable.
     public var pgprots: [String]
+    /// Paths where such mappings are the sanctioned allocator itself.
+    public var allowedIn: [PathGlob]
 }
 
 public struct MappingCall: Sendable {

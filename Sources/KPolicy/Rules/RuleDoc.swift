@@ -60,7 +60,8 @@ public enum RuleDoc {
             return "Uses of the macros \(list(u.macros)) (also through a macro the file defines) and calls to \(list(u.functions)), outside \(list(u.allowedIn.map(\.pattern)))."
         case .mapping(let m):
             let calls = m.calls.map { c in c.prot.map { "`\(c.function)` (argument \($0 + 1))" } ?? "`\(c.function)` (always)" }
-            return "The pgprot argument of \(calls.joined(separator: ", ")), resolved through local variables, conditionals and macros, is one of \(list(m.pgprots))."
+            let except = m.allowedIn.isEmpty ? "" : " Not in \(list(m.allowedIn.map(\.pattern)))."
+            return "The pgprot argument of \(calls.joined(separator: ", ")), resolved through local variables, conditionals and macros, is one of \(list(m.pgprots)).\(except)"
         case .internalExposure(let i):
             return "Functions `\(i.definedIn)` keeps static or declares only in `\(i.internalHeader)` (read from the tree), plus \(list(i.alsoInternal)): exported with EXPORT_SYMBOL*, declared in \(list(i.publicHeaders.map(\.pattern))), defined without `static` in `\(i.definedIn)`, or called from outside \(list(i.allowedIn.map(\.pattern)))."
         case .exportOfAllocator(let e):

@@ -9,7 +9,8 @@ public enum RuleLoader {
     public static func load(yaml text: String, file: String, id: String, category: String) throws -> Rule {
         let node: Any?
         do { node = try Yams.load(yaml: text) } catch {
-            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(error)")
+            let oneLine = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
+            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(oneLine)")
         }
         guard let map = node as? [String: Any] else {
             throw KPolicyError.badInput(path: file, reason: "a rule file is a mapping of fields")
@@ -60,9 +61,10 @@ public enum RuleLoader {
             return .symbolUse(SymbolUseMatcher(macros: try m.optionalStrings("macros"), functions: try m.optionalStrings("functions"),
                                                allowedIn: try m.optionalGlobs("allowed-in")))
         case "mapping":
-            try m.onlyKeys(["kind", "calls", "pgprots"])
+            try m.onlyKeys(["kind", "calls", "pgprots", "allowed-in"])
             return .mapping(MappingMatcher(calls: try m.list("calls", nonEmpty: true).map(mappingCall),
-                                           pgprots: try m.strings("pgprots", nonEmpty: true)))
+                                           pgprots: try m.strings("pgprots", nonEmpty: true),
+                                           allowedIn: try m.optionalGlobs("allowed-in")))
         case "internal-exposure":
             try m.onlyKeys(["kind", "defined-in", "internal-header", "also-internal", "allowed-in", "public-headers"])
             return .internalExposure(InternalExposureMatcher(

@@ -17,6 +17,11 @@ public struct RuleSet: Sendable {
         })
     }
 
+    /// The built-in rule files' texts by path relative to Rules/ (for the staleness test).
+    public static func builtInFiles() throws -> [String: String] {
+        Dictionary(EmbeddedRules.files.map { ($0.path, $0.text) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Every `<category>/<id>.yaml` under `directory`.
     public static func load(directory: URL) throws -> RuleSet {
         var rules: [Rule] = []

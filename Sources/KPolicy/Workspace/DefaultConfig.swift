@@ -80,6 +80,8 @@ public enum DefaultConfig {
             ("GENERIC_CPU", .yes), ("X86_X2APIC", .yes), ("PAGE_TABLE_ISOLATION", .yes),
             ("RETPOLINE", .yes), ("MITIGATION_RETPOLINE", .yes), ("CPU_SRSO", .off),
             ("MITIGATION_ITS", .yes), ("ARCH_HAS_EXECMEM_ROX", .off),
+            // The ITS thunk pages (alternative.c) sit under these.
+            ("OBJTOOL", .yes), ("RETHUNK", .yes), ("MITIGATION_RETHUNK", .yes), ("CPU_SUP_INTEL", .yes),
             ("HAVE_ARCH_KASAN", .yes), ("DYNAMIC_FTRACE_WITH_DIRECT_CALLS", .yes),
             ("HAVE_OPTPROBES", .yes), ("KPROBES_ON_FTRACE", .yes), ("MODULE_SIG", .off),
             ("SPARSEMEM_MANUAL", .yes), ("ZONE_DMA", .yes), ("ZONE_DMA32", .yes),

@@ -1,6 +1,7 @@
 extension MappingMatcher {
     func matches(in facts: FileFacts) -> [Match] {
-        facts.calls.compactMap { call -> Match? in
+        if allowedIn.contains(where: { $0.matches(facts.path) }) { return [] }
+        return facts.calls.compactMap { call -> Match? in
             guard !call.isReference, let pgprot = MappingMatcher.offendingPgprot(call, calls: calls, pgprots: pgprots) else { return nil }
             var values = call.matchValues
             values["subject"] = call.baseCallee

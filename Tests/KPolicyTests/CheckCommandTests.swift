@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// `kpolicy check` on real trees, through the built binary: the JSON report
+/// has the documented shape (docs/report-format.md), exit codes are right,
+/// and the core directories of both trees give the committed expectation.
+final class CheckCommandTests: XCTestCase {
+    func json(_ run: KPolicyBinary.Run) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
+        return try XCTUnwrap(object as? [String: Any], run.stderr)
+    }
+
+    func testReportShapeOn61() throws {
+        let tree = try RealTrees.path("6.1")
+        let run = try KPolicyBinary.run(["check", "kernel/kprobes.c", "arch/x86/kernel/ftrace.c", "--tree", tree, "--format", "json"])
+        XCTAssertEqual(run.status, 1, "findings give exit code 1: \(run.stderr)")
+        let report = try json(run)
+        XCTAssertEqual(report["schema"] as? String, "kpolicy-report/1")
+        let tool = try XCTUnwrap(report["tool"] as? [String: Any])
+        XCTAssertEqual(tool["name"] as? String, "kpolicy")
+        XCTAssertNotNil(tool["version"] as? String)
+        let treeInfo = try XCTUnwrap(report["tree"] as? [String: Any])
+        XCTAssert((treeInfo["kernelVersion"] as? String)?.hasPrefix("6.1.") == true)
+        let stats = try XCTUnwrap(report["stats"] as? [String: Any])
+        for key in ["filesScanned", "candidates", "filesParsed", "parseFailures", "seconds"] { XCTAssertNotNil(stats[key], key) }
+        XCTAssertEqual(stats["filesParsed"] as? Int, 2)
+        let findings = try XCTUnwrap(report["findings"] as? [[String: Any]])
+        let summary = findings.map { "\($0["rule"]!) \($0["file"]!):\($0["line"]!)" }
+        XCTAssertEqual(summary, [
+            "module-alloc-misuse arch/x86/kernel/ftrace.c:264",
+            "module-alloc-misuse arch/x86/kernel/ftrace.c:268",
+            "module-alloc-misuse kernel/kprobes.c:121",
+            "module-alloc-misuse kernel/kprobes.c:126",
+        ])
+        for f in findings {
+            for key in ["rule", "severity", "file", "line", "column", "message", "fingerprint"] { XCTAssertNotNil(f[key], key) }
+            let suggestion = try XCTUnwrap(f["suggestion"] as? [String: Any])
+            XCTAssertNotNil(suggestion["validated"] as? Bool)
+            XCTAssertNotNil(suggestion["explanation"] as? String)
+        }
+        // The execmem type upstream chose for each of these callers.
+        let replacements = findings.compactMap { ($0["suggestion"] as? [String: Any])?["replacement"] as? String }
+        XCTAssertEqual(replacements[0], "execmem_alloc(EXECMEM_FTRACE, size)")
+        XCTAssertEqual(replacements[2], "execmem_alloc(EXECMEM_KPROBES, PAGE_SIZE)")
+        XCTAssertEqual(replacements[3], "execmem_free(page)")
+    }
+
+    func testCleanFileExitsZeroAndTextFormat() throws {
+        let tree = try RealTrees.path("6.12")
+        let run = try KPolicyBinary.run(["check", "kernel/kprobes.c", "--tree", tree])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssert(run.stdout.hasPrefix("kpolicy: 0 findings; 1 files scanned, 1 candidates, 1 parsed"), run.stdout)
+    }
+
+    func testBadRulesDirectoryIsBadInput() throws {
+        let tree = try RealTrees.path("6.12")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)/x")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "id: broken\ntitle: [\n".write(to: dir.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let run = try KPolicyBinary.run(["check", "kernel/kprobes.c", "--tree", tree, "--rules", dir.deletingLastPathComponent().path])
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        XCTAssert(run.stderr.hasPrefix("kpolicy: ") && run.stderr.contains("broken.yaml"), run.stderr)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import KPolicy
+import XCTest
+
+/// Rules/ is the single source of truth: the rules built into the binary
+/// and docs/rules/ must be what it says, and bad rule files must be refused
+/// with the file and field named.
+final class RuleFileTests: XCTestCase {
+    static let repo = CorpusTests.repo
+
+    func testBuiltInRulesMatchRulesDirectory() throws {
+        let files = try RuleSet.files(in: Self.repo.appendingPathComponent("Rules"))
+        let onDisk = try Dictionary(uniqueKeysWithValues: files.map { ($0.0, try String(contentsOf: $0.1, encoding: .utf8)) })
+        let embedded = try RuleSet.builtInFiles()
+        XCTAssertEqual(Set(onDisk.keys), Set(embedded.keys), "Rules/ and the built-in rules list different files: run scripts/generate-rules")
+        for (path, text) in onDisk {
+            XCTAssertEqual(embedded[path]?.trimmed, text.trimmed, "Rules/\(path) changed since it was built in: run scripts/generate-rules")
+        }
+        let loaded = try RuleSet.load(directory: Self.repo.appendingPathComponent("Rules"))
+        XCTAssertEqual(loaded.rules.map(\.id), try RuleSet.builtIn().rules.map(\.id))
+        XCTAssertEqual(Set(loaded.rules.map(\.id)),
+                       ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported"])
+    }
+
+    func testRuleDocsAreCurrent() throws {
+        let docs = Self.repo.appendingPathComponent("docs/rules")
+        let rules = try RuleSet.builtIn()
+        for rule in rules.rules {
+            let file = docs.appendingPathComponent("\(rule.id).md")
+            let onDisk = try? String(contentsOf: file, encoding: .utf8)
+            XCTAssertEqual(onDisk, RuleDoc.markdown(rule), "docs/rules/\(rule.id).md is stale: run scripts/generate-rules --docs")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: docs.path).filter { $0.hasSuffix(".md") }
+        XCTAssertEqual(Set(names), Set(rules.rules.map { "\($0.id).md" }), "docs/rules/ has pages for rules that no longer exist")
+    }
+
+    func load(_ yaml: String) -> String? {
+        do {
+            _ = try RuleLoader.load(yaml: yaml, file: "Rules/x/bad-rule.yaml", id: "bad-rule", category: "x")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testBadRuleFilesNameFileAndField() throws {
+        let good = try String(contentsOf: Self.repo.appendingPathComponent("Rules/vmalloc/flush-reset-perms-outside-core.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "id: flush-reset-perms-outside-core", with: "id: bad-rule")
+        XCTAssertNil(load(good))
+        let cases: [(String, String)] = [
+            (good.replacingOccurrences(of: "severity: warning", with: "severity: fatal"), "field 'severity' must be one of info, warning, error"),
+            (good.replacingOccurrences(of: "id: bad-rule", with: "id: other"), "field 'id' is \"other\""),
+            (good.replacingOccurrences(of: "  kind: symbol-use", with: "  kind: regex"), "field 'match.kind' unknown matcher kind"),
+            (good.replacingOccurrences(of: "  macros: [VM_FLUSH_RESET_PERMS]", with: "  macro: [VM_FLUSH_RESET_PERMS]"), "field 'match.macro' is not a known field"),
+            (good.replacingOccurrences(of: "triggers: [VM_FLUSH_RESET_PERMS, set_vm_flush_reset_perms]", with: "triggers: []"), "field 'triggers' must not be empty"),
+            (good + "kernel:\n  since: 6.10\n", "field 'kernel.since' must be quoted"),
+            ("id: [", "not valid YAML"),
+        ]
+        for (yaml, expected) in cases {
+            let message = load(yaml)
+            XCTAssertNotNil(message, "accepted a bad rule file (expected: \(expected))")
+            XCTAssert(message?.contains("Rules/x/bad-rule.yaml") == true, "message does not name the file: \(message ?? "")")
+            XCTAssert(message?.contains(expected) == true, "got \(message ?? "nil"), expected \(expected)")
+        }
+    }
+
+    func testPathGlobs() {
+        XCTAssert(PathGlob("arch/*/kernel/module.c").matches("arch/arm64/kernel/module.c"))
+        XCTAssertFalse(PathGlob("arch/*/kernel/module.c").matches("arch/arm64/kernel/sub/module.c"))
+        XCTAssert(PathGlob("kernel/module/**").matches("kernel/module/main.c"))
+        XCTAssertFalse(PathGlob("kernel/module/**").matches("kernel/modules.c"))
+        XCTAssert(PathGlob("**/*.c").matches("drivers/misc/sram-exec.c"))
+        XCTAssertFalse(PathGlob("**/*.c").matches("drivers/misc/sram.h"))
+        XCTAssert(PathGlob("arch/*/kernel/kprobes*.c").matches("arch/riscv/kernel/kprobes_trampoline.c"))
+    }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}
