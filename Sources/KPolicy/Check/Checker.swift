@@ -54,8 +54,7 @@ public final class Checker: @unchecked Sendable {
         for start in starts {
             let base = start.isEmpty ? root : root.appendingPathComponent(start)
             var isDirectory: ObjCBool = false
-            fm.fileExists(atPath: base.path, isDirectory: &isDirectory)
-            if !isDirectory.boolValue {
+            if fm.fileExists(atPath: base.path, isDirectory: &isDirectory), !isDirectory.boolValue {
                 out.append(start)
                 continue
             }

@@ -42,6 +42,8 @@ public struct JSONReport: Codable, Sendable {
     public var tree: Tree
     public var findings: [FindingJSON]
     public var parseFailures: [Failure]
+    /// Parsed files with errors inside them (their facts may be incomplete), with the first error.
+    public var filesWithErrors: [Failure]
     public var stats: Stats
 
     public init(_ report: CheckReport, toolVersion: String) {
@@ -61,6 +63,7 @@ public struct JSONReport: Codable, Sendable {
                         fingerprint: f.fingerprint)
         }
         parseFailures = report.failures.map { Failure(file: $0.file, reason: $0.reason) }
+        filesWithErrors = report.erroredFiles.map { Failure(file: $0.file, reason: $0.error) }
         let s = report.stats
         stats = Stats(filesScanned: s.filesScanned, candidates: s.candidates, filesParsed: s.filesParsed,
                       parseFailures: s.parseFailures, filesWithErrors: s.filesWithErrors,

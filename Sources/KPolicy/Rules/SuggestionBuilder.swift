@@ -69,21 +69,21 @@ struct ModelCheck {
         let original: [APICall]
         switch subject {
         case "module_alloc", "module_alloc_huge":
-            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p") + [.free(.moduleMemfree, .sym("p"))]
+            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p") + [.checkWX, .free(.moduleMemfree, .sym("p"))]
         case "module_memfree":
             original = [.moduleAlloc(size: size, bind: "p"), .free(.moduleMemfree, .sym("p"))]
         case "__vmalloc_node_range", "vmalloc_exec":
             original = [.vmallocNodeRange(size: size, align: 1, range: .vmalloc, prot: .kernelExec, flags: [.alloc], purpose: .code, bind: "p"),
-                        .write(.sym("p"), length: 64), .free(.vfree, .sym("p"))]
+                        .write(.sym("p"), length: 64), .checkWX, .free(.vfree, .sym("p"))]
         case "vmap":
             original = [.allocPages(count: 1, bind: "pages"), .vmap(pages: "pages", count: 1, flags: [.map], prot: .kernelExec, bind: "p"),
-                        .write(.sym("p"), length: 64), .free(.vunmap, .sym("p")), .freePages("pages")]
+                        .write(.sym("p"), length: 64), .checkWX, .free(.vunmap, .sym("p")), .freePages("pages")]
         default:
             return nil
         }
         let replacement: [APICall] = subject == "module_memfree"
             ? [.execmemAlloc(execType, size: size, bind: "p"), .free(.execmemFree, .sym("p"))]
-            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p") + [.free(.execmemFree, .sym("p"))]
+            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p") + [.checkWX, .free(.execmemFree, .sym("p"))]
         let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
         // execmem exists from 6.10: the replacement runs in that world.
         let after = ModelConfig(arch: arch, generation: .v6_12)
@@ -99,6 +99,7 @@ struct ModelCheck {
     }
 
     /// Writing generated code into executable memory the way `arch` must.
+    /// Each sequence ends with a CONFIG_DEBUG_WX checkpoint before the free.
     func writeCode(_ p: String) -> [APICall] {
         switch arch {
         case .x86_64: return [.textPatch(.textPokeCopy, .sym(p), length: 64)]
