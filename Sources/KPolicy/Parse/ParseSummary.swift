@@ -107,22 +107,19 @@ extension SourceText {
     }
 
     /// The initialiser after a declared name at `offset` (`name = value`), if any.
-    public func initializer(afterNameAt offset: Int) -> Written? {
-        var i = offset
-        while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
-        i = skipSpace(i)
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "="), i + 1 < bytes.count, bytes[i + 1] != UInt8(ascii: "=") else { return nil }
-        return split(from: i + 1, stopAtComma: true).first
-    }
+    public func initializer(afterNameAt offset: Int) -> Written? { valueAfterEquals(skippingNameAt: offset) }
 
-    /// The right-hand side of the `=` at `offset`.
     /// The right-hand side of the assignment `name = value` whose `name`
-    /// (or `=`) starts at `offset`.
-    public func assignedValue(atOperator offset: Int) -> Written? {
+    /// starts at `offset`.
+    public func assignedValue(atOperator offset: Int) -> Written? { valueAfterEquals(skippingNameAt: offset) }
+
+    /// Skips the identifier at `offset` and spaces; then, if a lone `=`
+    /// follows, the expression after it.
+    func valueAfterEquals(skippingNameAt offset: Int) -> Written? {
         var i = offset
         while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
         i = skipSpace(i)
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "="), i + 1 < bytes.count, bytes[i + 1] != UInt8(ascii: "=") else { return nil }
+        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "="), bytes[i + 1] != UInt8(ascii: "=") else { return nil }
         return split(from: i + 1, stopAtComma: true).first
     }
 

@@ -11,12 +11,18 @@ public struct Finding: Sendable {
     public var suggestion: Suggestion?
     /// Values the message and suggestion templates were filled with.
     public var values: [String: String]
+    /// 0 for the first finding with this rule, file, function and subject;
+    /// 1, 2... for later ones (two frees in one function stay apart).
+    public var occurrence = 0
+
+    /// What the fingerprint is made of, without the occurrence.
+    var identity: String { "\(rule)\u{0}\(position.file)\u{0}\(function ?? "")\u{0}\(values["subject"] ?? "")" }
 
     /// Stable across unrelated edits: the rule, the file, the function and
     /// the finding's subject, not the line number.
     public var fingerprint: String {
-        let subject = values["subject"] ?? ""
-        let key = "\(rule)\u{0}\(position.file)\u{0}\(function ?? "")\u{0}\(subject)"
+        var key = identity
+        if occurrence > 0 { key += "\u{0}\(occurrence)" }
         return String(FNV1a.hash(key), radix: 16, uppercase: false).leftPadded(to: 16)
     }
 }

@@ -28,9 +28,16 @@ public struct RuleEngine: Sendable {
         }
         // One finding per rule and place (a header's declaration is seen once per line).
         var seen: Set<String> = []
-        return out.sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }.filter {
+        var unique = out.sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }.filter {
             seen.insert("\($0.rule):\($0.position.file):\($0.position.line):\($0.position.column)").inserted
         }
+        var occurrences: [String: Int] = [:]
+        for i in unique.indices {
+            let key = unique[i].identity
+            unique[i].occurrence = occurrences[key, default: 0]
+            occurrences[key, default: 0] += 1
+        }
+        return unique
     }
 
     func finding(_ rule: Rule, _ match: Match, facts: FileFacts, context: RuleContext) -> Finding {

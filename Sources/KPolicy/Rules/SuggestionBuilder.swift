@@ -66,10 +66,13 @@ struct ModelCheck {
         guard let subject = match.values["subject"] else { return nil }
         let execType = ExecmemType(name: type) ?? .moduleText
         let size = 4096
+        let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
+        // execmem exists from 6.10: the replacement runs in that world.
+        let after = ModelConfig(arch: arch, generation: .v6_12)
         let original: [APICall]
         switch subject {
         case "module_alloc", "module_alloc_huge":
-            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p") + [.checkWX, .free(.moduleMemfree, .sym("p"))]
+            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p", before.generation) + [.checkWX, .free(.moduleMemfree, .sym("p"))]
         case "module_memfree":
             original = [.moduleAlloc(size: size, bind: "p"), .free(.moduleMemfree, .sym("p"))]
         case "__vmalloc_node_range", "vmalloc_exec":
@@ -83,10 +86,7 @@ struct ModelCheck {
         }
         let replacement: [APICall] = subject == "module_memfree"
             ? [.execmemAlloc(execType, size: size, bind: "p"), .free(.execmemFree, .sym("p"))]
-            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p") + [.checkWX, .free(.execmemFree, .sym("p"))]
-        let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
-        // execmem exists from 6.10: the replacement runs in that world.
-        let after = ModelConfig(arch: arch, generation: .v6_12)
+            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p", after.generation) + [.checkWX, .free(.execmemFree, .sym("p"))]
         let prefix: [APICall] = [.setCaller(.core)]
         let a = Executor.run(prefix + original, config: before)
         let b = Executor.run(prefix + replacement, config: after)
@@ -100,12 +100,15 @@ struct ModelCheck {
 
     /// Writing generated code into executable memory the way `arch` must.
     /// Each sequence ends with a CONFIG_DEBUG_WX checkpoint before the free.
-    func writeCode(_ p: String) -> [APICall] {
+    func writeCode(_ p: String, _ generation: KernelGeneration) -> [APICall] {
         switch arch {
         case .x86_64: return [.textPatch(.textPokeCopy, .sym(p), length: 64)]
         case .arm64: return [.textMutex(held: true), .textPatch(.aarch64InsnCopy, .sym(p), length: 64), .textMutex(held: false)]
         case .riscv64: return [.textMutex(held: true), .textPatch(.patchTextNosync, .sym(p), length: 64), .textMutex(held: false)]
-        case .ppc64: return [.textPatch(.patchInstructions, .sym(p), length: 64)]
+        case .ppc64:
+            // 6.1 has only the single-instruction patch_instruction(), which
+            // the model does not carry: no write step there.
+            return generation == .v6_12 ? [.textPatch(.patchInstructions, .sym(p), length: 64)] : []
         case .s390: return [.textPatch(.s390KernelWrite, .sym(p), length: 64)]
         case .generic: return [.write(.sym(p), length: 64)]
         }

@@ -30,6 +30,7 @@ public final class Workspace: @unchecked Sendable {
     private var overlays: [String: GeneratedHeaders] = [:]
     private var kconfigs: [String: KconfigIndex] = [:]
     private var gates: [String: MakefileGates] = [:]
+    private var includeCache: [String: MakefileIncludes] = [:]
 
     /// Where kpolicy keeps what it derives from trees: $KPOLICY_CACHE, else
     /// $XDG_CACHE_HOME/kpolicy, else ~/.cache/kpolicy.
@@ -91,6 +92,25 @@ public final class Workspace: @unchecked Sendable {
         return index.closure(of: direct).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
     }
 
+    /// The `-I` directories the Makefiles above `file` add (nearest first).
+    func makefileIncludes(for file: URL) -> [String] {
+        let root = tree.root.standardizedFileURL.path
+        var dir = file.deletingLastPathComponent().standardizedFileURL
+        var out: [String] = []
+        while dir.path.hasPrefix(root + "/") {
+            lock.lock()
+            let includes: MakefileIncludes
+            if let cached = includeCache[dir.path] { includes = cached } else {
+                includes = MakefileIncludes(directory: dir, treeRoot: tree.root)
+                includeCache[dir.path] = includes
+            }
+            lock.unlock()
+            out += includes.directories.filter { !out.contains($0) }
+            dir = dir.deletingLastPathComponent()
+        }
+        return out
+    }
+
     /// The parse configuration of `file` (an absolute path inside the tree),
     /// with its own arch or, for files outside arch/, `archOverride` or the
     /// workspace's default.
@@ -124,7 +144,8 @@ public final class Workspace: @unchecked Sendable {
         }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
-        args += ["-I\(directory)", "-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
+        args += ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
+        args += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
         args += Workspace.archFlags(arch)
         args += gatingOptions(for: file, arch: arch).map { "-DCONFIG_\($0)=1" }
         return ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
