@@ -1,3 +1,4 @@
+import ClangKit
 import Foundation
 
 /// The result of a `kpolicy check` run.
@@ -18,6 +19,9 @@ public struct CheckReport: Sendable {
     public var stats: Stats
     /// Files libclang could not parse, with why.
     public var failures: [(file: String, reason: String)]
+    /// Files of an arch the installed libclang cannot target at all (clang 14
+    /// and LoongArch): not parsed, named, and not counted as failures.
+    public var unsupported: [(file: String, reason: String)] = []
     /// Files parsed with errors inside them, with the first error.
     public var erroredFiles: [(file: String, error: String)]
 }
@@ -128,9 +132,15 @@ public final class Checker: @unchecked Sendable {
                 } catch {
                     failure = "\(error)"
                 }
+                var unsupportedReason: String?
+                if failure != nil, let reason = Checker.unsupportedArch(for: file, tree: workspace.tree, shared: shared) {
+                    unsupportedReason = reason
+                    failure = nil
+                }
                 let done = shared.withLock { s -> Int in
                     s.findings += local
-                    if let failure { s.failures.append((file, failure)) } else { s.parsed += 1 }
+                    if let unsupportedReason { s.unsupported.append((file, unsupportedReason)) }
+                    else if let failure { s.failures.append((file, failure)) } else { s.parsed += 1 }
                     if let mainError { s.errored.append((file, mainError)) }
                     s.done += 1
                     return s.done
@@ -144,6 +154,7 @@ public final class Checker: @unchecked Sendable {
         let findings = result.findings
         let failures = result.failures
         let errored = result.errored
+        let unsupported = result.unsupported
         stats.filesParsed = parsedCount
         stats.parseFailures = failures.count
         stats.filesWithErrors = errored.count
@@ -154,7 +165,29 @@ public final class Checker: @unchecked Sendable {
             seen.insert("\($0.rule):\($0.position.file):\($0.position.line):\($0.position.column)").inserted
         }
         return CheckReport(treePath: root.path, kernelVersion: version, findings: unique, stats: stats,
-                           failures: failures.sorted { $0.0 < $1.0 }, erroredFiles: errored.sorted { $0.0 < $1.0 })
+                           failures: failures.sorted { $0.0 < $1.0 }, unsupported: unsupported.sorted { $0.0 < $1.0 },
+                           erroredFiles: errored.sorted { $0.0 < $1.0 })
+    }
+
+    /// For a file under arch/<a>/ whose parse failed: why, if libclang cannot
+    /// target <a> at all (probed once per arch with an empty file).
+    static func unsupportedArch(for file: String, tree: KernelTree, shared: RunState) -> String? {
+        let parts = file.split(separator: "/")
+        guard parts.count > 2, parts[0] == "arch" else { return nil }
+        let arch = String(parts[1])
+        if let known = shared.withLock({ $0.archSupport[arch] }) { return known ? nil : reason(arch) }
+        var supported = false
+        if let index = try? ClangIndex() {
+            let probe = "/kpolicy-probe-\(arch).c"
+            supported = (try? TranslationUnit(index: index, path: probe, arguments: ["--target=\(Workspace.targetTriple(arch: arch))"],
+                                              unsavedFiles: [UnsavedFile(path: probe, contents: "int kpolicy_probe;\n")])) != nil
+        }
+        shared.withLock { $0.archSupport[arch] = supported }
+        return supported ? nil : reason(arch)
+    }
+
+    static func reason(_ arch: String) -> String {
+        "libclang \(libclangVersion()) cannot target \(arch) (\(Workspace.targetTriple(arch: arch)))"
     }
 }
 
@@ -167,6 +200,8 @@ final class RunState: @unchecked Sendable {
         var findings: [Finding] = []
         var failures: [(String, String)] = []
         var errored: [(String, String)] = []
+        var unsupported: [(String, String)] = []
+        var archSupport: [String: Bool] = [:]
         var setupError: Error?
     }
     let candidates: [String]

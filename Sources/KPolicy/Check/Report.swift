@@ -34,6 +34,7 @@ public struct JSONReport: Codable, Sendable {
         public var candidates: Int
         public var filesParsed: Int
         public var parseFailures: Int
+        public var unsupported: Int
         public var filesWithErrors: Int
         public var seconds: Double
     }
@@ -42,6 +43,8 @@ public struct JSONReport: Codable, Sendable {
     public var tree: Tree
     public var findings: [FindingJSON]
     public var parseFailures: [Failure]
+    /// Files of an arch the installed libclang cannot target, not parsed.
+    public var unsupported: [Failure]
     /// Parsed files with errors inside them (their facts may be incomplete), with the first error.
     public var filesWithErrors: [Failure]
     public var stats: Stats
@@ -63,10 +66,11 @@ public struct JSONReport: Codable, Sendable {
                         fingerprint: f.fingerprint)
         }
         parseFailures = report.failures.map { Failure(file: $0.file, reason: $0.reason) }
+        unsupported = report.unsupported.map { Failure(file: $0.file, reason: $0.reason) }
         filesWithErrors = report.erroredFiles.map { Failure(file: $0.file, reason: $0.error) }
         let s = report.stats
         stats = Stats(filesScanned: s.filesScanned, candidates: s.candidates, filesParsed: s.filesParsed,
-                      parseFailures: s.parseFailures, filesWithErrors: s.filesWithErrors,
+                      parseFailures: s.parseFailures, unsupported: report.unsupported.count, filesWithErrors: s.filesWithErrors,
                       seconds: (s.seconds * 100).rounded() / 100)
     }
 
@@ -100,6 +104,9 @@ public enum TextReport {
         }
         for failure in report.failures {
             out += "\(failure.file): error: not parsed: \(failure.reason) [parse-failure]\n"
+        }
+        for (reason, files) in Dictionary(grouping: report.unsupported, by: \.reason).sorted(by: { $0.key < $1.key }) {
+            out += "kpolicy: \(files.count) file\(files.count == 1 ? "" : "s") not checked: \(reason): \(files.map(\.file).joined(separator: ", "))\n"
         }
         let s = report.stats
         let counts = Dictionary(grouping: report.findings, by: \.severity).mapValues(\.count)
