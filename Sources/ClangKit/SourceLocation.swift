@@ -22,21 +22,16 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
         self.isInMainFile = isInMainFile
     }
 
-    init(expansionOf raw: CXSourceLocation) {
-        var file: CXFile?
-        var line: UInt32 = 0, column: UInt32 = 0, offset: UInt32 = 0
-        clang_getExpansionLocation(raw, &file, &line, &column, &offset)
-        self.file = file.map { consume(clang_getFileName($0)) }
-        self.line = Int(line)
-        self.column = Int(column)
-        self.offset = Int(offset)
-        self.isInMainFile = clang_Location_isFromMainFile(raw) != 0
-    }
+    init(expansionOf raw: CXSourceLocation) { self.init(raw, decomposedBy: clang_getExpansionLocation) }
 
-    init(spellingOf raw: CXSourceLocation) {
+    init(spellingOf raw: CXSourceLocation) { self.init(raw, decomposedBy: clang_getSpellingLocation) }
+
+    private init(_ raw: CXSourceLocation,
+                 decomposedBy decompose: (CXSourceLocation, UnsafeMutablePointer<CXFile?>?, UnsafeMutablePointer<UInt32>?,
+                                          UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<UInt32>?) -> Void) {
         var file: CXFile?
         var line: UInt32 = 0, column: UInt32 = 0, offset: UInt32 = 0
-        clang_getSpellingLocation(raw, &file, &line, &column, &offset)
+        decompose(raw, &file, &line, &column, &offset)
         self.file = file.map { consume(clang_getFileName($0)) }
         self.line = Int(line)
         self.column = Int(column)

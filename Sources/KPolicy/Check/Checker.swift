@@ -102,11 +102,7 @@ public final class Checker: @unchecked Sendable {
         }
         stats.candidates = candidates.count
 
-        let headerInterest = Set(internals.values.flatMap { $0.staticFunctions.union($0.internalHeaderDeclarations) })
-            .union(engine.rules.rules.flatMap { rule -> [String] in
-                if case .internalExposure(let m) = rule.match { return m.alsoInternal }
-                return []
-            })
+        let headerInterest = engine.rules.headerDeclarationsOfInterest(internals: internals)
         let shared = RunState(candidates: candidates)
         let workers = max(1, min(jobs, candidates.count))
         let workspace = self.workspace
@@ -160,10 +156,7 @@ public final class Checker: @unchecked Sendable {
         stats.filesWithErrors = errored.count
         stats.seconds = Date().timeIntervalSince(start)
         // A header's finding is seen from every file that includes it: keep one.
-        var seen: Set<String> = []
-        let unique = findings.sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }.filter {
-            seen.insert("\($0.rule):\($0.position.file):\($0.position.line):\($0.position.column)").inserted
-        }
+        let unique = Finding.onePerPlace(findings)
         return CheckReport(treePath: root.path, kernelVersion: version, findings: unique, stats: stats,
                            failures: failures.sorted { $0.0 < $1.0 }, unsupported: unsupported.sorted { $0.0 < $1.0 },
                            erroredFiles: errored.sorted { $0.0 < $1.0 })

@@ -108,9 +108,8 @@ private struct Walk {
         case .extern: storage = .extern
         default: storage = .none
         }
-        let inline = c.tokens.prefix(while: { $0.spelling != c.spelling }).contains { $0.spelling == "inline" || $0.spelling == "__always_inline" }
         return FunctionFact(name: c.spelling, position: position(c.location, file: file), storage: storage,
-                            isDefinition: c.isDefinition, isInline: inline, resultType: c.resultTypeSpelling)
+                            isDefinition: c.isDefinition)
     }
 
     // MARK: function bodies

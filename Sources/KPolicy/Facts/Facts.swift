@@ -80,9 +80,6 @@ public struct FunctionFact: Sendable {
     public var position: Position
     public var storage: Storage
     public var isDefinition: Bool
-    /// Whether the declaration is inline (a header's static inline helper).
-    public var isInline: Bool
-    public var resultType: String
 }
 
 /// An EXPORT_SYMBOL* use.

@@ -50,9 +50,8 @@ public final class CorpusRunner {
                                        unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
                                        options: [.detailedPreprocessingRecord, .keepGoing])
         let errors = unit.diagnostics.filter { $0.severity >= .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
-        let interest = Set(internals.values.flatMap { $0.staticFunctions.union($0.internalHeaderDeclarations) })
-        var facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
-        facts.path = path
+        let interest = engine.rules.headerDeclarationsOfInterest(internals: internals)
+        let facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
         let context = RuleContext(kernelVersion: kernel, arch: path.hasPrefix("arch/") ? String(path.split(separator: "/")[1]) : "x86",
                                   internalFunctions: internals)
         return (engine.findings(in: facts, context: context), errors)

@@ -15,6 +15,14 @@ public struct Finding: Sendable {
     /// 1, 2... for later ones (two frees in one function stay apart).
     public var occurrence = 0
 
+    /// Sorted by place and rule, one finding per rule and place.
+    static func onePerPlace(_ findings: [Finding]) -> [Finding] {
+        var seen: Set<String> = []
+        return findings.sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }.filter {
+            seen.insert("\($0.rule):\($0.position.file):\($0.position.line):\($0.position.column)").inserted
+        }
+    }
+
     /// What the fingerprint is made of, without the occurrence.
     var identity: String { "\(rule)\u{0}\(position.file)\u{0}\(function ?? "")\u{0}\(values["subject"] ?? "")" }
 

@@ -26,11 +26,7 @@ public struct RuleEngine: Sendable {
                 out.append(finding(rule, match, facts: facts, context: context))
             }
         }
-        // One finding per rule and place (a header's declaration is seen once per line).
-        var seen: Set<String> = []
-        var unique = out.sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }.filter {
-            seen.insert("\($0.rule):\($0.position.file):\($0.position.line):\($0.position.column)").inserted
-        }
+        var unique = Finding.onePerPlace(out)
         var occurrences: [String: Int] = [:]
         for i in unique.indices {
             let key = unique[i].identity

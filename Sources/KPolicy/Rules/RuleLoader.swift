@@ -133,16 +133,14 @@ struct FieldReader {
 
     func string(_ key: String) throws -> String {
         guard let value = map[key] else { throw error(key, "is missing") }
-        guard let s = RuleLoaderScalar.text(value), !s.isEmpty else { throw error(key, "must be a non-empty string") }
+        guard let s = value as? String, !s.isEmpty else { throw error(key, "must be a non-empty string") }
         return s
     }
     func optionalString(_ key: String) throws -> String? { map[key] == nil ? nil : try string(key) }
 
     func strings(_ key: String, nonEmpty: Bool) throws -> [String] {
         guard let value = map[key] else { throw error(key, "is missing") }
-        guard let list = value as? [Any], let items = Optional(list.compactMap(RuleLoaderScalar.text)), items.count == list.count else {
-            throw error(key, "must be a list of strings")
-        }
+        guard let items = value as? [String] else { throw error(key, "must be a list of strings") }
         if nonEmpty && items.isEmpty { throw error(key, "must not be empty") }
         return items
     }
@@ -153,7 +151,7 @@ struct FieldReader {
         guard let m = value as? [String: Any] else { throw error(key, "must be a mapping of strings") }
         var out: [String: String] = [:]
         for (k, v) in m {
-            guard let s = RuleLoaderScalar.text(v) else { throw error("\(key).\(k)", "must be a string") }
+            guard let s = v as? String else { throw error("\(key).\(k)", "must be a string") }
             out[k] = s
         }
         return out
@@ -210,13 +208,5 @@ struct FieldReader {
             guard let m = item as? [String: Any] else { throw error("\(key)[\(i)]", "must be a mapping") }
             return FieldReader(file: file, map: m, prefix: "\(prefix)\(key)[\(i)].")
         }
-    }
-}
-
-enum RuleLoaderScalar {
-    /// Strings, and numbers written where text is expected ("6.10" parses as a float).
-    static func text(_ value: Any) -> String? {
-        if let s = value as? String { return s }
-        return nil
     }
 }

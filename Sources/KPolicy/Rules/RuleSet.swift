@@ -70,4 +70,19 @@ public struct RuleSet: Sendable {
     }
 
     public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// Function names whose declarations in headers the facts must keep:
+    /// every internal name of the internal-exposure rules.
+    func headerDeclarationsOfInterest(internals: [String: DerivedInternals]) -> Set<String> {
+        var names: Set<String> = []
+        for rule in rules {
+            guard case .internalExposure(let m) = rule.match else { continue }
+            names.formUnion(m.alsoInternal)
+            if let derived = internals[rule.id] {
+                names.formUnion(derived.staticFunctions)
+                names.formUnion(derived.internalHeaderDeclarations)
+            }
+        }
+        return names
+    }
 }
