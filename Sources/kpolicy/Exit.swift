@@ -1,33 +1,85 @@
 import ArgumentParser
 import Foundation
+import KPolicy
 
-/// The exit codes kpolicy documents (docs/exit-codes.md). Every subcommand
-/// ends through one of these; ArgumentParser itself uses 64 for a bad
-/// command line.
+/// The exit codes kpolicy documents (docs/exit-codes.md). Every error a
+/// subcommand throws goes through `Exit.code(for:)`, the one mapping.
 enum Exit {
     static let ok = ExitCode(0)
     static let findings = ExitCode(1)
     static let badInput = ExitCode(2)
     static let parseFailure = ExitCode(3)
+    static let usage = ExitCode(64)
     static let internalError = ExitCode(70)
 
     /// Prints one line on stderr, `kpolicy: <message>`, and returns the code
     /// to throw.
     static func fail(_ message: String, _ code: ExitCode) -> ExitCode {
-        FileHandle.standardError.write(Data("kpolicy: \(message)\n".utf8))
+        printError(message)
         return code
+    }
+
+    /// One line on stderr; a closed or full stderr is ignored (nothing else
+    /// could be said anyway).
+    static func printError(_ message: String) {
+        let line = "kpolicy: " + message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n"
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, bytes.count) }
+    }
+
+    /// The code for an error that ended a subcommand, with its line printed:
+    /// codes thrown on purpose pass through; kpolicy's input errors are 2
+    /// (3 for a file libclang could not parse); command-line errors are 64;
+    /// anything else is a bug: 70.
+    static func code(for error: Error, command: any ParsableCommand.Type) -> Int32 {
+        switch error {
+        case let code as ExitCode:
+            return code.rawValue
+        case let e as KPolicyError:
+            printError(e.description)
+            return e.isParseFailure ? parseFailure.rawValue : badInput.rawValue
+        case let e as WriteError:
+            printError(e.description)
+            return badInput.rawValue
+        default:
+            let argumentCode = KPolicyCommand.exitCode(for: error)
+            if argumentCode.rawValue == usage.rawValue {
+                let message = KPolicyCommand.message(for: error)
+                printError("\(message) (see 'kpolicy \(command.configuration.commandName ?? "") --help')")
+                return usage.rawValue
+            }
+            printError("internal error: \(String(describing: type(of: error))): \(error); please report this with the command line")
+            return internalError.rawValue
+        }
     }
 }
 
-/// Writes text to stdout or to a file given with `--output`.
+/// Writing a report failed (stdout closed or full, --output not writable).
+struct WriteError: Error, CustomStringConvertible {
+    var target: String
+    var reason: String
+    var description: String { "cannot write \(target): \(reason)" }
+}
+
+/// Writes text to stdout or to a file given with `--output`; a write error
+/// is bad input (exit 2) with one line, never a trap.
 func emit(_ text: String, to output: String?) throws {
     if let output {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: output))
         } catch {
-            throw Exit.fail("cannot write \(output): \(error.localizedDescription)", Exit.badInput)
+            throw WriteError(target: output, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
         }
-    } else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    let bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(1, $0.baseAddress! + done, bytes.count - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw WriteError(target: "standard output", reason: String(cString: strerror(errno)))
+        }
+        done += n
     }
 }

@@ -9,15 +9,35 @@ struct KPolicyCommand: ParsableCommand {
         commandName: "kpolicy",
         abstract: "Policy linter and model checker for Linux kernel executable-memory code.",
         discussion: """
-            Exit codes: 0 ok; 1 findings or violations; 2 bad input (missing file, \
-            not a kernel tree, bad rule or scenario file); 3 libclang could not \
-            parse a file; 64 bad command line; 70 internal error. See docs/exit-codes.md.
+            Exit codes: 0 ok; 1 findings at or above --fail-on, or model violations; 2 bad input \
+            (missing file, not a kernel tree, bad rule, scenario or baseline file, output not writable); \
+            3 a file could not be parsed or read; 64 bad command line; 70 internal error. See docs/exit-codes.md.
             """,
         version: KPolicyVersion.string,
-        subcommands: [Check.self, Rules.self, Parse.self, Model.self]
+        subcommands: [Check.self, Baseline.self, Rules.self, Parse.self, Model.self]
     )
+
+    /// Parses and runs the command; every error goes through `Exit.code(for:)`.
+    static func main() {
+        // A closed stdout must give an error from write(), not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if error is CleanExit || (error as? ExitCode) == .success { exit(withError: error) }
+            Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
+        }
+        do {
+            try command.run()
+        } catch {
+            if error is CleanExit { exit(withError: error) }
+            Foundation.exit(Exit.code(for: error, command: type(of: command)))
+        }
+        Foundation.exit(0)
+    }
 }
 
 enum KPolicyVersion {
-    static let string = "0.1.0"
+    static let string = "0.2.0"
 }

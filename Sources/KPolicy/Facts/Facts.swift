@@ -12,7 +12,7 @@ public struct FileFacts: Sendable {
 }
 
 /// A place in a file; `file` is relative to the tree root.
-public struct Position: Hashable, Sendable, Comparable {
+public struct Position: Hashable, Sendable, Comparable, Codable {
     public var file: String
     public var line: Int
     public var column: Int

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One reported case.
-public struct Finding: Sendable {
+public struct Finding: Sendable, Equatable {
     public var rule: String
     public var severity: Rule.Severity
     public var position: Position
@@ -14,6 +14,30 @@ public struct Finding: Sendable {
     /// 0 for the first finding with this rule, file, function and subject;
     /// 1, 2... for later ones (two frees in one function stay apart).
     public var occurrence = 0
+    /// Where the offending expression ends, when the source shows it (the
+    /// closing parenthesis of a call); reporters use it for regions.
+    public var end: Position?
+    /// The offending line's text, whitespace-trimmed: baselines key on it
+    /// and SARIF shows it as the region's snippet.
+    public var sourceLine: String?
+    /// Set when an inline comment or a baseline hides the finding. Reporters
+    /// leave suppressed findings out, except SARIF, which keeps them marked.
+    public var suppression: FindingSuppression?
+
+    public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
+                suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
+        self.rule = rule
+        self.severity = severity
+        self.position = position
+        self.function = function
+        self.message = message
+        self.suggestion = suggestion
+        self.values = values
+        self.occurrence = occurrence
+    }
+
+    /// The name the finding is about (a function or macro).
+    public var subject: String { values["subject"] ?? "" }
 
     /// Sorted by place and rule, one finding per rule and place.
     static func onePerPlace(_ findings: [Finding]) -> [Finding] {
@@ -35,8 +59,20 @@ public struct Finding: Sendable {
     }
 }
 
+/// Why a finding is not shown: an inline `kpolicy: ignore` comment, or a
+/// baseline entry. SARIF names these as `inSource` and `external`.
+public struct FindingSuppression: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case inSource, external }
+    public var kind: Kind
+    public var justification: String
+    public init(kind: Kind, justification: String) {
+        self.kind = kind
+        self.justification = justification
+    }
+}
+
 /// A suggested change and whether the reference model has run it.
-public struct Suggestion: Sendable {
+public struct Suggestion: Codable, Sendable, Equatable {
     public var replacement: String
     public var explanation: String
     /// True only when the replacement was executed in the reference model
@@ -44,10 +80,73 @@ public struct Suggestion: Sendable {
     public var validated: Bool
     /// The model run behind `validated`, nil when none was possible.
     public var validation: ModelValidation?
+    /// The replacement as an edit of the source, when the offending
+    /// expression's extent is known (SARIF `fixes`).
+    public var edit: TextEdit?
+    /// True when `replacement` is a C call that replaces the matched call
+    /// as written (and the tree has the API it names).
+    public var replacesCall = false
+
+    public init(replacement: String, explanation: String, validated: Bool, validation: ModelValidation?, edit: TextEdit? = nil) {
+        self.replacement = replacement
+        self.explanation = explanation
+        self.validated = validated
+        self.validation = validation
+        self.edit = edit
+    }
+}
+
+extension Suggestion {
+    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        replacement = try c.decode(String.self, forKey: .replacement)
+        explanation = try c.decode(String.self, forKey: .explanation)
+        validated = try c.decode(Bool.self, forKey: .validated)
+        validation = try c.decodeIfPresent(ModelValidation.self, forKey: .validation)
+        edit = try c.decodeIfPresent(TextEdit.self, forKey: .edit)
+        replacesCall = try c.decodeIfPresent(Bool.self, forKey: .replacesCall) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(replacement, forKey: .replacement)
+        try c.encode(explanation, forKey: .explanation)
+        try c.encode(validated, forKey: .validated)
+        try c.encodeIfPresent(validation, forKey: .validation)
+        try c.encodeIfPresent(edit, forKey: .edit)
+        if replacesCall { try c.encode(true, forKey: .replacesCall) }
+    }
+
+    /// `name(args)` and nothing else, parentheses balanced.
+    static func isCallExpression(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
+        guard i > 0, i < bytes.count, bytes[i] == UInt8(ascii: "("), !(bytes[0] >= 0x30 && bytes[0] <= 0x39) else { return false }
+        var depth = 0
+        for (j, b) in bytes[i...].enumerated() {
+            if b == UInt8(ascii: "(") { depth += 1 }
+            if b == UInt8(ascii: ")") {
+                depth -= 1
+                if depth == 0 { return i + j == bytes.count - 1 }
+            }
+        }
+        return false
+    }
+}
+
+/// Replace the text from `start` up to (not including) `end` with `text`.
+/// Lines and columns are 1-based, columns in bytes as libclang counts them.
+public struct TextEdit: Codable, Sendable, Equatable {
+    public var start: Position
+    public var end: Position
+    public var text: String
 }
 
 /// The model runs behind a suggestion: the original sequence and the replacement.
-public struct ModelValidation: Sendable {
+public struct ModelValidation: Codable, Sendable, Equatable {
     public var configuration: String
     public var original: [String]
     public var originalViolations: [String]
@@ -95,5 +194,55 @@ extension String {
             rest = rest[rest.index(after: close)...]
         }
         return out + rest
+    }
+}
+
+/// The JSON shape of a finding is the documented `kpolicy-report/1` one
+/// (docs/report-format.md): flat place, fingerprint included.
+extension Finding: Codable {
+    enum CodingKeys: String, CodingKey {
+        case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
+        case subject, occurrence, sourceLine, suppression
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rule = try c.decode(String.self, forKey: .rule)
+        severity = try c.decode(Rule.Severity.self, forKey: .severity)
+        let file = try c.decode(String.self, forKey: .file)
+        position = Position(file: file, line: try c.decode(Int.self, forKey: .line), column: try c.decode(Int.self, forKey: .column))
+        if let line = try c.decodeIfPresent(Int.self, forKey: .endLine), let column = try c.decodeIfPresent(Int.self, forKey: .endColumn) {
+            end = Position(file: file, line: line, column: column)
+        }
+        function = try c.decodeIfPresent(String.self, forKey: .function)
+        message = try c.decode(String.self, forKey: .message)
+        suggestion = try c.decodeIfPresent(Suggestion.self, forKey: .suggestion)
+        values = ["subject": try c.decodeIfPresent(String.self, forKey: .subject) ?? ""]
+        occurrence = try c.decodeIfPresent(Int.self, forKey: .occurrence) ?? 0
+        sourceLine = try c.decodeIfPresent(String.self, forKey: .sourceLine)
+        suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
+        if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
+            throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
+                                                   debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(severity, forKey: .severity)
+        try c.encode(position.file, forKey: .file)
+        try c.encode(position.line, forKey: .line)
+        try c.encode(position.column, forKey: .column)
+        try c.encodeIfPresent(end?.line, forKey: .endLine)
+        try c.encodeIfPresent(end?.column, forKey: .endColumn)
+        try c.encodeIfPresent(function, forKey: .function)
+        try c.encode(message, forKey: .message)
+        try c.encode(suggestion, forKey: .suggestion)
+        try c.encode(fingerprint, forKey: .fingerprint)
+        try c.encode(subject, forKey: .subject)
+        if occurrence > 0 { try c.encode(occurrence, forKey: .occurrence) }
+        try c.encodeIfPresent(sourceLine, forKey: .sourceLine)
+        try c.encodeIfPresent(suppression, forKey: .suppression)
     }
 }

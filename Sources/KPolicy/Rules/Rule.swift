@@ -2,13 +2,13 @@
 /// (docs/rules-schema.md). Rules are data; the matcher kinds are the only
 /// code behind them.
 public struct Rule: Sendable {
-    public enum Severity: String, Sendable, CaseIterable, Comparable {
+    public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
         case info, warning, error
         public static func < (a: Self, b: Self) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
     }
-    public enum Confidence: String, Sendable, CaseIterable { case high, medium, low }
+    public enum Confidence: String, Sendable, CaseIterable, Codable { case high, medium, low }
 
     public var id: String
     public var category: String

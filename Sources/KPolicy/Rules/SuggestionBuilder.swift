@@ -15,7 +15,9 @@ struct SuggestionBuilder {
         let modernTemplate = template.replacements[subject] ?? template.replacements["*"]
         var replacementTemplate = modernTemplate
         var explanation = template.explanation.filled(values)
+        var olderTree = false
         if let before = template.before, context.kernelVersion < before.version {
+            olderTree = true
             // The older tree's own move, and where the code goes once it is on a newer kernel.
             replacementTemplate = before.replacement ?? modernTemplate
             explanation = before.explanation.filled(values)
@@ -32,7 +34,12 @@ struct SuggestionBuilder {
                                     originalGeneration: context.kernelVersion.series).run()
         }
         let validated = validation.map { $0.replacementViolations.isEmpty } ?? false
-        return Suggestion(replacement: replacementTemplate.filled(values), explanation: explanation, validated: validated, validation: validation)
+        let replacement = replacementTemplate.filled(values)
+        var suggestion = Suggestion(replacement: replacement, explanation: explanation, validated: validated, validation: validation)
+        // A call written out for this tree's kernel replaces the matched call;
+        // advice in words, or an API the tree does not have yet, does not.
+        suggestion.replacesCall = !olderTree && Suggestion.isCallExpression(replacement)
+        return suggestion
     }
 
     func inferType(_ match: Match) -> ExecmemTypeRule? {

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Compiler-style text: `file:line:col: severity: message [rule]`, the
+/// suggestion and why indented under it, then one summary line. Control
+/// characters in names and messages are escaped.
+public struct TextReporter: Reporter {
+    public static let identifier = "text"
+    public static let summary = "compiler-style lines with suggestions, then a summary (the default)"
+
+    public init() {}
+
+    public func render(_ report: CheckReport, catalogue: RuleCatalogue, options: ReportOptions) -> String {
+        var out = ""
+        func line(_ s: String) { out += s.escapingControlCharacters + "\n" }
+        for f in report.findings {
+            line("\(f.position.file):\(f.position.line):\(f.position.column): \(f.severity.rawValue): \(f.message) [\(f.rule)]")
+            if let s = f.suggestion {
+                if !s.replacement.isEmpty {
+                    let verdict = s.validation == nil ? "" : s.validated ? " (validated in the model)" : " (NOT validated: the model found problems)"
+                    line("  suggestion: \(s.replacement)\(verdict)")
+                }
+                line("  why: \(s.explanation)")
+                if options.verbose, let v = s.validation {
+                    line("  model \(v.configuration):")
+                    line("    now:     \(v.original.joined(separator: "; "))")
+                    for x in v.originalViolations { line("      ! \(x)") }
+                    line("    instead: \(v.replacement.joined(separator: "; "))")
+                    for x in v.replacementViolations { line("      ! \(x)") }
+                }
+            }
+        }
+        for failure in report.parseFailures {
+            line("\(failure.file): error: not checked: \(failure.reason) [parse-failure]")
+        }
+        for (reason, files) in Dictionary(grouping: report.unsupported, by: \.reason).sorted(by: { $0.key < $1.key }) {
+            line("kpolicy: \(files.count) file\(files.count == 1 ? "" : "s") not checked: \(reason): \(files.map(\.file).joined(separator: ", "))")
+        }
+        if options.verbose {
+            for e in report.filesWithErrors { line("\(e.file):\(e.reason) [file-with-errors]") }
+            for u in report.unusedSuppressions { line("\(u.file):\(u.line): note: unused suppression of \(u.rule)") }
+            for e in report.unmatchedBaselineEntries { line("\(e.file): note: baseline entry matches nothing now: \(e.rule): \(e.line)") }
+        }
+        let s = report.stats
+        var summary = "kpolicy: \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s")"
+        if !report.findings.isEmpty { summary += " (\(report.severityCounts))" }
+        if s.suppressed > 0 { summary += ", \(s.suppressed) suppressed" }
+        summary += "; \(s.filesScanned) files scanned, \(s.candidates) candidates, \(s.filesParsed) parsed"
+        if s.parseFailures > 0 { summary += ", \(s.parseFailures) not parsed" }
+        if s.filesWithErrors > 0 { summary += ", \(s.filesWithErrors) with errors\(options.verbose ? "" : " (--verbose lists them)")" }
+        summary += String(format: ", %.1f s", s.seconds)
+        line(summary)
+        return out
+    }
+}

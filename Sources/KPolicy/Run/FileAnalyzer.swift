@@ -1,0 +1,87 @@
+import ClangKit
+import Foundation
+
+/// Analyses one file: parse it with the workspace's configuration, extract
+/// its facts, run the rules. Not thread-safe (it owns a libclang index):
+/// give each worker its own.
+public final class FileAnalyzer {
+    /// What every analyzer of a run shares: the tree, the rules and what
+    /// the rules need to know about the tree beyond one file.
+    public struct Context: Sendable {
+        public var workspace: Workspace
+        public var engine: RuleEngine
+        public var internals: [String: DerivedInternals]
+        public var archSupport: ArchSupport
+
+        public init(workspace: Workspace, engine: RuleEngine, internals: [String: DerivedInternals], archSupport: ArchSupport = ArchSupport()) {
+            self.workspace = workspace
+            self.engine = engine
+            self.internals = internals
+            self.archSupport = archSupport
+        }
+    }
+
+    public let context: Context
+    let parser: SourceParser
+    let extractor: FactExtractor
+
+    public init(context: Context) throws {
+        self.context = context
+        parser = try SourceParser(workspace: context.workspace)
+        extractor = FactExtractor(headerDeclarationsOf: context.engine.rules.headerDeclarationsOfInterest(internals: context.internals))
+    }
+
+    public func analyze(_ target: AnalysisTarget) -> FileResult {
+        let root = context.workspace.tree.root.standardizedFileURL
+        let url = root.appendingPathComponent(target.path)
+        if let kind = SourceFile.irregularKind(atPath: url.path) {
+            return FileResult(file: target.path, outcome: .failed(.notARegularFile(kind)))
+        }
+        let version = context.workspace.tree.version
+        do {
+            let parsed = try parser.parse(url)
+            let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+            let facts = extractor.facts(of: parsed.unit, mainFile: parsed.file, relativePath: target.path, treeRoot: root)
+            let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
+            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, context: rules), firstError: firstError))
+        } catch let error as KPolicyError {
+            let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)
+            if let reason = context.archSupport.unsupportedReason(arch: arch) {
+                return FileResult(file: target.path, outcome: .unsupported(reason: reason))
+            }
+            switch error {
+            case .unreadableFile(_, let why): return FileResult(file: target.path, outcome: .failed(.unreadable(why)))
+            case .parseFailed(_, let why): return FileResult(file: target.path, outcome: .failed(.parse(why)))
+            default: return FileResult(file: target.path, outcome: .failed(.parse(error.description)))
+            }
+        } catch {
+            return FileResult(file: target.path, outcome: .failed(.parse("\(error)")))
+        }
+    }
+}
+
+/// Which arches the installed libclang can target, probed once per arch
+/// with an empty file and shared by every worker of a run.
+public final class ArchSupport: @unchecked Sendable {
+    private var known: [String: Bool] = [:]
+    private let lock = NSLock()
+
+    public init() {}
+
+    /// Why files of `arch` cannot be checked, if libclang cannot target it
+    /// at all; nil otherwise.
+    public func unsupportedReason(arch: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        if known[arch] == nil {
+            var supported = false
+            if let index = try? ClangIndex() {
+                let probe = "/kpolicy-probe-\(arch).c"
+                supported = (try? TranslationUnit(index: index, path: probe, arguments: ["--target=\(Workspace.targetTriple(arch: arch))"],
+                                                  unsavedFiles: [UnsavedFile(path: probe, contents: "int kpolicy_probe;\n")])) != nil
+            }
+            known[arch] = supported
+        }
+        return known[arch]! ? nil : "libclang \(libclangVersion()) cannot target \(arch) (\(Workspace.targetTriple(arch: arch)))"
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// One file to analyse: its path relative to the tree root. Patch input
+/// will add the file's new contents here (an unsaved buffer).
+public struct AnalysisTarget: Sendable, Hashable, Codable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// What analysing one file gave. This is the seam of a run: the run merges
+/// these, a cache stores them, a shard produces a subset of them.
+public struct FileResult: Sendable, Codable, Equatable {
+    public enum Outcome: Sendable, Codable, Equatable {
+        /// Parsed and checked. `firstError` is the first error diagnostic
+        /// inside the file itself ("line:col: message"): facts may be
+        /// incomplete there.
+        case checked(findings: [Finding], firstError: String?)
+        /// Not checked, for a reason that is the file's (or libclang's).
+        case failed(FailureReason)
+        /// Of an arch the installed libclang cannot target at all.
+        case unsupported(reason: String)
+    }
+
+    public var file: String
+    public var outcome: Outcome
+
+    public init(file: String, outcome: Outcome) {
+        self.file = file
+        self.outcome = outcome
+    }
+
+    public var findings: [Finding] {
+        if case .checked(let findings, _) = outcome { return findings }
+        return []
+    }
+}
+
+/// Why a file was not checked.
+public enum FailureReason: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    /// libclang returned no translation unit.
+    case parse(String)
+    /// The file could not be read (permissions, vanished).
+    case unreadable(String)
+    /// A FIFO, device, socket or directory named like a source file.
+    case notARegularFile(String)
+
+    public var description: String {
+        switch self {
+        case .parse(let why): return why
+        case .unreadable(let why): return "cannot be read: \(why)"
+        case .notARegularFile(let kind): return "not a regular file (\(kind)); only regular files are read as source"
+        }
+    }
+
+    /// The bracketed tag text reports use.
+    public var tag: String {
+        switch self {
+        case .parse: return "parse-failure"
+        case .unreadable: return "unreadable-file"
+        case .notARegularFile: return "not-a-regular-file"
+        }
+    }
+}
