@@ -29,6 +29,9 @@ struct KPolicyCommand: ParsableCommand {
             Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
         }
         do {
+            // Test hook (docs/exit-codes.md): KPOLICY_FAULT=internal makes the
+            // command fail the way a kpolicy bug would, to test code 70.
+            if ProcessInfo.processInfo.environment["KPOLICY_FAULT"] == "internal" { throw InjectedFault() }
             try command.run()
         } catch {
             if error is CleanExit { exit(withError: error) }
@@ -41,3 +44,6 @@ struct KPolicyCommand: ParsableCommand {
 enum KPolicyVersion {
     static let string = "0.2.0"
 }
+
+/// The error KPOLICY_FAULT=internal throws: not one kpolicy expects.
+struct InjectedFault: Error {}

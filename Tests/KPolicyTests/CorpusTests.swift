@@ -129,6 +129,17 @@ final class CorpusTests: XCTestCase {
                 for (how, text) in hidden.sorted(by: { $0.key < $1.key }) {
                     if let f = try findings(text).first { problems.append("\(rule.id) / \(example.name): reported inside a \(how): \(f.message)") }
                 }
+                // With an inline suppression on each reported line (the line itself,
+                // or the line before), nothing is reported.
+                let lines = example.bad.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let reported = Set(try findings(example.bad).map { $0.position.line - 2 })  // 0-based in `lines`: line 1 is the #include
+                let sameLine = lines.enumerated().map { i, l in reported.contains(i) ? "\(l) /* kpolicy: ignore \(rule.id) -- example */" : l }
+                let lineBefore = lines.enumerated().flatMap { i, l in reported.contains(i) ? ["// kpolicy: ignore \(rule.id) -- example", l] : [l] }
+                for (how, body) in [("on the line", sameLine), ("on the line before", lineBefore)] {
+                    let found = try findings(body.joined(separator: "\n"))
+                    if let f = found.first { problems.append("\(rule.id) / \(example.name): reported despite a suppression \(how): \(f.message)") }
+                }
+                if reported.isEmpty { problems.append("\(rule.id) / \(example.name): no line to suppress") }
             }
         }
         XCTAssert(problems.isEmpty, problems.joined(separator: "\n"))

@@ -9,7 +9,7 @@ enum KPolicyBinary {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Run {
         // The test bundle sits in the build directory next to the executable.
         var dir = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("kpolicy").path) {
@@ -23,6 +23,10 @@ enum KPolicyBinary {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -54,6 +54,9 @@ public final class CorpusRunner {
         let facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
         let context = RuleContext(kernelVersion: kernel, arch: path.hasPrefix("arch/") ? String(path.split(separator: "/")[1]) : "x86",
                                   internalFunctions: internals)
-        return (engine.findings(in: facts, context: context), errors)
+        // Inline `kpolicy: ignore` comments apply as in a check run.
+        let comments = Suppressions.comments(in: SourceLines.split(Array(text.utf8)))
+        let outcome = Suppressions.apply(comments, file: path, to: engine.findings(in: facts, context: context))
+        return (outcome.kept + outcome.withoutReason, errors)
     }
 }

@@ -143,6 +143,12 @@ public struct TextEdit: Codable, Sendable, Equatable {
     public var start: Position
     public var end: Position
     public var text: String
+
+    public init(start: Position, end: Position, text: String) {
+        self.start = start
+        self.end = end
+        self.text = text
+    }
 }
 
 /// The model runs behind a suggestion: the original sequence and the replacement.
@@ -152,6 +158,14 @@ public struct ModelValidation: Codable, Sendable, Equatable {
     public var originalViolations: [String]
     public var replacement: [String]
     public var replacementViolations: [String]
+
+    public init(configuration: String, original: [String], originalViolations: [String], replacement: [String], replacementViolations: [String]) {
+        self.configuration = configuration
+        self.original = original
+        self.originalViolations = originalViolations
+        self.replacement = replacement
+        self.replacementViolations = replacementViolations
+    }
 }
 
 /// What rules know about the tree beyond one file.

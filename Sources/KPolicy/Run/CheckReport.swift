@@ -61,6 +61,11 @@ public struct CheckReport: Sendable, Codable, Equatable {
         public var file: String
         public var line: Int
         public var rule: String
+        public init(file: String, line: Int, rule: String) {
+            self.file = file
+            self.line = line
+            self.rule = rule
+        }
     }
 
     public var schema = "kpolicy-report/1"
