@@ -161,6 +161,55 @@ final class ReportingCommandTests: XCTestCase {
         assertOneLine(try kpolicy(["check", "--baseline", baseline.path]), 2, "expected \"kpolicy-baseline/1\"")
     }
 
+    /// On a tree that has execmem (6.10+), the module_alloc replacement is a
+    /// code change: SARIF carries it as a fix whose region is exactly the
+    /// call, and applying it gives the suggested code.
+    func testSARIFFixReplacesTheCall() throws {
+        try "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n".write(to: tree.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
+        let run = try kpolicy(["check", "--format", "sarif"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let log = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let result = try XCTUnwrap(((log["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first)
+        let change = try XCTUnwrap(((result["fixes"] as? [[String: Any]])?.first?["artifactChanges"] as? [[String: Any]])?.first)
+        let replacement = try XCTUnwrap((change["replacements"] as? [[String: Any]])?.first)
+        let region = try XCTUnwrap(replacement["deletedRegion"] as? [String: Int])
+        let inserted = try XCTUnwrap((replacement["insertedContent"] as? [String: String])?["text"])
+        XCTAssertEqual(inserted, "execmem_alloc(EXECMEM_BPF, size)")
+        var lines = Self.jit.components(separatedBy: "\n")
+        let line = Array(lines[region["startLine"]! - 1].utf8)
+        XCTAssertEqual(region["startLine"], region["endLine"])
+        XCTAssertEqual(String(decoding: line[(region["startColumn"]! - 1)..<(region["endColumn"]! - 1)], as: UTF8.self), "module_alloc(size)")
+        lines[region["startLine"]! - 1] = String(decoding: line[..<(region["startColumn"]! - 1)], as: UTF8.self) + inserted
+            + String(decoding: line[(region["endColumn"]! - 1)...], as: UTF8.self)
+        XCTAssertEqual(lines[5], "\treturn execmem_alloc(EXECMEM_BPF, size);")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-\(UUID().uuidString).sarif")
+        try run.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertEqual(try SARIFValidator.validate(file).status, 0)
+    }
+
+    /// Paths that are not plain source: a symlink out of the tree is bad
+    /// input; a directory named like a source file is named, not skipped;
+    /// an arch libclang cannot target is named as not checked.
+    func testOddPaths() throws {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-outside-\(UUID().uuidString).c")
+        try Self.jit.write(to: outside, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try FileManager.default.createSymbolicLink(at: tree.appendingPathComponent("mm/link_out.c"), withDestinationURL: outside)
+        assertOneLine(try kpolicy(["check", "mm/link_out.c"]), 2, "outside the tree")
+        try FileManager.default.removeItem(at: tree.appendingPathComponent("mm/link_out.c"))
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("mm/dir.c"), withIntermediateDirectories: true)
+        let dir = try kpolicy(["check", "mm"])
+        XCTAssertEqual(dir.status, 3, dir.stdout)
+        XCTAssert(dir.stdout.contains("mm/dir.c: error: not checked: not a regular file (a directory)"), dir.stdout)
+        let loongarch = try kpolicy(["check", "drivers/misc/jit.c", "--arch", "x86"])
+        XCTAssertEqual(loongarch.status, 1)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("arch/loongarch/include"), withIntermediateDirectories: true)
+        let unsupported = try kpolicy(["check", "drivers/misc/jit.c", "--arch", "loongarch"])
+        XCTAssertEqual(unsupported.status, 0, unsupported.stdout + unsupported.stderr)
+        XCTAssert(unsupported.stdout.contains("1 file not checked: libclang") && unsupported.stdout.contains("cannot target loongarch"), unsupported.stdout)
+    }
+
     /// The acceptance case: SARIF of a real tree with findings
     /// (6.1 kernel/ and arch/x86/) is valid against the official schema.
     func testRealTreeSARIFIsSchemaValid() throws {
