@@ -18,28 +18,13 @@ extension KPolicyCommand {
                     3 some file could not be parsed (the baseline is still written).
                     """)
 
-            @Argument(help: "Files or directories of the tree; default: the whole tree.")
-            var paths: [String] = []
-
-            @OptionGroup var tree: TreeOptions
+            @OptionGroup var input: RunOptions
 
             @Option(help: "Write the baseline to this file instead of stdout.")
             var output: String?
 
-            @Option(help: "Parallel parsers (default: the number of cores).")
-            var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-            @Option(help: "Load rules from this directory instead of the built-in ones.")
-            var rules: String?
-
-            func validate() throws {
-                guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-            }
-
             func run() throws {
-                let ruleSet = try loadRules(rules)
-                let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
-                let report = try run.run(paths: paths, jobs: jobs)
+                let (report, _) = try input.check()
                 try emit(try KPolicy.Baseline(report: report).encoded(), to: output)
                 for failure in report.parseFailures { Exit.printError("\(failure.file): not checked: \(failure.reason)") }
                 if !report.parseFailures.isEmpty { throw Exit.parseFailure }

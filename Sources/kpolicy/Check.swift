@@ -14,33 +14,12 @@ extension KPolicyCommand {
                 command line, 70 internal error.
                 """)
 
-        @Argument(help: "Files or directories of the tree (relative to the tree root or absolute); default: the whole tree.")
-        var paths: [String] = []
-
-        @OptionGroup var tree: TreeOptions
+        @OptionGroup var input: RunOptions
         @OptionGroup var reporting: ReportingOptions
 
-        @Option(help: "Parallel parsers (default: the number of cores).")
-        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-        @Option(help: "Load rules from this directory instead of the built-in ones.")
-        var rules: String?
-
-        func validate() throws {
-            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        }
-
         func run() throws {
-            let ruleSet = try loadRules(rules)
-            let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
-            run.progress = reporting.progressLine()
-            try reporting.finish(try run.run(paths: paths, jobs: jobs), rules: ruleSet)
+            let (report, rules) = try input.check(progress: reporting.progressLine())
+            try reporting.finish(report, rules: rules)
         }
     }
-}
-
-/// The built-in rules, or a directory's (`--rules`).
-func loadRules(_ directory: String?) throws -> RuleSet {
-    if let directory { return try RuleSet.load(directory: URL(fileURLWithPath: directory)) }
-    return try RuleSet.builtIn()
 }

@@ -20,6 +20,11 @@ enum KPolicyBinary {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("kpolicy binary not built next to the tests (\(binary.path))")
         }
+        return try execute(binary, arguments, environment: environment, in: directory)
+    }
+
+    /// Runs any program and collects its output.
+    static func execute(_ binary: URL, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

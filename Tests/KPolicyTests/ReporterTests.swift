@@ -213,17 +213,6 @@ enum SARIFValidator {
         .deletingLastPathComponent().appendingPathComponent("scripts/validate-sarif")
 
     static func validate(_ file: URL) throws -> KPolicyBinary.Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, file.path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return KPolicyBinary.Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                 stderr: String(decoding: e, as: UTF8.self))
+        try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, file.path])
     }
 }

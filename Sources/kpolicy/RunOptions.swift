@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import KPolicy
+
+/// What every subcommand that runs the rules over a tree takes: the paths,
+/// the tree, the parallelism and the rules.
+struct RunOptions: ParsableArguments {
+    @Argument(help: "Files or directories of the tree (relative to the tree root or absolute); default: the whole tree.")
+    var paths: [String] = []
+
+    @OptionGroup var tree: TreeOptions
+
+    @Option(help: "Parallel parsers (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Load rules from this directory instead of the built-in ones.")
+    var rules: String?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// Runs the rules; returns the report and the rules it ran.
+    func check(progress: (@Sendable (Int, Int, String) -> Void)? = nil) throws -> (CheckReport, RuleSet) {
+        let ruleSet = try loadRules(rules)
+        let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
+        run.progress = progress
+        return (try run.run(paths: paths, jobs: jobs), ruleSet)
+    }
+}
+
+/// The built-in rules, or a directory's (`--rules`).
+func loadRules(_ directory: String?) throws -> RuleSet {
+    if let directory { return try RuleSet.load(directory: URL(fileURLWithPath: directory)) }
+    return try RuleSet.builtIn()
+}
