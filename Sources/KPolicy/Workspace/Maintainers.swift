@@ -1,0 +1,298 @@
+import Foundation
+
+/// The kernel's MAINTAINERS file, read the way scripts/get_maintainer.pl
+/// reads it, answering "whom must a patch to these files be sent to?".
+///
+/// Matching follows get_maintainer.pl (checked against the 6.1 and 6.12
+/// scripts): an `F:`/`X:` pattern matches a path when the pattern, with `*`
+/// matching any characters (`/` included) and `?` any one character,
+/// matches a *prefix* of the path, and — unless the pattern ends in `/` —
+/// the path has as many `/` as the pattern. So `F: mm/*` matches files
+/// directly in mm/ only, `F: drivers/net/` everything below it, and
+/// `F: include/linux/bpf` also `include/linux/bpf_verifier.h`. A pattern
+/// without glob characters or dots that names a directory matches
+/// everything below it (get_maintainer.pl appends the `/` after `-d`).
+/// `N:` is a regex searched in the path, `K:` a regex searched in patch
+/// lines, both with Perl's `/x` (whitespace in the pattern ignored).
+/// Sections are ranked by the depth of their best matching pattern: the
+/// number of `/` in it, plus one unless it ends in `/`; a pattern starting
+/// with `*` ranks -1 and `N:` 0.
+///
+/// Deliberate differences from get_maintainer.pl:
+/// - A section's rank is its *deepest* matching pattern; get_maintainer.pl
+///   keeps whichever matching pattern comes last in the section. Only the
+///   order of sections can differ, never the set.
+/// - "Names a directory" is decided from the queried paths (a path below
+///   `P/` means P is a directory), not by stat'ing the tree, so a directory
+///   a patch creates counts too.
+/// - Addresses found inside the files themselves (get_maintainer.pl reads
+///   `.yaml` bindings for them) and git history are not used.
+public struct Maintainers: Sendable {
+    /// One section: the title line and its typed entries.
+    public struct Section: Equatable, Sendable {
+        public var name: String
+        /// Line of the title in MAINTAINERS (1-based).
+        public var line: Int
+        /// `M:` — patches go to them.
+        public var maintainers: [EmailAddress] = []
+        /// `R:` — designated reviewers, to be Cc'd.
+        public var reviewers: [EmailAddress] = []
+        /// `L:` — mailing lists.
+        public var lists: [MailingList] = []
+        /// `S:` — Supported, Maintained, Odd Fixes, Orphan, Obsolete, ...
+        public var status: String?
+        /// `F:`, `X:`, `N:`, `K:` as written.
+        public var files: [String] = []
+        public var excludedFiles: [String] = []
+        public var fileRegexes: [String] = []
+        public var keywords: [String] = []
+    }
+
+    /// An `L:` entry: the address and what follows it.
+    public struct MailingList: Equatable, Sendable {
+        public var address: String
+        /// E.g. "(moderated for non-subscribers)".
+        public var note: String
+        public var isModerated: Bool { note.contains("moderated") }
+        /// get_maintainer.pl leaves these out by default: mail from
+        /// non-subscribers bounces.
+        public var isSubscribersOnly: Bool { note.contains("subscribers-only") }
+    }
+
+    /// A section that matched, and why.
+    public struct Match: Equatable, Sendable {
+        public enum Reason: Equatable, Sendable {
+            case file(pattern: String, path: String)
+            case fileRegex(String, path: String)
+            case keyword(String)
+        }
+        public var section: Section
+        /// The rank: deeper patterns are more specific.
+        public var depth: Int
+        public var reason: Reason
+    }
+
+    /// Whom to send to: the union over the matched sections, in rank order,
+    /// without duplicates.
+    public struct Addresses: Equatable, Sendable {
+        public var maintainers: [EmailAddress] = []
+        public var reviewers: [EmailAddress] = []
+        /// List addresses, subscribers-only lists left out.
+        public var lists: [String] = []
+    }
+
+    public let sections: [Section]
+    /// Entries skipped because their regex does not compile here (ICU
+    /// regex syntax is close to, not identical with, Perl's).
+    public let warnings: [String]
+    let patterns: [FilePattern]
+    let excludes: [[FilePattern]]
+    let nameRegexes: [(section: Int, source: String, regex: NSRegularExpression)]
+    let keywordRegexes: [(section: Int, source: String, regex: NSRegularExpression)]
+
+    /// The addresses get_maintainer.pl never adds: the "chief penguin".
+    static let penguinChiefs: Set<String> = ["torvalds@linux-foundation.org"]
+
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw KPolicyError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        }
+        try self.init(bytes: Array(data), source: url.path)
+    }
+
+    public init(text: String, source: String = "MAINTAINERS") throws {
+        try self.init(bytes: Array(text.utf8), source: source)
+    }
+
+    public init(bytes: [UInt8], source: String = "MAINTAINERS") throws {
+        guard bytes.count <= 64 << 20 else {
+            throw InputError.tooLarge(source: source, reason: "\(bytes.count) bytes for a MAINTAINERS file")
+        }
+        var sections: [Section] = []
+        var pending: (name: String, line: Int)?
+        var warnings: [String] = []
+        var patterns: [FilePattern] = []
+        var excludes: [[FilePattern]] = []
+        var names: [(Int, String, NSRegularExpression)] = []
+        var keywords: [(Int, String, NSRegularExpression)] = []
+        var lineNumber = 0
+        for line in ByteLines(bytes).lines {
+            lineNumber += 1
+            // A typed entry: one capital letter and a colon at the start of the line.
+            if line.count >= 2, let tag = line.first, tag >= UInt8(ascii: "A"), tag <= UInt8(ascii: "Z"),
+               line[line.startIndex + 1] == UInt8(ascii: ":") {
+                if let p = pending {
+                    sections.append(Section(name: p.name, line: p.line))
+                    excludes.append([])
+                    pending = nil
+                }
+                guard !sections.isEmpty else {
+                    throw InputError.malformedMaintainers(source: source, line: lineNumber,
+                                                          reason: "'\(Character(Unicode.Scalar(tag))):' entry before any section title")
+                }
+                let value = line.dropFirst(2).text.trimmingCharacters(in: .whitespaces)
+                let s = sections.count - 1
+                switch tag {
+                case UInt8(ascii: "M"): if let a = EmailAddress.parse(value) { sections[s].maintainers.append(a) }
+                case UInt8(ascii: "R"): if let a = EmailAddress.parse(value) { sections[s].reviewers.append(a) }
+                case UInt8(ascii: "L"):
+                    let parts = value.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+                    if let address = parts.first {
+                        sections[s].lists.append(MailingList(address: String(address),
+                                                             note: parts.count > 1 ? String(parts[1]) : ""))
+                    }
+                case UInt8(ascii: "S"): sections[s].status = value
+                case UInt8(ascii: "F"):
+                    sections[s].files.append(value)
+                    patterns.append(FilePattern(value, section: s))
+                case UInt8(ascii: "X"):
+                    sections[s].excludedFiles.append(value)
+                    excludes[s].append(FilePattern(value, section: s))
+                case UInt8(ascii: "N"), UInt8(ascii: "K"):
+                    do {
+                        let regex = try NSRegularExpression(pattern: value, options: [.allowCommentsAndWhitespace])
+                        if tag == UInt8(ascii: "N") { sections[s].fileRegexes.append(value); names.append((s, value, regex)) }
+                        else { sections[s].keywords.append(value); keywords.append((s, value, regex)) }
+                    } catch {
+                        warnings.append("\(source):\(lineNumber): regex '\(value)' does not compile; entry ignored")
+                    }
+                default: break // T:, W:, B:, C:, P:, Q: — not about whom to send to
+                }
+            } else if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
+                        || line.drop(while: { $0 == 0x20 || $0 == 0x09 }).first == UInt8(ascii: "#") {
+                continue // blank lines and comments do not end a section
+            } else {
+                pending = (line.text.trimmingCharacters(in: .whitespaces), lineNumber)
+            }
+        }
+        self.sections = sections
+        self.warnings = warnings
+        self.patterns = patterns
+        self.excludes = excludes
+        self.nameRegexes = names
+        self.keywordRegexes = keywords
+    }
+
+    /// Sections for `paths` (tree-relative), most specific first; with
+    /// `patchLines`, sections whose `K:` keyword occurs in one of them
+    /// follow (get_maintainer.pl matches keywords against the `+`/`-` lines
+    /// of a patch and the text before the diff).
+    public func sections(for paths: [String], patchLines: [String]? = nil) -> [Match] {
+        var best: [Int: Match] = [:]
+        func offer(_ s: Int, _ depth: Int, _ reason: Match.Reason) {
+            if let current = best[s], current.depth >= depth { return }
+            best[s] = Match(section: sections[s], depth: depth, reason: reason)
+        }
+        for raw in paths {
+            var path = raw
+            while path.hasPrefix("./") { path.removeFirst(2) }
+            let bytes = Array(path.utf8)
+            let slashes = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+            var excluded: [Int: Bool] = [:]
+            func isExcluded(_ s: Int) -> Bool {
+                if let e = excluded[s] { return e }
+                let e = excludes[s].contains { $0.matches(bytes, slashes: slashes) }
+                excluded[s] = e
+                return e
+            }
+            for pattern in patterns where pattern.matches(bytes, slashes: slashes) && !isExcluded(pattern.section) {
+                offer(pattern.section, pattern.depth, .file(pattern: pattern.source, path: path))
+            }
+            let range = NSRange(path.startIndex..., in: path)
+            for n in nameRegexes where !isExcluded(n.section) && n.regex.firstMatch(in: path, range: range) != nil {
+                offer(n.section, 0, .fileRegex(n.source, path: path))
+            }
+        }
+        var result = best.values.sorted { $0.depth != $1.depth ? $0.depth > $1.depth : $0.section.line < $1.section.line }
+        if let patchLines {
+            var seen = Set(best.keys)
+            for k in keywordRegexes where !seen.contains(k.section) {
+                let hit = patchLines.contains { line in
+                    k.regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+                }
+                if hit {
+                    seen.insert(k.section)
+                    result.append(Match(section: sections[k.section], depth: Int.min, reason: .keyword(k.source)))
+                }
+            }
+        }
+        return result
+    }
+
+    /// The union of M:, R: and L: over `sections(for:patchLines:)`.
+    ///
+    /// Like get_maintainer.pl (`--no-git --no-rolestats`): a person already
+    /// listed by name or address is not listed again, Linus Torvalds ("THE
+    /// REST") is left out, subscribers-only lists are left out, every list
+    /// appears once.
+    public func addresses(for paths: [String], patchLines: [String]? = nil) -> Addresses {
+        var out = Addresses()
+        var names = Set<String>(), addresses = Set<String>(), lists = Set<String>()
+        func add(_ a: EmailAddress, to list: inout [EmailAddress]) {
+            let address = a.normalizedAddress
+            let name = a.name?.lowercased() ?? ""
+            guard !Self.penguinChiefs.contains(address), !addresses.contains(address),
+                  name.isEmpty || !names.contains(name) else { return }
+            addresses.insert(address)
+            if !name.isEmpty { names.insert(name) }
+            list.append(a)
+        }
+        for match in sections(for: paths, patchLines: patchLines) {
+            for l in match.section.lists where !l.isSubscribersOnly && lists.insert(l.address.lowercased()).inserted {
+                out.lists.append(l.address)
+            }
+            for m in match.section.maintainers { add(m, to: &out.maintainers) }
+            for r in match.section.reviewers { add(r, to: &out.reviewers) }
+        }
+        return out
+    }
+}
+
+/// A compiled `F:`/`X:` pattern.
+struct FilePattern: Sendable {
+    let source: String
+    let section: Int
+    let glob: [UInt8]
+    /// The bytes before the first glob character: a cheap first test.
+    let literalPrefix: [UInt8]
+    let endsWithSlash: Bool
+    /// get_maintainer.pl only tests plain names for being a directory.
+    let mayNameDirectory: Bool
+    let slashes: Int
+    let depth: Int
+
+    init(_ source: String, section: Int) {
+        self.source = source
+        self.section = section
+        glob = Array(source.utf8)
+        literalPrefix = Array(glob.prefix { $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "?") })
+        endsWithSlash = glob.last == UInt8(ascii: "/")
+        mayNameDirectory = !endsWithSlash && !glob.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: ".") }
+        slashes = glob.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+        depth = glob.first == UInt8(ascii: "*") ? -1 : slashes + (endsWithSlash ? 0 : 1)
+    }
+
+    func matches(_ path: [UInt8], slashes pathSlashes: Int) -> Bool {
+        guard path.count >= literalPrefix.count, path.starts(with: literalPrefix) else { return false }
+        if mayNameDirectory, path.count > glob.count, path[glob.count] == UInt8(ascii: "/"), path.starts(with: glob) {
+            return true // the pattern names a directory the path is below
+        }
+        guard endsWithSlash || pathSlashes == slashes else { return false }
+        return Self.globMatchesPrefix(glob, path)
+    }
+
+    /// Whether `glob` matches some prefix of `s` (`*` any run, `?` any one
+    /// byte): greedy with backtracking to the last star, linear in practice.
+    static func globMatchesPrefix(_ glob: [UInt8], _ s: [UInt8]) -> Bool {
+        var p = 0, i = 0
+        var star = -1, starI = 0
+        while true {
+            if p == glob.count { return true }
+            if glob[p] == UInt8(ascii: "*") { star = p; starI = i; p += 1; continue }
+            if i < s.count, glob[p] == UInt8(ascii: "?") || glob[p] == s[i] { p += 1; i += 1; continue }
+            if star >= 0, starI < s.count { starI += 1; i = starI; p = star + 1; continue }
+            return false
+        }
+    }
+}
