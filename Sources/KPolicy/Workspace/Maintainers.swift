@@ -250,49 +250,106 @@ public struct Maintainers: Sendable {
 }
 
 /// A compiled `F:`/`X:` pattern.
+///
+/// get_maintainer.pl turns the pattern into a Perl regex by escaping `.`
+/// and replacing `*` with `.*` and `?` with `.`; everything else stays
+/// regex syntax, and MAINTAINERS relies on that for `[ch]`-style classes
+/// (`F: drivers/irqchip/irq-gic*.[ch]`). So `[...]` is a byte class here.
 struct FilePattern: Sendable {
+    enum Token: Sendable, Equatable {
+        case byte(UInt8)
+        case any
+        case star
+        case set([UInt8], negated: Bool)
+    }
+
     let source: String
     let section: Int
-    let glob: [UInt8]
-    /// The bytes before the first glob character: a cheap first test.
+    let tokens: [Token]
+    /// The bytes before the first glob token: a cheap first test.
     let literalPrefix: [UInt8]
     let endsWithSlash: Bool
-    /// get_maintainer.pl only tests plain names for being a directory.
-    let mayNameDirectory: Bool
+    /// get_maintainer.pl only tests plain names (no glob, no dot) for being
+    /// a directory; for those, `glob` is the name itself.
+    let directoryName: [UInt8]?
     let slashes: Int
     let depth: Int
 
     init(_ source: String, section: Int) {
         self.source = source
         self.section = section
-        glob = Array(source.utf8)
-        literalPrefix = Array(glob.prefix { $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "?") })
-        endsWithSlash = glob.last == UInt8(ascii: "/")
-        mayNameDirectory = !endsWithSlash && !glob.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: ".") }
-        slashes = glob.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
-        depth = glob.first == UInt8(ascii: "*") ? -1 : slashes + (endsWithSlash ? 0 : 1)
+        let bytes = Array(source.utf8)
+        var tokens: [Token] = []
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "*") { tokens.append(.star) }
+            else if b == UInt8(ascii: "?") { tokens.append(.any) }
+            else if b == UInt8(ascii: "["), let close = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "]")), close > i + 1 {
+                var members = Array(bytes[(i + 1)..<close])
+                let negated = members.first == UInt8(ascii: "^")
+                if negated { members.removeFirst() }
+                members = Self.expandRanges(members)
+                tokens.append(.set(members, negated: negated))
+                i = close
+            } else { tokens.append(.byte(b)) }
+            i += 1
+        }
+        self.tokens = tokens
+        literalPrefix = tokens.prefix { if case .byte = $0 { return true } else { return false } }
+            .compactMap { if case .byte(let b) = $0 { return b } else { return nil } }
+        endsWithSlash = bytes.last == UInt8(ascii: "/")
+        let plain = literalPrefix.count == tokens.count && !bytes.contains(UInt8(ascii: "."))
+        directoryName = plain && !endsWithSlash ? bytes : nil
+        slashes = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+        depth = bytes.first == UInt8(ascii: "*") ? -1 : slashes + (endsWithSlash ? 0 : 1)
+    }
+
+    /// `a-z` inside a class → every byte from a to z.
+    static func expandRanges(_ members: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var k = 0
+        while k < members.count {
+            if k + 2 < members.count, members[k + 1] == UInt8(ascii: "-"), members[k] <= members[k + 2] {
+                out.append(contentsOf: members[k]...members[k + 2])
+                k += 3
+            } else {
+                out.append(members[k])
+                k += 1
+            }
+        }
+        return out
     }
 
     func matches(_ path: [UInt8], slashes pathSlashes: Int) -> Bool {
         guard path.count >= literalPrefix.count, path.starts(with: literalPrefix) else { return false }
-        if mayNameDirectory, path.count > glob.count, path[glob.count] == UInt8(ascii: "/"), path.starts(with: glob) {
+        if let name = directoryName, path.count > name.count, path[name.count] == UInt8(ascii: "/") {
             return true // the pattern names a directory the path is below
         }
         guard endsWithSlash || pathSlashes == slashes else { return false }
-        return Self.globMatchesPrefix(glob, path)
+        return Self.matchesPrefix(tokens, path)
     }
 
-    /// Whether `glob` matches some prefix of `s` (`*` any run, `?` any one
-    /// byte): greedy with backtracking to the last star, linear in practice.
-    static func globMatchesPrefix(_ glob: [UInt8], _ s: [UInt8]) -> Bool {
+    /// Whether `tokens` match some prefix of `s`: greedy with backtracking
+    /// to the last star, linear for the patterns MAINTAINERS uses.
+    static func matchesPrefix(_ tokens: [Token], _ s: [UInt8]) -> Bool {
         var p = 0, i = 0
         var star = -1, starI = 0
         while true {
-            if p == glob.count { return true }
-            if glob[p] == UInt8(ascii: "*") { star = p; starI = i; p += 1; continue }
-            if i < s.count, glob[p] == UInt8(ascii: "?") || glob[p] == s[i] { p += 1; i += 1; continue }
+            if p == tokens.count { return true }
+            if tokens[p] == .star { star = p; starI = i; p += 1; continue }
+            if i < s.count, matchesOne(tokens[p], s[i]) { p += 1; i += 1; continue }
             if star >= 0, starI < s.count { starI += 1; i = starI; p = star + 1; continue }
             return false
+        }
+    }
+
+    static func matchesOne(_ token: Token, _ b: UInt8) -> Bool {
+        switch token {
+        case .byte(let x): return x == b
+        case .any: return true
+        case .star: return true
+        case .set(let members, let negated): return members.contains(b) != negated
         }
     }
 }
