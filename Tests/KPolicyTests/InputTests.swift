@@ -360,3 +360,185 @@ final class InputTests: XCTestCase {
         XCTAssertEqual(f.originalLines, [1: 1, 3: 3])
     }
 }
+
+// MARK: - Mail
+
+extension InputTests {
+    static let series = """
+        From 1234567890abcdef1234567890abcdef12345678 Mon Sep 17 00:00:00 2001
+        From: =?UTF-8?q?J=C3=B6rg_R=C3=B6del?= <joerg@example.org>
+        Date: Tue, 5 Mar 2024 10:11:12 +0100
+        Subject: [PATCH v2 0/2] mm: expose
+         a helper
+        Message-ID: <cover.1709630000.git.joerg@example.org>
+        To: Andrew Morton <akpm@linux-foundation.org>
+        Cc: linux-mm@kvack.org, "Rezki, Uladzislau" <urezki@gmail.com>,
+        \tbpf@vger.kernel.org
+
+        This series exposes a helper.
+
+        Jörg Rödel (2):
+          mm: one
+          mm: two
+
+        --
+        2.43.0
+
+        From abcdef1234567890abcdef1234567890abcdef12 Mon Sep 17 00:00:00 2001
+        From: =?utf-8?b?SsO2cmcgUsO2ZGVs?= <joerg@example.org>
+        Date: Tue, 5 Mar 2024 10:11:13 +0100
+        Subject: [RFC PATCH net-next v2 1/2] mm: one
+        Message-ID: <20240305.1@example.org>
+        To: akpm@linux-foundation.org
+        Cc: linux-mm@kvack.org
+
+        First line of the message.
+        >From the mboxrd quoting, this line starts with From.
+
+        Link: https://lore.kernel.org/r/abc@kernel.org
+        Reviewed-by: Christoph Hellwig <hch@lst.de>
+        Cc: stable@vger.kernel.org # 6.1+
+        Signed-off-by: Jörg Rödel <joerg@example.org>
+        ---
+         mm/vmalloc.c | 2 +-
+         1 file changed, 1 insertion(+), 1 deletion(-)
+
+        diff --git a/mm/vmalloc.c b/mm/vmalloc.c
+        index 1111111..2222222 100644
+        --- a/mm/vmalloc.c
+        +++ b/mm/vmalloc.c
+        @@ -1,3 +1,3 @@
+         a
+        -b
+        +B
+         c
+        --
+        2.43.0
+
+        From abcdef1234567890abcdef1234567890abcdef13 Mon Sep 17 00:00:00 2001
+        From: joerg@example.org (Joerg)
+        Subject: [PATCH v2 2/2] mm: two
+        Content-Type: text/plain; charset=UTF-8
+        Content-Transfer-Encoding: quoted-printable
+
+        A long line that the mailer wrapped with a soft =
+        break, and an =C3=A9 encoded byte.
+
+        Signed-off-by: Joerg <joerg@example.org>
+        ---
+        diff --git a/mm/vmalloc.c b/mm/vmalloc.c
+        --- a/mm/vmalloc.c
+        +++ b/mm/vmalloc.c
+        @@ -1,3 +1,3 @@
+         a
+        -B
+        +x =3D 1;
+         c
+
+        """
+
+    func testSplitsAnMboxAndReadsHeadersTrailersAndDiffs() throws {
+        let mbox = try Mbox.parse(Self.series, source: "s.mbox")
+        XCTAssertEqual(mbox.messages.count, 3)
+        let cover = try XCTUnwrap(mbox.coverLetter)
+        XCTAssertTrue(cover.isCoverLetter)
+        XCTAssertNil(cover.diff)
+        XCTAssertEqual(cover.subject, "mm: expose a helper")
+        XCTAssertEqual(cover.prefix, SubjectPrefix(tags: ["PATCH"], version: 2, index: 0, total: 2))
+        XCTAssertEqual(cover.from, EmailAddress(name: "Jörg Rödel", address: "joerg@example.org"))
+        XCTAssertEqual(cover.messageID, "cover.1709630000.git.joerg@example.org")
+        XCTAssertEqual(cover.recipients, .listed(
+            to: [EmailAddress(name: "Andrew Morton", address: "akpm@linux-foundation.org")],
+            cc: [EmailAddress(name: nil, address: "linux-mm@kvack.org"),
+                 EmailAddress(name: "Rezki, Uladzislau", address: "urezki@gmail.com"),
+                 EmailAddress(name: nil, address: "bpf@vger.kernel.org")]))
+        XCTAssertEqual(cover.recipients.includes("BPF@vger.kernel.org"), true)
+        XCTAssertNotNil(cover.parsedDate)
+        XCTAssertEqual(cover.parsedDate.map { Int($0.timeIntervalSince1970) }, 1_709_629_872)
+
+        XCTAssertEqual(mbox.patches.count, 2)
+        let first = mbox.patches[0]
+        XCTAssertEqual(first.from?.name, "Jörg Rödel")
+        XCTAssertEqual(first.prefix, SubjectPrefix(tags: ["RFC", "PATCH", "net-next"], version: 2, index: 1, total: 2))
+        XCTAssertTrue(first.prefix.isRFC)
+        XCTAssertTrue(first.message.contains("\nFrom the mboxrd quoting"), first.message)
+        XCTAssertEqual(first.trailers.map(\.key), ["Link", "Reviewed-by", "Cc", "Signed-off-by"])
+        XCTAssertNil(first.trailers[0].address)
+        XCTAssertEqual(first.trailers("cc").first?.address?.address, "stable@vger.kernel.org")
+        XCTAssertEqual(first.trailers("Signed-off-by").first?.address,
+                       EmailAddress(name: "Jörg Rödel", address: "joerg@example.org"))
+        XCTAssertEqual(first.diff?.files.map(\.path), ["mm/vmalloc.c"])
+        XCTAssertEqual(first.diff?.files.first?.addedLineNumbers, [2])
+
+        let second = mbox.patches[1]
+        XCTAssertEqual(second.from, EmailAddress(name: "Joerg", address: "joerg@example.org"))
+        XCTAssertEqual(second.recipients, .listed(to: [], cc: []))
+        XCTAssertTrue(second.message.contains("soft break, and an é encoded byte."), second.message)
+        XCTAssertEqual(second.diff?.files.first?.hunks.first?.lines[2], .added(Array("x = 1;".utf8)))
+    }
+
+    func testASingleFormatPatchFileWithoutFromLine() throws {
+        let text = "Subject: [PATCH] kernel: fix\nTo: a@b.c\n\nmsg\n---\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n"
+        let mbox = try Mbox.parse(text)
+        XCTAssertEqual(mbox.messages.count, 1)
+        XCTAssertEqual(mbox.messages[0].subject, "kernel: fix")
+        XCTAssertEqual(mbox.messages[0].prefix.index, nil)
+        XCTAssertEqual(mbox.messages[0].message, "msg")
+        XCTAssertEqual(mbox.messages[0].recipients.all, [EmailAddress(name: nil, address: "a@b.c")])
+    }
+
+    func testAPlainDiffIsASeriesOfOneWithNoRecipientInformation() throws {
+        let mbox = try Mbox.parse(twoHunks)
+        XCTAssertEqual(mbox.messages.count, 1)
+        XCTAssertEqual(mbox.messages[0].recipients, .noRecipientInformation)
+        XCTAssertNil(mbox.messages[0].recipients.all)
+        XCTAssertNil(mbox.messages[0].recipients.includes("linux-mm@kvack.org"))
+        XCTAssertEqual(mbox.patches.first?.diff?.files.first?.path, "mm/foo.c")
+    }
+
+    func testBase64Body() throws {
+        let body = "Signed-off-by: A <a@b.c>\n---\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n"
+        let encoded = Data(body.utf8).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        let text = "From x Mon Sep 17 00:00:00 2001\nSubject: [PATCH 1/1] b\nContent-Transfer-Encoding: base64\n\n\(encoded)\n"
+        let patch = try XCTUnwrap(Mbox.parse(text).patches.first)
+        XCTAssertEqual(patch.trailers.first?.address?.address, "a@b.c")
+        XCTAssertEqual(patch.diff?.files.first?.addedLineNumbers, [1])
+        XCTAssertThrowsError(try Mbox.parse("Subject: x\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n")) {
+            XCTAssertEqual($0 as? InputError, .malformedMail(source: "<mbox>", line: 4, reason: "body is not valid base64"))
+        }
+    }
+
+    func testHostileAndMalformedHeaders() throws {
+        // A header line without a colon inside the header block.
+        XCTAssertThrowsError(try Mbox.parse("From x Mon Sep 17 00:00:00 2001\nSubject: a\nthis is not a header\n\nbody\n", source: "h.mbox")) {
+            XCTAssertEqual("\($0)", "h.mbox:3: malformed mail: header line is not 'Name: value': this is not a header")
+        }
+        // Broken encoded words stay as written; an unknown charset is not guessed.
+        let mail = try Mbox.parse("Subject: =?UTF-8?B?@@@?= and =?koi8-r?Q?abc?= =?UTF-8?Q?ok?=\nFrom: \"a, b\" <x@y>\n\nbody\n")
+        XCTAssertEqual(mail.messages[0].subject, "=?UTF-8?B?@@@?= and =?koi8-r?Q?abc?= ok")
+        XCTAssertEqual(mail.messages[0].from, EmailAddress(name: "a, b", address: "x@y"))
+        // A diff in a mail with wrong counts names the mbox line.
+        let bad = "From x Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\nm\n---\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-a\n+b\n"
+        XCTAssertThrowsError(try Mbox.parse(bad, source: "bad.mbox")) {
+            XCTAssertEqual("\($0)", "bad.mbox:11: malformed diff: diff ends inside hunk @@ -1,2 +1,2 @@ (line 8): 1 of 2 old and 1 of 2 new lines read")
+        }
+        // Neither mail nor diff.
+        XCTAssertThrowsError(try Mbox.parse("just some words\nand more\n")) {
+            XCTAssertTrue("\($0)".contains("neither an mbox, a mail nor a diff"), "\($0)")
+        }
+        XCTAssertThrowsError(try Mbox.parse("\n\n"))
+        // Thousands of header fields are refused, not stored.
+        let many = (0..<(InputLimits.maxHeaders + 1)).map { "X-H\($0): v\n" }.joined()
+        XCTAssertThrowsError(try Mbox.parse("Subject: s\n" + many + "\nbody\n")) {
+            XCTAssertTrue("\($0)".contains("too large"), "\($0)")
+        }
+    }
+
+    func testFromLineInsideAParagraphDoesNotSplit() throws {
+        let text = "From a Mon Sep 17 00:00:00 2001\nSubject: one\n\nfirst\nFrom here on it is the same mail\n\nFrom b Mon Sep 17 00:00:00 2001\nSubject: two\n\nsecond\n"
+        let mbox = try Mbox.parse(text)
+        XCTAssertEqual(mbox.messages.map(\.subject), ["one", "two"])
+        XCTAssertEqual(mbox.messages[0].message, "first\nFrom here on it is the same mail")
+        XCTAssertEqual(mbox.messages[1].firstLine, 8)
+    }
+}

@@ -236,7 +236,8 @@ struct DiffParser {
             // A line that looks like more hunk content means the counts were wrong.
             if i < lines.count, let first = lines[i].first,
                first == UInt8(ascii: "+") || first == UInt8(ascii: "-") || first == UInt8(ascii: " "),
-               !lines[i].hasASCIIPrefix("--- "), !lines[i].hasASCIIPrefix("-- "), !lines[i].hasASCIIPrefix("+++ ") {
+               !lines[i].hasASCIIPrefix("--- "), !lines[i].hasASCIIPrefix("-- "), !lines[i].hasASCIIPrefix("+++ "),
+               !lines[i].elementsEqual("--".utf8) { // "-- " signature, its space eaten by a mailer
                 throw fail(i, "more lines than hunk \(hunk.header) (line \(hunk.headerLine)) counts: "
                               + "-\(hunk.oldCount) +\(hunk.newCount)")
             }
