@@ -22,9 +22,10 @@ import Foundation
 /// - A section's rank is its *deepest* matching pattern; get_maintainer.pl
 ///   keeps whichever matching pattern comes last in the section. Only the
 ///   order of sections can differ, never the set.
-/// - "Names a directory" is decided from the queried paths (a path below
-///   `P/` means P is a directory), not by stat'ing the tree, so a directory
-///   a patch creates counts too.
+/// - A plain pattern P (no glob, no dot) matches a path below `P/` without
+///   asking the file system (a path below P means P is a directory, even
+///   one a patch creates); the tree is asked only whether P is a directory
+///   when that decides a match (`P` vs a sibling file `P_foo.c`).
 /// - Addresses found inside the files themselves (get_maintainer.pl reads
 ///   `.yaml` bindings for them) and git history are not used.
 public struct Maintainers: Sendable {
@@ -89,23 +90,32 @@ public struct Maintainers: Sendable {
     let excludes: [[FilePattern]]
     let nameRegexes: [(section: Int, source: String, regex: NSRegularExpression)]
     let keywordRegexes: [(section: Int, source: String, regex: NSRegularExpression)]
+    /// Whether a tree-relative path is a directory; nil: none is.
+    let isDirectory: (@Sendable (String) -> Bool)?
 
     /// The addresses get_maintainer.pl never adds: the "chief penguin".
     static let penguinChiefs: Set<String> = ["torvalds@linux-foundation.org"]
 
-    public init(contentsOf url: URL) throws {
+    /// Reads `tree`/MAINTAINERS; directories are looked up in `tree`.
+    public init(tree: URL) throws {
+        let url = tree.appendingPathComponent("MAINTAINERS")
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw KPolicyError.unreadableFile(path: url.path, reason: error.localizedDescription)
         }
-        try self.init(bytes: Array(data), source: url.path)
+        let root = tree.path
+        try self.init(bytes: Array(data), source: url.path) { path in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDir) && isDir.boolValue
+        }
     }
 
-    public init(text: String, source: String = "MAINTAINERS") throws {
-        try self.init(bytes: Array(text.utf8), source: source)
+    public init(text: String, source: String = "MAINTAINERS", isDirectory: (@Sendable (String) -> Bool)? = nil) throws {
+        try self.init(bytes: Array(text.utf8), source: source, isDirectory: isDirectory)
     }
 
-    public init(bytes: [UInt8], source: String = "MAINTAINERS") throws {
+    public init(bytes: [UInt8], source: String = "MAINTAINERS", isDirectory: (@Sendable (String) -> Bool)? = nil) throws {
+        self.isDirectory = isDirectory
         guard bytes.count <= 64 << 20 else {
             throw InputError.tooLarge(source: source, reason: "\(bytes.count) bytes for a MAINTAINERS file")
         }
@@ -192,11 +202,12 @@ public struct Maintainers: Sendable {
             var excluded: [Int: Bool] = [:]
             func isExcluded(_ s: Int) -> Bool {
                 if let e = excluded[s] { return e }
-                let e = excludes[s].contains { $0.matches(bytes, slashes: slashes) }
+                let e = excludes[s].contains { $0.matches(bytes, slashes: slashes, isDirectory: isDirectory) }
                 excluded[s] = e
                 return e
             }
-            for pattern in patterns where pattern.matches(bytes, slashes: slashes) && !isExcluded(pattern.section) {
+            for pattern in patterns where pattern.matches(bytes, slashes: slashes, isDirectory: isDirectory)
+                && !isExcluded(pattern.section) {
                 offer(pattern.section, pattern.depth, .file(pattern: pattern.source, path: path))
             }
             let range = NSRange(path.startIndex..., in: path)
@@ -321,10 +332,12 @@ struct FilePattern: Sendable {
         return out
     }
 
-    func matches(_ path: [UInt8], slashes pathSlashes: Int) -> Bool {
+    func matches(_ path: [UInt8], slashes pathSlashes: Int, isDirectory: (@Sendable (String) -> Bool)?) -> Bool {
         guard path.count >= literalPrefix.count, path.starts(with: literalPrefix) else { return false }
-        if let name = directoryName, path.count > name.count, path[name.count] == UInt8(ascii: "/") {
-            return true // the pattern names a directory the path is below
+        if let name = directoryName, path.count > name.count {
+            // Below P/: P is a directory. Beside it (P_foo.c): a match only if P is not one.
+            if path[name.count] == UInt8(ascii: "/") { return true }
+            if pathSlashes == slashes, let isDirectory, isDirectory(source) { return false }
         }
         guard endsWithSlash || pathSlashes == slashes else { return false }
         return Self.matchesPrefix(tokens, path)
