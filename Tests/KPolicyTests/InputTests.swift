@@ -534,6 +534,14 @@ extension InputTests {
         }
     }
 
+    func testCRLFHeaders() throws {
+        let text = "Subject: [PATCH 2/5] x: y\r\nCc: a@b.c,\r\n d@e.f\r\n\r\nbody\r\n"
+        let mail = try XCTUnwrap(Mbox.parse(text).messages.first)
+        XCTAssertEqual(mail.subject, "x: y")
+        XCTAssertEqual(mail.prefix.index, 2)
+        XCTAssertEqual(mail.recipients.all?.map(\.address), ["a@b.c", "d@e.f"])
+    }
+
     func testFromLineInsideAParagraphDoesNotSplit() throws {
         let text = "From a Mon Sep 17 00:00:00 2001\nSubject: one\n\nfirst\nFrom here on it is the same mail\n\nFrom b Mon Sep 17 00:00:00 2001\nSubject: two\n\nsecond\n"
         let mbox = try Mbox.parse(text)

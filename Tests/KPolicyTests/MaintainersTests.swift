@@ -160,6 +160,21 @@ final class MaintainersTests: XCTestCase {
         }
     }
 
+    /// The 6.1 script matched K: against the whole file given with -f: with
+    /// the file's text as patch lines the answers agree again.
+    func testKeywordsInFileReproduceThe61Script() throws {
+        let tree = try RealTrees.path("6.1")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/perl") else { throw XCTSkip("perl not installed") }
+        let m = try Maintainers(tree: URL(fileURLWithPath: tree))
+        let file = "drivers/clk/mmp/reset.h"
+        let text = try String(contentsOfFile: tree + "/" + file, encoding: .utf8)
+        let theirs = Set(try getMaintainer(tree, file, ["--nol"]).compactMap(EmailAddress.parse).map(\.normalizedAddress))
+        let plain = m.addresses(for: [file])
+        let withText = m.addresses(for: [file], patchLines: [text])
+        XCTAssertNotEqual(Set((plain.maintainers + plain.reviewers).map(\.normalizedAddress)), theirs)
+        XCTAssertEqual(Set((withText.maintainers + withText.reviewers).map(\.normalizedAddress)), theirs)
+    }
+
     func getMaintainer(_ tree: String, _ file: String, _ extra: [String]) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")

@@ -47,7 +47,7 @@ public struct MailHeaders: Equatable, Sendable {
                 guard !fields.isEmpty else {
                     throw InputError.malformedMail(source: source, line: number, reason: "continuation line before any header field")
                 }
-                fields[fields.count - 1].raw += " " + line.text.trimmingCharacters(in: .whitespaces)
+                fields[fields.count - 1].raw += " " + line.text.trimmingCharacters(in: .whitespacesAndNewlines)
                 continue
             }
             let text = line.text
@@ -59,7 +59,7 @@ public struct MailHeaders: Equatable, Sendable {
             guard fields.count < InputLimits.maxHeaders else {
                 throw InputError.tooLarge(source: source, reason: "more than \(InputLimits.maxHeaders) header fields in one mail")
             }
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
             fields.append(Field(name: String(text[..<colon]), value: "", raw: value))
         }
         for i in fields.indices { fields[i].value = EncodedWords.decode(fields[i].raw) }

@@ -75,7 +75,7 @@ public struct Mbox: Equatable, Sendable {
     static func looksLikeHeaders(_ lines: ArraySlice<ArraySlice<UInt8>>) -> Bool {
         var fields = 0
         for line in lines {
-            if line.isEmpty { break }
+            if line.isEmpty || line.elementsEqual([0x0D]) { break }
             if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t") {
                 if fields == 0 { return false }
                 continue
@@ -89,7 +89,8 @@ public struct Mbox: Equatable, Sendable {
 
     /// One mail: headers, decoded body, message, trailers, diff.
     static func message(_ lines: ArraySlice<ArraySlice<UInt8>>, source: String, firstLine: Int) throws -> PatchMessage {
-        let blank = lines.firstIndex { $0.isEmpty } ?? lines.endIndex
+        // A CRLF mail's empty line is a lone CR.
+        let blank = lines.firstIndex { $0.isEmpty || $0.elementsEqual([0x0D]) } ?? lines.endIndex
         let headers = try MailHeaders.parse(lines[lines.startIndex..<blank], source: source, firstLine: firstLine)
         let bodyStart = min(blank + 1, lines.endIndex)
         let bodyFirstLine = firstLine + (bodyStart - lines.startIndex)

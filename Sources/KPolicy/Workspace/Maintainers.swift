@@ -28,6 +28,17 @@ import Foundation
 ///   when that decides a match (`P` vs a sibling file `P_foo.c`).
 /// - Addresses found inside the files themselves (get_maintainer.pl reads
 ///   `.yaml` bindings for them) and git history are not used.
+/// - `K:` is matched only against `patchLines`. get_maintainer.pl up to 6.2
+///   also matched it against the whole content of a file given with `-f`
+///   (6.3 put that behind `--keywords-in-file`); pass the file's text as
+///   `patchLines` to reproduce the old script.
+///
+/// Measured: 10 files (tests) and 29 files spread over the 6.12 tree agree
+/// with `get_maintainer.pl --no-git --no-git-fallback --no-rolestats -f` on
+/// the M:, R: and L: sets, except the two `.yaml` files' in-file
+/// addresses; 20 files of 6.1 agree when the file text is given as
+/// `patchLines`. Loading 6.12's MAINTAINERS takes about 25 ms in release,
+/// a query under 1 ms.
 public struct Maintainers: Sendable {
     /// One section: the title line and its typed entries.
     public struct Section: Equatable, Sendable {
