@@ -542,6 +542,37 @@ extension InputTests {
         XCTAssertEqual(mail.recipients.all?.map(\.address), ["a@b.c", "d@e.f"])
     }
 
+    /// Truncated and corrupted copies of a real series: every one either
+    /// parses (and then applies or fails with an InputError) or throws an
+    /// InputError — never traps, never throws anything else.
+    func testMutatedInputOnlyEverThrowsInputError() {
+        let original = Array(Self.series.utf8)
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let alphabet = Array("@+- \n,0123456789\"\\>=?".utf8) + [0xFF, 0x0D]
+        var parsed = 0
+        for round in 0..<600 {
+            var bytes = original
+            if round % 3 == 0 {
+                bytes = Array(bytes.prefix(next(bytes.count)))
+            } else {
+                for _ in 0..<(1 + next(6)) { bytes[next(bytes.count)] = alphabet[next(alphabet.count)] }
+            }
+            do {
+                let mbox = try Mbox.parse(bytes: bytes, source: "fuzz")
+                parsed += 1
+                var series = PatchSeries { _ in Array("a\nb\nc\n".utf8) }
+                for patch in mbox.patches { if let diff = patch.diff { series.apply(diff) } }
+            } catch {
+                XCTAssertTrue(error is InputError, "round \(round): \(error)")
+            }
+        }
+        XCTAssertGreaterThan(parsed, 0)
+    }
+
     func testFromLineInsideAParagraphDoesNotSplit() throws {
         let text = "From a Mon Sep 17 00:00:00 2001\nSubject: one\n\nfirst\nFrom here on it is the same mail\n\nFrom b Mon Sep 17 00:00:00 2001\nSubject: two\n\nsecond\n"
         let mbox = try Mbox.parse(text)
