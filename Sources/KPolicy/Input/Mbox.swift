@@ -116,11 +116,10 @@ public struct Mbox: Equatable, Sendable {
         let message = body[..<messageEnd].map(\.text).joined(separator: "\n")
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var diff: UnifiedDiff?
-        if let diffStart {
+        if diffStart != nil {
             var bytes: [UInt8] = []
             for line in body[messageEnd...] { bytes.append(contentsOf: line); bytes.append(0x0A) }
             diff = try UnifiedDiff.parse(bytes: bytes, source: source, firstLine: bodyFirstLine + messageEnd)
-            _ = diffStart
         }
         let (prefix, subject) = SubjectPrefix.split(headers["Subject"] ?? "")
         let date = headers["Date"]
