@@ -109,7 +109,7 @@ private struct Walk {
         default: storage = .none
         }
         return FunctionFact(name: c.spelling, position: position(c.location, file: file), storage: storage,
-                            isDefinition: c.isDefinition)
+                            isDefinition: c.isDefinition, endLine: c.isDefinition ? c.extent.end.line : nil)
     }
 
     // MARK: function bodies

@@ -80,6 +80,9 @@ public struct FunctionFact: Sendable {
     public var position: Position
     public var storage: Storage
     public var isDefinition: Bool
+    /// The last line of a definition's body (nil for a declaration): which
+    /// functions a patch touches.
+    public var endLine: Int?
 }
 
 /// An EXPORT_SYMBOL* use.

@@ -280,6 +280,147 @@ examples:
                                           prot, 0, NUMA_NO_NODE, 0);
       }
 """##),
+        ("mail/missing-maintainer-cc.yaml", ##"""
+id: missing-maintainer-cc
+title: patch to executable-memory code not sent to its maintainers and lists
+summary: >-
+  A patch that touches the code kpolicy guards (vmalloc, execmem, the module
+  loader, the BPF JIT and core, kprobes, ftrace trampolines, set_memory) must
+  go to the maintainers and mailing lists MAINTAINERS names for those files,
+  as scripts/get_maintainer.pl prints them.
+rationale: |
+  The executable-memory arguments upstream keep being had late because the
+  people who own the code saw the patch late. In the BPF arena series (2024)
+  a patch made an mm-internal vmalloc function public and was sent without
+  the mm maintainers and reviewers; an mm reviewer had to run
+  get_maintainer.pl and add them himself before the "hard NAK" discussion
+  could happen. In the bpf_prog_pack followup (2022) the module maintainer
+  asked that linux-modules and the module reviewers be Cc'd on every patch
+  that added module_alloc() users. Both are avoidable: the tree's MAINTAINERS
+  already says who has to see a change to these files. This rule reads the
+  To/Cc headers and Cc: trailers of each patch mail and names exactly who is
+  missing; a plain diff has no recipients, and the rule says so instead of
+  guessing.
+threads:
+  - '"[PATCH bpf-next 03/16] mm: Expose vmap_pages_range() to the rest of the kernel", Alexei Starovoitov and Lorenzo Stoakes, February 2024 (seeds/003)'
+  - '"[PATCH v6 bpf-next 0/5] bpf_prog_pack followup", Luis Chamberlain and Song Liu, July 2022 (seeds/001)'
+severity: warning
+confidence: high
+scope:
+  include:
+    - "mm/vmalloc.c"
+    - "mm/execmem.c"
+    - "mm/internal.h"
+    - "include/linux/vmalloc.h"
+    - "include/linux/execmem.h"
+    - "kernel/module/**"
+    - "include/linux/module.h"
+    - "include/linux/moduleloader.h"
+    - "arch/*/kernel/module.c"
+    - "kernel/bpf/core.c"
+    - "kernel/bpf/trampoline.c"
+    - "kernel/bpf/dispatcher.c"
+    - "include/linux/filter.h"
+    - "arch/*/net/**"
+    - "kernel/kprobes.c"
+    - "include/linux/kprobes.h"
+    - "arch/*/kernel/kprobes*.c"
+    - "arch/*/kernel/kprobes/**"
+    - "arch/*/kernel/probes/**"
+    - "arch/*/kernel/optprobes*.c"
+    - "kernel/trace/ftrace.c"
+    - "arch/*/kernel/ftrace*.c"
+    - "arch/*/kernel/ftrace/**"
+    - "include/linux/set_memory.h"
+    - "arch/*/include/asm/set_memory.h"
+    - "arch/*/mm/pat/set_memory.c"
+    - "arch/*/mm/pageattr*.c"
+    - "arch/*/mm/set_memory.c"
+match:
+  kind: recipients
+  maintainers: true
+  lists: true
+message: "patch touches {files} but is not sent to {missing}"
+suggestion:
+  replacements:
+    "*": "{cc}"
+  explanation: >-
+    MAINTAINERS names them for {sections}. Add them to the mail's To/Cc (or
+    as Cc: trailers, which git send-email and b4 turn into Cc), as
+    scripts/get_maintainer.pl on the patch prints them.
+examples:
+  - name: exposing a vmalloc internal without Cc to mm
+    path: mm/vmalloc.c
+    kernel: "6.12"
+    bad: |
+      From: Dev Eloper <dev@example.org>
+      To: bpf@vger.kernel.org
+      Subject: [PATCH] mm: export vmap_pages_range
+
+      Signed-off-by: Dev Eloper <dev@example.org>
+      ---
+       mm/vmalloc.c | 1 +
+       1 file changed, 1 insertion(+)
+
+      diff --git a/mm/vmalloc.c b/mm/vmalloc.c
+      --- a/mm/vmalloc.c
+      +++ b/mm/vmalloc.c
+      @@ -1,3 +1,4 @@
+       line one
+      +EXPORT_SYMBOL_GPL(vmap_pages_range);
+       line two
+       line three
+    good: |
+      From: Dev Eloper <dev@example.org>
+      To: bpf@vger.kernel.org
+      Cc: linux-mm@kvack.org, linux-kernel@vger.kernel.org
+      Subject: [PATCH] mm: export vmap_pages_range
+
+      Signed-off-by: Dev Eloper <dev@example.org>
+      Cc: Andrew Morton <akpm@linux-foundation.org>
+      ---
+       mm/vmalloc.c | 1 +
+       1 file changed, 1 insertion(+)
+
+      diff --git a/mm/vmalloc.c b/mm/vmalloc.c
+      --- a/mm/vmalloc.c
+      +++ b/mm/vmalloc.c
+      @@ -1,3 +1,4 @@
+       line one
+      +EXPORT_SYMBOL_GPL(vmap_pages_range);
+       line two
+       line three
+  - name: a new module_alloc user without linux-modules
+    path: kernel/module/main.c
+    kernel: "6.1"
+    bad: |
+      From: Dev Eloper <dev@example.org>
+      To: linux-kernel@vger.kernel.org
+      Subject: [PATCH 1/2] module: add module_alloc_huge
+
+      ---
+      diff --git a/kernel/module/main.c b/kernel/module/main.c
+      --- a/kernel/module/main.c
+      +++ b/kernel/module/main.c
+      @@ -1,2 +1,3 @@
+       a
+      +b
+       c
+    good: |
+      From: Dev Eloper <dev@example.org>
+      To: linux-kernel@vger.kernel.org, linux-modules@vger.kernel.org
+      Cc: Luis Chamberlain <mcgrof@kernel.org>
+      Subject: [PATCH 1/2] module: add module_alloc_huge
+
+      ---
+      diff --git a/kernel/module/main.c b/kernel/module/main.c
+      --- a/kernel/module/main.c
+      +++ b/kernel/module/main.c
+      @@ -1,2 +1,3 @@
+       a
+      +b
+       c
+"""##),
         ("vmalloc/flush-reset-perms-outside-core.yaml", ##"""
 id: flush-reset-perms-outside-core
 title: VM_FLUSH_RESET_PERMS used outside arch and core code

@@ -32,21 +32,25 @@ public final class SourceParser {
         index = try ClangIndex()
     }
 
-    /// Parses `file`. A missing header Kbuild would have generated is
+    /// Parses `file`; files in `unsaved` (absolute path → text) are read from
+    /// there instead of the disk (patched or new files). A missing header Kbuild would have generated is
     /// replaced by an empty stand-in and the file parsed again.
     /// - Throws: `KPolicyError.missingFile`/`.unreadableFile` for bad input,
     ///   `.parseFailed` when libclang returns no translation unit.
-    public func parse(_ file: URL) throws -> ParsedFile {
+    public func parse(_ file: URL, unsaved: [String: String] = [:]) throws -> ParsedFile {
         let file = file.standardizedFileURL
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else { throw KPolicyError.missingFile(path: file.path) }
-        guard !isDirectory.boolValue else {
-            throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
+        if unsaved[file.path] == nil {
+            guard fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else { throw KPolicyError.missingFile(path: file.path) }
+            guard !isDirectory.boolValue else {
+                throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
+            }
+            guard fm.isReadableFile(atPath: file.path) else {
+                throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
+            }
         }
-        guard fm.isReadableFile(atPath: file.path) else {
-            throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
-        }
+        let unsavedFiles = unsaved.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
         var configuration = try workspace.configuration(for: file)
         let relative = workspace.tree.relativePath(of: file) ?? file.path
         var stubbed: [String] = []
@@ -55,7 +59,8 @@ public final class SourceParser {
         for _ in 0..<16 {
             let unit: TranslationUnit
             do {
-                unit = try TranslationUnit(index: index, path: file.path, arguments: configuration.arguments, options: options)
+                unit = try TranslationUnit(index: index, path: file.path, arguments: configuration.arguments,
+                                           unsavedFiles: unsavedFiles, options: options)
             } catch let error as ClangError {
                 throw KPolicyError.parseFailed(path: relative, reason: error.description)
             }

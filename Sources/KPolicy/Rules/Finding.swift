@@ -23,6 +23,8 @@ public struct Finding: Sendable, Equatable {
     /// Set when an inline comment or a baseline hides the finding. Reporters
     /// leave suppressed findings out, except SARIF, which keeps them marked.
     public var suppression: FindingSuppression?
+    /// In patch mode: the patch of the series that introduces the finding.
+    public var patch: PatchOrigin?
 
     public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
@@ -56,6 +58,31 @@ public struct Finding: Sendable, Equatable {
         var key = identity
         if occurrence > 0 { key += "\u{0}\(occurrence)" }
         return String(FNV1a.hash(key), radix: 16, uppercase: false).leftPadded(to: 16)
+    }
+}
+
+/// Which patch of a series something comes from.
+public struct PatchOrigin: Codable, Sendable, Hashable {
+    /// 1-based position in the series as given (files in order, patches in order).
+    public var index: Int
+    public var total: Int
+    /// The subject without its `[PATCH ...]` prefix.
+    public var subject: String
+    public var messageID: String?
+    /// The file the patch was read from (`-` for standard input).
+    public var source: String
+
+    public init(index: Int, total: Int, subject: String, messageID: String?, source: String) {
+        self.index = index
+        self.total = total
+        self.subject = subject
+        self.messageID = messageID
+        self.source = source
+    }
+
+    /// `[2/5] mm: do the thing <msgid>`.
+    public var label: String {
+        "[\(index)/\(total)] \(subject)" + (messageID.map { " <\($0.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))>" } ?? "")
     }
 }
 
@@ -216,7 +243,7 @@ extension String {
 extension Finding: Codable {
     enum CodingKeys: String, CodingKey {
         case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
-        case subject, occurrence, sourceLine, suppression
+        case subject, occurrence, sourceLine, suppression, patch
     }
 
     public init(from decoder: Decoder) throws {
@@ -235,6 +262,7 @@ extension Finding: Codable {
         occurrence = try c.decodeIfPresent(Int.self, forKey: .occurrence) ?? 0
         sourceLine = try c.decodeIfPresent(String.self, forKey: .sourceLine)
         suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
+        patch = try c.decodeIfPresent(PatchOrigin.self, forKey: .patch)
         if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
             throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
                                                    debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
@@ -258,5 +286,6 @@ extension Finding: Codable {
         if occurrence > 0 { try c.encode(occurrence, forKey: .occurrence) }
         try c.encodeIfPresent(sourceLine, forKey: .sourceLine)
         try c.encodeIfPresent(suppression, forKey: .suppression)
+        try c.encodeIfPresent(patch, forKey: .patch)
     }
 }

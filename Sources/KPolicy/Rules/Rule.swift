@@ -118,6 +118,9 @@ public enum Matcher: Sendable {
     case internalExposure(InternalExposureMatcher)
     /// EXPORT_SYMBOL* of a function that returns what an allocator returned.
     case exportOfAllocator(ExportOfAllocatorMatcher)
+    /// Patch mails touching the rule's scope whose recipients miss who the
+    /// tree's MAINTAINERS names for those files (patch mode only).
+    case recipients(RecipientsMatcher)
 
     public var kind: String {
         switch self {
@@ -126,6 +129,7 @@ public enum Matcher: Sendable {
         case .mapping: return "mapping"
         case .internalExposure: return "internal-exposure"
         case .exportOfAllocator: return "export-of-allocator"
+        case .recipients: return "recipients"
         }
     }
 }
@@ -180,6 +184,13 @@ public struct ExportOfAllocatorMatcher: Sendable {
     /// Mapping functions that return executable memory when given one of `pgprots`.
     public var mappings: [MappingCall]
     public var pgprots: [String]
+}
+
+public struct RecipientsMatcher: Sendable {
+    /// Require the M: maintainers of the touched files' sections.
+    public var maintainers: Bool
+    /// Require the L: lists.
+    public var lists: Bool
 }
 
 /// What to suggest instead, filled per finding.

@@ -17,7 +17,8 @@ public enum RuleDoc {
         out += "\n## What it matches\n\n" + matcherText(rule.match) + "\n\n"
         out += "Scope: \(rule.scope.include.map { "`\($0)`" }.joined(separator: ", "))"
         if !rule.scope.exclude.isEmpty { out += "; not \(rule.scope.exclude.map { "`\($0)`" }.joined(separator: ", "))" }
-        out += ". Files are parsed only when they mention one of: \(rule.triggers.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
+        if rule.triggers.isEmpty { out += ".\n\n" }
+        else { out += ". Files are parsed only when they mention one of: \(rule.triggers.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
         out += "Message: `\(rule.message)`\n\n"
         if let s = rule.suggestion {
             out += "## What to do instead\n\n"
@@ -41,7 +42,8 @@ public enum RuleDoc {
         }
         out += "## Examples\n\n"
         for e in rule.examples {
-            out += "### \(e.name)\n\n`\(e.path)`, Linux \(e.kernel). Reported:\n\n```c\n\(e.bad.trimmed)\n```\n\nNot reported:\n\n```c\n\(e.good.trimmed)\n```\n\n"
+            let language = rule.match.kind == "recipients" ? "diff" : "c"
+            out += "### \(e.name)\n\n`\(e.path)`, Linux \(e.kernel). Reported:\n\n```\(language)\n\(e.bad.trimmed)\n```\n\nNot reported:\n\n```\(language)\n\(e.good.trimmed)\n```\n\n"
         }
         return out
     }
@@ -64,6 +66,9 @@ public enum RuleDoc {
             return "The pgprot argument of \(calls.joined(separator: ", ")), resolved through local variables, conditionals and macros, is one of \(list(m.pgprots)).\(except)"
         case .internalExposure(let i):
             return "Functions `\(i.definedIn)` keeps static or declares only in `\(i.internalHeader)` (read from the tree), plus \(list(i.alsoInternal)): exported with EXPORT_SYMBOL*, declared in \(list(i.publicHeaders.map(\.pattern))), defined without `static` in `\(i.definedIn)`, or called from outside \(list(i.allowedIn.map(\.pattern)))."
+        case .recipients(let r):
+            let who = [r.maintainers ? "the maintainers (`M:`)" : nil, r.lists ? "the mailing lists (`L:`)" : nil].compactMap { $0 }.joined(separator: " and ")
+            return "Patch mails (`kpolicy patch`) touching files in scope whose `To:`/`Cc:` headers and `Cc:` trailers miss \(who) that the tree's MAINTAINERS gives for those files, read as get_maintainer.pl reads it. A plain diff has no recipients: that is said once, not guessed."
         case .exportOfAllocator(let e):
             return "EXPORT_SYMBOL* of a function of the same file that returns the result of \(list(e.allocators)), or of a mapping call given one of \(list(e.pgprots)), directly, through a local variable, or through another such function."
         }

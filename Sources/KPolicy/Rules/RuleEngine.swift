@@ -21,6 +21,7 @@ public struct RuleEngine: Sendable {
             case .mapping(let m): matches = m.matches(in: facts)
             case .internalExposure(let m): matches = m.matches(in: facts, internal: context.internalFunctions[rule.id] ?? DerivedInternals())
             case .exportOfAllocator(let m): matches = m.matches(in: facts)
+            case .recipients: matches = []   // mail headers, not C: RecipientCheck
             }
             for match in matches {
                 out.append(finding(rule, match, facts: facts, context: context))

@@ -39,11 +39,18 @@ public enum RuleLoader {
             confidence: try r.enumValue("confidence"),
             scope: PathScope(include: try scope.globs("include", nonEmpty: true), exclude: try scope.optionalGlobs("exclude")),
             kernel: VersionRange(since: try kernel?.optionalVersion("since"), until: try kernel?.optionalVersion("until")),
-            triggers: try r.strings("triggers", nonEmpty: true),
+            triggers: try r.optionalStrings("triggers"),
             match: try matcher(r.map("match")),
             message: try r.string("message"),
             suggestion: try r.optionalMap("suggestion").map(suggestion),
             examples: try r.list("examples", nonEmpty: true).map(example))
+        // Rules over C need trigger identifiers for the prefilter; rules over
+        // mail headers read no C.
+        if case .recipients = rule.match {
+            guard rule.triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
+        } else if rule.triggers.isEmpty {
+            throw r.error("triggers", "must list at least one identifier a file has to mention to be parsed for this rule")
+        }
         return rule
     }
 
@@ -77,8 +84,13 @@ public enum RuleLoader {
                 allocators: try m.strings("allocators", nonEmpty: true),
                 mappings: try m.list("mappings", nonEmpty: false).map(mappingCall),
                 pgprots: try m.optionalStrings("pgprots")))
+        case "recipients":
+            try m.onlyKeys(["kind", "maintainers", "lists"])
+            let r = RecipientsMatcher(maintainers: try m.optionalBool("maintainers") ?? true, lists: try m.optionalBool("lists") ?? true)
+            guard r.maintainers || r.lists else { throw m.error("lists", "a recipients rule must require maintainers, lists or both") }
+            return .recipients(r)
         default:
-            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator)")
+            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients)")
         }
     }
 

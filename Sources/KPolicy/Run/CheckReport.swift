@@ -56,6 +56,17 @@ public struct CheckReport: Sendable, Codable, Equatable {
             self.reason = reason
         }
     }
+    /// A hunk that did not apply.
+    public struct ApplyFailure: Sendable, Codable, Equatable {
+        public var patch: PatchOrigin
+        public var file: String
+        public var reason: String
+        public init(patch: PatchOrigin, file: String, reason: String) {
+            self.patch = patch
+            self.file = file
+            self.reason = reason
+        }
+    }
     /// An inline suppression that hid nothing (listed with --verbose).
     public struct UnusedSuppression: Sendable, Codable, Equatable {
         public var file: String
@@ -84,6 +95,14 @@ public struct CheckReport: Sendable, Codable, Equatable {
     public var unusedSuppressions: [UnusedSuppression] = []
     /// Baseline entries that matched no finding (listed with --verbose).
     public var unmatchedBaselineEntries: [BaselineEntry] = []
+    /// Patch mode: the patches checked, in order.
+    public var patches: [PatchOrigin]?
+    /// Patch mode: files a patch could not be applied to (its later patches
+    /// touching the file are skipped; other files go on).
+    public var applyFailures: [ApplyFailure]?
+    /// What the run could not check and says once (a plain diff has no
+    /// recipients to check against MAINTAINERS).
+    public var notices: [String]?
     public var stats: Stats
 
     public init(tree: Tree, toolVersion: String, findings: [Finding], parseFailures: [FileNote] = [],

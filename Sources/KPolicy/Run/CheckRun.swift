@@ -66,24 +66,30 @@ public final class CheckRun: @unchecked Sendable {
         public var internals: [String: DerivedInternals]
     }
 
-    /// Enumerates and prefilters. Reads the tree knowledge (the internal
-    /// vmalloc set) the prefilter and the rules need.
-    public func plan(paths: [String], archSupport: ArchSupport) throws -> Plan {
-        let version = workspace.tree.version
-        let root = workspace.tree.root.standardizedFileURL
+    /// What the rules need to know about the tree beyond one file (the
+    /// internal vmalloc set, read from the tree) and the prefilter on every
+    /// trigger identifier that follows.
+    public func knowledge(archSupport: ArchSupport) throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
         var internals: [String: DerivedInternals] = [:]
         if archSupport.unsupportedReason(arch: workspace.defaultArch) == nil {
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace))
         }
         var triggers: Set<String> = []
-        for rule in engine.rules.rules where rule.kernel.contains(version) {
+        for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
             triggers.formUnion(rule.triggers)
             if let derived = internals[rule.id] {
                 triggers.formUnion(derived.internalHeaderDeclarations)
                 triggers.formUnion(derived.staticFunctions)
             }
         }
-        let prefilter = Prefilter(identifiers: triggers)
+        return (internals, Prefilter(identifiers: triggers))
+    }
+
+    /// Enumerates and prefilters.
+    public func plan(paths: [String], archSupport: ArchSupport) throws -> Plan {
+        let version = workspace.tree.version
+        let root = workspace.tree.root.standardizedFileURL
+        let (internals, prefilter) = try knowledge(archSupport: archSupport)
         let files = try sourceFiles(under: paths)
         var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
         for file in files where !engine.applicable(to: file, version: version).isEmpty {
@@ -102,18 +108,28 @@ public final class CheckRun: @unchecked Sendable {
         let archSupport = ArchSupport()
         let plan = try plan(paths: paths, archSupport: archSupport)
         let context = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
-        var results = try analyze(plan.candidates, context: context, jobs: jobs)
+        var results = try analyze(plan.candidates.map { AnalysisJob(target: AnalysisTarget(path: $0)) }, context: context, jobs: jobs)
         results += plan.unreadable.map { FileResult(file: $0.file, outcome: .failed($0.reason)) }
         var stats = CheckReport.Stats()
         stats.filesScanned = plan.filesScanned
         stats.candidates = plan.candidates.count
-        var report = merge(results, stats: stats)
+        var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         return report
     }
 
+    /// One file to analyse and the overlay its parse sees.
+    public struct AnalysisJob: Sendable {
+        public var target: AnalysisTarget
+        public var overlay = SourceOverlay()
+        public init(target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) {
+            self.target = target
+            self.overlay = overlay
+        }
+    }
+
     /// Analyses `files` on `jobs` workers; results in the order of `files`.
-    public func analyze(_ files: [String], context: FileAnalyzer.Context, jobs: Int) throws -> [FileResult] {
+    public func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int) throws -> [FileResult] {
         let queue = WorkQueue(count: files.count)
         let workers = max(1, min(jobs, files.count))
         let progress = self.progress
@@ -124,9 +140,9 @@ public final class CheckRun: @unchecked Sendable {
                 return
             }
             while let i = queue.next() {
-                let result = analyzer.analyze(AnalysisTarget(path: files[i]))
+                let result = analyzer.analyze(files[i].target, overlay: files[i].overlay)
                 let done = queue.finish(i, result)
-                progress?(done, files.count, files[i])
+                progress?(done, files.count, files[i].target.path)
             }
         }
         return try queue.results()
@@ -135,7 +151,7 @@ public final class CheckRun: @unchecked Sendable {
     /// Merges per-file results into one report: findings sorted, one per
     /// rule and place (a header's finding is seen from every file that
     /// includes it), failures and errored files named.
-    public func merge(_ results: [FileResult], stats: CheckReport.Stats) -> CheckReport {
+    public func merge(_ results: [FileResult], stats: CheckReport.Stats, sources: SourceLines) -> CheckReport {
         var stats = stats
         var findings: [Finding] = []
         var failures: [CheckReport.FileNote] = []
@@ -143,7 +159,7 @@ public final class CheckRun: @unchecked Sendable {
         var errored: [CheckReport.FileNote] = []
         for result in results {
             switch result.outcome {
-            case .checked(let f, let firstError):
+            case .checked(let f, let firstError, _):
                 findings += f
                 stats.filesParsed += 1
                 if let firstError { errored.append(.init(file: result.file, reason: firstError)) }
@@ -161,7 +177,6 @@ public final class CheckRun: @unchecked Sendable {
                                  toolVersion: toolVersion, findings: Finding.onePerPlace(findings),
                                  parseFailures: failures.sorted(by: byFile), unsupported: unsupported.sorted(by: byFile),
                                  filesWithErrors: errored.sorted(by: byFile), stats: stats)
-        let sources = SourceLines(root: workspace.tree.root.standardizedFileURL)
         report.findings = report.findings.map { sources.annotate($0) }
         Suppressions.apply(to: &report, sources: sources, checkedFiles: results.compactMap {
             if case .checked = $0.outcome { return $0.file }

@@ -31,19 +31,29 @@ public final class FileAnalyzer {
         extractor = FactExtractor(headerDeclarationsOf: context.engine.rules.headerDeclarationsOfInterest(internals: context.internals))
     }
 
-    public func analyze(_ target: AnalysisTarget) -> FileResult {
+    /// Analyses `target`, reading the files of `overlay` from it instead of
+    /// the disk.
+    public func analyze(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> FileResult {
         let root = context.workspace.tree.root.standardizedFileURL
         let url = root.appendingPathComponent(target.path)
-        if let kind = SourceFile.irregularKind(atPath: url.path) {
+        let text = overlay.files[target.path]
+        if text == nil, let kind = SourceFile.irregularKind(atPath: url.path) {
             return FileResult(file: target.path, outcome: .failed(.notARegularFile(kind)))
         }
         let version = context.workspace.tree.version
         do {
-            let parsed = try parser.parse(url)
+            let unsaved = Dictionary(uniqueKeysWithValues: overlay.files.map { (root.appendingPathComponent($0.key).path, $0.value) })
+            let parsed = try parser.parse(url, unsaved: unsaved)
             let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
-            let facts = extractor.facts(of: parsed.unit, mainFile: parsed.file, relativePath: target.path, treeRoot: root)
+            let facts = text.map { extractor.facts(of: parsed.unit, source: SourceText(text: $0), relativePath: target.path, treeRoot: root) }
+                ?? extractor.facts(of: parsed.unit, mainFile: parsed.file, relativePath: target.path, treeRoot: root)
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
-            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, context: rules), firstError: firstError))
+            let functions = facts.functions.compactMap { f -> FunctionSpan? in
+                guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
+                return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
+            }
+            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, context: rules),
+                                                                  firstError: firstError, functions: functions))
         } catch let error as KPolicyError {
             let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)
             if let reason = context.archSupport.unsupportedReason(arch: arch) {

@@ -1,0 +1,244 @@
+import Foundation
+
+/// One patch of a series to check: where it comes from, its diff, and who
+/// it was sent to.
+public struct PatchInput: Sendable {
+    public var origin: PatchOrigin
+    public var diff: UnifiedDiff
+    public var recipients: Recipients
+    /// `Cc:` trailers of the commit message (they count as recipients).
+    public var ccTrailers: [EmailAddress]
+
+    public init(origin: PatchOrigin, diff: UnifiedDiff, recipients: Recipients, ccTrailers: [EmailAddress] = []) {
+        self.origin = origin
+        self.diff = diff
+        self.recipients = recipients
+        self.ccTrailers = ccTrailers
+    }
+
+    /// The patches of mail or diff files, in order; the cover letter is
+    /// left out. Each file is `-` (standard input) or a path.
+    public static func read(_ texts: [(source: String, bytes: [UInt8])]) throws -> [PatchInput] {
+        var messages: [(String, PatchMessage)] = []
+        for (source, bytes) in texts {
+            let mbox = try Mbox.parse(bytes: bytes, source: source)
+            let patches = mbox.patches
+            guard !patches.isEmpty else {
+                throw KPolicyError.badInput(path: source, reason: "holds no patch (no unified diff found)")
+            }
+            messages += patches.map { (source, $0) }
+        }
+        return messages.enumerated().map { i, item in
+            let (source, m) = item
+            let origin = PatchOrigin(index: m.prefix.index ?? (i + 1), total: m.prefix.total ?? messages.count,
+                                     subject: m.subject, messageID: m.messageID, source: source)
+            return PatchInput(origin: origin, diff: m.diff!, recipients: m.recipients,
+                              ccTrailers: m.trailers("Cc").compactMap(\.address))
+        }
+    }
+}
+
+/// Checks what a series of patches introduces: the patches are applied in
+/// memory, in order (never to the tree), and each touched source file is
+/// analysed before and after its patch. Reported: findings on lines the
+/// patch adds or changes, and findings anywhere in a function the patch
+/// touches that exist after it and not before (by fingerprint), each
+/// attributed to its patch. Mail input is also checked for the maintainers
+/// and lists the tree's MAINTAINERS wants on Cc.
+public final class PatchRun: @unchecked Sendable {
+    public let check: CheckRun
+    /// The original text of a path before the series (nil: no such file).
+    /// Defaults to the tree's file; `kpolicy diff` reads git objects.
+    public var readOriginal: @Sendable (String) throws -> [UInt8]?
+    public var progress: (@Sendable (Int, Int, String) -> Void)? {
+        get { check.progress }
+        set { check.progress = newValue }
+    }
+
+    public init(workspace: Workspace, rules: RuleSet, toolVersion: String) {
+        check = CheckRun(workspace: workspace, rules: rules, toolVersion: toolVersion)
+        let root = workspace.tree.root.standardizedFileURL
+        readOriginal = { path in
+            switch SourceFile.read(root.appendingPathComponent(path).path) {
+            case .success(let data): return [UInt8](data)
+            case .failure(.unreadable(let why)) where why.contains("No such file"): return nil
+            case .failure(let reason): throw KPolicyError.unreadableFile(path: path, reason: reason.description)
+            }
+        }
+    }
+
+    /// What one patch did to one file, and the two analyses to compare.
+    struct Change {
+        var patch: Int
+        var oldPath: String?
+        var path: String
+        var patched: PatchedFile
+        /// Lines of the new file the patch added or changed.
+        var changedLines: Set<Int>
+        /// Those plus the unchanged lines next to a removal: where the patch
+        /// touched the file even when it only deleted lines.
+        var touchedLines: Set<Int>
+        var after: Int?
+        var before: Int?
+    }
+
+    public func run(_ patches: [PatchInput], jobs: Int) throws -> CheckReport {
+        let start = Date()
+        let version = check.workspace.tree.version
+        let archSupport = ArchSupport()
+        let (internals, prefilter) = try check.knowledge(archSupport: archSupport)
+        var current: [String: [UInt8]?] = [:]   // touched paths: text after the patches so far (nil: deleted)
+        var failedPaths: Set<String> = []
+        var applyFailures: [CheckReport.ApplyFailure] = []
+        var changes: [Change] = []
+        var jobs_: [CheckRun.AnalysisJob] = []
+        var jobIndex: [String: Int] = [:]
+
+        func overlay() -> SourceOverlay {
+            SourceOverlay(files: Dictionary(uniqueKeysWithValues: current.compactMap { path, bytes in
+                bytes.map { (path, String(decoding: $0, as: UTF8.self)) }
+            }))
+        }
+        func job(_ path: String, _ overlay: SourceOverlay) -> Int {
+            var key = path
+            for (p, t) in overlay.files.sorted(by: { $0.key < $1.key }) { key += "\u{0}\(p)\u{0}\(FNV1a.hash(t))" }
+            if let known = jobIndex[key] { return known }
+            jobs_.append(.init(target: AnalysisTarget(path: path), overlay: overlay))
+            jobIndex[key] = jobs_.count - 1
+            return jobs_.count - 1
+        }
+        func isCandidate(_ path: String, _ texts: [[UInt8]?]) -> Bool {
+            guard path.hasSuffix(".c") || path.hasSuffix(".h"), !check.engine.applicable(to: path, version: version).isEmpty else { return false }
+            return texts.contains { $0.map { prefilter.mentionsAny(Data($0)) } ?? false }
+        }
+
+        for (k, patch) in patches.enumerated() {
+            let before = overlay()
+            var applied: [(FileDiff, PatchedFile?)] = []
+            for file in patch.diff.files where !file.isBinary {
+                let oldPath = file.oldPath
+                let source = oldPath ?? file.path
+                if failedPaths.contains(source) {
+                    applyFailures.append(.init(patch: patch.origin, file: file.path, reason: "skipped: an earlier patch of the series did not apply to this file"))
+                    continue
+                }
+                do {
+                    let base: [UInt8]?
+                    if file.status == .added { base = nil }
+                    else if let known = current[source] { base = known }
+                    else { base = try readOriginal(source) }
+                    if base == nil, file.status != .added {
+                        throw InputError.cannotApply(path: source, reason: "the file is not in the tree")
+                    }
+                    let result = try PatchApplier.apply(file, to: base)
+                    if let oldPath, oldPath != file.path, file.status == .renamed { current[oldPath] = .some(nil) }
+                    current[file.path] = .some(result?.contents)
+                    applied.append((file, result))
+                } catch {
+                    failedPaths.insert(file.path)
+                    applyFailures.append(.init(patch: patch.origin, file: file.path, reason: "\(error)"))
+                }
+            }
+            let after = overlay()
+            for (file, result) in applied {
+                guard let result else { continue }   // deleted: nothing to report in it
+                let oldPath = file.status == .added ? nil : (file.oldPath ?? file.path)
+                let beforeText = oldPath.flatMap { p in before.files[p].map { Array($0.utf8) } ?? (try? readOriginal(p)) ?? nil }
+                guard isCandidate(file.path, [result.contents, beforeText]) else { continue }
+                var change = Change(patch: k, oldPath: oldPath, path: file.path, patched: result, changedLines: result.changedLines,
+                                    touchedLines: result.changedLines.union(Self.removalPoints(result)))
+                change.after = job(file.path, after)
+                if let oldPath, beforeText != nil { change.before = job(oldPath, before) }
+                changes.append(change)
+            }
+        }
+
+        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: internals, archSupport: archSupport)
+        let results = try check.analyze(jobs_, context: context, jobs: jobs)
+
+        var findings: [Finding] = []
+        var suppressed: [Finding] = []
+        var unused: [CheckReport.UnusedSuppression] = []
+        var failures: [CheckReport.FileNote] = []
+        var unsupported: [CheckReport.FileNote] = []
+        var errored: [CheckReport.FileNote] = []
+        var seen: Set<String> = []
+        var stats = CheckReport.Stats()
+        stats.filesScanned = Set(patches.flatMap { $0.diff.files.map(\.path) }).count
+        stats.candidates = Set(changes.map(\.path)).count
+        for change in changes {
+            guard let a = change.after else { continue }
+            let result = results[a]
+            switch result.outcome {
+            case .failed(let reason):
+                failures.append(.init(file: change.path, reason: "\(reason) (after \(patches[change.patch].origin.label))"))
+                continue
+            case .unsupported(let reason):
+                unsupported.append(.init(file: change.path, reason: reason))
+                continue
+            case .checked(_, let firstError, _):
+                stats.filesParsed += 1
+                if let firstError { errored.append(.init(file: change.path, reason: firstError)) }
+            }
+            let beforeFingerprints = Set(change.before.map { results[$0].findings.map(\.fingerprint) } ?? [])
+            let touchedFunctions = Set(result.functions.filter { f in
+                change.touchedLines.contains { $0 >= f.startLine && $0 <= f.endLine }
+            }.map(\.name))
+            let introduced = result.findings.filter { f in
+                guard f.position.file == change.path else { return false }
+                if change.changedLines.contains(f.position.line) { return true }
+                guard let function = f.function, touchedFunctions.contains(function) else { return false }
+                return !beforeFingerprints.contains(f.fingerprint)
+            }
+            // Suppression comments and the source lines of the file as patched.
+            let sources = SourceLines(root: check.workspace.tree.root.standardizedFileURL)
+            sources.provide(change.path, text: change.patched.text)
+            let comments = Suppressions.comments(in: sources.lines(of: change.path))
+            let outcome = Suppressions.apply(comments, file: change.path, to: introduced)
+            let origin = patches[change.patch].origin
+            func attributed(_ f: Finding) -> Finding {
+                var f = sources.annotate(f)
+                f.patch = origin
+                return f
+            }
+            for f in outcome.kept where seen.insert(f.fingerprint + "\u{0}\(f.position.line)").inserted { findings.append(attributed(f)) }
+            suppressed += outcome.suppressed.map(attributed)
+            findings += outcome.withoutReason.filter { change.changedLines.contains($0.position.line) }.map(attributed)
+            unused += outcome.unused.filter { change.changedLines.contains($0.line) }.flatMap { c in
+                c.rules.map { CheckReport.UnusedSuppression(file: change.path, line: c.line, rule: $0) }
+            }
+        }
+
+        stats.parseFailures = failures.count
+        stats.unsupported = unsupported.count
+        stats.filesWithErrors = errored.count
+        stats.suppressed = suppressed.count
+        var report = CheckReport(tree: .init(path: check.workspace.tree.root.standardizedFileURL.path, kernelVersion: version),
+                                 toolVersion: check.toolVersion, findings: findings, parseFailures: failures,
+                                 unsupported: unsupported, filesWithErrors: errored, stats: stats)
+        report.suppressed = suppressed
+        report.unusedSuppressions = unused
+        report.patches = patches.map(\.origin)
+        report.applyFailures = applyFailures
+        let recipients = RecipientCheck(rules: check.engine.rules, version: version, tree: check.workspace.tree.root)
+        let (mailFindings, notices) = try recipients.findings(for: patches)
+        report.findings += mailFindings
+        report.findings.sort { ($0.patch?.index ?? 0, $0.position, $0.rule) < ($1.patch?.index ?? 0, $1.position, $1.rule) }
+        report.notices = notices
+        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        return report
+    }
+
+    /// Unchanged lines right after (and before) a place where the patch
+    /// removed lines: consecutive unchanged new lines whose old lines are
+    /// not consecutive.
+    static func removalPoints(_ patched: PatchedFile) -> Set<Int> {
+        var out: Set<Int> = []
+        let unchanged = patched.originalLines.keys.sorted()
+        for (a, b) in zip(unchanged, unchanged.dropFirst()) {
+            guard let oa = patched.originalLines[a], let ob = patched.originalLines[b] else { continue }
+            if ob - oa > b - a { out.insert(a); out.insert(b) }
+        }
+        return out
+    }
+}
