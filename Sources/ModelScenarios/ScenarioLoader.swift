@@ -17,7 +17,7 @@ public enum ScenarioLoader {
         do {
             root = try YAMLInput.compose(yaml)
         } catch {
-            throw ScenarioError(file: file, line: error.line, column: error.column, field: "", message: error.message)
+            throw ScenarioError(file: file, line: error.line, column: error.column, field: error.field, message: error.message)
         }
         var p = Parser(file: file)
         guard let root else { throw p.error(nil, "", "the file is empty") }
@@ -142,11 +142,10 @@ struct Parser {
 
     /// A page count for a page set: 1 up to the pages `set` holds.
     func count(_ n: Node, within set: String) throws -> Int {
-        let c = try count(n)
-        if case .some(.some(let size)) = symbols[set], c > size {
+        if let c = Parser.evalSize(try string(n, "count")), case .some(.some(let size)) = symbols[set], c > size {
             throw error(n, "count", "\(c) pages, but '\(set)' holds \(size)")
         }
-        return c
+        return try count(n)
     }
 
     func flags(_ n: Node, _ field: String) throws -> VMFlags {
@@ -346,7 +345,7 @@ struct Parser {
             return .vmalloc(VmallocVariant(rawValue: name)!, size: size, bind: try bind(try arg("as")))
         case "__vmalloc_node_range":
             let size = try sz()
-            let align = try opt("align").map { try size_($0) } ?? 1
+            let align = try opt("align").map { try self.size($0, "align") } ?? 1
             let range = try opt("range").map { try enumValue($0, "range", RangeSel.self) } ?? .vmalloc
             let pr = try prot()
             let fl = try opt("flags").map { try flags($0, "flags") } ?? []

@@ -17,13 +17,16 @@ public enum YAMLInput {
     /// Far deeper than any scenario or rule file needs (they use fewer than 10
     /// levels), far shallower than what overflows a thread's stack in Yams.
     public static let maxDepth = 128
-    /// Nodes after alias expansion; the rule files have a few hundred.
-    public static let maxNodes = 100_000
+    /// Nodes after alias expansion, beyond one per byte of text (which no
+    /// alias-free document reaches); the rule files have a few hundred.
+    public static let extraNodes = 100_000
 
     public struct Problem: Error, Equatable, Sendable {
         /// 1-based; 0 when the problem has no place.
         public var line: Int
         public var column: Int
+        /// The mapping key concerned, if any.
+        public var field: String = ""
         public var message: String
     }
 
@@ -43,20 +46,20 @@ public enum YAMLInput {
             let oneLine = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
             throw Problem(line: 0, column: 0, message: "YAML: \(oneLine)")
         }
-        if let root { try checkTree(root) }
+        if let root { try checkTree(root, maxNodes: text.utf8.count + extraNodes) }
         return root
     }
 
     /// Walks the composed tree with an explicit stack, counting every node as
     /// often as aliases repeat it, and rejects duplicate mapping keys.
-    static func checkTree(_ root: Node) throws(Problem) {
+    static func checkTree(_ root: Node, maxNodes: Int) throws(Problem) {
         var stack: [Node] = [root]
         var count = 0
         while let node = stack.popLast() {
             count += 1
             if count > maxNodes {
                 throw Problem(line: node.mark?.line ?? 0, column: node.mark?.column ?? 0,
-                              message: "the document expands to more than \(maxNodes) YAML nodes (aliases repeating aliases?)")
+                              message: "aliases expand the document to more than \(maxNodes) YAML nodes")
             }
             switch node {
             case .scalar: break
@@ -65,7 +68,7 @@ public enum YAMLInput {
                 var seen: Set<String> = []
                 for (k, v) in m {
                     if let key = k.scalar?.string, !seen.insert(key).inserted {
-                        throw Problem(line: k.mark?.line ?? 0, column: k.mark?.column ?? 0, message: "duplicate key '\(key)'")
+                        throw Problem(line: k.mark?.line ?? 0, column: k.mark?.column ?? 0, field: key, message: "given twice in one mapping")
                     }
                     stack.append(k)
                     stack.append(v)

@@ -13,7 +13,8 @@ public enum RuleLoader {
         let node: Any?
         do { node = try YAMLInput.compose(text)?.any } catch {
             let place = error.line > 0 ? "line \(error.line): " : ""
-            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(place)\(error.message)")
+            let field = error.field.isEmpty ? "" : "field '\(error.field)' "
+            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(place)\(field)\(error.message)")
         }
         guard let map = node as? [String: Any] else {
             throw KPolicyError.badInput(path: file, reason: "a rule file is a mapping of fields")
