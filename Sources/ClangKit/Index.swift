@@ -1,4 +1,5 @@
 import CClang
+import Foundation
 
 /// A libclang index. One index belongs to one thread at a time: give each
 /// worker its own, then translation units can be parsed in parallel.
@@ -8,6 +9,7 @@ public final class ClangIndex: @unchecked Sendable {
     /// - Parameter displayDiagnostics: let libclang print diagnostics to
     ///   stderr itself (off: callers read them through `TranslationUnit`).
     public init(displayDiagnostics: Bool = false) throws {
+        _ = ClangIndex.parseOnCallingThread
         guard let index = clang_createIndex(0, displayDiagnostics ? 1 : 0) else {
             throw ClangError.indexUnavailable
         }
@@ -15,4 +17,11 @@ public final class ClangIndex: @unchecked Sendable {
     }
 
     deinit { clang_disposeIndex(raw) }
+
+    /// libclang parses on a thread of its own with a fixed 8 MiB stack,
+    /// which deeply nested C overflows (the process dies with SIGSEGV).
+    /// `LIBCLANG_NOTHREADS` makes it parse on the calling thread, which
+    /// kpolicy gives a large stack (`LargeStack`). Set once, before the first
+    /// index exists, and kept if the user set it.
+    static let parseOnCallingThread: Void = { setenv("LIBCLANG_NOTHREADS", "1", 0) }()
 }

@@ -74,12 +74,15 @@ public final class TranslationUnit: @unchecked Sendable {
             CXUnsavedFile(Filename: UnsafePointer(name), Contents: UnsafePointer(body.0), Length: UInt(body.1))
         }
         var tu: CXTranslationUnit?
-        let code = cArgs.withUnsafeMutableBufferPointer { args in
-            unsaved.withUnsafeMutableBufferPointer { files in
-                args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) { argv in
-                    clang_parseTranslationUnit2(
-                        index.raw, path, argv, Int32(args.count),
-                        files.baseAddress, UInt32(files.count), options.rawValue, &tu)
+        // Deeply nested C makes the parser recurse deeply: parse on a large stack.
+        let code = LargeStack.run {
+            cArgs.withUnsafeMutableBufferPointer { args in
+                unsaved.withUnsafeMutableBufferPointer { files in
+                    args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) { argv in
+                        clang_parseTranslationUnit2(
+                            index.raw, path, argv, Int32(args.count),
+                            files.baseAddress, UInt32(files.count), options.rawValue, &tu)
+                    }
                 }
             }
         }

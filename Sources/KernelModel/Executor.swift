@@ -117,7 +117,9 @@ extension ModelState {
             _ = heapAlloc(size: size, allocator: .kvmalloc, bind: bind)
         case .kmalloc(let size, let bind):
             _ = heapAlloc(size: size, allocator: .kmalloc, bind: bind)
-        case .allocPages(let n, let bind):
+        case .allocPages(var n, let bind):
+            if n > ModelLimits.maxPages || modelledPages + n > ModelLimits.maxStatePages { n = 0 }  // fails: an empty set
+            modelledPages += max(0, n)
             let id = pageSets.count
             pageSets.append(PageSet(id: id, name: bind, pfns: takePages(max(0, n), owner: .caller), live: true, allocStep: step, transferred: false))
             bindings[bind] = .pages(id)
@@ -234,7 +236,8 @@ extension ModelState {
     mutating func allocArea(range: AddrRange, fallback: AddrRange?, size: Int, align: Int, prot: Perm, flags: VMFlags,
                             fallbackFlags: VMFlags? = nil, allocator: Allocator, purpose: Purpose, type: ExecmemType?,
                             bind: String, withPages: Bool = true) -> Int? {
-        guard size > 0, !consumeFailure() else {
+        guard size > 0, size <= ModelLimits.maxBytes, !consumeFailure(),
+              modelledPages + Size.pages(size) + 1 <= ModelLimits.maxStatePages else {
             bindings[bind] = .address(0)
             lastResult = .pointer(0)
             return nil
@@ -257,6 +260,7 @@ extension ModelState {
         }
         let id = areas.count
         let n = usable / Size.page
+        modelledPages += n
         let pfns = withPages ? takePages(n, owner: .area(id)) : [Int32](repeating: -1, count: n)
         let map = [Perm](repeating: withPages || allocator == .ioremap ? prot : .notPresent, count: n)
         let area = Area(id: id, name: bind, start: s, size: total, flags: flags, pageOrder: huge ? Size.pmdOrder : 0,

@@ -71,6 +71,25 @@ public enum Size {
     public static let mib: UInt64 = 1024 * 1024
     public static let gib: UInt64 = 1024 * 1024 * 1024
 
-    /// Number of pages covering `bytes` (`PAGE_ALIGN(bytes) >> PAGE_SHIFT`).
-    @inline(__always) public static func pages(_ bytes: Int) -> Int { (bytes + page - 1) / page }
+    /// Number of pages covering `bytes` (`PAGE_ALIGN(bytes) >> PAGE_SHIFT`),
+    /// without overflowing near `Int.max`.
+    @inline(__always) public static func pages(_ bytes: Int) -> Int { bytes > 0 ? (bytes - 1) / page + 1 : (bytes + page - 1) / page }
+}
+
+/// How much the model represents. The model keeps per-page state (a
+/// permission and a page frame per 4 KiB page), so it refuses to represent
+/// absurd sizes instead of allocating gigabytes of bookkeeping: scenario
+/// files with a larger size or count are rejected when loaded, and an
+/// `APICall` built in code with a larger size fails like an allocation the
+/// kernel cannot satisfy (NULL). docs/model.md, "Limits".
+public enum ModelLimits {
+    /// Largest size of one call (allocation, write, patch): 1 GiB.
+    public static let maxBytes = 1 << 30
+    public static let maxBytesText = "1 GiB"
+    /// Largest page count of one call: 262144 pages.
+    public static let maxPages = maxBytes / Size.page
+    /// Pages (virtual and page frames) one `ModelState` holds per-page state
+    /// for, over its whole run: 16 Mi pages (64 GiB). Allocations past it
+    /// fail with NULL.
+    public static let maxStatePages = 1 << 24
 }

@@ -35,6 +35,8 @@ public struct ModelState: Sendable {
     /// Bump cursors per range start: virtual addresses are never reused, so
     /// every address names at most one area, live or freed.
     var cursors: [UInt64: UInt64] = [:]
+    /// Pages with per-page state created so far (`ModelLimits.maxStatePages`).
+    var modelledPages = 0
     /// Live bpf_prog_pack areas, in creation order.
     public internal(set) var packs: [Int] = []
     /// Index of the last executed step (1-based); 0 before the first.
@@ -145,10 +147,12 @@ public struct ModelState: Sendable {
 
     /// Reserves `size` bytes in `range` (bump allocation, aligned), or nil when full.
     mutating func reserve(_ range: AddrRange, size: Int, align: Int) -> UInt64? {
+        guard size >= 0 else { return nil }
         let al = UInt64(max(align, Size.page))
         let cur = cursors[range.start] ?? range.start
-        let a = (cur + al - 1) / al * al
-        guard a >= range.start, a <= range.end, UInt64(size) <= range.end - a else { return nil }
+        let rem = cur % al
+        let (a, overflow) = rem == 0 ? (cur, false) : cur.addingReportingOverflow(al - rem)
+        guard !overflow, a >= range.start, a <= range.end, UInt64(size) <= range.end - a else { return nil }
         cursors[range.start] = a + UInt64(size)
         return a
     }

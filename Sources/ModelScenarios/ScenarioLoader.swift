@@ -15,13 +15,9 @@ public enum ScenarioLoader {
     public static func parse(yaml: String, file: String) throws -> Scenario {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let YamlError.scanner(_, problem, mark, _) {
-            throw ScenarioError(file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(problem)")
-        } catch let YamlError.parser(_, problem, mark, _) {
-            throw ScenarioError(file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(problem)")
+            root = try YAMLInput.compose(yaml)
         } catch {
-            throw ScenarioError(file: file, line: 0, column: 0, field: "", message: "YAML: \(error)")
+            throw ScenarioError(file: file, line: error.line, column: error.column, field: error.field, message: error.message)
         }
         var p = Parser(file: file)
         guard let root else { throw p.error(nil, "", "the file is empty") }
@@ -32,8 +28,9 @@ public enum ScenarioLoader {
 /// Parsing helpers that know the file name and throw `ScenarioError`s.
 struct Parser {
     let file: String
-    /// Symbols bound so far, for "used before bound" errors. Value: is a page set.
-    var symbols: [String: Bool] = [:]
+    /// Symbols bound so far, for "used before bound" errors. Value: the number
+    /// of pages for a page set bound by alloc_pages, nil for a pointer.
+    var symbols: [String: Int?] = [:]
     var labels: [String: Int] = [:]
 
     func error(_ node: Node?, _ field: String, _ msg: String) -> ScenarioError {
@@ -42,8 +39,10 @@ struct Parser {
 
     func map(_ n: Node, _ field: String) throws -> [(String, Node, Node)] {
         guard let m = n.mapping else { throw error(n, field, "expected a mapping") }
+        var seen: Set<String> = []
         return try m.map { k, v in
             guard let ks = k.string else { throw error(k, field, "keys must be strings") }
+            guard seen.insert(ks).inserted else { throw error(k, ks, "given twice") }
             return (ks, k, v)
         }
     }
@@ -63,25 +62,34 @@ struct Parser {
 
     func list(_ n: Node) -> [Node] { n.sequence.map { Array($0) } ?? [n] }
 
-    /// `4096`, `0x1000`, `4K`, `2M`, `PAGE`, `3*PAGE`, `PMD`, `PAGE+16`.
+    /// `4096`, `0x1000`, `4K`, `2M`, `PAGE`, `3*PAGE`, `PMD`, `PAGE+16`: a
+    /// byte count from 0 up to `ModelLimits.maxBytes`.
     func size(_ n: Node, _ field: String) throws -> Int {
         let s = try string(n, field)
         guard let v = Parser.evalSize(s) else {
-            throw error(n, field, "'\(s)' is not a size (use 4096, 0x1000, 4K, 2M, PAGE, 2*PAGE, PMD)")
+            throw error(n, field, "'\(s)' is not a size (use 4096, 0x1000, 4K, 2M, PAGE, 2*PAGE, PMD; at most \(ModelLimits.maxBytesText))")
+        }
+        guard v >= 0 else { throw error(n, field, "'\(s)' is negative") }
+        guard v <= ModelLimits.maxBytes else {
+            throw error(n, field, "'\(s)' is beyond the \(ModelLimits.maxBytesText) the model represents per call")
         }
         return v
     }
 
+    /// The value of a size expression, or nil when it is malformed or does
+    /// not fit in 64 bits.
     static func evalSize(_ text: String) -> Int? {
         let s = text.replacingOccurrences(of: " ", with: "")
         if s.isEmpty { return nil }
         if let plus = s.lastIndex(where: { $0 == "+" || $0 == "-" }), plus != s.startIndex {
             guard let a = evalSize(String(s[..<plus])), let b = evalSize(String(s[s.index(after: plus)...])) else { return nil }
-            return s[plus] == "+" ? a + b : a - b
+            let (v, overflow) = s[plus] == "+" ? a.addingReportingOverflow(b) : a.subtractingReportingOverflow(b)
+            return overflow ? nil : v
         }
         if let star = s.firstIndex(of: "*") {
             guard let a = evalSize(String(s[..<star])), let b = evalSize(String(s[s.index(after: star)...])) else { return nil }
-            return a * b
+            let (v, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : v
         }
         switch s.uppercased() {
         case "PAGE", "PAGE_SIZE": return Size.page
@@ -90,7 +98,11 @@ struct Parser {
         }
         if s.hasPrefix("0x") { return Int(s.dropFirst(2), radix: 16) }
         let units: [Character: Int] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024]
-        if let u = s.last.flatMap({ units[Character($0.uppercased())] }) { return Int(s.dropLast()).map { $0 * u } }
+        if let u = s.last.flatMap({ units[Character($0.uppercased())] }) {
+            guard let n = Int(s.dropLast()) else { return nil }
+            let (v, overflow) = n.multipliedReportingOverflow(by: u)
+            return overflow ? nil : v
+        }
         return Int(s)
     }
 
@@ -105,8 +117,8 @@ struct Parser {
         var name = text, offset = 0
         if let i = text.firstIndex(where: { $0 == "+" || $0 == "-" }) {
             name = String(text[..<i])
-            guard let off = Parser.evalSize(String(text[text.index(after: i)...])) else {
-                throw error(n, field, "bad offset in '\(raw)'")
+            guard let off = Parser.evalSize(String(text[text.index(after: i)...])), off >= 0, off <= ModelLimits.maxBytes else {
+                throw error(n, field, "bad offset in '\(raw)' (at most \(ModelLimits.maxBytesText))")
             }
             offset = text[i] == "+" ? off : -off
         }
@@ -124,8 +136,16 @@ struct Parser {
 
     func pageSetName(_ n: Node, _ field: String) throws -> String {
         let s = try string(n, field)
-        guard symbols[s] == true else { throw error(n, field, "'\(s)' is not a page set bound by alloc_pages") }
+        guard case .some(.some) = symbols[s] else { throw error(n, field, "'\(s)' is not a page set bound by alloc_pages") }
         return s
+    }
+
+    /// A page count for a page set: 1 up to the pages `set` holds.
+    func count(_ n: Node, within set: String) throws -> Int {
+        if let c = Parser.evalSize(try string(n, "count")), case .some(.some(let size)) = symbols[set], c > size {
+            throw error(n, "count", "\(c) pages, but '\(set)' holds \(size)")
+        }
+        return try count(n)
     }
 
     func flags(_ n: Node, _ field: String) throws -> VMFlags {
@@ -264,10 +284,14 @@ struct Parser {
         var keyNodes: [String: Node] = [:]
         for (k, kn, v) in fields { args[k] = v; keyNodes[k] = kn }
         var used: Set<String> = ["id"]
-        let me = self
+        // Not a copy of `self`: a second reference to the symbol table would
+        // make every later bind copy it (quadratic in the number of steps).
+        let file = self.file
         func arg(_ k: String) throws -> Node {
             used.insert(k)
-            guard let v = args[k] else { throw me.error(n, k, "missing (step \(index))") }
+            guard let v = args[k] else {
+                throw ScenarioError(file: file, line: n.mark?.line ?? 0, column: n.mark?.column ?? 0, field: k, message: "missing (step \(index))")
+            }
             return v
         }
         func opt(_ k: String) -> Node? { used.insert(k); return args[k] }
@@ -297,12 +321,12 @@ struct Parser {
         return ScenarioStep(call: call, label: label, line: n.mark?.line ?? 0)
     }
 
-    mutating func bind(_ n: Node, pages: Bool = false) throws -> String {
+    mutating func bind(_ n: Node, pages: Int? = nil) throws -> String {
         let s = try string(n, "as")
         guard s.first?.isLetter == true || s.first == "_", s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
             throw error(n, "as", "'\(s)' is not an identifier")
         }
-        symbols[s] = pages
+        symbols[s] = .some(pages)
         return s
     }
 
@@ -321,7 +345,7 @@ struct Parser {
             return .vmalloc(VmallocVariant(rawValue: name)!, size: size, bind: try bind(try arg("as")))
         case "__vmalloc_node_range":
             let size = try sz()
-            let align = try opt("align").map { try size_($0) } ?? 1
+            let align = try opt("align").map { try self.size($0, "align") } ?? 1
             let range = try opt("range").map { try enumValue($0, "range", RangeSel.self) } ?? .vmalloc
             let pr = try prot()
             let fl = try opt("flags").map { try flags($0, "flags") } ?? []
@@ -345,19 +369,19 @@ struct Parser {
             let size = try sz(); let b = try bind(try arg("as"))
             return name == "kvmalloc" ? .kvmalloc(size: size, bind: b) : .kmalloc(size: size, bind: b)
         case "alloc_pages":
-            let cn = try arg("count"); guard let c = Int(try string(cn, "count")), c > 0 else { throw error(cn, "count", "expected a positive page count") }
-            return .allocPages(count: c, bind: try bind(try arg("as"), pages: true))
+            let c = try count(try arg("count"))
+            return .allocPages(count: c, bind: try bind(try arg("as"), pages: c))
         case "ioremap":
             let size = try sz(); return .ioremap(size: size, bind: try bind(try arg("as")))
         case "vmap":
             let pg = try pageSetName(try arg("pages"), "pages")
-            let c = try count(try arg("count"))
+            let c = try count(try arg("count"), within: pg)
             let fl = try opt("flags").map { try flags($0, "flags") } ?? [.map]
             let pr = opt("prot") != nil ? try prot() : .kernel
             return .vmap(pages: pg, count: c, flags: fl, prot: pr, bind: try bind(try arg("as")))
         case "vm_map_ram":
             let pg = try pageSetName(try arg("pages"), "pages")
-            return .vmMapRam(pages: pg, count: try count(try arg("count")), bind: try bind(try arg("as")))
+            return .vmMapRam(pages: pg, count: try count(try arg("count"), within: pg), bind: try bind(try arg("as")))
         case "get_vm_area":
             let size = try sz()
             let fl = try opt("flags").map { try flags($0, "flags") } ?? []
@@ -377,7 +401,7 @@ struct Parser {
         case "set_memory_ro", "set_memory_rw", "set_memory_x", "set_memory_nx", "set_memory_rox":
             let op = SetMemoryOp(rawValue: String(name.dropFirst("set_memory_".count)))!
             let pt = try p()
-            let n = try count(try arg("pages"), allowZero: true)
+            let n = try count(try arg("pages"), signed: true)
             return .setMemory(op, pt, pages: n, checked: try checked())
         case "set_vm_flush_reset_perms":
             return .setVMFlushResetPerms(try p())
@@ -392,7 +416,7 @@ struct Parser {
             return .vmAreaUnmapPages(area: try p("area"), from: try p("from"), to: try p("to"))
         case "vmap_pages_range":
             let pt = try p(); let pg = try pageSetName(try arg("pages"), "pages")
-            return .vmapPagesRange(pt, pages: pg, count: try count(try arg("count")), prot: try prot())
+            return .vmapPagesRange(pt, pages: pg, count: try count(try arg("count"), within: pg), prot: try prot())
         case "find_vm_area":
             return .findVMArea(try p())
         case "write", "memcpy", "memset", "fill", "fncpy":
@@ -410,9 +434,16 @@ struct Parser {
 
     func size_(_ n: Node) throws -> Int { try size(n, "size") }
 
-    func count(_ n: Node, allowZero: Bool = false) throws -> Int {
+    /// A page count: 1 up to `ModelLimits.maxPages`. `signed`: any value in
+    /// ±`ModelLimits.maxPages`, for set_memory_*, where the model itself
+    /// reports a count below 1 (INV-SETMEM).
+    func count(_ n: Node, signed: Bool = false) throws -> Int {
         let s = try string(n, "count")
         guard let v = Parser.evalSize(s) else { throw error(n, "count", "'\(s)' is not a number") }
+        guard signed || v >= 1 else { throw error(n, "count", "'\(s)' is not a positive page count") }
+        guard abs(v) <= ModelLimits.maxPages else {
+            throw error(n, "count", "'\(s)' is beyond the \(ModelLimits.maxPages) pages (\(ModelLimits.maxBytesText)) the model represents per call")
+        }
         return v
     }
 }

@@ -28,8 +28,12 @@ public struct FactExtractor {
         var walk = Walk(unit: unit, relativePath: relativePath, source: source,
                         treeRoot: treeRoot.map { $0.standardizedFileURL.path + "/" }, interest: headerDeclarationsOf,
                         depth: resolutionDepth)
-        walk.run()
-        return walk.facts
+        // libclang's cursor visitor recurses once per level of the tree:
+        // walk on a large stack, like the parse.
+        return LargeStack.run {
+            walk.run()
+            return walk.facts
+        }
     }
 }
 
@@ -45,7 +49,12 @@ private struct Walk {
 
     /// Macro definitions by name (the last one seen wins, as in the preprocessor).
     var macros: [String: Cursor] = [:]
+    /// Complete transitive expansions by macro name.
     var macroExpansionMemo: [String: Set<String>] = [:]
+    /// Expansions the depth limit cut short, by "remaining depth:name".
+    var truncatedExpansionMemo: [String: Set<String>] = [:]
+    /// Macros being expanded (cycle guard).
+    var expanding: Set<String> = []
     /// Main-file function definitions by offset range, to place macro uses.
     var functionSpans: [(name: String, start: Int, end: Int)] = []
     var rawMacroUses: [(name: String, cursor: Cursor, offset: Int)] = []
@@ -358,22 +367,37 @@ private struct Walk {
     }
 
     /// The identifiers `name` expands to, transitively (empty for a non-macro).
-    mutating func expandMacro(_ name: String, depth: Int) -> Set<String> {
-        if let memo = macroExpansionMemo[name] { return memo }
-        guard depth > 0, let definition = macros[name] else { return [] }
-        macroExpansionMemo[name] = []  // breaks recursion
+    mutating func expandMacro(_ name: String, depth: Int) -> Set<String> { expand(name, depth: depth).identifiers }
+
+    /// `complete` is false when the depth limit or a cycle cut the expansion
+    /// short. Only complete expansions go into `macroExpansionMemo`: a
+    /// truncated one, cached, would hide what the macro expands to from
+    /// every later use with more depth left (a finding lost depending on
+    /// which function came first). Truncated results are kept per remaining
+    /// depth, which bounds the work at (macros × depth).
+    mutating func expand(_ name: String, depth: Int) -> (identifiers: Set<String>, complete: Bool) {
+        guard let definition = macros[name] else { return ([], true) }
+        if let memo = macroExpansionMemo[name] { return (memo, true) }
+        guard depth > 0 else { return ([], false) }
+        let key = "\(depth):\(name)"
+        if let memo = truncatedExpansionMemo[key] { return (memo, false) }
+        guard expanding.insert(name).inserted else { return ([], false) }  // a cycle: the outer expansion has it
+        defer { expanding.remove(name) }
         var tokens = definition.tokens.dropFirst()
         if definition.isMacroFunctionLike, tokens.first?.spelling == "(" {
             // Skip the parameter list.
             if let close = tokens.firstIndex(where: { $0.spelling == ")" }) { tokens = tokens[(close + 1)...] }
         }
         var result: Set<String> = []
+        var complete = true
         for token in tokens where token.kind == .identifier && token.spelling != name {
             result.insert(token.spelling)
-            result.formUnion(expandMacro(token.spelling, depth: depth - 1))
+            let inner = expand(token.spelling, depth: depth - 1)
+            result.formUnion(inner.identifiers)
+            complete = complete && inner.complete
         }
-        macroExpansionMemo[name] = result
-        return result
+        if complete { macroExpansionMemo[name] = result } else { truncatedExpansionMemo[key] = result }
+        return (result, complete)
     }
 
     // MARK: macro uses and exports

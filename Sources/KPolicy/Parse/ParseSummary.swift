@@ -43,20 +43,23 @@ public struct ParseSummary: Codable, Sendable {
         let source = SourceText(url: parsed.file)
         var functions: [String] = []
         var calls: [Call] = []
-        parsed.unit.cursor.visitChildren { cursor, _ in
-            guard cursor.isInMainFile, cursor.kind == .functionDecl, cursor.isDefinition else { return .continue }
-            let name = cursor.spelling
-            functions.append(name)
-            cursor.visitChildren { node, _ in
-                if node.kind == .callExpr, node.isInMainFile {
-                    let loc = node.location
-                    let callee = node.spelling
-                    let spelled = source?.identifier(atOffset: loc.offset) ?? callee
-                    calls.append(Call(callee: callee, spelled: spelled.isEmpty ? callee : spelled, line: loc.line, column: loc.column, function: name))
+        // The cursor visitor recurses per level of the tree: a large stack.
+        LargeStack.run {
+            parsed.unit.cursor.visitChildren { cursor, _ in
+                guard cursor.isInMainFile, cursor.kind == .functionDecl, cursor.isDefinition else { return .continue }
+                let name = cursor.spelling
+                functions.append(name)
+                cursor.visitChildren { node, _ in
+                    if node.kind == .callExpr, node.isInMainFile {
+                        let loc = node.location
+                        let callee = node.spelling
+                        let spelled = source?.identifier(atOffset: loc.offset) ?? callee
+                        calls.append(Call(callee: callee, spelled: spelled.isEmpty ? callee : spelled, line: loc.line, column: loc.column, function: name))
+                    }
+                    return .recurse
                 }
-                return .recurse
+                return .continue
             }
-            return .continue
         }
         self.functions = functions
         self.calls = calls

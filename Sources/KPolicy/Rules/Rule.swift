@@ -56,50 +56,82 @@ public struct VersionRange: Sendable {
 
 /// A path glob: `*` matches within one path component, `**` any number of
 /// components, `?` one character.
+///
+/// Matching is iterative and takes time proportional to the pattern's length
+/// times the path's (the classic two-pointer wildcard match, once over the
+/// components and once within each), so no pattern can make it recurse deeply
+/// or backtrack exponentially. `problem(_:)` bounds the pattern's size when a
+/// rule file is loaded.
 public struct PathGlob: Sendable, CustomStringConvertible {
     public let pattern: String
-    let parts: [Substring]
+    let parts: [[UInt8]]
+
+    /// Longer patterns are refused at rule load: kernel paths are short.
+    public static let maxLength = 1024
+    public static let maxComponents = 64
 
     public init(_ pattern: String) {
         self.pattern = pattern
-        parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
+    }
+
+    /// Why `pattern` is not acceptable in a rule, or nil.
+    public static func problem(_ pattern: String) -> String? {
+        if pattern.isEmpty { return "is an empty glob" }
+        if pattern.utf8.count > maxLength { return "is a glob of \(pattern.utf8.count) bytes (at most \(maxLength))" }
+        let components = pattern.split(separator: "/", omittingEmptySubsequences: true).count
+        if components > maxComponents { return "is a glob of \(components) path components (at most \(maxComponents))" }
+        return nil
     }
 
     public var description: String { pattern }
 
     public func matches(_ path: String) -> Bool {
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
-        return PathGlob.match(parts[...], components[...])
+        let components = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
+        return PathGlob.match(parts, components)
     }
 
-    static func match(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == "**" {
-            let rest = pattern.dropFirst()
-            var p = path
-            while true {
-                if match(rest, p) { return true }
-                guard !p.isEmpty else { return false }
-                p = p.dropFirst()
+    static let doubleStar: [UInt8] = Array("**".utf8)
+
+    /// Components against components; `**` is the wildcard. After a `**`
+    /// only the last one is ever retried (a later `**` subsumes every
+    /// earlier choice), which keeps this O(pattern × path).
+    static func match(_ pattern: [[UInt8]], _ path: [[UInt8]]) -> Bool {
+        var p = 0, s = 0
+        var star: Int?, starS = 0
+        while s < path.count {
+            if p < pattern.count, pattern[p] == doubleStar {
+                star = p; starS = s; p += 1
+            } else if p < pattern.count, matchComponent(pattern[p][...], path[s][...]) {
+                p += 1; s += 1
+            } else if let st = star {
+                p = st + 1; starS += 1; s = starS
+            } else {
+                return false
             }
         }
-        guard let component = path.first, matchComponent(Array(first.utf8)[...], Array(component.utf8)[...]) else { return false }
-        return match(pattern.dropFirst(), path.dropFirst())
+        while p < pattern.count, pattern[p] == doubleStar { p += 1 }
+        return p == pattern.count
     }
 
-    static func matchComponent(_ p: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>) -> Bool {
-        guard let c = p.first else { return s.isEmpty }
-        if c == UInt8(ascii: "*") {
-            var rest = s
-            while true {
-                if matchComponent(p.dropFirst(), rest) { return true }
-                guard !rest.isEmpty else { return false }
-                rest = rest.dropFirst()
+    /// One component: `*` any run of bytes, `?` one byte. Same scheme.
+    static func matchComponent(_ pattern: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> Bool {
+        let asterisk = UInt8(ascii: "*"), question = UInt8(ascii: "?")
+        var p = pattern.startIndex, s = name.startIndex
+        var star: Int?, starS = s
+        while s < name.endIndex {
+            if p < pattern.endIndex, pattern[p] == asterisk {
+                star = p; starS = s; p += 1
+            } else if p < pattern.endIndex, pattern[p] == question || pattern[p] == name[s] {
+                p += 1; s += 1
+            } else if let st = star {
+                p = st + 1; starS += 1; s = starS
+            } else {
+                return false
             }
         }
-        guard let d = s.first else { return false }
-        guard c == UInt8(ascii: "?") || c == d else { return false }
-        return matchComponent(p.dropFirst(), s.dropFirst())
+        while p < pattern.endIndex, pattern[p] == asterisk { p += 1 }
+        return p == pattern.endIndex
     }
 }
 
@@ -121,6 +153,20 @@ public enum Matcher: Sendable {
     /// Patch mails touching the rule's scope whose recipients miss who the
     /// tree's MAINTAINERS names for those files (patch mode only).
     case recipients(RecipientsMatcher)
+
+    /// The names a file must mention for this matcher to find anything in
+    /// it; a rule's triggers must include them. Internal-exposure names come
+    /// from the tree and are added to the prefilter at run time.
+    public var namesLookedFor: [String] {
+        switch self {
+        case .call(let m): return m.functions
+        case .symbolUse(let m): return m.macros + m.functions
+        case .mapping(let m): return m.calls.map(\.function)
+        case .internalExposure: return []
+        case .exportOfAllocator(let m): return m.allocators
+        case .recipients: return []
+        }
+    }
 
     public var kind: String {
         switch self {

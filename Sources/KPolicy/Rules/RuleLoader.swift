@@ -1,4 +1,5 @@
 import Foundation
+import ModelScenarios
 import Yams
 
 /// Reads and validates rule files. Every problem is one `KPolicyError.badInput`
@@ -7,10 +8,13 @@ public enum RuleLoader {
     /// Parses one rule file's text. `category` is the directory the file is in;
     /// `id` its stem.
     public static func load(yaml text: String, file: String, id: String, category: String) throws -> Rule {
+        // The shared reader bounds nesting and alias expansion and rejects
+        // duplicate keys, as for scenario files.
         let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
-            let oneLine = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
-            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(oneLine)")
+        do { node = try YAMLInput.compose(text)?.any } catch {
+            let place = error.line > 0 ? "line \(error.line): " : ""
+            let field = error.field.isEmpty ? "" : "field '\(error.field)' "
+            throw KPolicyError.badInput(path: file, reason: "not valid YAML: \(place)\(field)\(error.message)")
         }
         guard let map = node as? [String: Any] else {
             throw KPolicyError.badInput(path: file, reason: "a rule file is a mapping of fields")
@@ -29,6 +33,19 @@ public enum RuleLoader {
         try scope.onlyKeys(["include", "exclude"])
         let kernel = try r.optionalMap("kernel")
         try kernel?.onlyKeys(["since", "until"])
+        let range = VersionRange(since: try kernel?.optionalVersion("since"), until: try kernel?.optionalVersion("until"))
+        if let since = range.since, let until = range.until, !(since < until) {
+            throw r.error("kernel.until", "(\(until)) must be later than kernel.since (\(since)): the rule would apply to no tree")
+        }
+        let triggers = try r.optionalStrings("triggers")
+        for (i, t) in triggers.enumerated() where !RuleLoader.isIdentifier(t) {
+            throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
+        }
+        let match = try matcher(r.map("match"))
+        let missing = match.namesLookedFor.filter { !triggers.contains($0) }
+        if !missing.isEmpty {
+            throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")
+        }
         let rule = Rule(
             id: id, category: category,
             title: try r.string("title"),
@@ -38,9 +55,9 @@ public enum RuleLoader {
             severity: try r.enumValue("severity"),
             confidence: try r.enumValue("confidence"),
             scope: PathScope(include: try scope.globs("include", nonEmpty: true), exclude: try scope.optionalGlobs("exclude")),
-            kernel: VersionRange(since: try kernel?.optionalVersion("since"), until: try kernel?.optionalVersion("until")),
-            triggers: try r.optionalStrings("triggers"),
-            match: try matcher(r.map("match")),
+            kernel: range,
+            triggers: triggers,
+            match: match,
             message: try r.string("message"),
             suggestion: try r.optionalMap("suggestion").map(suggestion),
             examples: try r.list("examples", nonEmpty: true).map(example))
@@ -52,6 +69,16 @@ public enum RuleLoader {
             throw r.error("triggers", "must list at least one identifier a file has to mention to be parsed for this rule")
         }
         return rule
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first == UInt8(ascii: "_") || (first | 0x20) >= UInt8(ascii: "a") && (first | 0x20) <= UInt8(ascii: "z") else {
+            return false
+        }
+        return s.utf8.allSatisfy { c in
+            c == UInt8(ascii: "_") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || ((c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 
     static func matcher(_ m: FieldReader) throws -> Matcher {
@@ -169,8 +196,16 @@ struct FieldReader {
         return out
     }
 
-    func globs(_ key: String, nonEmpty: Bool) throws -> [PathGlob] { try strings(key, nonEmpty: nonEmpty).map(PathGlob.init) }
-    func optionalGlobs(_ key: String) throws -> [PathGlob] { try optionalStrings(key).map(PathGlob.init) }
+    func globs(_ key: String, nonEmpty: Bool) throws -> [PathGlob] {
+        try strings(key, nonEmpty: nonEmpty).enumerated().map { i, s in try glob(s, "\(key)[\(i)]") }
+    }
+    func optionalGlobs(_ key: String) throws -> [PathGlob] {
+        try optionalStrings(key).enumerated().map { i, s in try glob(s, "\(key)[\(i)]") }
+    }
+    func glob(_ pattern: String, _ field: String) throws -> PathGlob {
+        if let problem = PathGlob.problem(pattern) { throw error(field, problem) }
+        return PathGlob(pattern)
+    }
 
     func optionalBool(_ key: String) throws -> Bool? {
         guard let value = map[key] else { return nil }

@@ -33,6 +33,9 @@ public struct RuleSet: Sendable {
             let (category, id) = split(relative)
             rules.append(try RuleLoader.load(yaml: text, file: url.path, id: id, category: category))
         }
+        guard !rules.isEmpty else {
+            throw KPolicyError.badInput(path: directory.path, reason: "holds no rule files (expected <category>/<id>.yaml)")
+        }
         var seen: Set<String> = []
         for rule in rules where !seen.insert(rule.id).inserted {
             throw KPolicyError.badInput(path: directory.path, reason: "rule id \(rule.id) is defined twice")

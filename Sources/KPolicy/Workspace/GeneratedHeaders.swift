@@ -32,13 +32,16 @@ public struct GeneratedHeaders: Sendable {
         let marker = root.appendingPathComponent(".complete")
         let source = configurationSourceName(tree)
         if fm.fileExists(atPath: marker.path) {
-            return GeneratedHeaders(root: root, arch: arch, configurationSource: source)
+            if verify(root) { return GeneratedHeaders(root: root, arch: arch, configurationSource: source) }
+            // Emptied, edited or half-deleted: set it aside and build it again.
+            let damaged = cacheRoot.appendingPathComponent(".damaged-\(UUID().uuidString)")
+            if (try? fm.moveItem(at: root, to: damaged)) != nil { try? fm.removeItem(at: damaged) }
         }
         try fm.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
         let scratch = cacheRoot.appendingPathComponent(".tmp-\(UUID().uuidString)")
         defer { try? fm.removeItem(at: scratch) }
-        try populate(scratch, tree: tree, arch: arch)
-        try Data().write(to: scratch.appendingPathComponent(".complete"))
+        let files = try populate(scratch, tree: tree, arch: arch)
+        try Data(completionMarker(files).utf8).write(to: scratch.appendingPathComponent(".complete"))
         // Another process may have finished first; either copy is equivalent.
         if !fm.fileExists(atPath: marker.path) {
             try? fm.removeItem(at: root)
@@ -50,7 +53,31 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 8
+    static let formatVersion = 9
+
+    static let markerHeader = "kpolicy-overlay-files 1"
+
+    /// The completion marker: every file the overlay was built with and a
+    /// hash of its content, one `<hash> <path>` a line.
+    static func completionMarker(_ files: [String: String]) -> String {
+        ([markerHeader] + files.keys.sorted().map { "\(stableHash(files[$0]!)) \($0)" }).joined(separator: "\n") + "\n"
+    }
+
+    /// Whether every file the marker lists is there with the content it was
+    /// written with. Headers stubbed on demand later are not listed: they
+    /// only add to the overlay.
+    static func verify(_ root: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(".complete").path) else { return false }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard lines.first == Substring(markerHeader), lines.count > 1 else { return false }
+        for line in lines.dropFirst() {
+            guard let space = line.firstIndex(of: " ") else { return false }
+            let path = String(line[line.index(after: space)...])
+            guard !path.contains(".."), let content = FileManager.default.contents(atPath: root.appendingPathComponent(path).path),
+                  stableHash(String(decoding: content, as: UTF8.self)) == line[..<space] else { return false }
+        }
+        return true
+    }
 
     /// Writes an empty header for an include the parser could not find, if it
     /// is one Kbuild would have generated. Returns whether a stub was written.
@@ -94,7 +121,8 @@ public struct GeneratedHeaders: Sendable {
         return "\(date.timeIntervalSince1970)"
     }
 
-    static func populate(_ root: URL, tree: KernelTree, arch: String) throws {
+    /// Writes the overlay below `root`; returns its files (path → content).
+    static func populate(_ root: URL, tree: KernelTree, arch: String) throws -> [String: String] {
         var files: [String: String] = [:]
         let src = tree.root
         // asm-generic wrappers and generated-y stubs, kernel and uapi.
@@ -174,6 +202,7 @@ public struct GeneratedHeaders: Sendable {
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
+        return files
     }
 
     /// autoconf.h: the tree's own, else one made from its .config, else the default.

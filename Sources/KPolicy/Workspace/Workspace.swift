@@ -32,14 +32,26 @@ public final class Workspace: @unchecked Sendable {
     private var gates: [String: MakefileGates] = [:]
     private var includeCache: [String: MakefileIncludes] = [:]
 
-    /// Where kpolicy keeps what it derives from trees: $KPOLICY_CACHE, else
-    /// $XDG_CACHE_HOME/kpolicy, else ~/.cache/kpolicy.
-    public static var defaultCacheRoot: URL {
-        let env = ProcessInfo.processInfo.environment
+    /// Where kpolicy keeps what it derives from trees.
+    public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
+
+    /// The one place the cache directory is decided: $KPOLICY_CACHE, else
+    /// $XDG_CACHE_HOME/kpolicy, else $HOME/.cache/kpolicy, else the password
+    /// file's home directory/.cache/kpolicy. Empty and (for XDG_CACHE_HOME, as
+    /// the XDG spec says) relative values are ignored.
+    public static func cacheRoot(environment env: [String: String]) -> URL {
         if let dir = env["KPOLICY_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        let base = env["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return base.appendingPathComponent("kpolicy")
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("kpolicy")
+        }
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordFileHome() ?? NSTemporaryDirectory()
+        return URL(fileURLWithPath: home).appendingPathComponent(".cache").appendingPathComponent("kpolicy")
+    }
+
+    static func passwordFileHome() -> String? {
+        guard let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir else { return nil }
+        let home = String(cString: dir)
+        return home.isEmpty ? nil : home
     }
 
     public init(tree: KernelTree, defaultArch: String? = nil, cacheRoot: URL = Workspace.defaultCacheRoot) throws {
