@@ -38,6 +38,9 @@ enum Exit {
         case let e as KPolicyError:
             printError(e.description)
             return e.isParseFailure ? parseFailure.rawValue : badInput.rawValue
+        case let e as InputError:
+            printError(e.description)
+            return badInput.rawValue
         case let e as WriteError:
             printError(e.description)
             return badInput.rawValue

@@ -76,6 +76,11 @@ struct ReportingOptions: ParsableArguments {
         }
         let text = try format.reporter.render(report, catalogue: RuleCatalogue(rules: rules), options: reportOptions)
         try emit(text, to: output)
+        // A hunk that did not apply: the check is incomplete, the input is bad.
+        for failure in report.applyFailures ?? [] {
+            Exit.printError("\(failure.patch.label): \(failure.file): \(failure.reason)")
+        }
+        if !(report.applyFailures ?? []).isEmpty { throw Exit.badInput }
         if !report.findings(atLeast: failOn.threshold).isEmpty { throw Exit.findings }
         if !report.parseFailures.isEmpty { throw Exit.parseFailure }
     }

@@ -36,6 +36,8 @@ final class ReporterTests: XCTestCase {
                             suggestion: Suggestion(replacement: "plain vmalloc()", explanation: "The flag is an arch detail.", validated: false, validation: nil),
                             values: ["subject": "VM_FLUSH_RESET_PERMS"])
         flush.sourceLine = "vm_flags |= VM_FLUSH_RESET_PERMS;"
+        let origin = PatchOrigin(index: 2, total: 3, subject: "misc: add a JIT", messageID: "<20261123.2@example.org>", source: "series.mbox")
+        flush.patch = origin
         var reasonless = Finding(rule: "suppression-without-reason", severity: .warning, position: Position(file: "mm/x.c", line: 3, column: 4),
                                  function: nil, message: "kpolicy: ignore wx-mapping gives no reason; write why after '--'",
                                  suggestion: nil, values: ["subject": "wx-mapping"])
@@ -60,6 +62,10 @@ final class ReporterTests: XCTestCase {
                                  filesWithErrors: [.init(file: "arch/x86/kvm/x.c", reason: "12:3: use of undeclared identifier 'y'")], stats: stats)
         report.suppressed = [hidden]
         report.unusedSuppressions = [.init(file: "mm/y.c", line: 9, rule: "wx-mapping")]
+        report.patches = [PatchOrigin(index: 1, total: 3, subject: "mm: prepare", messageID: nil, source: "series.mbox"), origin,
+                          PatchOrigin(index: 3, total: 3, subject: "misc: use the JIT", messageID: nil, source: "series.mbox")]
+        report.applyFailures = [.init(patch: report.patches![2], file: "drivers/misc/jit.c", reason: "hunk 1 (@@ -10,6 +10,7 @@) does not apply")]
+        report.notices = ["missing-maintainer-cc: series.mbox is a plain diff with no To/Cc to check"]
         return report
     }
 
@@ -116,7 +122,7 @@ final class ReporterTests: XCTestCase {
             XCTAssertFalse(out.contains("\nsecond line"), "\(format): raw newline from a message")
         }
         let checkpatch = try render(.checkpatch).split(separator: "\n")
-        XCTAssertEqual(checkpatch.count, 4, "three findings and one parse failure, nothing else")
+        XCTAssertEqual(checkpatch.count, 5, "three findings, one hunk that did not apply and one parse failure, nothing else")
         XCTAssert(checkpatch.allSatisfy { $0.contains(": ERROR: ") || $0.contains(": WARNING: ") || $0.contains(": CHECK: ") })
     }
 
@@ -128,6 +134,8 @@ final class ReporterTests: XCTestCase {
             var report = Self.sampleReport()
             report.parseFailures = []
             report.unsupported = []
+            report.applyFailures = nil
+            report.notices = nil
             report.findings = [Finding(rule: "wx-mapping", severity: .error, position: Position(file: "dir/\(text).c", line: i + 1, column: 2),
                                        function: nil, message: text, suggestion: nil, values: ["subject": "x"])]
             let out = try GitHubReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
@@ -163,12 +171,15 @@ final class ReporterTests: XCTestCase {
         }
         var report = Self.sampleReport()
         XCTAssertEqual(try body(report, failOn: .error)["state"] as? String, "fail")
+        XCTAssertEqual(try body(report, failOn: nil)["state"] as? String, "fail", "a hunk that did not apply fails the check")
+        report.applyFailures = nil
         XCTAssertEqual(try body(report, failOn: nil)["state"] as? String, "warning")
         report.findings = report.findings.filter { $0.severity == .warning }
         XCTAssertEqual(try body(report, failOn: .error)["state"] as? String, "warning")
         XCTAssertEqual(try body(report, failOn: .warning)["state"] as? String, "fail")
         report.findings = []
         report.parseFailures = []
+        report.applyFailures = nil
         let clean = try body(report, failOn: .error)
         XCTAssertEqual(clean["state"] as? String, "success")
         XCTAssertEqual(clean["context"] as? String, "kpolicy-x86_64")
@@ -203,7 +214,7 @@ final class ReporterTests: XCTestCase {
             XCTAssertEqual(rules[index]["id"] as? String, r["ruleId"] as? String)
         }
         let notifications = try XCTUnwrap((sarifRun["invocations"] as? [[String: Any]])?.first?["toolExecutionNotifications"] as? [[String: Any]])
-        XCTAssertEqual(notifications.count, 3, "the parse failure, the unsupported file and the file with errors")
+        XCTAssertEqual(notifications.count, 5, "the parse failure, the unsupported file, the file with errors, the hunk and the notice")
     }
 }
 

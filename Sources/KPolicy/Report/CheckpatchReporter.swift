@@ -23,7 +23,12 @@ public struct CheckpatchReporter: Reporter {
         for f in report.findings {
             var text = "\(f.position.file):\(f.position.line): \(Self.label(f.severity)): \(f.message)"
             if let s = f.suggestion, !s.replacement.isEmpty { text += "; instead: \(s.replacement)" }
-            out += (text + " [\(f.rule)]").escapingControlCharacters + "\n"
+            text += " [\(f.rule)]"
+            if let patch = f.patch, patch.total > 1 { text += " (patch \(patch.label))" }
+            out += text.escapingControlCharacters + "\n"
+        }
+        for failure in report.applyFailures ?? [] {
+            out += "\(failure.file):1: ERROR: \(failure.patch.label): \(failure.reason) [patch-does-not-apply]".escapingControlCharacters + "\n"
         }
         for failure in report.parseFailures {
             out += "\(failure.file):1: ERROR: not checked: \(failure.reason) [parse-failure]".escapingControlCharacters + "\n"

@@ -42,12 +42,17 @@ public struct GitHubReporter: Reporter {
             }
             props.append(("title", "kpolicy \(f.rule)"))
             var message = f.message
+            if let patch = f.patch { message += "\nPatch: \(patch.label)" }
             if let s = f.suggestion {
                 if !s.replacement.isEmpty { message += "\nInstead: \(s.replacement)\(s.validated ? " (validated in the model)" : "")" }
                 message += "\nWhy: \(s.explanation)"
             }
             out += Self.line(Self.command(f.severity), props, message)
         }
+        for failure in report.applyFailures ?? [] {
+            out += Self.line("error", [("file", failure.file), ("title", "kpolicy patch-does-not-apply")], "\(failure.patch.label): \(failure.reason)")
+        }
+        for notice in report.notices ?? [] { out += Self.line("notice", [("title", "kpolicy")], notice) }
         for failure in report.parseFailures {
             out += Self.line("error", [("file", failure.file), ("title", "kpolicy parse-failure")], "not checked: \(failure.reason)")
         }

@@ -24,13 +24,18 @@ public struct PatchworkReporter: Reporter {
         let failing = report.findings(atLeast: options.failOn)
         let state: String
         if !failing.isEmpty { state = "fail" }
+        else if !(report.applyFailures ?? []).isEmpty { state = "fail" }
         else if !report.findings.isEmpty || !report.parseFailures.isEmpty { state = "warning" }
         else { state = "success" }
         var description: String
         if let first = failing.first ?? report.findings.first {
             description = "\(report.severityCounts); first: \(first.position.file):\(first.position.line) \(first.message) [\(first.rule)]"
+            if let patch = first.patch, patch.total > 1 { description += " in patch \(patch.index)/\(patch.total)" }
         } else {
             description = "no findings in \(report.stats.filesParsed) checked file\(report.stats.filesParsed == 1 ? "" : "s")"
+        }
+        if let failures = report.applyFailures, !failures.isEmpty {
+            description += "; \(failures.count) file\(failures.count == 1 ? "" : "s") did not apply"
         }
         if !report.parseFailures.isEmpty {
             description += "; \(report.parseFailures.count) file\(report.parseFailures.count == 1 ? "" : "s") not parsed"

@@ -31,6 +31,13 @@ public struct SARIFReporter: Reporter {
             Notification(level: "note", message: .init(text: "parsed with errors inside the file, findings may be incomplete: \($0.reason)"),
                          locations: [Location(file: $0.file)], descriptor: .init(id: "file-with-errors"))
         }
+        notifications += (report.applyFailures ?? []).map {
+            Notification(level: "error", message: .init(text: "\($0.patch.label): \($0.reason)"),
+                         locations: [Location(file: $0.file)], descriptor: .init(id: "patch-does-not-apply"))
+        }
+        notifications += (report.notices ?? []).map {
+            Notification(level: "note", message: .init(text: $0), locations: nil, descriptor: .init(id: "not-checked"))
+        }
         if all.count > Self.resultLimit {
             notifications.append(Notification(level: "warning",
                                               message: .init(text: "\(all.count) findings; only the first \(Self.resultLimit) are in this log (GitHub's limit per run)"),
@@ -42,7 +49,8 @@ public struct SARIFReporter: Reporter {
         let run = Run(
             tool: .init(driver: .init(name: "kpolicy", version: report.tool.version, semanticVersion: report.tool.version, rules: rules)),
             originalUriBaseIds: [Self.srcroot: .init(uri: root)],
-            invocations: [.init(executionSuccessful: report.parseFailures.isEmpty, toolExecutionNotifications: notifications)],
+            invocations: [.init(executionSuccessful: report.parseFailures.isEmpty && (report.applyFailures ?? []).isEmpty,
+                                toolExecutionNotifications: notifications)],
             results: results.map(\.value),
             properties: .init(kernelVersion: report.tree.kernelVersion.description, stats: report.stats))
         let log = Log(version: "2.1.0", schema: Self.schemaURI, runs: [run])
@@ -96,6 +104,7 @@ public struct SARIFReporter: Reporter {
                             snippet: f.sourceLine.map { .init(text: $0) })
         let location = Location(physicalLocation: .init(artifactLocation: .init(uri: f.position.file), region: region))
         var message = f.message
+        if let patch = f.patch { message += " (patch \(patch.label))" }
         if let s = f.suggestion {
             if !s.replacement.isEmpty { message += ". Instead: \(s.replacement)\(s.validation == nil ? "" : s.validated ? " (validated in the model)" : " (not validated: the model found problems)")" }
             message += ". \(s.explanation)"
@@ -128,7 +137,7 @@ public struct SARIFReporter: Reporter {
             locations: [location],
             partialFingerprints: ["primaryLocationLineHash": Self.lineHash(f, in: all), "kpolicyFingerprint/v1": f.fingerprint],
             fixes: fixes, codeFlows: flows, suppressions: suppressions,
-            properties: .init(function: f.function, validated: f.suggestion?.validated)))
+            properties: .init(function: f.function, validated: f.suggestion?.validated, patch: f.patch)))
     }
 
     // MARK: The subset of the SARIF 2.1.0 object model kpolicy writes.
@@ -204,6 +213,7 @@ public struct SARIFReporter: Reporter {
     struct ResultProperties: Encodable {
         var function: String?
         var validated: Bool?
+        var patch: PatchOrigin?
     }
     struct Location: Encodable {
         var physicalLocation: PhysicalLocation

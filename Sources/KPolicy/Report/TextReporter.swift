@@ -14,6 +14,7 @@ public struct TextReporter: Reporter {
         func line(_ s: String) { out += s.escapingControlCharacters + "\n" }
         for f in report.findings {
             line("\(f.position.file):\(f.position.line):\(f.position.column): \(f.severity.rawValue): \(f.message) [\(f.rule)]")
+            if let patch = f.patch { line("  patch: \(patch.label)") }
             if let s = f.suggestion {
                 if !s.replacement.isEmpty {
                     let verdict = s.validation == nil ? "" : s.validated ? " (validated in the model)" : " (NOT validated: the model found problems)"
@@ -29,6 +30,10 @@ public struct TextReporter: Reporter {
                 }
             }
         }
+        for failure in report.applyFailures ?? [] {
+            line("\(failure.file): error: \(failure.patch.label): \(failure.reason) [patch-does-not-apply]")
+        }
+        for notice in report.notices ?? [] { line("kpolicy: note: \(notice)") }
         for failure in report.parseFailures {
             line("\(failure.file): error: not checked: \(failure.reason) [parse-failure]")
         }
@@ -44,7 +49,8 @@ public struct TextReporter: Reporter {
         var summary = "kpolicy: \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s")"
         if !report.findings.isEmpty { summary += " (\(report.severityCounts))" }
         if s.suppressed > 0 { summary += ", \(s.suppressed) suppressed" }
-        summary += "; \(s.filesScanned) files scanned, \(s.candidates) candidates, \(s.filesParsed) parsed"
+        if let patches = report.patches { summary += "; \(patches.count) patch\(patches.count == 1 ? "" : "es")" }
+        summary += "; \(s.filesScanned) files \(report.patches == nil ? "scanned" : "touched"), \(s.candidates) candidates, \(s.filesParsed) parsed"
         if s.parseFailures > 0 { summary += ", \(s.parseFailures) not parsed" }
         if s.filesWithErrors > 0 { summary += ", \(s.filesWithErrors) with errors\(options.verbose ? "" : " (--verbose lists them)")" }
         summary += String(format: ", %.1f s", s.seconds)

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import KPolicy
+
+extension KPolicyCommand {
+    /// `kpolicy diff`: the repository's own changes, as a patch.
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the changes of the tree's git repository: staged, unstaged, since a revision, or between two.",
+            discussion: """
+                kpolicy diff            the work tree against the index (what 'git diff' shows)
+                kpolicy diff --cached   the index against HEAD: what 'git commit' would record (the pre-commit hook)
+                kpolicy diff REV        the work tree against REV
+                kpolicy diff A..B       B against A
+                The changed files are read from git (the staged blobs with --cached, not the working \
+                files); files the change does not touch are read from the work tree. Nothing is written. \
+                Exit codes as for 'kpolicy patch'.
+                """)
+
+        @Argument(help: "A revision, or A..B; none for the unstaged changes.")
+        var revision: String?
+
+        @Flag(help: "Check the staged changes (the index against HEAD).")
+        var cached = false
+
+        @OptionGroup var tree: TreeOptions
+        @OptionGroup var reporting: ReportingOptions
+
+        @Option(help: "Parallel parsers (default: the number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: "Load rules from this directory instead of the built-in ones.")
+        var rules: String?
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            if cached, revision?.contains("..") == true { throw ValidationError("--cached takes one revision, not a range") }
+        }
+
+        func run() throws {
+            let workspace = try tree.workspace()
+            let git = try Git(directory: workspace.tree.root)
+            var arguments = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "--full-index"]
+            let base: String          // where the original of a changed file is read from
+            let label: String
+            if let revision, let range = revision.range(of: "..") {
+                let a = String(revision[..<range.lowerBound]), b = String(revision[range.upperBound...])
+                guard git.hasCommit(a.isEmpty ? "HEAD" : a), git.hasCommit(b.isEmpty ? "HEAD" : b) else {
+                    throw KPolicyError.badInput(path: revision, reason: "is not a range of two commits of \(git.top.path)")
+                }
+                arguments += [a.isEmpty ? "HEAD" : a, b.isEmpty ? "HEAD" : b]
+                base = (a.isEmpty ? "HEAD" : a) + ":"
+                label = "changes \(revision)"
+            } else if cached {
+                let rev = revision ?? "HEAD"
+                if git.hasCommit(rev) {
+                    arguments += ["--cached", rev]
+                    base = rev + ":"
+                } else if revision == nil {
+                    // No commit yet: everything staged is new.
+                    arguments += ["--cached", try emptyTree(git)]
+                    base = ""
+                } else {
+                    throw KPolicyError.badInput(path: rev, reason: "is not a commit of \(git.top.path)")
+                }
+                label = "staged changes"
+            } else if let revision {
+                guard git.hasCommit(revision) else { throw KPolicyError.badInput(path: revision, reason: "is not a commit of \(git.top.path)") }
+                arguments.append(revision)
+                base = revision + ":"
+                label = "changes since \(revision)"
+            } else {
+                base = ":"
+                label = "unstaged changes"
+            }
+            let text = try git.run(arguments)
+            let ruleSet = try loadRules(rules)
+            guard !text.isEmpty else {
+                try reporting.finish(emptyReport(workspace), rules: ruleSet)
+                return
+            }
+            let diff: UnifiedDiff
+            do { diff = try UnifiedDiff.parse(bytes: text, source: "git " + arguments.joined(separator: " ")) } catch let e as InputError {
+                throw KPolicyError.badInput(path: "git diff", reason: e.description)
+            }
+            let patch = PatchInput(origin: PatchOrigin(index: 1, total: 1, subject: label, messageID: nil, source: "git diff"),
+                                   diff: diff, recipients: .noRecipientInformation)
+            let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
+            run.readOriginal = { path in base.isEmpty ? nil : git.blob(base + path) }
+            run.progress = reporting.progressLine()
+            try reporting.finish(try run.run([patch], jobs: jobs), rules: ruleSet)
+        }
+
+        func emptyTree(_ git: Git) throws -> String {
+            String(decoding: try git.run(["hash-object", "-t", "tree", "/dev/null"]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func emptyReport(_ workspace: Workspace) -> CheckReport {
+            var report = CheckReport(tree: .init(path: workspace.tree.root.standardizedFileURL.path, kernelVersion: workspace.tree.version),
+                                     toolVersion: KPolicyVersion.string, findings: [], stats: CheckReport.Stats())
+            report.patches = []
+            return report
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import KPolicy
+
+extension KPolicyCommand {
+    /// `kpolicy patch`: what a patch or a series introduces.
+    struct Patch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check what patches introduce: unified diffs, git format-patch files or mbox series.",
+            discussion: """
+                The patches are applied in memory, in order, never to the tree. Reported: findings on \
+                lines a patch adds or changes, and findings anywhere in a function it touches that exist \
+                after it and not before, each naming its patch; for mail input, maintainers and lists \
+                MAINTAINERS wants on Cc. '-' reads standard input (b4 prep --check hands each patch so). \
+                Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or a hunk that does \
+                not apply, 3 a file could not be parsed, 64 bad command line, 70 internal error.
+                """)
+
+        @Argument(help: "Patch, mbox or diff files, in order; '-' for standard input.")
+        var files: [String]
+
+        @OptionGroup var tree: TreeOptions
+        @OptionGroup var reporting: ReportingOptions
+
+        @Option(help: "Parallel parsers (default: the number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: "Load rules from this directory instead of the built-in ones.")
+        var rules: String?
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard !files.isEmpty else { throw ValidationError("give at least one patch file, or '-' for standard input") }
+        }
+
+        func run() throws {
+            var texts: [(source: String, bytes: [UInt8])] = []
+            for file in files {
+                if file == "-" {
+                    texts.append(("-", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
+                    continue
+                }
+                switch SourceFile.read(file) {
+                case .success(let data): texts.append((file, [UInt8](data)))
+                case .failure(.unreadable(let why)) where why.contains("No such file"): throw KPolicyError.missingFile(path: file)
+                case .failure(let reason): throw KPolicyError.unreadableFile(path: file, reason: reason.description)
+                }
+            }
+            let patches: [PatchInput]
+            do { patches = try PatchInput.read(texts) } catch let error as InputError {
+                throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
+            }
+            let ruleSet = try loadRules(rules)
+            let run = PatchRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
+            run.progress = reporting.progressLine()
+            try reporting.finish(try run.run(patches, jobs: jobs), rules: ruleSet)
+        }
+    }
+}
