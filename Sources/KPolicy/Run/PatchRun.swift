@@ -136,7 +136,9 @@ public final class PatchRun: @unchecked Sendable {
                     applied.append((file, result))
                 } catch {
                     failedPaths.insert(file.path)
-                    applyFailures.append(.init(patch: patch.origin, file: file.path, reason: "\(error)"))
+                    var reason = "\(error)"
+                    for prefix in [file.path + ": ", source + ": "] where reason.hasPrefix(prefix) { reason = String(reason.dropFirst(prefix.count)) }
+                    applyFailures.append(.init(patch: patch.origin, file: file.path, reason: reason))
                 }
             }
             let after = overlay()
