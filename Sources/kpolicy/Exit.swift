@@ -44,6 +44,10 @@ enum Exit {
         case let e as WriteError:
             printError(e.description)
             return badInput.rawValue
+        case let e as CocoaError where e.userInfo[NSFilePathErrorKey] != nil:
+            // A file the command was told to write (or read) that the system refuses.
+            printError("cannot use \(e.userInfo[NSFilePathErrorKey]!): \(Workspace.fileErrorReason(e))")
+            return badInput.rawValue
         default:
             let argumentCode = KPolicyCommand.exitCode(for: error)
             if argumentCode.rawValue == usage.rawValue {

@@ -56,6 +56,13 @@ public final class SourceParser {
         var stubbed: [String] = []
         var switchedArch = false
         let start = Date()
+        let text: [UInt8]
+        if let given = unsaved[file.path] { text = Array(given.utf8) }
+        else if case .success(let data) = SourceFile.read(file.path) { text = [UInt8](data) }
+        else { text = [] }
+        if let problem = IncludeGuard.problem(mainFile: file, text: text, arguments: configuration.arguments) {
+            throw KPolicyError.parseFailed(path: relative, reason: problem)
+        }
         for _ in 0..<16 {
             let unit: TranslationUnit
             do {

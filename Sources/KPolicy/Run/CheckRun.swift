@@ -72,6 +72,9 @@ public final class CheckRun: @unchecked Sendable {
     public func knowledge(archSupport: ArchSupport) throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
         var internals: [String: DerivedInternals] = [:]
         if archSupport.unsupportedReason(arch: workspace.defaultArch) == nil {
+            // The generated-header overlay first: a cache directory that cannot
+            // hold it is the run's problem, said once, not every file's.
+            _ = try workspace.overlay(arch: workspace.defaultArch)
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace))
         }
         var triggers: Set<String> = []

@@ -70,7 +70,15 @@ public final class Workspace: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let o = overlays[arch] { return o }
-        let o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
+        let o: GeneratedHeaders
+        do {
+            o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
+        } catch let error as KPolicyError {
+            throw error
+        } catch {
+            // The cache lives outside the tree; an unusable one is the environment's problem, said in one line.
+            throw KPolicyError.badInput(path: cacheRoot.path, reason: "cannot be used as kpolicy's cache directory (\(Workspace.fileErrorReason(error))); set KPOLICY_CACHE or XDG_CACHE_HOME to a writable directory")
+        }
         overlays[arch] = o
         return o
     }
@@ -202,5 +210,18 @@ public final class Workspace: @unchecked Sendable {
         case "arm": return ["-D__LINUX_ARM_ARCH__=7", "-march=armv7-a", "-mfloat-abi=soft"]
         default: return []
         }
+    }
+
+    /// The POSIX reason behind a Foundation file error ("Not a directory"),
+    /// for one-line messages.
+    public static func fileErrorReason(_ error: Error) -> String {
+        if let cocoa = error as? CocoaError, let underlying = cocoa.underlying { return fileErrorReason(underlying) }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedFailureReason ?? ns.localizedDescription
     }
 }
