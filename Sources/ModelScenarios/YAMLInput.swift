@@ -67,6 +67,11 @@ public enum YAMLInput {
             case .mapping(let m):
                 var seen: Set<String> = []
                 for (k, v) in m {
+                    // Yams itself traps on a key that is a sequence or a mapping.
+                    guard k.scalar != nil else {
+                        throw Problem(line: k.mark?.line ?? 0, column: k.mark?.column ?? 0,
+                                      message: "a mapping key must be a plain value, not a sequence or a mapping")
+                    }
                     if let key = k.scalar?.string, !seen.insert(key).inserted {
                         throw Problem(line: k.mark?.line ?? 0, column: k.mark?.column ?? 0, field: key, message: "given twice in one mapping")
                     }

@@ -19,7 +19,8 @@ final class RuleFileTests: XCTestCase {
         let loaded = try RuleSet.load(directory: Self.repo.appendingPathComponent("Rules"))
         XCTAssertEqual(loaded.rules.map(\.id), try RuleSet.builtIn().rules.map(\.id))
         XCTAssertEqual(Set(loaded.rules.map(\.id)),
-                       ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported"])
+                       ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported",
+                        "missing-maintainer-cc"])
     }
 
     func testRuleDocsAreCurrent() throws {

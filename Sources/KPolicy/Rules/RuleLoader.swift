@@ -42,6 +42,13 @@ public enum RuleLoader {
             throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
         }
         let match = try matcher(r.map("match"))
+        // Rules over C need trigger identifiers for the prefilter; rules over
+        // mail headers read no C.
+        if case .recipients = match {
+            guard triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
+        } else if triggers.isEmpty {
+            throw r.error("triggers", "must not be empty")
+        }
         let missing = match.namesLookedFor.filter { !triggers.contains($0) }
         if !missing.isEmpty {
             throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")
@@ -61,13 +68,6 @@ public enum RuleLoader {
             message: try r.string("message"),
             suggestion: try r.optionalMap("suggestion").map(suggestion),
             examples: try r.list("examples", nonEmpty: true).map(example))
-        // Rules over C need trigger identifiers for the prefilter; rules over
-        // mail headers read no C.
-        if case .recipients = rule.match {
-            guard rule.triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
-        } else if rule.triggers.isEmpty {
-            throw r.error("triggers", "must list at least one identifier a file has to mention to be parsed for this rule")
-        }
         return rule
     }
 
