@@ -53,7 +53,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 9
+    static let formatVersion = 10
 
     static let markerHeader = "kpolicy-overlay-files 1"
 

@@ -140,7 +140,9 @@ public struct KconfigIndex: Sendable {
         entries.keys.sorted().compactMap { name -> String? in
             guard !defined.contains(name), let e = entries[name], let type = e.type,
                   ["int", "hex", "string"].contains(type) else { return nil }
-            guard let value = (e.defaults.first { $0.1 == nil } ?? e.defaults.first)?.0 else { return nil }
+            guard var value = (e.defaults.first { $0.1 == nil } ?? e.defaults.first)?.0 else { return nil }
+            // Kconfig accepts quoted numbers (powerpc: default "0xc0000000").
+            if type != "string", value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             let literal: Bool
             switch type {
             case "string": literal = value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2

@@ -31,6 +31,7 @@ public final class Workspace: @unchecked Sendable {
     private var kconfigs: [String: KconfigIndex] = [:]
     private var gates: [String: MakefileGates] = [:]
     private var includeCache: [String: MakefileIncludes] = [:]
+    private var archIncludeCache: [String: [String]] = [:]
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -131,6 +132,16 @@ public final class Workspace: @unchecked Sendable {
         return out
     }
 
+    /// The include directories the arch's own Makefile adds, read once.
+    func archIncludes(_ arch: String) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = archIncludeCache[arch] { return known }
+        let found = MakefileIncludes(arch: arch, treeRoot: tree.root).directories
+        archIncludeCache[arch] = found
+        return found
+    }
+
     /// The parse configuration of `file` (an absolute path inside the tree),
     /// with its own arch or, for files outside arch/, `archOverride` or the
     /// workspace's default.
@@ -164,7 +175,7 @@ public final class Workspace: @unchecked Sendable {
         }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
-        args += ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
+        args += ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" } + archIncludes(arch).map { "-I\($0)" }
         args += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
         args += Workspace.archFlags(arch)
         args += gatingOptions(for: file, arch: arch).map { "-DCONFIG_\($0)=1" }
