@@ -23,6 +23,8 @@ public struct GeneratedHeaders: Sendable {
     public let arch: String
     /// Where the configuration came from: "autoconf.h", ".config" or "default".
     public let configurationSource: String
+    /// The source tree (read only), for headers made on demand.
+    let sourceRoot: URL
 
     /// Builds (once) and returns the overlay for `tree` and `arch` below `cacheRoot`.
     public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL) throws -> GeneratedHeaders {
@@ -32,7 +34,7 @@ public struct GeneratedHeaders: Sendable {
         let marker = root.appendingPathComponent(".complete")
         let source = configurationSourceName(tree)
         if fm.fileExists(atPath: marker.path) {
-            if verify(root) { return GeneratedHeaders(root: root, arch: arch, configurationSource: source) }
+            if verify(root) { return GeneratedHeaders(root: root, arch: arch, configurationSource: source, sourceRoot: tree.root) }
             // Emptied, edited or half-deleted: set it aside and build it again.
             let damaged = cacheRoot.appendingPathComponent(".damaged-\(UUID().uuidString)")
             if (try? fm.moveItem(at: root, to: damaged)) != nil { try? fm.removeItem(at: damaged) }
@@ -49,11 +51,11 @@ public struct GeneratedHeaders: Sendable {
                 if !fm.fileExists(atPath: marker.path) { throw error }
             }
         }
-        return GeneratedHeaders(root: root, arch: arch, configurationSource: source)
+        return GeneratedHeaders(root: root, arch: arch, configurationSource: source, sourceRoot: tree.root)
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 10
+    static let formatVersion = 11
 
     static let markerHeader = "kpolicy-overlay-files 1"
 
@@ -95,13 +97,40 @@ public struct GeneratedHeaders: Sendable {
         if FileManager.default.fileExists(atPath: url.path) { return false }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString)")
+        let text = GeneratedHeaders.recipe(for: name, sourceRoot: sourceRoot) ?? "/* kpolicy: empty stand-in for a generated header */\n"
         do {
-            try Data("/* kpolicy: empty stand-in for a generated header */\n".utf8).write(to: tmp)
+            try Data(text.utf8).write(to: tmp)
             try FileManager.default.moveItem(at: tmp, to: url)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
         }
         return true
+    }
+
+    /// Generated headers whose contents matter to the parse, made the way
+    /// their build-time generator would; nil for the others (an empty
+    /// stand-in is enough). xe's `generated/xe_wa_oob.h` numbers the
+    /// workarounds of xe_wa_oob.rules (drivers/gpu/drm/xe/xe_gen_wa_oob.c):
+    /// without it every XE_WA() use is an undeclared identifier.
+    static func recipe(for name: String, sourceRoot: URL) -> String? {
+        switch name {
+        case "generated/xe_wa_oob.h":
+            guard let rules = try? String(contentsOf: sourceRoot.appendingPathComponent("drivers/gpu/drm/xe/xe_wa_oob.rules"), encoding: .utf8)
+            else { return nil }
+            var out = "/* kpolicy: made from drivers/gpu/drm/xe/xe_wa_oob.rules as xe_gen_wa_oob numbers them */\n"
+            out += "#ifndef _GENERATED_XE_WA_OOB_\n#define _GENERATED_XE_WA_OOB_\nenum {\n"
+            var index = 0
+            for line in rules.split(separator: "\n") {
+                guard let first = line.first, first != "#", !first.isWhitespace else { continue }
+                let name = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+                out += "\tXE_WA_OOB_\(name) = \(index),\n"
+                index += 1
+            }
+            return out + "\t_XE_WA_OOB_COUNT = \(index)\n};\n#endif\n"
+        default:
+            return nil
+        }
     }
 
     // MARK: - Building the overlay

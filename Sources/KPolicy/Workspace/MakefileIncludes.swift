@@ -16,7 +16,7 @@ struct MakefileIncludes {
         for name in ["Makefile", "Kbuild"] {
             guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
             MakefileIncludes.scan(text, root: root, variables: ["srctree": root, "src": relative, "obj": relative],
-                                  prefixes: ["ccflags-y", "subdir-ccflags-y", "ccflags-$(CONFIG_"], into: &found)
+                                  prefixes: ["ccflags-y", "subdir-ccflags-y", "ccflags-$(CONFIG_", "subdir-ccflags-$(CONFIG_"], into: &found)
         }
         directories = found
     }
