@@ -133,12 +133,23 @@ public enum DefaultConfig {
         ],
     ]
 
+    /// Arches kpolicy has no table for (mips, parisc, sh, sparc, xtensa,
+    /// nios2, arc, um ...): the flat memory model they all support, one
+    /// node, no highmem. The common table's SPARSEMEM_VMEMMAP would make
+    /// their headers use a `vmemmap` they never define.
+    static let otherArch: [(String, Value)] = [
+        ("SPARSEMEM", .off), ("SPARSEMEM_EXTREME", .off), ("SPARSEMEM_VMEMMAP", .off), ("FLATMEM", .yes),
+        ("NUMA", .off), ("NODES_SHIFT", .number("0")), ("HIGHMEM", .off), ("PGTABLE_LEVELS", .number("2")),
+        ("XTENSA_VARIANT_FSF", .yes), ("XTENSA_VARIANT_NAME", .string("fsf")), ("XTENSA_PLATFORM_ISS", .yes),
+        ("CPU_SH4", .yes), ("CPU_SUBTYPE_SH7750", .yes),
+    ]
+
     /// The configuration for `arch` as (symbol without CONFIG_, value)
     /// pairs; `.off` entries document an option deliberately left off.
     public static func options(arch: String) -> [(String, Value)] {
         var seen = Set<String>()
         var result: [(String, Value)] = []
-        for (name, value) in (perArch[arch] ?? []) + common where !seen.contains(name) {
+        for (name, value) in (perArch[arch] ?? otherArch) + common where !seen.contains(name) {
             seen.insert(name)
             result.append((name, value))
         }

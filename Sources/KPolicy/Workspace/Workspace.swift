@@ -177,7 +177,7 @@ public final class Workspace: @unchecked Sendable {
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
         args += ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" } + archIncludes(arch).map { "-I\($0)" }
         args += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
-        args += Workspace.archFlags(arch)
+        args += Workspace.archFlags(arch) + Workspace.archConfigurationIncludes(arch, src: src)
         args += gatingOptions(for: file, arch: arch).map { "-DCONFIG_\($0)=1" }
         return ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
     }
@@ -219,6 +219,17 @@ public final class Workspace: @unchecked Sendable {
         case "powerpc": return ["-mcpu=power8", "-mabi=elfv2"]
         case "s390": return ["-march=z10"]
         case "arm": return ["-D__LINUX_ARM_ARCH__=7", "-march=armv7-a", "-mfloat-abi=soft"]
+        default: return []
+        }
+    }
+
+    /// Include directories an arch's Makefile computes from its
+    /// configuration (with patsubst, which kpolicy does not evaluate), for
+    /// the configuration kpolicy gives the arch (DefaultConfig.otherArch).
+    static func archConfigurationIncludes(_ arch: String, src: String) -> [String] {
+        switch arch {
+        case "xtensa": return ["-I\(src)/arch/xtensa/variants/fsf/include", "-I\(src)/arch/xtensa/platforms/iss/include"]
+        case "sh": return ["-I\(src)/arch/sh/include/cpu-sh4", "-I\(src)/arch/sh/include/mach-common"]
         default: return []
         }
     }
