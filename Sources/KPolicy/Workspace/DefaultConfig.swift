@@ -70,6 +70,7 @@ public enum DefaultConfig {
     static let perArch: [String: [(String, Value)]] = [
         "x86": [
             ("X86", .yes), ("X86_64", .yes), ("X86_64_SMP", .yes), ("ARCH_HAS_MEM_ENCRYPT", .yes),
+            ("KEXEC_CORE", .yes), ("KEXEC", .yes), ("CRASH_DUMP", .yes),
             ("ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH", .yes), ("X86_L1_CACHE_SHIFT", .number("6")),
             ("X86_INTERNODE_CACHE_SHIFT", .number("6")), ("X86_MINIMUM_CPU_FAMILY", .number("64")),
             ("PHYSICAL_START", .number("0x1000000")), ("PHYSICAL_ALIGN", .number("0x200000")),

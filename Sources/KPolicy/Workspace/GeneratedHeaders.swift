@@ -55,7 +55,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 13
+    static let formatVersion = 14
 
     static let markerHeader = "kpolicy-overlay-files 1"
 
