@@ -51,12 +51,18 @@ public final class CorpusRunner {
                                        options: [.detailedPreprocessingRecord, .keepGoing])
         let errors = unit.diagnostics.filter { $0.severity >= .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
         let interest = engine.rules.headerDeclarationsOfInterest(internals: internals)
-        let facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
+        let extractor = FactExtractor(headerDeclarationsOf: interest)
+        let wantsPaths = engine.needsPaths(path, version: kernel)
+        let (facts, functions) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
+            let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: interest)
+            let facts = extractor.facts(of: index, relativePath: path, treeRoot: nil)
+            return (facts, wantsPaths ? IRBuilder().functions(of: index, facts: facts) : [])
+        }
         let context = RuleContext(kernelVersion: kernel, arch: path.hasPrefix("arch/") ? String(path.split(separator: "/")[1]) : "x86",
                                   internalFunctions: internals)
         // Inline `kpolicy: ignore` comments apply as in a check run.
         let comments = Suppressions.comments(in: SourceLines.split(Array(text.utf8)))
-        let outcome = Suppressions.apply(comments, file: path, to: engine.findings(in: facts, context: context))
+        let outcome = Suppressions.apply(comments, file: path, to: engine.findings(in: facts, functions: functions, context: context))
         return (outcome.kept + outcome.withoutReason, errors)
     }
 }

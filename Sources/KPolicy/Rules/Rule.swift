@@ -153,6 +153,10 @@ public enum Matcher: Sendable {
     /// Patch mails touching the rule's scope whose recipients miss who the
     /// tree's MAINTAINERS names for those files (patch mode only).
     case recipients(RecipientsMatcher)
+    /// Violations of model invariants on some path of a function, found by
+    /// running each function's control-flow IR through the reference model
+    /// (PathCheck/).
+    case path(PathMatcher)
 
     /// The names a file must mention for this matcher to find anything in
     /// it; a rule's triggers must include them. Internal-exposure names come
@@ -165,6 +169,7 @@ public enum Matcher: Sendable {
         case .internalExposure: return []
         case .exportOfAllocator(let m): return m.allocators
         case .recipients: return []
+        case .path: return []
         }
     }
 
@@ -176,6 +181,7 @@ public enum Matcher: Sendable {
         case .internalExposure: return "internal-exposure"
         case .exportOfAllocator: return "export-of-allocator"
         case .recipients: return "recipients"
+        case .path: return "path"
         }
     }
 }
@@ -237,6 +243,20 @@ public struct RecipientsMatcher: Sendable {
     public var maintainers: Bool
     /// Require the L: lists.
     public var lists: Bool
+}
+
+public struct PathMatcher: Sendable {
+    /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.
+    public var invariants: [String]
+    /// The kinds of event the violation must happen at: `set-memory`,
+    /// `write`, `free`, `allocation`, `text-patch`, `flag` (empty: any).
+    public var at: [String]
+    /// `read-only`: the written page was present and read-only just before
+    /// the step (not NULL, not unmapped, not past the end). `any` otherwise.
+    public var target: String
+    /// Model severities that count (`error` by default: an advisory, such
+    /// as W+X allowed by the configuration, is not a finding).
+    public var severities: [String]
 }
 
 /// What to suggest instead, filled per finding.

@@ -116,8 +116,25 @@ public enum RuleLoader {
             let r = RecipientsMatcher(maintainers: try m.optionalBool("maintainers") ?? true, lists: try m.optionalBool("lists") ?? true)
             guard r.maintainers || r.lists else { throw m.error("lists", "a recipients rule must require maintainers, lists or both") }
             return .recipients(r)
+        case "path":
+            try m.onlyKeys(["kind", "invariants", "at", "target", "severities"])
+            let invariants = try m.strings("invariants", nonEmpty: true)
+            for (i, inv) in invariants.enumerated() where !PathMatcher.knownInvariants.contains(inv) {
+                throw m.error("invariants[\(i)]", "\"\(inv)\" is not a model invariant (\(PathMatcher.knownInvariants.sorted().joined(separator: ", ")))")
+            }
+            let at = try m.optionalStrings("at")
+            for (i, a) in at.enumerated() where !PathMatcher.eventClasses.contains(a) {
+                throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
+            }
+            let target = try m.optionalString("target") ?? "any"
+            guard target == "any" || target == "read-only" else { throw m.error("target", "must be any or read-only") }
+            let severities = try m.optionalStrings("severities")
+            for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
+                throw m.error("severities[\(i)]", "must be error or advisory")
+            }
+            return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities))
         default:
-            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients)")
+            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients, path)")
         }
     }
 
