@@ -172,6 +172,66 @@ examples:
               execmem_free(image);
       }
 """##),
+        ("exec-memory/write-to-readonly-text.yaml", ##"""
+id: write-to-readonly-text
+title: a plain write to memory after it became read-only
+summary: >-
+  Some path through the function writes with memcpy(), memset(), fncpy() or
+  a store through the pointer into memory that set_memory_ro() or
+  set_memory_rox() (or a read-only allocation) already made read-only.
+  Found by running every path of the function through the reference model.
+rationale: |
+  A store to a read-only page oopses. Once code is read-only (and
+  executable), the kernel changes it only through the text-patching
+  helpers, which write through a private writable alias: text_poke(),
+  text_poke_copy() and text_poke_set() on x86, aarch64_insn_copy() on
+  arm64, patch_text_nosync() on riscv, patch_instructions() on powerpc,
+  s390_kernel_write() on s390, or bpf_arch_text_copy() for BPF images. The
+  bcachefs vmalloc_exec() thread (June 2023) settled that code is updated
+  through text_poke(), not by making pages writable again. The write is
+  reported only when the page was present and read-only just before it on
+  some path (a write through NULL after a failed allocation, or past the
+  end, is not this rule's).
+threads:
+  - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
+  - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_ro, set_memory_rox]
+match:
+  kind: path
+  invariants: [INV-WRITE]
+  at: [write]
+  target: read-only
+message: "{subject} writes to {object} after it became read-only in {function} (on {arches}; path through lines {path})"
+suggestion:
+  replacements:
+    "*": "text_poke_copy({object}, src, len) (or text_poke_set() for a fill; the arch's patching helper off x86)"
+  explanation: >-
+    Write read-only code through the text-patching helpers, which use a
+    private writable mapping, or finish writing before the memory is made
+    read-only. The model reported: {model}.
+  validate: false
+examples:
+  - name: memcpy after set_memory_ro
+    path: drivers/misc/jit.c
+    kernel: "6.1"
+    bad: |
+      void jit_update(void *buf, const void *code, size_t len)
+      {
+              set_memory_ro((unsigned long)buf, 1);
+              memcpy(buf, code, len);
+      }
+    good: |
+      void jit_update(void *buf, const void *code, size_t len)
+      {
+              memcpy(buf, code, len);
+              set_memory_ro((unsigned long)buf, 1);
+      }
+"""##),
         ("exec-memory/wx-mapping.yaml", ##"""
 id: wx-mapping
 title: vmalloc-family mapping that is writable and executable
@@ -278,6 +338,84 @@ examples:
 
               return __vmalloc_node_range(size, 1, VMALLOC_START, VMALLOC_END, GFP_KERNEL,
                                           prot, 0, NUMA_NO_NODE, 0);
+      }
+"""##),
+        ("exec-memory/wx-window.yaml", ##"""
+id: wx-window
+title: a path on which memory is writable and executable at once
+summary: >-
+  Some path through the function leaves memory writable and executable at
+  the same time: set_memory_x() before set_memory_ro(), set_memory_rw() on
+  memory that is executable, or set_memory_x() on memory the arch's
+  allocator returned writable. Found by running every path of the function
+  through the reference model.
+rationale: |
+  CONFIG_DEBUG_WX and STRICT_KERNEL_RWX exist because a page that is both
+  writable and executable turns any kernel write primitive into code
+  execution. The order of the set_memory_*() calls decides whether such a
+  window opens: making memory read-only first and executable second never
+  has W and X together, while the other order (or set_memory_rw() on code)
+  opens a window that x86's change_page_attr() now WARNs about
+  (verify_rwx). When bcachefs asked for vmalloc_exec() back for its JIT
+  (June 2023) the answer was that W+X is not acceptable upstream and that
+  code must be written through text_poke(), not by flipping permissions;
+  the BPF prog pack follow-up (2022) asked that the set_memory_* sequence
+  live in the allocator and its free, not in every user. Linux 6.2 added
+  set_memory_rox() so that the read-only-then-executable pair is one call.
+  Each path is run on every arch the tree has a model profile for (a file
+  under arch/<a>/ only on its own arch), with allocation failure as a path
+  of its own; memory the function did not allocate starts as RW data, and
+  a file-scope pointer that the function makes writable again also starts
+  as read-only and executable, since memory kept across calls may already
+  hold code. The finding names the arches on which the window opens.
+threads:
+  - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_x, set_memory_rw]
+match:
+  kind: path
+  invariants: [INV-ORDER, INV-WX]
+  at: [set-memory]
+message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {path})"
+suggestion:
+  replacements:
+    "*": "set_memory_rox({object}, ...) once the code is written (or set_memory_ro() before set_memory_x())"
+  explanation: >-
+    Make the memory read-only before it becomes executable, in one call
+    where the tree has set_memory_rox(); to change code that is already
+    executable, write it through text_poke_copy() or the arch's patching
+    helper instead of making the page writable again. The model reported:
+    {model}.
+  before:
+    version: "6.2"
+    replacement: "set_memory_ro({object}, ...) first, then set_memory_x({object}, ...), both checked"
+    explanation: >-
+      This tree predates set_memory_rox() (Linux 6.2): call set_memory_ro()
+      before set_memory_x(), so the memory is never writable and executable
+      at once. The model reported: {model}.
+  validate: false
+examples:
+  - name: executable before read-only
+    path: drivers/misc/jit.c
+    kernel: "6.1"
+    bad: |
+      void *jit_finish(void *buf)
+      {
+              set_memory_x((unsigned long)buf, 1);
+              set_memory_ro((unsigned long)buf, 1);
+              return buf;
+      }
+    good: |
+      void *jit_finish(void *buf)
+      {
+              set_memory_ro((unsigned long)buf, 1);
+              set_memory_x((unsigned long)buf, 1);
+              return buf;
       }
 """##),
         ("mail/missing-maintainer-cc.yaml", ##"""
