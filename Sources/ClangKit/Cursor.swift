@@ -221,6 +221,9 @@ public struct Cursor: @unchecked Sendable {
             return all[lhs].spelling
         }
         if k == .unaryOperator {
+            // Inside a macro the extent's tokens are the invocation's: read
+            // the operator where it was spelled (the macro body or argument).
+            if let first = firstSpelledToken, first.kind == .punctuation { return first.spelling }
             let all = tokens
             if let first = all.first, first.kind == .punctuation { return first.spelling }
             if let last = all.last, last.kind == .punctuation, last.spelling == "++" || last.spelling == "--" { return "post" + last.spelling }
@@ -228,6 +231,18 @@ public struct Cursor: @unchecked Sendable {
             return nil
         }
         return nil
+    }
+
+    /// The token where the cursor's text begins as written: inside a macro
+    /// body or a macro argument for text a macro produced.
+    public var firstSpelledToken: Token? {
+        let start = clang_getRangeStart(clang_getCursorExtent(raw))
+        var file: CXFile?
+        var offset: UInt32 = 0
+        clang_getFileLocation(start, &file, nil, nil, &offset)
+        guard let file else { return nil }
+        let loc = clang_getLocationForOffset(unit.raw, file, offset)
+        return unit.tokens(in: SourceRange(clang_getRange(loc, loc))).first
     }
 
     /// The compile-time value of an expression, if libclang can compute it.

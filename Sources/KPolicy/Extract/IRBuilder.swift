@@ -333,8 +333,19 @@ private struct FunctionBuilder {
 
     mutating func condition(_ c: Cursor, then: Int, else elseB: Int) {
         let s = FunctionBuilder.strip(c)
-        if s.kind == .callExpr, let callee = s.referenced?.spelling {
-            if callee == "__builtin_expect", let first = s.arguments.first { return condition(first, then: then, else: elseB) }
+        if s.kind == .callExpr {
+            let callee = s.referenced?.spelling ?? s.spelling
+            let written = index.source.identifier(atOffset: s.location.offset)
+            if ["__builtin_expect", "likely", "unlikely"].contains(callee) || ["likely", "unlikely"].contains(written),
+               var first = s.arguments.first {
+                // unlikely(x) is __builtin_expect(!!(x), 0): drop the `!!`.
+                for _ in 0..<2 {
+                    let u = FunctionBuilder.strip(first)
+                    guard u.kind == .unaryOperator, u.operatorSpelling ?? "!" == "!", let inner = u.children.first else { break }
+                    first = inner
+                }
+                return condition(first, then: then, else: elseB)
+            }
             if callee == "IS_ERR_OR_NULL", let first = s.arguments.first, let o = object(of: first) {
                 expression(first, result: nil)
                 blocks[current].exit = .branch(.isNull(o.name), then: then, else: elseB)

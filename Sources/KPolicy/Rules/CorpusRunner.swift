@@ -39,6 +39,23 @@ public final class CorpusRunner {
         return Header(path: path, kernel: kernel)
     }
 
+    /// The control-flow IR of every function of C `text` that has an
+    /// executable-memory event (for tests of the IR stage).
+    public func functionIRs(text: String, path: String, kernel: KernelVersion) throws -> [FunctionIR] {
+        let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
+        let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
+                         "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
+                         "-Wno-unused-function", "-Wno-unused-variable"]
+        let unit = try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
+                                       unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
+                                       options: [.detailedPreprocessingRecord, .keepGoing])
+        return LargeStack.run {
+            let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
+            let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
+            return IRBuilder().functions(of: index, facts: facts)
+        }
+    }
+
     /// Findings for C `text` pretending to be `path` in a tree of `kernel`.
     /// Also returns the error diagnostics of the file, which make a corpus invalid.
     public func run(text: String, path: String, kernel: KernelVersion) throws -> (findings: [Finding], errors: [String]) {
