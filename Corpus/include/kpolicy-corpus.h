@@ -168,6 +168,8 @@ void *kmalloc(size_t size, gfp_t flags);
 void *kzalloc(size_t size, gfp_t flags);
 void *kcalloc(size_t n, size_t size, gfp_t flags);
 void kfree(const void *p);
+void *kvmalloc(size_t size, gfp_t flags);
+void kvfree(const void *addr);
 
 /* -------------------------------------------------------------- pages */
 

@@ -66,6 +66,205 @@ examples:
       }
       EXPORT_SYMBOL_GPL(jit_alloc_data);
 """##),
+        ("exec-memory/exec-free-mismatch.yaml", ##"""
+id: exec-free-mismatch
+title: executable memory freed with the wrong function or pointer
+summary: >-
+  Some path frees memory with a function that is not its allocator's pair
+  (vfree() or kfree() on execmem_alloc() or module_alloc() memory,
+  module_memfree() on memory module_alloc() did not return), or frees an
+  interior pointer. Found by running every path of the function through the
+  reference model.
+rationale: |
+  Each executable-memory allocator has its own free: module_alloc() pairs
+  with module_memfree(), execmem_alloc() with execmem_free(),
+  bpf_jit_alloc_exec() with bpf_jit_free_exec(). The frees carry checks the
+  plain vfree() does not (module_memfree() and execmem_free() WARN when
+  called from interrupt context) and arch overrides that differ (nios2's
+  module_memfree() is kfree()); the BPF prog pack follow-up (2022) asked
+  that the set_memory_* teardown live in the allocator's own free for this
+  reason. kfree() on vmalloc memory corrupts the slab; vfree() of a pointer
+  that is not the start of the area WARNs and frees nothing, or frees the
+  whole area when it is page-aligned. Only memory the function allocated on
+  the path is judged: for memory it received, the allocator is not known.
+threads:
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+  - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
+severity: warning
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [module_alloc, execmem_alloc, bpf_jit_alloc_exec, module_memfree, execmem_free]
+match:
+  kind: path
+  invariants: [INV-FREE-MATCH]
+  at: [free]
+  severities: [error, advisory]
+  memory: allocated
+message: "{subject}({object}) does not match how {object} was allocated in {function} (on {arches}): {model}"
+suggestion:
+  replacements:
+    "*": "the allocator's own free (execmem_free() for execmem_alloc(), module_memfree() for module_alloc(), bpf_jit_free_exec() for bpf_jit_alloc_exec()) on the pointer the allocator returned"
+  explanation: >-
+    Free executable memory with its allocator's pair and the exact pointer
+    it returned. The model reported: {model}.
+  validate: false
+examples:
+  - name: vfree on execmem memory
+    path: kernel/trace/tramp.c
+    kernel: "6.12"
+    bad: |
+      void tramp_cycle(void)
+      {
+              void *p = execmem_alloc(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!p)
+                      return;
+              vfree(p);
+      }
+    good: |
+      void tramp_cycle(void)
+      {
+              void *p = execmem_alloc(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!p)
+                      return;
+              execmem_free(p);
+      }
+"""##),
+        ("exec-memory/exec-use-after-free.yaml", ##"""
+id: exec-use-after-free
+title: executable memory used or freed again after it was freed
+summary: >-
+  Some path changes permissions of, writes to, patches or frees memory
+  after it was freed. Found by running every path of the function through
+  the reference model.
+rationale: |
+  After vfree(), module_memfree() or execmem_free() the virtual range and
+  its pages may already belong to another allocation: set_memory_*() on it
+  changes someone else's permissions, a write corrupts someone else's
+  data, and a second free WARNs (vfree of a nonexistent area) or, for a
+  bpf_prog_pack chunk, clears bits of another program and frees the pack
+  early. Error paths reached by goto are where this happens most, which is
+  why every path is run, not only the straight one.
+threads:
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [module_memfree, execmem_free, bpf_jit_free_exec, bpf_prog_pack_free]
+match:
+  kind: path
+  invariants: [INV-UAF, INV-DOUBLE-FREE]
+message: "{subject}({object}) after {object} was freed in {function} (on {arches}): {model}"
+suggestion:
+  replacements:
+    "*": "free {object} once, on the last path that uses it, and set the pointer to NULL after freeing"
+  explanation: >-
+    Order the error path so that each label undoes only what was done
+    before the jump, and free last. The model reported: {model}.
+  validate: false
+examples:
+  - name: free then make read-only
+    path: kernel/bpf/tramp.c
+    kernel: "6.1"
+    bad: |
+      void tramp_cycle(void)
+      {
+              void *p = module_alloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              module_memfree(p);
+              set_memory_ro((unsigned long)p, 1);
+      }
+    good: |
+      void tramp_cycle(void)
+      {
+              void *p = module_alloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_memory_ro((unsigned long)p, 1);
+              module_memfree(p);
+      }
+"""##),
+        ("exec-memory/missing-perms-reset.yaml", ##"""
+id: missing-perms-reset
+title: memory whose permissions changed freed without VM_FLUSH_RESET_PERMS
+summary: >-
+  Some path frees memory after set_memory_*() changed its permissions,
+  without VM_FLUSH_RESET_PERMS on its area (set_vm_flush_reset_perms(), or
+  the flag in the allocation) and without restoring the permissions first.
+  The finding names the arches and kernel on which the allocator does not
+  set the flag itself.
+rationale: |
+  When set_memory_ro()/set_memory_x() change a vmalloc area, arches that
+  keep the direct map in step (x86, arm64 with rodata=full, riscv) change
+  the direct-map alias of its pages too. vfree() puts the alias back only
+  for an area flagged VM_FLUSH_RESET_PERMS (vm_reset_perms() in 6.12,
+  vm_remove_mappings() in 6.1), which also flushes the TLB before the pages
+  are reused; otherwise the pages go back to the page allocator read-only
+  in the direct map, and the next owner faults, and lazily unmapped
+  executable TLB entries survive. Whether the allocator sets the flag
+  differs per arch and version: 6.1's module_alloc() sets it on x86, riscv
+  and powerpc but not on arm64 or s390; 6.12's execmem_alloc() always sets
+  it; vmalloc() and __vmalloc_node_range() without the flag never do. The
+  huge vmalloc opt-in thread (2022) made clear the flag is an arch-level
+  detail that belongs in the allocators, not in every caller.
+threads:
+  - '"[PATCH] mm/vmalloc: huge vmalloc opt-in", Linus Torvalds and Nicholas Piggin, April 2022 (seeds/004)'
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_ro, set_memory_x, set_memory_rox, set_memory_nx]
+match:
+  kind: path
+  invariants: [INV-RESET]
+  at: [free]
+  memory: allocated
+message: "{subject}({object}) frees memory whose permissions were changed, without VM_FLUSH_RESET_PERMS, in {function} (on {arches}, Linux {kernel-generation}): {model}"
+suggestion:
+  replacements:
+    "*": "set_vm_flush_reset_perms({object}) right after the allocation (or allocate with execmem_alloc(), which sets VM_FLUSH_RESET_PERMS)"
+  explanation: >-
+    Flag the area so that vfree() resets the direct map and flushes the TLB
+    before the pages are reused, or restore the permissions
+    (set_memory_nx() then set_memory_rw()) before freeing. The model
+    reported: {model}.
+  validate: false
+examples:
+  - name: vmalloc made read-only and freed
+    path: kernel/bpf/table.c
+    kernel: "6.1"
+    bad: |
+      void table_cycle(void)
+      {
+              void *p = vmalloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_memory_ro((unsigned long)p, 1);
+              vfree(p);
+      }
+    good: |
+      void table_cycle(void)
+      {
+              void *p = vmalloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_vm_flush_reset_perms(p);
+              set_memory_ro((unsigned long)p, 1);
+              vfree(p);
+      }
+"""##),
         ("exec-memory/module-alloc-misuse.yaml", ##"""
 id: module-alloc-misuse
 title: module_alloc() used outside the module loader

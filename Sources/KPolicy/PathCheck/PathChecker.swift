@@ -51,6 +51,9 @@ public enum PathChecker {
         public var eventClass: String
         /// For writes: the target page was present and read-only before the step.
         public var targetReadOnly: Bool
+        /// The object the event acts on was seeded on this path (memory the
+        /// function did not allocate), not allocated by it.
+        public var seededObject: Bool
         public var arch: Arch
         public var generation: KernelGeneration
         public var trace: [TraceStep]
@@ -85,6 +88,7 @@ public enum PathChecker {
         var trace: [TraceStep]
         var disowned: Set<String>
         var length: Int
+        var seeded: Set<String> = []
     }
 
     struct VisitKey: Hashable {
@@ -212,6 +216,7 @@ public enum PathChecker {
 
     static func seeded(_ item: Item, _ object: String, pages: Int, prot: Perm) -> Item {
         var v = item
+        v.seeded.insert(object)
         let seed = APICall.vmallocNodeRange(size: pages * Size.page, align: 1, range: .vmalloc, prot: prot, flags: [],
                                             purpose: prot.isExecutable ? .code : .data, bind: object)
         _ = Executor.run(seed, on: &v.state)
@@ -237,7 +242,8 @@ public enum PathChecker {
             let key = "\(viol.invariant.rawValue)|\(event.position.line):\(event.position.column)|\(config.arch.rawValue)"
             if findings[key] == nil {
                 findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
-                                        eventClass: eventClass(call), targetReadOnly: readOnly, arch: config.arch,
+                                        eventClass: eventClass(call), targetReadOnly: readOnly,
+                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false, arch: config.arch,
                                         generation: config.generation, trace: v.trace)
             }
         }

@@ -257,6 +257,9 @@ public struct PathMatcher: Sendable {
     /// Model severities that count (`error` by default: an advisory, such
     /// as W+X allowed by the configuration, is not a finding).
     public var severities: [String]
+    /// `allocated`: only memory the function allocated on the path (its
+    /// allocator and flags are known); `any` also memory it received.
+    public var memory: String
 }
 
 /// What to suggest instead, filled per finding.

@@ -117,7 +117,7 @@ public enum RuleLoader {
             guard r.maintainers || r.lists else { throw m.error("lists", "a recipients rule must require maintainers, lists or both") }
             return .recipients(r)
         case "path":
-            try m.onlyKeys(["kind", "invariants", "at", "target", "severities"])
+            try m.onlyKeys(["kind", "invariants", "at", "target", "severities", "memory"])
             let invariants = try m.strings("invariants", nonEmpty: true)
             for (i, inv) in invariants.enumerated() where !PathMatcher.knownInvariants.contains(inv) {
                 throw m.error("invariants[\(i)]", "\"\(inv)\" is not a model invariant (\(PathMatcher.knownInvariants.sorted().joined(separator: ", ")))")
@@ -132,7 +132,10 @@ public enum RuleLoader {
             for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
                 throw m.error("severities[\(i)]", "must be error or advisory")
             }
-            return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities))
+            let memory = try m.optionalString("memory") ?? "any"
+            guard memory == "any" || memory == "allocated" else { throw m.error("memory", "must be any or allocated") }
+            return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities,
+                                     memory: memory))
         default:
             throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients, path)")
         }

@@ -13,6 +13,7 @@ extension PathMatcher {
             for f in result.findings where invariants.contains(f.invariant.rawValue) && severities.contains(f.severity.rawValue) {
                 if !at.isEmpty && !at.contains(f.eventClass) { continue }
                 if target == "read-only" && !f.targetReadOnly { continue }
+                if memory == "allocated" && f.seededObject { continue }
                 byPlace[f.event.position, default: []].append(f)
             }
             for (position, fs) in byPlace.sorted(by: { $0.key < $1.key }) {
