@@ -39,6 +39,8 @@ public enum PathChecker {
         public var mapping: String
         public var alias: String
         public var invariants: [String]
+        /// The model arch the path was run on (set on a finding's trace).
+        public var arch: String? = nil
     }
 
     /// A violation found on some path.

@@ -15,6 +15,8 @@ public struct ReportOptions: Sendable {
     /// More detail: model runs, files with errors, unused suppressions,
     /// baseline entries that no longer match.
     public var verbose = false
+    /// Print the path behind each path-rule finding as a table (text format).
+    public var explain = false
     /// The severity from which findings fail the run (`--fail-on`); nil
     /// for `never`. Patchwork's state follows it.
     public var failOn: Rule.Severity? = .error

@@ -25,6 +25,9 @@ public struct Finding: Sendable, Equatable {
     public var suppression: FindingSuppression?
     /// In patch mode: the patch of the series that introduces the finding.
     public var patch: PatchOrigin?
+    /// For path rules: the steps of the path on which the model found it,
+    /// with the permissions of the mapping and its direct-map alias.
+    public var trace: [PathChecker.TraceStep]?
 
     public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
@@ -243,7 +246,7 @@ extension String {
 extension Finding: Codable {
     enum CodingKeys: String, CodingKey {
         case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
-        case subject, occurrence, sourceLine, suppression, patch
+        case subject, occurrence, sourceLine, suppression, patch, trace
     }
 
     public init(from decoder: Decoder) throws {
@@ -263,6 +266,7 @@ extension Finding: Codable {
         sourceLine = try c.decodeIfPresent(String.self, forKey: .sourceLine)
         suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
         patch = try c.decodeIfPresent(PatchOrigin.self, forKey: .patch)
+        trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
         if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
             throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
                                                    debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
@@ -287,5 +291,6 @@ extension Finding: Codable {
         try c.encodeIfPresent(sourceLine, forKey: .sourceLine)
         try c.encodeIfPresent(suppression, forKey: .suppression)
         try c.encodeIfPresent(patch, forKey: .patch)
+        try c.encodeIfPresent(trace, forKey: .trace)
     }
 }

@@ -77,8 +77,10 @@ public struct RuleEngine: Sendable {
         if let template = rule.suggestion {
             suggestion = SuggestionBuilder(template: template, context: context).build(for: match, values: &values)
         }
-        return Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
-                       message: rule.message.filled(values), suggestion: suggestion, values: values)
+        var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
+                        message: rule.message.filled(values), suggestion: suggestion, values: values)
+        f.trace = match.trace
+        return f
     }
 }
 
@@ -90,6 +92,8 @@ public struct Match: Sendable {
     public var values: [String: String]
     /// The call behind the match, when there is one (for suggestions).
     public var call: CallFact?
+    /// For path rules: the path (first witness) on which the model found it.
+    public var trace: [PathChecker.TraceStep]? = nil
 }
 
 extension CallFact {

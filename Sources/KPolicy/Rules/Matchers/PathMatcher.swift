@@ -28,7 +28,12 @@ extension PathMatcher {
                     "kernel-generation": first.generation.rawValue,
                 ]
                 values["path"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
-                out.append(Match(position: position, function: ir.name, values: values, call: nil))
+                out.append(Match(position: position, function: ir.name, values: values, call: nil,
+                                 trace: first.trace.isEmpty ? nil : first.trace.map { step in
+                                     var s = step
+                                     s.arch = first.arch.rawValue
+                                     return s
+                                 }))
             }
         }
         return out

@@ -1,0 +1,78 @@
+import Foundation
+import KernelModel
+@testable import KPolicy
+import XCTest
+
+/// Path-rule findings carry the path the model found them on, and every
+/// reporter shows it: JSON `trace`, text `--explain`, SARIF codeFlows.
+final class PathReportTests: XCTestCase {
+    func finding() throws -> Finding {
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        let text = """
+        #include "kpolicy-corpus.h"
+        int f(int fail)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+
+                if (!p)
+                        return -ENOMEM;
+                if (fail)
+                        goto undo;
+                set_memory_ro((unsigned long)p, 1);
+                set_memory_x((unsigned long)p, 1);
+                return 0;
+        undo:
+                set_memory_x((unsigned long)p, 1);
+                module_memfree(p);
+                return -EINVAL;
+        }
+        """
+        let found = try runner.run(text: text, path: "kernel/example.c", kernel: KernelVersion(string: "6.1")!).findings
+        return try XCTUnwrap(found.first { $0.rule == "wx-window" })
+    }
+
+    func report(_ f: Finding) -> CheckReport {
+        CheckReport(tree: .init(path: "/src/linux", kernelVersion: KernelVersion(6, 1, 0)), toolVersion: "0.0.0-test",
+                    findings: [f], parseFailures: [], unsupported: [], filesWithErrors: [], stats: CheckReport.Stats())
+    }
+
+    func testFindingCarriesTheErrorPathAndTheArches() throws {
+        let f = try finding()
+        XCTAssertEqual(f.position.line, 14, "the set_memory_x on the goto path")
+        let trace = try XCTUnwrap(f.trace)
+        XCTAssertEqual(trace.map(\.line), [4, 14], "allocation, then the jump straight to undo")
+        XCTAssertEqual(trace.last?.mapping, "RWX")
+        XCTAssertEqual(trace.last?.invariants.contains("INV-ORDER"), true)
+        // 6.1 module_alloc is RW everywhere but s390 (RWX already: set_memory_x on it is advisory there).
+        XCTAssertTrue(f.values["arches"]?.contains("x86_64") == true && f.values["arches"]?.contains("arm64") == true, f.values["arches"] ?? "")
+    }
+
+    func testJSONCarriesTheTrace() throws {
+        let f = try finding()
+        let json = try JSONReporter().render(report(f), catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        let decoded = try JSONDecoder().decode(CheckReport.self, from: Data(json.utf8))
+        XCTAssertEqual(decoded.findings.first?.trace, f.trace)
+        XCTAssertTrue(json.contains("\"trace\""))
+    }
+
+    func testExplainPrintsATable() throws {
+        let f = try finding()
+        var options = ReportOptions()
+        options.explain = true
+        let text = TextReporter().render(report(f), catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: options)
+        XCTAssertTrue(text.contains("step  line  call"), text)
+        XCTAssertTrue(text.contains("INV-ORDER"), text)
+        let plain = TextReporter().render(report(f), catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        XCTAssertFalse(plain.contains("step  line  call"))
+    }
+
+    func testSARIFHasACodeFlowForThePath() throws {
+        let f = try finding()
+        let sarif = try SARIFReporter().render(report(f), catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        let object = try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any]
+        let result = ((object?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.first
+        let flows = try XCTUnwrap(result?["codeFlows"] as? [[String: Any]])
+        let locations = (flows.last?["threadFlows"] as? [[String: Any]])?.first?["locations"] as? [[String: Any]]
+        XCTAssertEqual(locations?.count, f.trace?.count)
+    }
+}
