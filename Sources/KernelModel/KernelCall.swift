@@ -254,3 +254,37 @@ public enum KernelNames {
         }
     }
 }
+
+/// What a suggested change turns a call into: the API knowledge behind
+/// rewriting a function's events (suggestions proven on its paths).
+public enum KernelRewrite {
+    /// The free an allocator's memory pairs with (MODEL_SPEC §3).
+    public static func pairedFree(ofAllocator name: String) -> String? {
+        switch KernelCall.canonicalName(name) {
+        case "module_alloc", "module_alloc_huge": return "module_memfree"
+        case "execmem_alloc": return "execmem_free"
+        case "bpf_jit_alloc_exec": return "bpf_jit_free_exec"
+        case "vmalloc", "vzalloc", "__vmalloc", "vmalloc_huge", "__vmalloc_node_range": return "vfree"
+        case "kvmalloc": return "kvfree"
+        case "kmalloc": return "kfree"
+        default: return nil
+        }
+    }
+
+    /// The call that writes code into read-only text on `arch`, or nil when
+    /// the tree has none the model carries (6.1 powerpc has only the
+    /// single-instruction patch_instruction()).
+    public static func textWriter(arch: Arch, generation: KernelGeneration) -> TextPatchAPI? {
+        switch arch {
+        case .x86_64: return .textPokeCopy
+        case .arm64: return .aarch64InsnCopy
+        case .riscv64: return .patchTextNosync
+        case .ppc64: return generation == .v6_12 ? .patchInstructions : nil
+        case .s390: return .s390KernelWrite
+        case .generic: return nil
+        }
+    }
+
+    /// Whether the tree has set_memory_rox() (Linux 6.2 on; the 6.12 model).
+    public static func hasSetMemoryROX(_ generation: KernelGeneration) -> Bool { generation == .v6_12 }
+}

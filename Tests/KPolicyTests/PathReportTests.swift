@@ -75,4 +75,85 @@ final class PathReportTests: XCTestCase {
         let locations = (flows.last?["threadFlows"] as? [[String: Any]])?.first?["locations"] as? [[String: Any]]
         XCTAssertEqual(locations?.count, f.trace?.count)
     }
+
+    func findings(_ body: String, kernel: String = "6.1", path: String = "kernel/example.c") throws -> [Finding] {
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        return try runner.run(text: "#include \"kpolicy-corpus.h\"\n" + body, path: path, kernel: KernelVersion(string: kernel)!).findings
+    }
+
+    func testSuggestionIsProvenOnEveryPath() throws {
+        let f = try finding()
+        let s = try XCTUnwrap(f.suggestion)
+        XCTAssertTrue(s.validated, "\(s.validation?.replacementViolations ?? [])")
+        XCTAssertTrue(s.validation?.configuration.contains("every path of f") == true)
+        XCTAssertEqual(s.validation?.replacement.filter { $0.hasPrefix("set_memory_ro(") }.count, 2, "\(s.validation?.replacement ?? [])")
+        let trace = try XCTUnwrap(s.trace, "a validated suggestion shows a path through the changed step")
+        XCTAssertTrue(trace.contains { $0.call.hasPrefix("set_memory_ro") && $0.mapping == "R--" })
+    }
+
+    func testSuggestionThatBreaksAnotherPathIsNotValidated() throws {
+        // Making it read-only first makes the memcpy after it fault: the model says so.
+        let fs = try findings("""
+        void f(void *buf, const void *code)
+        {
+                set_memory_x((unsigned long)buf, 1);
+                memcpy(buf, code, 16);
+                set_memory_ro((unsigned long)buf, 1);
+        }
+        """)
+        let f = try XCTUnwrap(fs.first { $0.rule == "wx-window" })
+        let s = try XCTUnwrap(f.suggestion)
+        XCTAssertFalse(s.validated)
+        let why = s.validation?.replacementViolations.joined(separator: "\n") ?? ""
+        XCTAssertTrue(why.contains("INV-WRITE") && why.contains("line 5") && why.contains("x86_64"), why)
+    }
+
+    func testRewritesOfTheOtherRules() throws {
+        let fs = try findings("""
+        void a(const void *code)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+
+                if (!p)
+                        return;
+                set_memory_ro((unsigned long)p, 1);
+                memcpy(p, code, 16);
+                set_memory_x((unsigned long)p, 1);
+        }
+        void b(void)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+
+                if (!p)
+                        return;
+                vfree(p);
+        }
+        void c(void)
+        {
+                void *p = vmalloc(PAGE_SIZE);
+
+                if (!p)
+                        return;
+                set_memory_ro((unsigned long)p, 1);
+                vfree(p);
+        }
+        """, path: "arch/x86/kernel/example.c")
+        for rule in ["write-to-readonly-text", "exec-free-mismatch", "missing-perms-reset"] {
+            let f = try XCTUnwrap(fs.first { $0.rule == rule }, rule)
+            XCTAssertEqual(f.suggestion?.validated, true, "\(rule): \(f.suggestion?.validation?.replacementViolations ?? [])")
+        }
+    }
+
+    func testNoHelperOnAnArchMeansNotValidated() throws {
+        let fs = try findings("""
+        void f(void *buf, const void *code)
+        {
+                set_memory_ro((unsigned long)buf, 1);
+                memcpy(buf, code, 16);
+        }
+        """, path: "arch/powerpc/kernel/example.c")
+        let f = try XCTUnwrap(fs.first { $0.rule == "write-to-readonly-text" })
+        XCTAssertEqual(f.suggestion?.validated, false)
+        XCTAssertTrue(f.suggestion?.validation?.replacementViolations.first?.contains("ppc64") == true)
+    }
 }

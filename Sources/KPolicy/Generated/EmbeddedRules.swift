@@ -109,7 +109,8 @@ suggestion:
   explanation: >-
     Free executable memory with its allocator's pair and the exact pointer
     it returned. The model reported: {model}.
-  validate: false
+  rewrite: paired-free
+  validate: true
 examples:
   - name: vfree on execmem memory
     path: kernel/trace/tramp.c
@@ -238,7 +239,8 @@ suggestion:
     before the pages are reused, or restore the permissions
     (set_memory_nx() then set_memory_rw()) before freeing. The model
     reported: {model}.
-  validate: false
+  rewrite: flush-reset-perms
+  validate: true
 examples:
   - name: vmalloc made read-only and freed
     path: kernel/bpf/table.c
@@ -413,7 +415,8 @@ suggestion:
     Write read-only code through the text-patching helpers, which use a
     private writable mapping, or finish writing before the memory is made
     read-only. The model reported: {model}.
-  validate: false
+  rewrite: text-patch
+  validate: true
 examples:
   - name: memcpy after set_memory_ro
     path: drivers/misc/jit.c
@@ -597,7 +600,8 @@ suggestion:
       This tree predates set_memory_rox() (Linux 6.2): call set_memory_ro()
       before set_memory_x(), so the memory is never writable and executable
       at once. The model reported: {model}.
-  validate: false
+  rewrite: read-only-first
+  validate: true
 examples:
   - name: executable before read-only
     path: drivers/misc/jit.c

@@ -69,13 +69,16 @@ public enum PathChecker {
         public var states = 0
         /// A bound was hit: some paths were not explored.
         public var bounded = false
+        /// The first path that reached the `witnessAt` event, if asked for.
+        public var witness: [TraceStep]?
     }
 
     /// Checks `ir` on `arches` of `generation`.
-    public static func check(_ ir: FunctionIR, arches: [Arch], generation: KernelGeneration) -> Result {
+    public static func check(_ ir: FunctionIR, arches: [Arch], generation: KernelGeneration, witnessAt: Position? = nil) -> Result {
         var total = Result()
         for arch in arches {
-            let r = check(ir, config: ModelConfig(arch: arch, generation: generation))
+            let r = check(ir, config: ModelConfig(arch: arch, generation: generation), witnessAt: witnessAt)
+            if total.witness == nil { total.witness = r.witness }
             total.findings += r.findings
             total.paths += r.paths
             total.states += r.states
@@ -99,8 +102,9 @@ public enum PathChecker {
         var disowned: Set<String>
     }
 
-    static func check(_ ir: FunctionIR, config: ModelConfig) -> Result {
+    static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
         var result = Result()
+        var witness: (at: Position?, trace: [TraceStep]?) = (witnessAt, nil)
         var seen: [String: Finding] = [:]
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
@@ -115,7 +119,7 @@ public enum PathChecker {
             var variants = [item]
             for event in block.events {
                 var next: [Item] = []
-                for v in variants { next += step(v, event, seeds: seeds, config: config, findings: &seen) }
+                for v in variants { next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness) }
                 variants = next
             }
             for var v in variants {
@@ -144,6 +148,7 @@ public enum PathChecker {
                 }
             }
         }
+        result.witness = witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
         result.findings = seen.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
         return result
     }
@@ -188,7 +193,7 @@ public enum PathChecker {
     /// The successors of `item` after `event`: one, or two where an
     /// allocation may fail or a seed may be executable.
     static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], config: ModelConfig,
-                     findings: inout [String: Finding]) -> [Item] {
+                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?)) -> [Item] {
         if event.kind == .disown {
             var v = item
             if let o = event.arguments.first?.object { v.disowned.insert(o) }
@@ -212,6 +217,7 @@ public enum PathChecker {
             } else {
                 out.append(run(call, event, on: v, failing: false, config: config, findings: &findings))
             }
+            if witness.trace == nil, event.position == witness.at, let last = out.last { witness.trace = last.trace }
         }
         return out
     }

@@ -116,6 +116,9 @@ public struct Suggestion: Codable, Sendable, Equatable {
     /// True when `replacement` is a C call that replaces the matched call
     /// as written (and the tree has the API it names).
     public var replacesCall = false
+    /// For path rules: a path of the function with the suggestion applied
+    /// (the failing one when it is not validated).
+    public var trace: [PathChecker.TraceStep]?
 
     public init(replacement: String, explanation: String, validated: Bool, validation: ModelValidation?, edit: TextEdit? = nil) {
         self.replacement = replacement
@@ -127,7 +130,7 @@ public struct Suggestion: Codable, Sendable, Equatable {
 }
 
 extension Suggestion {
-    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall }
+    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall, trace }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -137,6 +140,7 @@ extension Suggestion {
         validation = try c.decodeIfPresent(ModelValidation.self, forKey: .validation)
         edit = try c.decodeIfPresent(TextEdit.self, forKey: .edit)
         replacesCall = try c.decodeIfPresent(Bool.self, forKey: .replacesCall) ?? false
+        trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -147,6 +151,7 @@ extension Suggestion {
         try c.encodeIfPresent(validation, forKey: .validation)
         try c.encodeIfPresent(edit, forKey: .edit)
         if replacesCall { try c.encode(true, forKey: .replacesCall) }
+        try c.encodeIfPresent(trace, forKey: .trace)
     }
 
     /// `name(args)` and nothing else, parentheses balanced.

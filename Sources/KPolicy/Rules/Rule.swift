@@ -275,6 +275,10 @@ public struct SuggestionTemplate: Sendable {
     public var execmemTypes: [ExecmemTypeRule]
     /// Whether the suggestion is re-run through the reference model.
     public var validate: Bool
+    /// Path rules: how the suggestion changes the function's events
+    /// (`PathSuggestion.Rewrite`); with `validate`, every path of the
+    /// changed function is re-run.
+    public var rewrite: String? = nil
 }
 
 /// `EXECMEM_<type>` for calling code that matches paths or function names.

@@ -76,6 +76,16 @@ public struct RuleEngine: Sendable {
         var suggestion: Suggestion?
         if let template = rule.suggestion {
             suggestion = SuggestionBuilder(template: template, context: context).build(for: match, values: &values)
+            if template.validate, let site = match.pathSite, let name = template.rewrite, let rewrite = PathSuggestion.Rewrite(rawValue: name) {
+                let matchers = rules.rules.compactMap { r -> PathMatcher? in
+                    if case .path(let m) = r.match, r.kernel.contains(context.kernelVersion) { return m }
+                    return nil
+                }
+                let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace)
+                suggestion?.validated = proof.validated
+                suggestion?.validation = proof.validation
+                suggestion?.trace = proof.trace
+            }
         }
         var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
                         message: rule.message.filled(values), suggestion: suggestion, values: values)
@@ -94,6 +104,8 @@ public struct Match: Sendable {
     public var call: CallFact?
     /// For path rules: the path (first witness) on which the model found it.
     public var trace: [PathChecker.TraceStep]? = nil
+    /// For path rules: where in the function's IR, for suggestions proven on its paths.
+    public var pathSite: PathSite? = nil
 }
 
 extension CallFact {

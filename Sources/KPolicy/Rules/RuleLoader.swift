@@ -147,7 +147,7 @@ public enum RuleLoader {
     }
 
     static func suggestion(_ s: FieldReader) throws -> SuggestionTemplate {
-        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate"])
+        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate", "rewrite"])
         let replacements = try s.stringMap("replacements")
         var before: (KernelVersion, String?, String)?
         if let b = try s.optionalMap("before") {
@@ -161,8 +161,12 @@ public enum RuleLoader {
             return ExecmemTypeRule(type: type, paths: try t.optionalGlobs("paths"), functions: try t.optionalStrings("functions"),
                                    because: try t.string("because"))
         }
+        let rewrite = try s.optionalString("rewrite")
+        if let rewrite, PathSuggestion.Rewrite(rawValue: rewrite) == nil {
+            throw s.error("rewrite", "\"\(rewrite)\" is not a rewrite (\(PathSuggestion.Rewrite.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         return SuggestionTemplate(replacements: replacements, explanation: try s.string("explanation"), before: before,
-                                  execmemTypes: types, validate: try s.optionalBool("validate") ?? false)
+                                  execmemTypes: types, validate: try s.optionalBool("validate") ?? false, rewrite: rewrite)
     }
 
     static func example(_ e: FieldReader) throws -> RuleExample {

@@ -29,7 +29,8 @@ struct SuggestionBuilder {
             return Suggestion(replacement: "", explanation: explanation, validated: false, validation: nil)
         }
         var validation: ModelValidation?
-        if template.validate {
+        // Path rules (`rewrite`) are validated on the function's own paths (RuleEngine, PathSuggestion).
+        if template.validate && template.rewrite == nil {
             validation = ModelCheck(arch: SuggestionBuilder.modelArch(context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
                                     originalGeneration: context.kernelVersion.series).run()
         }

@@ -33,7 +33,9 @@ extension PathMatcher {
                                      var s = step
                                      s.arch = first.arch.rawValue
                                      return s
-                                 }))
+                                 },
+                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? "",
+                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, generation: first.generation)))
             }
         }
         return out
