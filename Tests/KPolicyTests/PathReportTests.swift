@@ -157,3 +157,59 @@ final class PathReportTests: XCTestCase {
         XCTAssertTrue(f.suggestion?.validation?.replacementViolations.first?.contains("ppc64") == true)
     }
 }
+
+/// `--format patch`: the validated suggestions as a diff `git apply` takes.
+final class PatchFormatTests: XCTestCase {
+    func testPatchAppliesWithGitAndFixesTheFindings() throws {
+        let text = """
+        #include "kpolicy-corpus.h"
+        void *jit_finish(const void *code)
+        {
+        \tvoid *p = vmalloc(PAGE_SIZE);
+
+        \tif (!p)
+        \t\treturn NULL;
+        \tmemcpy(p, code, 64);
+        \tset_memory_x((unsigned long)p, 1);
+        \tset_memory_ro((unsigned long)p, 1);
+        \treturn p;
+        }
+
+        void jit_free(void *unused)
+        {
+        \tvoid *p = vmalloc(PAGE_SIZE);
+
+        \tif (!p)
+        \t\treturn;
+        \tset_memory_ro((unsigned long)p, 1);
+        \tvfree(p);
+        }
+
+        """
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-patch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("arch/x86/kernel"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = "arch/x86/kernel/jit.c"
+        try text.write(to: dir.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        let findings = try runner.run(text: text, path: path, kernel: KernelVersion(string: "6.1")!).findings
+        XCTAssertEqual(Set(findings.map(\.rule)), ["wx-window", "missing-perms-reset"], "\(findings.map(\.message))")
+        let report = CheckReport(tree: .init(path: dir.path, kernelVersion: KernelVersion(6, 1, 0)), toolVersion: "0.0.0-test",
+                                 findings: findings, parseFailures: [], unsupported: [], filesWithErrors: [], stats: CheckReport.Stats())
+        let diff = try PatchReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        XCTAssertTrue(diff.contains("+\tset_memory_ro((unsigned long)p, 1);\n+\tset_memory_x"), diff)
+        XCTAssertTrue(diff.contains("+\tset_vm_flush_reset_perms(p);"), diff)
+        let patchFile = dir.appendingPathComponent("fix.patch")
+        try diff.write(to: patchFile, atomically: true, encoding: .utf8)
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", dir.path, "apply", patchFile.path]
+        try git.run()
+        git.waitUntilExit()
+        XCTAssertEqual(git.terminationStatus, 0, diff)
+        // The patched file has no path finding left.
+        let patched = try String(contentsOf: dir.appendingPathComponent(path), encoding: .utf8)
+        let after = try runner.run(text: patched, path: path, kernel: KernelVersion(string: "6.1")!).findings
+        XCTAssertEqual(after.filter { ["wx-window", "missing-perms-reset"].contains($0.rule) }.map(\.message), [])
+    }
+}

@@ -33,7 +33,7 @@ public struct ReportOptions: Sendable {
 
 /// Every output format, by `--format` name.
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case text, json, sarif, github, patchwork, checkpatch
+    case text, json, sarif, github, patchwork, checkpatch, patch
 
     public var reporter: any Reporter {
         switch self {
@@ -43,6 +43,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .github: return GitHubReporter()
         case .patchwork: return PatchworkReporter()
         case .checkpatch: return CheckpatchReporter()
+        case .patch: return PatchReporter()
         }
     }
 

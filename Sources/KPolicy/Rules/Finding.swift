@@ -119,6 +119,9 @@ public struct Suggestion: Codable, Sendable, Equatable {
     /// For path rules: a path of the function with the suggestion applied
     /// (the failing one when it is not validated).
     public var trace: [PathChecker.TraceStep]?
+    /// For path rules: the suggestion as changes of the source, what
+    /// `--format patch` writes as a diff when the suggestion is validated.
+    public var changes: [SourceChange]?
 
     public init(replacement: String, explanation: String, validated: Bool, validation: ModelValidation?, edit: TextEdit? = nil) {
         self.replacement = replacement
@@ -130,7 +133,7 @@ public struct Suggestion: Codable, Sendable, Equatable {
 }
 
 extension Suggestion {
-    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall, trace }
+    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall, trace, changes }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -141,6 +144,7 @@ extension Suggestion {
         edit = try c.decodeIfPresent(TextEdit.self, forKey: .edit)
         replacesCall = try c.decodeIfPresent(Bool.self, forKey: .replacesCall) ?? false
         trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
+        changes = try c.decodeIfPresent([SourceChange].self, forKey: .changes)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -152,6 +156,7 @@ extension Suggestion {
         try c.encodeIfPresent(edit, forKey: .edit)
         if replacesCall { try c.encode(true, forKey: .replacesCall) }
         try c.encodeIfPresent(trace, forKey: .trace)
+        try c.encodeIfPresent(changes, forKey: .changes)
     }
 
     /// `name(args)` and nothing else, parentheses balanced.
@@ -169,6 +174,30 @@ extension Suggestion {
             }
         }
         return false
+    }
+}
+
+/// One change of a source file a path-rule suggestion makes: a called name
+/// replaced, or a statement inserted on a line of its own before or after
+/// a statement (indented like it).
+public struct SourceChange: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case rename, insertBefore, insertAfter }
+    public var kind: Kind
+    public var file: String
+    public var line: Int
+    /// rename: the 1-based byte column where `old` starts.
+    public var column: Int
+    /// rename: the name replaced.
+    public var old: String
+    /// rename: the new name; insert: the statement, without indentation or newline.
+    public var text: String
+    /// rename: when set, the bytes from `column` up to this column are
+    /// replaced (whatever they are) instead of `old`.
+    public var endColumn: Int?
+
+    public init(kind: Kind, file: String, line: Int, column: Int, old: String, text: String, endColumn: Int? = nil) {
+        self.kind = kind; self.file = file; self.line = line; self.column = column; self.old = old; self.text = text
+        self.endColumn = endColumn
     }
 }
 

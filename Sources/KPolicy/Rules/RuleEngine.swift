@@ -85,6 +85,7 @@ public struct RuleEngine: Sendable {
                 suggestion?.validated = proof.validated
                 suggestion?.validation = proof.validation
                 suggestion?.trace = proof.trace
+                suggestion?.changes = PathSuggestion.changes(rewrite, at: site)
             }
         }
         var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,

@@ -93,6 +93,46 @@ public enum PathSuggestion {
         return .success(ir)
     }
 
+    /// The rewrite as source changes, when it can be written for every arch
+    /// of the site alike (the text-patch helper differs per arch: only a
+    /// site on one arch gets a change).
+    static func changes(_ rewrite: Rewrite, at site: PathSite) -> [SourceChange]? {
+        guard let e = site.ir.events.first(where: { $0.position == site.event }) else { return nil }
+        let file = e.position.file
+        func rename(_ to: String) -> SourceChange {
+            SourceChange(kind: .rename, file: file, line: e.position.line, column: e.position.column, old: e.spelled, text: to)
+        }
+        let args = e.arguments.map(\.text).joined(separator: ", ")
+        switch rewrite {
+        case .readOnlyFirst:
+            guard e.kind == .call else { return nil }
+            switch KernelCall.canonicalName(e.callee) {
+            case "set_memory_x":
+                if KernelRewrite.hasSetMemoryROX(site.generation) { return [rename("set_memory_rox")] }
+                return [SourceChange(kind: .insertBefore, file: file, line: e.position.line, column: e.position.column, old: "",
+                                     text: "set_memory_ro(\(args));")]
+            case "set_memory_rw":
+                return [SourceChange(kind: .insertBefore, file: file, line: e.position.line, column: e.position.column, old: "",
+                                     text: "set_memory_nx(\(args));")]
+            default: return nil
+            }
+        case .textPatch:
+            guard e.kind == .call, site.arches.count == 1, let api = KernelRewrite.textWriter(arch: site.arches[0], generation: site.generation) else { return nil }
+            let name = KernelCall.canonicalName(e.callee)
+            guard name == "write", e.spelled == "memcpy" || (e.spelled == "memset" && api == .textPokeCopy) else { return nil }
+            return [rename(e.spelled == "memset" ? TextPatchAPI.textPokeSet.rawValue : api.rawValue)]
+        case .pairedFree:
+            guard e.kind == .call, e.arguments.first?.offset == 0,
+                  let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }),
+                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else { return nil }
+            return [rename(free)]
+        case .flushResetPerms:
+            guard let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }) else { return nil }
+            return [SourceChange(kind: .insertAfter, file: file, line: alloc.position.line, column: alloc.position.column, old: "",
+                                 text: "set_vm_flush_reset_perms(\(site.object));")]
+        }
+    }
+
     /// Applies the rewrite and runs every path on every arch of the site.
     /// `matchers`: the path rules. A path passes when none of them finds
     /// anything at the changed step, and nothing elsewhere that the
