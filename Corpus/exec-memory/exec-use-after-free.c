@@ -171,3 +171,19 @@ void null_twice(void)
 	// ruleid: exec-use-after-free
 	vfree(p);
 }
+
+struct its_mod_like {
+	int its_num_pages;
+	void **its_page_array;
+};
+
+/* Each loop iteration's page is another page (6.1 its_free_mod). */
+void free_each_page(struct its_mod_like *mod)
+{
+	for (int i = 0; i < mod->its_num_pages; i++) {
+		void *page = mod->its_page_array[i];
+		// ok: exec-use-after-free
+		module_memfree(page);
+	}
+	kfree(mod->its_page_array);
+}

@@ -201,3 +201,17 @@ out:
 	vfree(a);
 	vfree(b);
 }
+
+/* Allocated executable and freed on failure, permissions never changed (6.1 s390 module_alloc). */
+void *rwx_alloc_free_on_failure(int fail)
+{
+	void *p = __vmalloc_node_range(PAGE_SIZE, 1, MODULES_VADDR, MODULES_END, GFP_KERNEL,
+				       PAGE_KERNEL_EXEC, 0, NUMA_NO_NODE, 0);
+
+	if (p && fail) {
+		// ok: missing-perms-reset
+		vfree(p);
+		return NULL;
+	}
+	return p;
+}

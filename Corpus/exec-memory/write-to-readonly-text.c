@@ -156,3 +156,27 @@ void ro_twice(void *buf)
 	// ok: write-to-readonly-text
 	text_poke_set(buf, 0xcc, 16);
 }
+
+/* A page kept across calls, replaced by a helper's fresh page before the fill (6.1 its_allocate_thunk). */
+static void *its_like_page;
+
+static void *its_like_alloc(void)
+{
+	void *page = module_alloc(PAGE_SIZE);
+
+	return page;
+}
+
+void *its_like_thunk(int offset)
+{
+	if (!its_like_page || offset >= PAGE_SIZE) {
+		its_like_page = its_like_alloc();
+		if (!its_like_page)
+			return NULL;
+		// ok: write-to-readonly-text
+		memset(its_like_page, 0xcc, PAGE_SIZE);
+	}
+	set_memory_ro((unsigned long)its_like_page, 1);
+	set_memory_x((unsigned long)its_like_page, 1);
+	return its_like_page + offset;
+}

@@ -195,3 +195,41 @@ void reuse_thunk_page(void)
 	set_memory_ro((unsigned long)thunk_page, 1);
 	set_memory_x((unsigned long)thunk_page, 1);
 }
+
+/*
+ * Known false positive (6.1 arch/x86/realmode/init.c): the text lies inside
+ * the range made read-only just before, but it is named by another
+ * expression, so kpolicy sees other memory, seeded RW.
+ */
+void realmode_like(unsigned char *base, unsigned long text_offset, int ro_pages, int text_pages)
+{
+	unsigned long text_start = (unsigned long)base + text_offset;
+
+	set_memory_nx((unsigned long)base, ro_pages);
+	set_memory_ro((unsigned long)base, ro_pages);
+	// todook: wx-window
+	set_memory_x(text_start, text_pages);
+}
+
+/* The global page helper shape: fresh from a helper, then protected, then made writable again on the next call. */
+static void *its_like_page2;
+
+static void *page_alloc_helper(void)
+{
+	return module_alloc(PAGE_SIZE);
+}
+
+void *its_like_thunk2(int offset)
+{
+	if (!its_like_page2) {
+		its_like_page2 = page_alloc_helper();
+		if (!its_like_page2)
+			return NULL;
+	}
+	// ruleid: wx-window
+	set_memory_rw((unsigned long)its_like_page2, 1);
+	memset(its_like_page2 + offset, 0xcc, 16);
+	set_memory_ro((unsigned long)its_like_page2, 1);
+	set_memory_x((unsigned long)its_like_page2, 1);
+	return its_like_page2 + offset;
+}

@@ -230,6 +230,15 @@ extension ModelState: Hashable {
         return (ar.map[page], alias, ar.id)
     }
 
+    /// Forgets `symbol` and every symbol under it (`symbol->field`,
+    /// `symbol.field`): the checker's name now stands for other memory (a
+    /// new loop iteration, the result of a call it does not follow). The
+    /// objects themselves stay as they are.
+    public mutating func unbind(_ symbol: String) {
+        bindings[symbol] = nil
+        for k in bindings.keys where k.hasPrefix(symbol + "->") || k.hasPrefix(symbol + ".") { bindings[k] = nil }
+    }
+
     /// Whether `p` is bound: the path checker seeds memory it did not see
     /// allocated before its first use.
     public func isBound(_ symbol: String) -> Bool { bindings[symbol] != nil }

@@ -82,6 +82,10 @@ public struct IREvent: Sendable {
         case disown
         /// A call to a function defined in the same file (its summary applies).
         case helper
+        /// The object (first argument) now stands for other memory: the
+        /// result of a call the IR does not follow was stored into it, or a
+        /// loop variable starts a new iteration.
+        case rebind
     }
     public var kind: Kind
     /// The resolved callee (`vmalloc_noprof`), the free function of a

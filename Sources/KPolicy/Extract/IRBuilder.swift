@@ -114,7 +114,7 @@ private struct FunctionBuilder {
         blocks[current].exit = .return(nil)
         var ir = FunctionIR(name: def.spelling, position: position(def.location), blocks: blocks, objects: objects, truncated: truncated)
         // Stores matter only to objects the calls act on.
-        let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
+        let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
         for i in ir.blocks.indices {
             ir.blocks[i].events.removeAll { $0.kind == .store && !acted.contains($0.arguments.first?.object ?? "") }
         }
@@ -284,6 +284,14 @@ private struct FunctionBuilder {
                 jump(to: bodyB)
             }
             current = bodyB
+            if i > 0 {
+                for name in loopLocals(body) {
+                    let obj = canonical(name)
+                    emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(body.location),
+                                 arguments: [IRArgument(text: name, object: obj, offset: 0, value: nil, identifiers: [])],
+                                 result: nil, text: "\(name): next iteration"))
+                }
+            }
             breakTargets.append(after)
             continueTargets.append(next)
             stmt(body)
@@ -464,7 +472,12 @@ private struct FunctionBuilder {
         let spelled = index.source.identifier(atOffset: c.location.offset)
         let isEvent = IRBuilder.isEvent(callee) || (!spelled.isEmpty && IRBuilder.isEvent(spelled))
         let isHelper = !isEvent && helpers.contains(callee)
-        guard isEvent || isHelper, c.isInMainFile else { return }
+        if !isEvent && !isHelper {
+            // The result of a call the IR does not follow is other memory.
+            if let result, c.isInMainFile { rebind(result, at: c) }
+            return
+        }
+        guard c.isInMainFile else { return }
         let pos = position(c.location)
         let fact = callsAt[pos]
         let args = c.arguments.enumerated().map { i, a -> IRArgument in
@@ -483,6 +496,30 @@ private struct FunctionBuilder {
         let name = spelled.isEmpty ? callee : spelled
         emit(IREvent(kind: isHelper ? .helper : .call, callee: callee, spelled: name, position: pos, arguments: args, result: result,
                      text: "\(result.map { "\($0) = " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
+    }
+
+    mutating func rebind(_ object: String, at c: Cursor) {
+        emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(c.location),
+                     arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
+                     result: nil, text: "\(object) = <other memory>"))
+    }
+
+    /// Locals declared or assigned in a loop body: each iteration's are new.
+    func loopLocals(_ body: Cursor) -> [String] {
+        var names: [String] = []
+        body.visitChildren { node, _ in
+            if node.kind == .varDecl { names.append(node.spelling) }
+            if node.kind == .binaryOperator, node.operatorSpelling == "=", let lhs = node.children.first {
+                let s = FunctionBuilder.strip(lhs)
+                if s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind != .translationUnit,
+                   t.storageClass != .static {
+                    names.append(t.spelling)
+                }
+            }
+            return .recurse
+        }
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }
     }
 
     /// An object named inside a no_free_ptr()/return_ptr() in `c`, if any.

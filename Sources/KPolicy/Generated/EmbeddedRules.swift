@@ -229,6 +229,7 @@ match:
   kind: path
   invariants: [INV-RESET]
   at: [free]
+  target: perms-changed
   memory: allocated
 message: "{subject}({object}) frees memory whose permissions were changed, without VM_FLUSH_RESET_PERMS, in {function} (on {arches}, Linux {kernel-generation}): {model}"
 suggestion:
@@ -407,7 +408,7 @@ match:
   invariants: [INV-WRITE]
   at: [write]
   target: read-only
-message: "{subject} writes to {object} after it became read-only in {function} (on {arches}; path through lines {path})"
+message: "{subject} writes to {object} after it became read-only in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
     "*": "text_poke_copy({object}, src, len) (or text_poke_set() for a fill; the arch's patching helper off x86)"
@@ -583,7 +584,7 @@ match:
   kind: path
   invariants: [INV-ORDER, INV-WX]
   at: [set-memory]
-message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {path})"
+message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
     "*": "set_memory_rox({object}, ...) once the code is written (or set_memory_ro() before set_memory_x())"

@@ -56,6 +56,8 @@ public enum PathChecker {
         /// The object the event acts on was seeded on this path (memory the
         /// function did not allocate), not allocated by it.
         public var seededObject: Bool
+        /// set_memory_* changed the permissions of the object's area before the step.
+        public var permissionsChanged: Bool
         public var arch: Arch
         public var generation: KernelGeneration
         public var trace: [TraceStep]
@@ -94,6 +96,8 @@ public enum PathChecker {
         var disowned: Set<String>
         var length: Int
         var seeded: Set<String> = []
+        /// Objects rebound to memory from a call the IR does not follow: seeded RW only.
+        var fresh: Set<String> = []
     }
 
     struct VisitKey: Hashable {
@@ -199,14 +203,24 @@ public enum PathChecker {
             if let o = event.arguments.first?.object { v.disowned.insert(o) }
             return [v]
         }
-        if event.kind == .helper { return [item] }   // summaries of same-file helpers: not built yet
+        if event.kind == .rebind || (event.kind == .helper && event.result != nil) {
+            // Summaries of same-file helpers are not built yet: their result is other memory.
+            var v = item
+            if let o = event.kind == .rebind ? event.arguments.first?.object : event.result {
+                v.state.unbind(o)
+                v.disowned.remove(o)
+                v.fresh.insert(o)
+            }
+            return [v]
+        }
+        if event.kind == .helper { return [item] }
         if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
         // Seed the memory the event acts on if the path has not seen it.
         var variants = [item]
         if let o = event.arguments.first?.object, !item.state.isBound(o), event.result != o {
             let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
             variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
-            if seed.mayBeExecutable { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
+            if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
         }
         var out: [Item] = []
         for v in variants {
@@ -240,6 +254,7 @@ public enum PathChecker {
         let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
         let before = target.flatMap { v.state.pagePermissions($0) }
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
+        let changed = event.arguments.first?.object.flatMap { v.state.area(named: $0)?.permsChanged } ?? false
         if failing { _ = Executor.run(.injectFailure, on: &v.state) }
         let violations = Executor.run(call, on: &v.state)
         let after = (event.result.map { PtrExpr.sym($0) } ?? target).flatMap { v.state.pagePermissions($0) }
@@ -251,7 +266,8 @@ public enum PathChecker {
             if findings[key] == nil {
                 findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
                                         eventClass: eventClass(call), targetReadOnly: readOnly,
-                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false, arch: config.arch,
+                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false,
+                                        permissionsChanged: changed, arch: config.arch,
                                         generation: config.generation, trace: v.trace)
             }
         }
@@ -265,7 +281,7 @@ public enum PathChecker {
         switch event.kind {
         case .store: name = "write"
         case .cleanup, .call: name = KernelCall.canonicalName(KernelSignature.named(event.callee) != nil ? event.callee : event.spelled)
-        case .disown, .helper: return nil
+        case .disown, .helper, .rebind: return nil
         }
         guard let sig = KernelSignature.named(name) else { return nil }
         var values: [String: KernelValue] = [:]

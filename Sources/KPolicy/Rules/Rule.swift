@@ -252,7 +252,9 @@ public struct PathMatcher: Sendable {
     /// `write`, `free`, `allocation`, `text-patch`, `flag` (empty: any).
     public var at: [String]
     /// `read-only`: the written page was present and read-only just before
-    /// the step (not NULL, not unmapped, not past the end). `any` otherwise.
+    /// the step (not NULL, not unmapped, not past the end); `perms-changed`:
+    /// set_memory_*() changed the object's permissions before the step;
+    /// `any` otherwise.
     public var target: String
     /// Model severities that count (`error` by default: an advisory, such
     /// as W+X allowed by the configuration, is not a finding).

@@ -127,7 +127,7 @@ public enum RuleLoader {
                 throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
             }
             let target = try m.optionalString("target") ?? "any"
-            guard target == "any" || target == "read-only" else { throw m.error("target", "must be any or read-only") }
+            guard ["any", "read-only", "perms-changed"].contains(target) else { throw m.error("target", "must be any, read-only or perms-changed") }
             let severities = try m.optionalStrings("severities")
             for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
                 throw m.error("severities[\(i)]", "must be error or advisory")

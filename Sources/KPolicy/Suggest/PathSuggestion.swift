@@ -156,7 +156,7 @@ public enum PathSuggestion {
                 let existing = Set(matchers.flatMap { $0.matches(in: [(site.ir, before)]) }.filter { $0.position != site.event }.map(key))
                 let bad = matchers.flatMap { $0.matches(in: [(ir, r)]) }.filter { $0.position == site.event || !existing.contains(key($0)) }
                 for m in bad {
-                    let lines = m.values["path"] ?? ""
+                    let lines = m.values["lines"] ?? ""
                     failures.append("\(m.values["invariant"] ?? "?") at line \(m.position.line) on \(arch.rawValue), path through lines \(lines): \(m.values["model"] ?? "")")
                     if replacementTrace == nil { replacementTrace = m.trace }
                 }

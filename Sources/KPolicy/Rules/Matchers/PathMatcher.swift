@@ -13,6 +13,7 @@ extension PathMatcher {
             for f in result.findings where invariants.contains(f.invariant.rawValue) && severities.contains(f.severity.rawValue) {
                 if !at.isEmpty && !at.contains(f.eventClass) { continue }
                 if target == "read-only" && !f.targetReadOnly { continue }
+                if target == "perms-changed" && !f.permissionsChanged { continue }
                 if memory == "allocated" && f.seededObject { continue }
                 byPlace[f.event.position, default: []].append(f)
             }
@@ -27,7 +28,7 @@ extension PathMatcher {
                     "model": first.message,
                     "kernel-generation": first.generation.rawValue,
                 ]
-                values["path"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
+                values["lines"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
                 out.append(Match(position: position, function: ir.name, values: values, call: nil,
                                  trace: first.trace.isEmpty ? nil : first.trace.map { step in
                                      var s = step
