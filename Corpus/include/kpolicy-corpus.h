@@ -168,6 +168,8 @@ void *kmalloc(size_t size, gfp_t flags);
 void *kzalloc(size_t size, gfp_t flags);
 void *kcalloc(size_t n, size_t size, gfp_t flags);
 void kfree(const void *p);
+void *kvmalloc(size_t size, gfp_t flags);
+void kvfree(const void *addr);
 
 /* -------------------------------------------------------------- pages */
 
@@ -406,6 +408,35 @@ void execmem_free(void *ptr);
 
 void *bpf_jit_alloc_exec(unsigned long size);
 void bpf_jit_free_exec(void *addr);
+
+/* bpf_prog_pack (kernel/bpf/core.c) */
+typedef void (*bpf_jit_fill_hole_t)(void *area, unsigned int size);
+void *bpf_prog_pack_alloc(unsigned int size, bpf_jit_fill_hole_t bpf_fill_ill_insns);
+#if KPOLICY_CORPUS_KERNEL >= 610
+void bpf_prog_pack_free(void *ptr, unsigned int size);
+#endif
+void *bpf_arch_text_copy(void *dst, void *src, size_t len);
+
+/* arch text patching (arm64, riscv, powerpc, s390) and fncpy (arm) */
+int aarch64_insn_copy(void *dst, void *src, size_t len);
+int patch_text_nosync(void *addr, const void *insns, size_t len);
+int s390_kernel_write(void *dst, const void *src, size_t size);
+#define fncpy(dest_buf, funcp, size) ({ memcpy(dest_buf, (void *)(funcp), size); (typeof(funcp))(dest_buf); })
+
+/* ------------------------------------------------------ scope-based cleanup */
+
+/* include/linux/cleanup.h, as in 6.12 */
+#define __cleanup(func) __attribute__((__cleanup__(func)))
+#define DEFINE_FREE(_name, _type, _free) \
+	static inline void __free_##_name(void *p) { _type _T = *(_type *)p; _free; }
+#define __free(_name) __cleanup(__free_##_name)
+#define __get_and_null(p, nullvalue) \
+	({ __auto_type __ptr = &(p); __auto_type __val = *__ptr; *__ptr = nullvalue; __val; })
+#define no_free_ptr(p) ((typeof(p))__get_and_null(p, NULL))
+#define return_ptr(p) return no_free_ptr(p)
+
+DEFINE_FREE(execmem, void *, if (_T) execmem_free(_T))
+DEFINE_FREE(vfree, void *, if (_T) vfree(_T))
 
 /* -------------------------------------------------------------- exports */
 

@@ -40,6 +40,18 @@ public struct CursorKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let macroDefinition = CursorKind(CXCursor_MacroDefinition)
     public static let macroExpansion = CursorKind(CXCursor_MacroExpansion)
     public static let inclusionDirective = CursorKind(CXCursor_InclusionDirective)
+    // Statements and expressions the per-function control-flow IR reads.
+    public static let breakStmt = CursorKind(CXCursor_BreakStmt)
+    public static let continueStmt = CursorKind(CXCursor_ContinueStmt)
+    public static let caseStmt = CursorKind(CXCursor_CaseStmt)
+    public static let defaultStmt = CursorKind(CXCursor_DefaultStmt)
+    public static let nullStmt = CursorKind(CXCursor_NullStmt)
+    public static let labelRef = CursorKind(CXCursor_LabelRef)
+    public static let arraySubscriptExpr = CursorKind(CXCursor_ArraySubscriptExpr)
+    /// A GNU statement expression, `({ ... })`, as kernel macros use them.
+    public static let stmtExpr = CursorKind(CXCursor_StmtExpr)
+    public static let unexposedStmt = CursorKind(CXCursor_UnexposedStmt)
+    public static let unexposedAttr = CursorKind(CXCursor_UnexposedAttr)
 
     public var isDeclaration: Bool { clang_isDeclaration(CXCursorKind(rawValue)) != 0 }
     public var isExpression: Bool { clang_isExpression(CXCursorKind(rawValue)) != 0 }
@@ -192,6 +204,45 @@ public struct Cursor: @unchecked Sendable {
             }, context)
             withExtendedLifetime(box) {}
         }
+    }
+
+    /// The operator of a unary, binary or compound-assignment expression as
+    /// written (`=`, `==`, `!`, `&&`, `+=`, `*`...), read from the tokens
+    /// (libclang 14 has no opcode query). Nil for other kinds or when the
+    /// operator comes out of a macro and is not in the written tokens.
+    public var operatorSpelling: String? {
+        let k = kind
+        if k == .binaryOperator || k == .compoundAssignOperator {
+            let parts = children
+            guard parts.count == 2 else { return nil }
+            let lhs = parts[0].tokens.count
+            let all = tokens
+            guard lhs > 0, all.count > lhs, all[lhs].kind == .punctuation else { return nil }
+            return all[lhs].spelling
+        }
+        if k == .unaryOperator {
+            // Inside a macro the extent's tokens are the invocation's: read
+            // the operator where it was spelled (the macro body or argument).
+            if let first = firstSpelledToken, first.kind == .punctuation { return first.spelling }
+            let all = tokens
+            if let first = all.first, first.kind == .punctuation { return first.spelling }
+            if let last = all.last, last.kind == .punctuation, last.spelling == "++" || last.spelling == "--" { return "post" + last.spelling }
+            if let first = all.first, first.spelling == "sizeof" || first.spelling == "__alignof__" { return first.spelling }
+            return nil
+        }
+        return nil
+    }
+
+    /// The token where the cursor's text begins as written: inside a macro
+    /// body or a macro argument for text a macro produced.
+    public var firstSpelledToken: Token? {
+        let start = clang_getRangeStart(clang_getCursorExtent(raw))
+        var file: CXFile?
+        var offset: UInt32 = 0
+        clang_getFileLocation(start, &file, nil, nil, &offset)
+        guard let file else { return nil }
+        let loc = clang_getLocationForOffset(unit.raw, file, offset)
+        return unit.tokens(in: SourceRange(clang_getRange(loc, loc))).first
     }
 
     /// The compile-time value of an expression, if libclang can compute it.

@@ -183,3 +183,72 @@ public struct ModelState: Sendable {
         freePFNs.append(pfn)
     }
 }
+
+/// States compare by what the kernel would see: configuration, context,
+/// objects, pages, bindings, queues and the reported-once flags. The step
+/// counter, the last result and the per-step bookkeeping (`touched`,
+/// `pending`) are left out, so two paths that reach a join point in the same
+/// state are one state there and the path checker explores their future once.
+extension ModelState: Hashable {
+    public static func == (a: ModelState, b: ModelState) -> Bool {
+        a.config == b.config && a.context == b.context && a.areas == b.areas && a.chunks == b.chunks
+            && a.pageSets == b.pageSets && a.pages == b.pages && a.freePFNs == b.freePFNs && a.bindings == b.bindings
+            && a.deferred == b.deferred && a.cursors == b.cursors && a.packs == b.packs && a.failNext == b.failNext
+            && a.finished == b.finished && a.reportedWX == b.reportedWX && a.reportedAlias == b.reportedAlias
+            && a.reportedRange == b.reportedRange
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(config)
+        h.combine(context)
+        h.combine(areas)
+        h.combine(chunks)
+        h.combine(pageSets)
+        h.combine(pages)
+        h.combine(freePFNs)
+        h.combine(bindings)
+        h.combine(deferred)
+        h.combine(cursors)
+        h.combine(packs)
+        h.combine(failNext)
+        h.combine(reportedWX)
+        h.combine(reportedAlias)
+        h.combine(reportedRange)
+    }
+
+    /// Permissions of the page `p` points into: its vmalloc mapping and its
+    /// direct-map alias (nil when the page has none), or nil when `p` is not
+    /// inside a live, mapped area. For traces and for checks that look at a
+    /// target before a step.
+    public func pagePermissions(_ p: PtrExpr) -> (map: Perm, alias: Perm?, area: Int)? {
+        guard let a = resolve(p), a != 0, let i = areaIndex(containing: a) else { return nil }
+        let ar = areas[i]
+        guard ar.state == .live else { return nil }
+        let page = Int((a - ar.start) / UInt64(Size.page))
+        guard page < ar.map.count else { return nil }
+        let alias: Perm? = page < ar.pfns.count && ar.pfns[page] >= 0 ? pages[Int(ar.pfns[page])].alias : nil
+        return (ar.map[page], alias, ar.id)
+    }
+
+    /// Forgets `symbol` and every symbol under it (`symbol->field`,
+    /// `symbol.field`): the checker's name now stands for other memory (a
+    /// new loop iteration, the result of a call it does not follow). The
+    /// objects themselves stay as they are.
+    public mutating func unbind(_ symbol: String) {
+        bindings[symbol] = nil
+        for k in bindings.keys where k.hasPrefix(symbol + "->") || k.hasPrefix(symbol + ".") { bindings[k] = nil }
+    }
+
+    /// Whether `p` is bound: the path checker seeds memory it did not see
+    /// allocated before its first use.
+    public func isBound(_ symbol: String) -> Bool { bindings[symbol] != nil }
+
+    /// Whether `symbol` is bound to NULL (a failed allocation).
+    public func isNull(_ symbol: String) -> Bool? {
+        switch bindings[symbol] {
+        case .address(let a)?: return a == 0
+        case .pages(let id)?: return pageSets[id].pfns.isEmpty
+        case nil: return nil
+        }
+    }
+}

@@ -330,105 +330,53 @@ struct Parser {
         return s
     }
 
+    /// Reads the step's arguments as the API's `KernelSignature` lists them
+    /// and lowers the call through `KernelCall` (KernelModel): the scenario
+    /// file and the path checker share one lowering.
     mutating func apiCall(_ name: String, _ callNode: Node, arg: (String) throws -> Node, opt: (String) -> Node?) throws -> APICall {
-        func sz(_ k: String = "size") throws -> Int { try size(try arg(k), k) }
-        func p(_ k: String = "ptr") throws -> PtrExpr { try ptr(try arg(k), k) }
-        func checked() throws -> Bool { try opt("checked").map { try bool($0, "checked") } ?? true }
-        func prot(_ k: String = "prot") throws -> Perm {
-            let n = try arg(k); let s = try string(n, k)
-            guard let v = Perm(pgprot: s) else { throw error(n, k, "'\(s)' is not a pgprot (PAGE_KERNEL, PAGE_KERNEL_RO, PAGE_KERNEL_EXEC, PAGE_KERNEL_ROX)") }
-            return v
-        }
-        switch name {
-        case "vmalloc", "vzalloc", "__vmalloc", "vmalloc_huge":
-            let size = try sz()
-            return .vmalloc(VmallocVariant(rawValue: name)!, size: size, bind: try bind(try arg("as")))
-        case "__vmalloc_node_range":
-            let size = try sz()
-            let align = try opt("align").map { try self.size($0, "align") } ?? 1
-            let range = try opt("range").map { try enumValue($0, "range", RangeSel.self) } ?? .vmalloc
-            let pr = try prot()
-            let fl = try opt("flags").map { try flags($0, "flags") } ?? []
-            let purpose = try opt("purpose").map { try enumValue($0, "purpose", Purpose.self) } ?? (pr.isExecutable ? .code : .data)
-            return .vmallocNodeRange(size: size, align: align, range: range, prot: pr, flags: fl, purpose: purpose, bind: try bind(try arg("as")))
-        case "module_alloc":
-            let size = try sz(); return .moduleAlloc(size: size, bind: try bind(try arg("as")))
-        case "execmem_alloc":
-            let tn = try arg("type"); let ts = try string(tn, "type")
-            guard let t = ExecmemType(name: ts) else { throw error(tn, "type", "'\(ts)' is not an execmem type (\(ExecmemType.allCases.map(\.rawValue).joined(separator: ", ")))") }
-            let size = try sz()
-            return .execmemAlloc(t, size: size, bind: try bind(try arg("as")))
-        case "bpf_jit_alloc_exec":
-            let size = try sz(); return .bpfJitAllocExec(size: size, bind: try bind(try arg("as")))
-        case "bpf_prog_pack_alloc":
-            let size = try sz(); return .bpfProgPackAlloc(size: size, bind: try bind(try arg("as")))
-        case "bpf_jit_binary_pack_alloc":
-            let size = try sz()
-            return .bpfJitBinaryPackAlloc(size: size, ro: try bind(try arg("as")), rw: try bind(try arg("rw")))
-        case "kvmalloc", "kmalloc":
-            let size = try sz(); let b = try bind(try arg("as"))
-            return name == "kvmalloc" ? .kvmalloc(size: size, bind: b) : .kmalloc(size: size, bind: b)
-        case "alloc_pages":
-            let c = try count(try arg("count"))
-            return .allocPages(count: c, bind: try bind(try arg("as"), pages: c))
-        case "ioremap":
-            let size = try sz(); return .ioremap(size: size, bind: try bind(try arg("as")))
-        case "vmap":
-            let pg = try pageSetName(try arg("pages"), "pages")
-            let c = try count(try arg("count"), within: pg)
-            let fl = try opt("flags").map { try flags($0, "flags") } ?? [.map]
-            let pr = opt("prot") != nil ? try prot() : .kernel
-            return .vmap(pages: pg, count: c, flags: fl, prot: pr, bind: try bind(try arg("as")))
-        case "vm_map_ram":
-            let pg = try pageSetName(try arg("pages"), "pages")
-            return .vmMapRam(pages: pg, count: try count(try arg("count"), within: pg), bind: try bind(try arg("as")))
-        case "get_vm_area":
-            let size = try sz()
-            let fl = try opt("flags").map { try flags($0, "flags") } ?? []
-            return .getVMArea(size: size, flags: fl, bind: try bind(try arg("as")))
-        case "vfree", "vfree_atomic", "vunmap", "free_vm_area", "module_memfree", "execmem_free", "bpf_jit_free_exec", "kvfree", "kfree":
-            return .free(FreeAPI(rawValue: name)!, try p())
-        case "vm_unmap_ram":
-            let pt = try p(); return .vmUnmapRam(pt, count: try count(try arg("count")))
-        case "bpf_prog_pack_free":
-            let pt = try p(); return .bpfProgPackFree(pt, size: try opt("size").map { try size_($0) })
-        case "bpf_jit_binary_pack_finalize":
-            return .bpfJitBinaryPackFinalize(ro: try p("ro"), rw: try p("rw"))
-        case "bpf_jit_binary_pack_free":
-            return .bpfJitBinaryPackFree(ro: try p("ro"), rw: try p("rw"))
-        case "__free_pages", "free_pages":
-            return .freePages(try pageSetName(try arg("pages"), "pages"))
-        case "set_memory_ro", "set_memory_rw", "set_memory_x", "set_memory_nx", "set_memory_rox":
-            let op = SetMemoryOp(rawValue: String(name.dropFirst("set_memory_".count)))!
-            let pt = try p()
-            let n = try count(try arg("pages"), signed: true)
-            return .setMemory(op, pt, pages: n, checked: try checked())
-        case "set_vm_flush_reset_perms":
-            return .setVMFlushResetPerms(try p())
-        case "set_direct_map_invalid_noflush", "set_direct_map_default_noflush":
-            return .setDirectMap(valid: name.contains("default"), try p())
-        case "bpf_arch_text_copy":
-            let pt = try p(); let len = try sz("len")
-            return .bpfArchTextCopy(pt, length: len, checked: try checked())
-        case "vm_area_map_pages":
-            return .vmAreaMapPages(area: try p("area"), from: try p("from"), to: try p("to"), pages: try pageSetName(try arg("pages"), "pages"))
-        case "vm_area_unmap_pages":
-            return .vmAreaUnmapPages(area: try p("area"), from: try p("from"), to: try p("to"))
-        case "vmap_pages_range":
-            let pt = try p(); let pg = try pageSetName(try arg("pages"), "pages")
-            return .vmapPagesRange(pt, pages: pg, count: try count(try arg("count"), within: pg), prot: try prot())
-        case "find_vm_area":
-            return .findVMArea(try p())
-        case "write", "memcpy", "memset", "fill", "fncpy":
-            let pt = try p(); return .write(pt, length: try sz("len"))
-        case "check_wx": return .checkWX
-        case "run_work": return .runWork
-        case "inject_failure": return .injectFailure
-        default:
-            if let t = TextPatchAPI(rawValue: name) {
-                let pt = try p(); return .textPatch(t, pt, length: try sz("len"))
-            }
+        guard let signature = KernelSignature.named(name) else {
             throw error(callNode, "call", "unknown API '\(name)' (see `kpolicy model apis`)")
+        }
+        var values: [String: KernelValue] = [:]
+        // Binding parameters last: a step's pointers refer to earlier bindings.
+        let ordered = signature.parameters.filter { $0.kind != .bind && $0.kind != .bindPages }
+            + signature.parameters.filter { $0.kind == .bind || $0.kind == .bindPages }
+        for p in ordered {
+            guard let n = p.required ? try arg(p.key) : opt(p.key) else { continue }
+            switch p.kind {
+            case .size: values[p.key] = .size(try size(n, p.key))
+            case .signedPageCount: values[p.key] = .size(try count(n, signed: true))
+            case .count: values[p.key] = .size(try count(n))
+            case .countWithinPageSet:
+                guard case .pageSet(let set)? = values["pages"] else { values[p.key] = .size(try count(n)); break }
+                values[p.key] = .size(try count(n, within: set))
+            case .pointer: values[p.key] = .pointer(try ptr(n, p.key))
+            case .pageSet: values[p.key] = .pageSet(try pageSetName(n, p.key))
+            case .prot:
+                let s = try string(n, p.key)
+                guard let v = Perm(pgprot: s) else {
+                    throw error(n, p.key, "'\(s)' is not a pgprot (PAGE_KERNEL, PAGE_KERNEL_RO, PAGE_KERNEL_EXEC, PAGE_KERNEL_ROX)")
+                }
+                values[p.key] = .prot(v)
+            case .flags: values[p.key] = .flags(try flags(n, p.key))
+            case .range: values[p.key] = .range(try enumValue(n, p.key, RangeSel.self))
+            case .purpose: values[p.key] = .purpose(try enumValue(n, p.key, Purpose.self))
+            case .type:
+                let ts = try string(n, p.key)
+                guard let t = ExecmemType(name: ts) else {
+                    throw error(n, p.key, "'\(ts)' is not an execmem type (\(ExecmemType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                values[p.key] = .type(t)
+            case .bool: values[p.key] = .bool(try bool(n, p.key))
+            case .bind: values[p.key] = .bind(try bind(n))
+            case .bindPages:
+                guard case .size(let c)? = values["count"] else { throw error(n, p.key, "a page set needs a count") }
+                values[p.key] = .bind(try bind(n, pages: c))
+            }
+        }
+        switch KernelCall(name, values).lower() {
+        case .success(let call): return call
+        case .failure(let why): throw error(callNode, "call", "cannot lower '\(name)': \(why)")
         }
     }
 

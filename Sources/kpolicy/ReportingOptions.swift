@@ -44,6 +44,9 @@ struct ReportingOptions: ParsableArguments {
     @Flag(help: "Show the model runs behind suggestions, files parsed with errors, unused suppressions and stale baseline entries.")
     var verbose = false
 
+    @Flag(help: "Text format: print the path behind each finding of a path rule as a table (step, line, call, permissions of the mapping and of its direct-map alias, invariants).")
+    var explain = false
+
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
@@ -59,6 +62,7 @@ struct ReportingOptions: ParsableArguments {
     var reportOptions: ReportOptions {
         var o = ReportOptions()
         o.verbose = verbose
+        o.explain = explain
         o.failOn = failOn.threshold
         o.context = context
         o.targetURL = targetURL

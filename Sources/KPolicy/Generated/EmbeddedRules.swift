@@ -66,6 +66,208 @@ examples:
       }
       EXPORT_SYMBOL_GPL(jit_alloc_data);
 """##),
+        ("exec-memory/exec-free-mismatch.yaml", ##"""
+id: exec-free-mismatch
+title: executable memory freed with the wrong function or pointer
+summary: >-
+  Some path frees memory with a function that is not its allocator's pair
+  (vfree() or kfree() on execmem_alloc() or module_alloc() memory,
+  module_memfree() on memory module_alloc() did not return), or frees an
+  interior pointer. Found by running every path of the function through the
+  reference model.
+rationale: |
+  Each executable-memory allocator has its own free: module_alloc() pairs
+  with module_memfree(), execmem_alloc() with execmem_free(),
+  bpf_jit_alloc_exec() with bpf_jit_free_exec(). The frees carry checks the
+  plain vfree() does not (module_memfree() and execmem_free() WARN when
+  called from interrupt context) and arch overrides that differ (nios2's
+  module_memfree() is kfree()); the BPF prog pack follow-up (2022) asked
+  that the set_memory_* teardown live in the allocator's own free for this
+  reason. kfree() on vmalloc memory corrupts the slab; vfree() of a pointer
+  that is not the start of the area WARNs and frees nothing, or frees the
+  whole area when it is page-aligned. Only memory the function allocated on
+  the path is judged: for memory it received, the allocator is not known.
+threads:
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+  - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
+severity: warning
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [module_alloc, execmem_alloc, bpf_jit_alloc_exec, module_memfree, execmem_free]
+match:
+  kind: path
+  invariants: [INV-FREE-MATCH]
+  at: [free]
+  severities: [error, advisory]
+  memory: allocated
+message: "{subject}({object}) does not match how {object} was allocated in {function} (on {arches}): {model}"
+suggestion:
+  replacements:
+    "*": "the allocator's own free (execmem_free() for execmem_alloc(), module_memfree() for module_alloc(), bpf_jit_free_exec() for bpf_jit_alloc_exec()) on the pointer the allocator returned"
+  explanation: >-
+    Free executable memory with its allocator's pair and the exact pointer
+    it returned. The model reported: {model}.
+  rewrite: paired-free
+  validate: true
+examples:
+  - name: vfree on execmem memory
+    path: kernel/trace/tramp.c
+    kernel: "6.12"
+    bad: |
+      void tramp_cycle(void)
+      {
+              void *p = execmem_alloc(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!p)
+                      return;
+              vfree(p);
+      }
+    good: |
+      void tramp_cycle(void)
+      {
+              void *p = execmem_alloc(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!p)
+                      return;
+              execmem_free(p);
+      }
+"""##),
+        ("exec-memory/exec-use-after-free.yaml", ##"""
+id: exec-use-after-free
+title: executable memory used or freed again after it was freed
+summary: >-
+  Some path changes permissions of, writes to, patches or frees memory
+  after it was freed. Found by running every path of the function through
+  the reference model.
+rationale: |
+  After vfree(), module_memfree() or execmem_free() the virtual range and
+  its pages may already belong to another allocation: set_memory_*() on it
+  changes someone else's permissions, a write corrupts someone else's
+  data, and a second free WARNs (vfree of a nonexistent area) or, for a
+  bpf_prog_pack chunk, clears bits of another program and frees the pack
+  early. Error paths reached by goto are where this happens most, which is
+  why every path is run, not only the straight one.
+threads:
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [module_memfree, execmem_free, bpf_jit_free_exec, bpf_prog_pack_free]
+match:
+  kind: path
+  invariants: [INV-UAF, INV-DOUBLE-FREE]
+message: "{subject}({object}) after {object} was freed in {function} (on {arches}): {model}"
+suggestion:
+  replacements:
+    "*": "free {object} once, on the last path that uses it, and set the pointer to NULL after freeing"
+  explanation: >-
+    Order the error path so that each label undoes only what was done
+    before the jump, and free last. The model reported: {model}.
+  validate: false
+examples:
+  - name: free then make read-only
+    path: kernel/bpf/tramp.c
+    kernel: "6.1"
+    bad: |
+      void tramp_cycle(void)
+      {
+              void *p = module_alloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              module_memfree(p);
+              set_memory_ro((unsigned long)p, 1);
+      }
+    good: |
+      void tramp_cycle(void)
+      {
+              void *p = module_alloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_memory_ro((unsigned long)p, 1);
+              module_memfree(p);
+      }
+"""##),
+        ("exec-memory/missing-perms-reset.yaml", ##"""
+id: missing-perms-reset
+title: memory whose permissions changed freed without VM_FLUSH_RESET_PERMS
+summary: >-
+  Some path frees memory after set_memory_*() changed its permissions,
+  without VM_FLUSH_RESET_PERMS on its area (set_vm_flush_reset_perms(), or
+  the flag in the allocation) and without restoring the permissions first.
+  The finding names the arches and kernel on which the allocator does not
+  set the flag itself.
+rationale: |
+  When set_memory_ro()/set_memory_x() change a vmalloc area, arches that
+  keep the direct map in step (x86, arm64 with rodata=full, riscv) change
+  the direct-map alias of its pages too. vfree() puts the alias back only
+  for an area flagged VM_FLUSH_RESET_PERMS (vm_reset_perms() in 6.12,
+  vm_remove_mappings() in 6.1), which also flushes the TLB before the pages
+  are reused; otherwise the pages go back to the page allocator read-only
+  in the direct map, and the next owner faults, and lazily unmapped
+  executable TLB entries survive. Whether the allocator sets the flag
+  differs per arch and version: 6.1's module_alloc() sets it on x86, riscv
+  and powerpc but not on arm64 or s390; 6.12's execmem_alloc() always sets
+  it; vmalloc() and __vmalloc_node_range() without the flag never do. The
+  huge vmalloc opt-in thread (2022) made clear the flag is an arch-level
+  detail that belongs in the allocators, not in every caller.
+threads:
+  - '"[PATCH] mm/vmalloc: huge vmalloc opt-in", Linus Torvalds and Nicholas Piggin, April 2022 (seeds/004)'
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_ro, set_memory_x, set_memory_rox, set_memory_nx]
+match:
+  kind: path
+  invariants: [INV-RESET]
+  at: [free]
+  target: perms-changed
+  memory: allocated
+message: "{subject}({object}) frees memory whose permissions were changed, without VM_FLUSH_RESET_PERMS, in {function} (on {arches}, Linux {kernel-generation}): {model}"
+suggestion:
+  replacements:
+    "*": "set_vm_flush_reset_perms({object}) right after the allocation (or allocate with execmem_alloc(), which sets VM_FLUSH_RESET_PERMS)"
+  explanation: >-
+    Flag the area so that vfree() resets the direct map and flushes the TLB
+    before the pages are reused, or restore the permissions
+    (set_memory_nx() then set_memory_rw()) before freeing. The model
+    reported: {model}.
+  rewrite: flush-reset-perms
+  validate: true
+examples:
+  - name: vmalloc made read-only and freed
+    path: kernel/bpf/table.c
+    kernel: "6.1"
+    bad: |
+      void table_cycle(void)
+      {
+              void *p = vmalloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_memory_ro((unsigned long)p, 1);
+              vfree(p);
+      }
+    good: |
+      void table_cycle(void)
+      {
+              void *p = vmalloc(PAGE_SIZE);
+
+              if (!p)
+                      return;
+              set_vm_flush_reset_perms(p);
+              set_memory_ro((unsigned long)p, 1);
+              vfree(p);
+      }
+"""##),
         ("exec-memory/module-alloc-misuse.yaml", ##"""
 id: module-alloc-misuse
 title: module_alloc() used outside the module loader
@@ -170,6 +372,67 @@ examples:
       void jit_release(void *image)
       {
               execmem_free(image);
+      }
+"""##),
+        ("exec-memory/write-to-readonly-text.yaml", ##"""
+id: write-to-readonly-text
+title: a plain write to memory after it became read-only
+summary: >-
+  Some path through the function writes with memcpy(), memset(), fncpy() or
+  a store through the pointer into memory that set_memory_ro() or
+  set_memory_rox() (or a read-only allocation) already made read-only.
+  Found by running every path of the function through the reference model.
+rationale: |
+  A store to a read-only page oopses. Once code is read-only (and
+  executable), the kernel changes it only through the text-patching
+  helpers, which write through a private writable alias: text_poke(),
+  text_poke_copy() and text_poke_set() on x86, aarch64_insn_copy() on
+  arm64, patch_text_nosync() on riscv, patch_instructions() on powerpc,
+  s390_kernel_write() on s390, or bpf_arch_text_copy() for BPF images. The
+  bcachefs vmalloc_exec() thread (June 2023) settled that code is updated
+  through text_poke(), not by making pages writable again. The write is
+  reported only when the page was present and read-only just before it on
+  some path (a write through NULL after a failed allocation, or past the
+  end, is not this rule's).
+threads:
+  - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
+  - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_ro, set_memory_rox]
+match:
+  kind: path
+  invariants: [INV-WRITE]
+  at: [write]
+  target: read-only
+message: "{subject} writes to {object} after it became read-only in {function} (on {arches}; path through lines {lines})"
+suggestion:
+  replacements:
+    "*": "text_poke_copy({object}, src, len) (or text_poke_set() for a fill; the arch's patching helper off x86)"
+  explanation: >-
+    Write read-only code through the text-patching helpers, which use a
+    private writable mapping, or finish writing before the memory is made
+    read-only. The model reported: {model}.
+  rewrite: text-patch
+  validate: true
+examples:
+  - name: memcpy after set_memory_ro
+    path: drivers/misc/jit.c
+    kernel: "6.1"
+    bad: |
+      void jit_update(void *buf, const void *code, size_t len)
+      {
+              set_memory_ro((unsigned long)buf, 1);
+              memcpy(buf, code, len);
+      }
+    good: |
+      void jit_update(void *buf, const void *code, size_t len)
+      {
+              memcpy(buf, code, len);
+              set_memory_ro((unsigned long)buf, 1);
       }
 """##),
         ("exec-memory/wx-mapping.yaml", ##"""
@@ -278,6 +541,85 @@ examples:
 
               return __vmalloc_node_range(size, 1, VMALLOC_START, VMALLOC_END, GFP_KERNEL,
                                           prot, 0, NUMA_NO_NODE, 0);
+      }
+"""##),
+        ("exec-memory/wx-window.yaml", ##"""
+id: wx-window
+title: a path on which memory is writable and executable at once
+summary: >-
+  Some path through the function leaves memory writable and executable at
+  the same time: set_memory_x() before set_memory_ro(), set_memory_rw() on
+  memory that is executable, or set_memory_x() on memory the arch's
+  allocator returned writable. Found by running every path of the function
+  through the reference model.
+rationale: |
+  CONFIG_DEBUG_WX and STRICT_KERNEL_RWX exist because a page that is both
+  writable and executable turns any kernel write primitive into code
+  execution. The order of the set_memory_*() calls decides whether such a
+  window opens: making memory read-only first and executable second never
+  has W and X together, while the other order (or set_memory_rw() on code)
+  opens a window that x86's change_page_attr() now WARNs about
+  (verify_rwx). When bcachefs asked for vmalloc_exec() back for its JIT
+  (June 2023) the answer was that W+X is not acceptable upstream and that
+  code must be written through text_poke(), not by flipping permissions;
+  the BPF prog pack follow-up (2022) asked that the set_memory_* sequence
+  live in the allocator and its free, not in every user. Linux 6.2 added
+  set_memory_rox() so that the read-only-then-executable pair is one call.
+  Each path is run on every arch the tree has a model profile for (a file
+  under arch/<a>/ only on its own arch), with allocation failure as a path
+  of its own; memory the function did not allocate starts as RW data, and
+  a file-scope pointer that the function makes writable again also starts
+  as read-only and executable, since memory kept across calls may already
+  hold code. The finding names the arches on which the window opens.
+threads:
+  - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [set_memory_x, set_memory_rw]
+match:
+  kind: path
+  invariants: [INV-ORDER, INV-WX]
+  at: [set-memory]
+message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {lines})"
+suggestion:
+  replacements:
+    "*": "set_memory_rox({object}, ...) once the code is written (or set_memory_ro() before set_memory_x())"
+  explanation: >-
+    Make the memory read-only before it becomes executable, in one call
+    where the tree has set_memory_rox(); to change code that is already
+    executable, write it through text_poke_copy() or the arch's patching
+    helper instead of making the page writable again. The model reported:
+    {model}.
+  before:
+    version: "6.2"
+    replacement: "set_memory_ro({object}, ...) first, then set_memory_x({object}, ...), both checked"
+    explanation: >-
+      This tree predates set_memory_rox() (Linux 6.2): call set_memory_ro()
+      before set_memory_x(), so the memory is never writable and executable
+      at once. The model reported: {model}.
+  rewrite: read-only-first
+  validate: true
+examples:
+  - name: executable before read-only
+    path: drivers/misc/jit.c
+    kernel: "6.1"
+    bad: |
+      void *jit_finish(void *buf)
+      {
+              set_memory_x((unsigned long)buf, 1);
+              set_memory_ro((unsigned long)buf, 1);
+              return buf;
+      }
+    good: |
+      void *jit_finish(void *buf)
+      {
+              set_memory_ro((unsigned long)buf, 1);
+              set_memory_x((unsigned long)buf, 1);
+              return buf;
       }
 """##),
         ("mail/missing-maintainer-cc.yaml", ##"""

@@ -15,6 +15,8 @@ public struct ReportOptions: Sendable {
     /// More detail: model runs, files with errors, unused suppressions,
     /// baseline entries that no longer match.
     public var verbose = false
+    /// Print the path behind each path-rule finding as a table (text format).
+    public var explain = false
     /// The severity from which findings fail the run (`--fail-on`); nil
     /// for `never`. Patchwork's state follows it.
     public var failOn: Rule.Severity? = .error
@@ -31,7 +33,7 @@ public struct ReportOptions: Sendable {
 
 /// Every output format, by `--format` name.
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case text, json, sarif, github, patchwork, checkpatch
+    case text, json, sarif, github, patchwork, checkpatch, patch
 
     public var reporter: any Reporter {
         switch self {
@@ -41,6 +43,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .github: return GitHubReporter()
         case .patchwork: return PatchworkReporter()
         case .checkpatch: return CheckpatchReporter()
+        case .patch: return PatchReporter()
         }
     }
 

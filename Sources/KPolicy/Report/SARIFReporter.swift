@@ -131,6 +131,19 @@ public struct SARIFReporter: Reporter {
                            thread("the suggestion", v.replacement, v.replacementViolations)].filter { !$0.locations.isEmpty }
             if !threads.isEmpty { flows = [CodeFlow(message: .init(text: "reference model, \(v.configuration)"), threadFlows: threads)] }
         }
+        if let trace = f.trace, !trace.isEmpty {
+            let steps = trace.enumerated().map { i, step in
+                let l = step.line > 0 ? step.line : f.position.line
+                let region = Region(startLine: l, startColumn: 1, endLine: l, endColumn: 2, snippet: nil)
+                let text = "\(step.call) — mapping \(step.mapping), alias \(step.alias)" + (step.invariants.isEmpty ? "" : " — \(step.invariants.joined(separator: ", "))")
+                return ThreadFlowLocation(location: Location(physicalLocation: .init(artifactLocation: .init(uri: f.position.file), region: region),
+                                                             message: .init(text: text)),
+                                          executionOrder: i + 1)
+            }
+            let path = CodeFlow(message: .init(text: "the path on which the reference model finds it\(trace.first?.arch.map { " (\($0))" } ?? "")"),
+                                threadFlows: [ThreadFlow(message: .init(text: "path"), locations: steps)])
+            flows = (flows ?? []) + [path]
+        }
         let suppressions = f.suppression.map { [Suppression(kind: $0.kind.rawValue, justification: $0.justification.isEmpty ? nil : $0.justification)] }
         return (f.position, Result(
             ruleId: f.rule, ruleIndex: catalogue.index(of: f.rule), level: Self.level(f.severity), message: .init(text: message),

@@ -9,12 +9,31 @@ public struct TextReporter: Reporter {
 
     public init() {}
 
+    /// The path behind a finding as an aligned table.
+    static func traceTable(_ trace: [PathChecker.TraceStep]) -> [String] {
+        let header = ["step", "line", "call", "mapping", "alias", "invariant"]
+        var rows = [header]
+        for (i, s) in trace.enumerated() {
+            rows.append(["\(i + 1)", s.line > 0 ? "\(s.line)" : "-", s.call, s.mapping, s.alias, s.invariants.isEmpty ? "" : s.invariants.joined(separator: ", ")])
+        }
+        var widths = Array(repeating: 0, count: header.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], min(c.count, 70)) } }
+        let arch = trace.first?.arch.map { " (\($0))" } ?? ""
+        return ["path\(arch):"] + rows.map { r in
+            r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: max(widths[i], c.count), withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+    }
+
     public func render(_ report: CheckReport, catalogue: RuleCatalogue, options: ReportOptions) -> String {
         var out = ""
         func line(_ s: String) { out += s.escapingControlCharacters + "\n" }
         for f in report.findings {
             line("\(f.position.file):\(f.position.line):\(f.position.column): \(f.severity.rawValue): \(f.message) [\(f.rule)]")
             if let patch = f.patch { line("  patch: \(patch.label)") }
+            if options.explain, let trace = f.trace {
+                for row in TextReporter.traceTable(trace) { line("  " + row) }
+            }
             if let s = f.suggestion {
                 if !s.replacement.isEmpty {
                     let verdict = s.validation == nil ? "" : s.validated ? " (validated in the model)" : " (NOT validated: the model found problems)"

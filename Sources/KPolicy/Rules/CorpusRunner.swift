@@ -39,6 +39,23 @@ public final class CorpusRunner {
         return Header(path: path, kernel: kernel)
     }
 
+    /// The control-flow IR of every function of C `text` that has an
+    /// executable-memory event (for tests of the IR stage).
+    public func functionIRs(text: String, path: String, kernel: KernelVersion) throws -> [FunctionIR] {
+        let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
+        let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
+                         "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
+                         "-Wno-unused-function", "-Wno-unused-variable"]
+        let unit = try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
+                                       unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
+                                       options: [.detailedPreprocessingRecord, .keepGoing])
+        return LargeStack.run {
+            let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
+            let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
+            return IRBuilder().functions(of: index, facts: facts)
+        }
+    }
+
     /// Findings for C `text` pretending to be `path` in a tree of `kernel`.
     /// Also returns the error diagnostics of the file, which make a corpus invalid.
     public func run(text: String, path: String, kernel: KernelVersion) throws -> (findings: [Finding], errors: [String]) {
@@ -51,12 +68,18 @@ public final class CorpusRunner {
                                        options: [.detailedPreprocessingRecord, .keepGoing])
         let errors = unit.diagnostics.filter { $0.severity >= .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
         let interest = engine.rules.headerDeclarationsOfInterest(internals: internals)
-        let facts = FactExtractor(headerDeclarationsOf: interest).facts(of: unit, source: SourceText(text: text), relativePath: path, treeRoot: nil)
+        let extractor = FactExtractor(headerDeclarationsOf: interest)
+        let wantsPaths = engine.needsPaths(path, version: kernel)
+        let (facts, functions) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
+            let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: interest)
+            let facts = extractor.facts(of: index, relativePath: path, treeRoot: nil)
+            return (facts, wantsPaths ? IRBuilder().functions(of: index, facts: facts) : [])
+        }
         let context = RuleContext(kernelVersion: kernel, arch: path.hasPrefix("arch/") ? String(path.split(separator: "/")[1]) : "x86",
                                   internalFunctions: internals)
         // Inline `kpolicy: ignore` comments apply as in a check run.
         let comments = Suppressions.comments(in: SourceLines.split(Array(text.utf8)))
-        let outcome = Suppressions.apply(comments, file: path, to: engine.findings(in: facts, context: context))
+        let outcome = Suppressions.apply(comments, file: path, to: engine.findings(in: facts, functions: functions, context: context))
         return (outcome.kept + outcome.withoutReason, errors)
     }
 }

@@ -25,6 +25,9 @@ public struct Finding: Sendable, Equatable {
     public var suppression: FindingSuppression?
     /// In patch mode: the patch of the series that introduces the finding.
     public var patch: PatchOrigin?
+    /// For path rules: the steps of the path on which the model found it,
+    /// with the permissions of the mapping and its direct-map alias.
+    public var trace: [PathChecker.TraceStep]?
 
     public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
@@ -113,6 +116,12 @@ public struct Suggestion: Codable, Sendable, Equatable {
     /// True when `replacement` is a C call that replaces the matched call
     /// as written (and the tree has the API it names).
     public var replacesCall = false
+    /// For path rules: a path of the function with the suggestion applied
+    /// (the failing one when it is not validated).
+    public var trace: [PathChecker.TraceStep]?
+    /// For path rules: the suggestion as changes of the source, what
+    /// `--format patch` writes as a diff when the suggestion is validated.
+    public var changes: [SourceChange]?
 
     public init(replacement: String, explanation: String, validated: Bool, validation: ModelValidation?, edit: TextEdit? = nil) {
         self.replacement = replacement
@@ -124,7 +133,7 @@ public struct Suggestion: Codable, Sendable, Equatable {
 }
 
 extension Suggestion {
-    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall }
+    enum CodingKeys: String, CodingKey { case replacement, explanation, validated, validation, edit, replacesCall, trace, changes }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -134,6 +143,8 @@ extension Suggestion {
         validation = try c.decodeIfPresent(ModelValidation.self, forKey: .validation)
         edit = try c.decodeIfPresent(TextEdit.self, forKey: .edit)
         replacesCall = try c.decodeIfPresent(Bool.self, forKey: .replacesCall) ?? false
+        trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
+        changes = try c.decodeIfPresent([SourceChange].self, forKey: .changes)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -144,6 +155,8 @@ extension Suggestion {
         try c.encodeIfPresent(validation, forKey: .validation)
         try c.encodeIfPresent(edit, forKey: .edit)
         if replacesCall { try c.encode(true, forKey: .replacesCall) }
+        try c.encodeIfPresent(trace, forKey: .trace)
+        try c.encodeIfPresent(changes, forKey: .changes)
     }
 
     /// `name(args)` and nothing else, parentheses balanced.
@@ -161,6 +174,30 @@ extension Suggestion {
             }
         }
         return false
+    }
+}
+
+/// One change of a source file a path-rule suggestion makes: a called name
+/// replaced, or a statement inserted on a line of its own before or after
+/// a statement (indented like it).
+public struct SourceChange: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case rename, insertBefore, insertAfter }
+    public var kind: Kind
+    public var file: String
+    public var line: Int
+    /// rename: the 1-based byte column where `old` starts.
+    public var column: Int
+    /// rename: the name replaced.
+    public var old: String
+    /// rename: the new name; insert: the statement, without indentation or newline.
+    public var text: String
+    /// rename: when set, the bytes from `column` up to this column are
+    /// replaced (whatever they are) instead of `old`.
+    public var endColumn: Int?
+
+    public init(kind: Kind, file: String, line: Int, column: Int, old: String, text: String, endColumn: Int? = nil) {
+        self.kind = kind; self.file = file; self.line = line; self.column = column; self.old = old; self.text = text
+        self.endColumn = endColumn
     }
 }
 
@@ -243,7 +280,7 @@ extension String {
 extension Finding: Codable {
     enum CodingKeys: String, CodingKey {
         case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
-        case subject, occurrence, sourceLine, suppression, patch
+        case subject, occurrence, sourceLine, suppression, patch, trace
     }
 
     public init(from decoder: Decoder) throws {
@@ -263,6 +300,7 @@ extension Finding: Codable {
         sourceLine = try c.decodeIfPresent(String.self, forKey: .sourceLine)
         suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
         patch = try c.decodeIfPresent(PatchOrigin.self, forKey: .patch)
+        trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
         if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
             throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
                                                    debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
@@ -287,5 +325,6 @@ extension Finding: Codable {
         try c.encodeIfPresent(sourceLine, forKey: .sourceLine)
         try c.encodeIfPresent(suppression, forKey: .suppression)
         try c.encodeIfPresent(patch, forKey: .patch)
+        try c.encodeIfPresent(trace, forKey: .trace)
     }
 }

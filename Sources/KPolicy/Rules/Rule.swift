@@ -153,6 +153,10 @@ public enum Matcher: Sendable {
     /// Patch mails touching the rule's scope whose recipients miss who the
     /// tree's MAINTAINERS names for those files (patch mode only).
     case recipients(RecipientsMatcher)
+    /// Violations of model invariants on some path of a function, found by
+    /// running each function's control-flow IR through the reference model
+    /// (PathCheck/).
+    case path(PathMatcher)
 
     /// The names a file must mention for this matcher to find anything in
     /// it; a rule's triggers must include them. Internal-exposure names come
@@ -165,6 +169,7 @@ public enum Matcher: Sendable {
         case .internalExposure: return []
         case .exportOfAllocator(let m): return m.allocators
         case .recipients: return []
+        case .path: return []
         }
     }
 
@@ -176,6 +181,7 @@ public enum Matcher: Sendable {
         case .internalExposure: return "internal-exposure"
         case .exportOfAllocator: return "export-of-allocator"
         case .recipients: return "recipients"
+        case .path: return "path"
         }
     }
 }
@@ -239,6 +245,25 @@ public struct RecipientsMatcher: Sendable {
     public var lists: Bool
 }
 
+public struct PathMatcher: Sendable {
+    /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.
+    public var invariants: [String]
+    /// The kinds of event the violation must happen at: `set-memory`,
+    /// `write`, `free`, `allocation`, `text-patch`, `flag` (empty: any).
+    public var at: [String]
+    /// `read-only`: the written page was present and read-only just before
+    /// the step (not NULL, not unmapped, not past the end); `perms-changed`:
+    /// set_memory_*() changed the object's permissions before the step;
+    /// `any` otherwise.
+    public var target: String
+    /// Model severities that count (`error` by default: an advisory, such
+    /// as W+X allowed by the configuration, is not a finding).
+    public var severities: [String]
+    /// `allocated`: only memory the function allocated on the path (its
+    /// allocator and flags are known); `any` also memory it received.
+    public var memory: String
+}
+
 /// What to suggest instead, filled per finding.
 public struct SuggestionTemplate: Sendable {
     /// Replacement text per matched function (`{arg0}`, `{type}` placeholders);
@@ -252,6 +277,10 @@ public struct SuggestionTemplate: Sendable {
     public var execmemTypes: [ExecmemTypeRule]
     /// Whether the suggestion is re-run through the reference model.
     public var validate: Bool
+    /// Path rules: how the suggestion changes the function's events
+    /// (`PathSuggestion.Rewrite`); with `validate`, every path of the
+    /// changed function is re-run.
+    public var rewrite: String? = nil
 }
 
 /// `EXECMEM_<type>` for calling code that matches paths or function names.

@@ -69,6 +69,11 @@ public enum RuleDoc {
         case .recipients(let r):
             let who = [r.maintainers ? "the maintainers (`M:`)" : nil, r.lists ? "the mailing lists (`L:`)" : nil].compactMap { $0 }.joined(separator: " and ")
             return "Patch mails (`kpolicy patch`) touching files in scope whose `To:`/`Cc:` headers and `Cc:` trailers miss \(who) that the tree's MAINTAINERS gives for those files, read as get_maintainer.pl reads it. A plain diff has no recipients: that is said once, not guessed."
+        case .path(let p):
+            let at = p.at.isEmpty ? "any step" : "a \(p.at.map { "`\($0)`" }.joined(separator: " or ")) step"
+            let target = p.target == "read-only" ? ", on a page that was present and read-only just before it"
+                : p.target == "perms-changed" ? ", on memory whose permissions set_memory_*() changed before it" : ""
+            return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(list(p.invariants)) (severity \(p.severities.joined(separator: " or "))) at \(at)\(target)\(p.memory == "allocated" ? ", on memory the function allocated on that path" : ""). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times; at most \(PathChecker.maxStates) states per function and arch. Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable)."
         case .exportOfAllocator(let e):
             return "EXPORT_SYMBOL* of a function of the same file that returns the result of \(list(e.allocators)), or of a mapping call given one of \(list(e.pgprots)), directly, through a local variable, or through another such function."
         }

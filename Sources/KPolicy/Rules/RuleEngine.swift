@@ -1,4 +1,5 @@
 import Foundation
+import KernelModel
 
 /// Runs rules over one file's facts.
 public struct RuleEngine: Sendable {
@@ -11,8 +12,18 @@ public struct RuleEngine: Sendable {
         rules.rules.filter { $0.kernel.contains(version) && $0.scope.contains(path) }
     }
 
-    public func findings(in facts: FileFacts, context: RuleContext) -> [Finding] {
+    /// Whether a rule over function paths applies to `path`: only then is
+    /// the control-flow IR built.
+    public func needsPaths(_ path: String, version: KernelVersion) -> Bool {
+        applicable(to: path, version: version).contains { if case .path = $0.match { return true }; return false }
+    }
+
+    /// Findings of the rules that apply to the file. `functions`: the
+    /// control-flow IR of its functions (IRBuilder), which `path` rules run
+    /// through the model; without them those rules find nothing.
+    public func findings(in facts: FileFacts, functions: [FunctionIR] = [], context: RuleContext) -> [Finding] {
         var out: [Finding] = []
+        var pathResults: [(ir: FunctionIR, result: PathChecker.Result)]?
         for rule in applicable(to: facts.path, version: context.kernelVersion) {
             let matches: [Match]
             switch rule.match {
@@ -22,6 +33,13 @@ public struct RuleEngine: Sendable {
             case .internalExposure(let m): matches = m.matches(in: facts, internal: context.internalFunctions[rule.id] ?? DerivedInternals())
             case .exportOfAllocator(let m): matches = m.matches(in: facts)
             case .recipients: matches = []   // mail headers, not C: RecipientCheck
+            case .path(let m):
+                if pathResults == nil {
+                    let arches = RuleEngine.modelArches(path: facts.path)
+                    let generation = RuleEngine.modelGeneration(context.kernelVersion)
+                    pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, generation: generation)) }
+                }
+                matches = m.matches(in: pathResults ?? [])
             }
             for match in matches {
                 out.append(finding(rule, match, facts: facts, context: context))
@@ -37,6 +55,19 @@ public struct RuleEngine: Sendable {
         return unique
     }
 
+    /// The arches a file is checked on: its own under arch/<a>/, else every
+    /// arch with a model profile.
+    static func modelArches(path: String) -> [Arch] {
+        let parts = path.split(separator: "/")
+        if parts.count > 1, parts[0] == "arch" { return [SuggestionBuilder.modelArch(String(parts[1]))] }
+        return Arch.allCases.filter { $0 != .generic }
+    }
+
+    /// The model generation of a tree: 6.12 (execmem) from Linux 6.10 on.
+    static func modelGeneration(_ v: KernelVersion) -> KernelGeneration {
+        (v.version, v.patchlevel) >= (6, 10) ? .v6_12 : .v6_1
+    }
+
     func finding(_ rule: Rule, _ match: Match, facts: FileFacts, context: RuleContext) -> Finding {
         var values = match.values
         values["path"] = match.position.file
@@ -45,9 +76,22 @@ public struct RuleEngine: Sendable {
         var suggestion: Suggestion?
         if let template = rule.suggestion {
             suggestion = SuggestionBuilder(template: template, context: context).build(for: match, values: &values)
+            if template.validate, let site = match.pathSite, let name = template.rewrite, let rewrite = PathSuggestion.Rewrite(rawValue: name) {
+                let matchers = rules.rules.compactMap { r -> PathMatcher? in
+                    if case .path(let m) = r.match, r.kernel.contains(context.kernelVersion) { return m }
+                    return nil
+                }
+                let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace)
+                suggestion?.validated = proof.validated
+                suggestion?.validation = proof.validation
+                suggestion?.trace = proof.trace
+                suggestion?.changes = PathSuggestion.changes(rewrite, at: site)
+            }
         }
-        return Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
-                       message: rule.message.filled(values), suggestion: suggestion, values: values)
+        var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
+                        message: rule.message.filled(values), suggestion: suggestion, values: values)
+        f.trace = match.trace
+        return f
     }
 }
 
@@ -59,6 +103,10 @@ public struct Match: Sendable {
     public var values: [String: String]
     /// The call behind the match, when there is one (for suggestions).
     public var call: CallFact?
+    /// For path rules: the path (first witness) on which the model found it.
+    public var trace: [PathChecker.TraceStep]? = nil
+    /// For path rules: where in the function's IR, for suggestions proven on its paths.
+    public var pathSite: PathSite? = nil
 }
 
 extension CallFact {

@@ -116,8 +116,28 @@ public enum RuleLoader {
             let r = RecipientsMatcher(maintainers: try m.optionalBool("maintainers") ?? true, lists: try m.optionalBool("lists") ?? true)
             guard r.maintainers || r.lists else { throw m.error("lists", "a recipients rule must require maintainers, lists or both") }
             return .recipients(r)
+        case "path":
+            try m.onlyKeys(["kind", "invariants", "at", "target", "severities", "memory"])
+            let invariants = try m.strings("invariants", nonEmpty: true)
+            for (i, inv) in invariants.enumerated() where !PathMatcher.knownInvariants.contains(inv) {
+                throw m.error("invariants[\(i)]", "\"\(inv)\" is not a model invariant (\(PathMatcher.knownInvariants.sorted().joined(separator: ", ")))")
+            }
+            let at = try m.optionalStrings("at")
+            for (i, a) in at.enumerated() where !PathMatcher.eventClasses.contains(a) {
+                throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
+            }
+            let target = try m.optionalString("target") ?? "any"
+            guard ["any", "read-only", "perms-changed"].contains(target) else { throw m.error("target", "must be any, read-only or perms-changed") }
+            let severities = try m.optionalStrings("severities")
+            for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
+                throw m.error("severities[\(i)]", "must be error or advisory")
+            }
+            let memory = try m.optionalString("memory") ?? "any"
+            guard memory == "any" || memory == "allocated" else { throw m.error("memory", "must be any or allocated") }
+            return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities,
+                                     memory: memory))
         default:
-            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients)")
+            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients, path)")
         }
     }
 
@@ -127,7 +147,7 @@ public enum RuleLoader {
     }
 
     static func suggestion(_ s: FieldReader) throws -> SuggestionTemplate {
-        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate"])
+        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate", "rewrite"])
         let replacements = try s.stringMap("replacements")
         var before: (KernelVersion, String?, String)?
         if let b = try s.optionalMap("before") {
@@ -141,8 +161,12 @@ public enum RuleLoader {
             return ExecmemTypeRule(type: type, paths: try t.optionalGlobs("paths"), functions: try t.optionalStrings("functions"),
                                    because: try t.string("because"))
         }
+        let rewrite = try s.optionalString("rewrite")
+        if let rewrite, PathSuggestion.Rewrite(rawValue: rewrite) == nil {
+            throw s.error("rewrite", "\"\(rewrite)\" is not a rewrite (\(PathSuggestion.Rewrite.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         return SuggestionTemplate(replacements: replacements, explanation: try s.string("explanation"), before: before,
-                                  execmemTypes: types, validate: try s.optionalBool("validate") ?? false)
+                                  execmemTypes: types, validate: try s.optionalBool("validate") ?? false, rewrite: rewrite)
     }
 
     static func example(_ e: FieldReader) throws -> RuleExample {

@@ -29,7 +29,8 @@ struct SuggestionBuilder {
             return Suggestion(replacement: "", explanation: explanation, validated: false, validation: nil)
         }
         var validation: ModelValidation?
-        if template.validate {
+        // Path rules (`rewrite`) are validated on the function's own paths (RuleEngine, PathSuggestion).
+        if template.validate && template.rewrite == nil {
             validation = ModelCheck(arch: SuggestionBuilder.modelArch(context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
                                     originalGeneration: context.kernelVersion.series).run()
         }
@@ -76,24 +77,35 @@ struct ModelCheck {
         let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
         // execmem exists from 6.10: the replacement runs in that world.
         let after = ModelConfig(arch: arch, generation: .v6_12)
+        // Every step goes through the model's one lowering of kernel calls.
+        func k(_ name: String, _ args: [String: KernelValue]) -> APICall {
+            switch KernelCall(name, args).lower() {
+            case .success(let c): return c
+            case .failure(let why): preconditionFailure("ModelCheck lowers \(name): \(why)")
+            }
+        }
+        let p: KernelValue = .pointer(.sym("p"))
         let original: [APICall]
         switch subject {
         case "module_alloc", "module_alloc_huge":
-            original = [.moduleAlloc(size: size, bind: "p")] + writeCode("p", before.generation) + [.checkWX, .free(.moduleMemfree, .sym("p"))]
+            original = [k("module_alloc", ["size": .size(size), "as": .bind("p")])] + writeCode("p", before.generation)
+                + [.checkWX, k("module_memfree", ["ptr": p])]
         case "module_memfree":
-            original = [.moduleAlloc(size: size, bind: "p"), .free(.moduleMemfree, .sym("p"))]
+            original = [k("module_alloc", ["size": .size(size), "as": .bind("p")]), k("module_memfree", ["ptr": p])]
         case "__vmalloc_node_range", "vmalloc_exec":
-            original = [.vmallocNodeRange(size: size, align: 1, range: .vmalloc, prot: .kernelExec, flags: [.alloc], purpose: .code, bind: "p"),
-                        .write(.sym("p"), length: 64), .checkWX, .free(.vfree, .sym("p"))]
+            original = [k("__vmalloc_node_range", ["size": .size(size), "prot": .prot(.kernelExec), "flags": .flags([.alloc]), "as": .bind("p")]),
+                        k("write", ["ptr": p, "len": .size(64)]), .checkWX, k("vfree", ["ptr": p])]
         case "vmap":
-            original = [.allocPages(count: 1, bind: "pages"), .vmap(pages: "pages", count: 1, flags: [.map], prot: .kernelExec, bind: "p"),
-                        .write(.sym("p"), length: 64), .checkWX, .free(.vunmap, .sym("p")), .freePages("pages")]
+            original = [k("alloc_pages", ["count": .size(1), "as": .bind("pages")]),
+                        k("vmap", ["pages": .pageSet("pages"), "count": .size(1), "prot": .prot(.kernelExec), "as": .bind("p")]),
+                        k("write", ["ptr": p, "len": .size(64)]), .checkWX, k("vunmap", ["ptr": p]), k("__free_pages", ["pages": .pageSet("pages")])]
         default:
             return nil
         }
+        let alloc = k("execmem_alloc", ["type": .type(execType), "size": .size(size), "as": .bind("p")])
         let replacement: [APICall] = subject == "module_memfree"
-            ? [.execmemAlloc(execType, size: size, bind: "p"), .free(.execmemFree, .sym("p"))]
-            : [.execmemAlloc(execType, size: size, bind: "p")] + writeCode("p", after.generation) + [.checkWX, .free(.execmemFree, .sym("p"))]
+            ? [alloc, k("execmem_free", ["ptr": p])]
+            : [alloc] + writeCode("p", after.generation) + [.checkWX, k("execmem_free", ["ptr": p])]
         let prefix: [APICall] = [.setCaller(.core)]
         let a = Executor.run(prefix + original, config: before)
         let b = Executor.run(prefix + replacement, config: after)

@@ -45,14 +45,20 @@ public final class FileAnalyzer {
             let unsaved = Dictionary(uniqueKeysWithValues: overlay.files.map { (root.appendingPathComponent($0.key).path, $0.value) })
             let parsed = try parser.parse(url, unsaved: unsaved)
             let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
-            let facts = text.map { extractor.facts(of: parsed.unit, source: SourceText(text: $0), relativePath: target.path, treeRoot: root) }
-                ?? extractor.facts(of: parsed.unit, mainFile: parsed.file, relativePath: target.path, treeRoot: root)
+            let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
+            let wantsPaths = context.engine.needsPaths(target.path, version: version)
+            // One index of the unit, shared by the fact and IR stages.
+            let (facts, irs) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
+                let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf)
+                let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
+                return (facts, wantsPaths ? IRBuilder().functions(of: index, facts: facts) : [])
+            }
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
             let functions = facts.functions.compactMap { f -> FunctionSpan? in
                 guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
             }
-            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, context: rules),
+            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, functions: irs, context: rules),
                                                                   firstError: firstError, functions: functions))
         } catch let error as KPolicyError {
             let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)

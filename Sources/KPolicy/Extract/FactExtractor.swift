@@ -25,21 +25,77 @@ public struct FactExtractor {
 
     /// The same, with the main file's text given (for unsaved buffers).
     public func facts(of unit: TranslationUnit, source: SourceText, relativePath: String, treeRoot: URL?) -> FileFacts {
-        var walk = Walk(unit: unit, relativePath: relativePath, source: source,
+        LargeStack.run {
+            facts(of: UnitIndex(unit: unit, source: source, interest: headerDeclarationsOf), relativePath: relativePath, treeRoot: treeRoot)
+        }
+    }
+
+    /// Facts from an index built once per unit and shared with the other
+    /// extraction stages (`IRBuilder`). Call on a large stack
+    /// (`LargeStack.run`): libclang's visitor recurses once per tree level.
+    public func facts(of index: UnitIndex, relativePath: String, treeRoot: URL?) -> FileFacts {
+        var walk = Walk(index: index, relativePath: relativePath,
                         treeRoot: treeRoot.map { $0.standardizedFileURL.path + "/" }, interest: headerDeclarationsOf,
                         depth: resolutionDepth)
-        // libclang's cursor visitor recurses once per level of the tree:
-        // walk on a large stack, like the parse.
-        return LargeStack.run {
-            walk.run()
-            return walk.facts
-        }
+        walk.run()
+        return walk.facts
     }
 }
 
-/// One pass over one unit.
+/// What one walk over a translation unit's top level finds, shared by the
+/// extraction stages so that none walks the unit's top level again: the
+/// macro table, the main file's function declarations and definitions,
+/// declarations of interest in headers, file-scope variables, macro uses in
+/// the main file, and the main file's text.
+public struct UnitIndex {
+    public let unit: TranslationUnit
+    public let source: SourceText
+    /// Macro definitions by name (the last one seen wins, as in the preprocessor).
+    let macros: [String: Cursor]
+    /// Function declarations and definitions of the main file, in order.
+    let mainFunctions: [Cursor]
+    /// Function declarations in headers whose names are of interest.
+    let headerFunctions: [Cursor]
+    /// File-scope variables of the main file.
+    let fileScopeVariables: [Cursor]
+    /// Macro expansions in the main file.
+    let macroExpansions: [(name: String, cursor: Cursor, offset: Int)]
+
+    /// One visit of the unit's top level. Call on a large stack.
+    public init(unit: TranslationUnit, source: SourceText, interest: Set<String>) {
+        self.unit = unit
+        self.source = source
+        var macros: [String: Cursor] = [:]
+        var mainFunctions: [Cursor] = [], headerFunctions: [Cursor] = [], variables: [Cursor] = []
+        var expansions: [(name: String, cursor: Cursor, offset: Int)] = []
+        unit.cursor.visitChildren { cursor, _ in
+            let kind = cursor.kind
+            if kind == .macroDefinition {
+                macros[cursor.spelling] = cursor
+            } else if kind == .macroExpansion {
+                if cursor.isInMainFile { expansions.append((cursor.spelling, cursor, cursor.location.offset)) }
+            } else if kind == .functionDecl {
+                if cursor.isInMainFile { mainFunctions.append(cursor) } else if interest.contains(cursor.spelling) { headerFunctions.append(cursor) }
+            } else if kind == .varDecl, cursor.isInMainFile {
+                variables.append(cursor)
+            }
+            return .continue
+        }
+        self.macros = macros
+        self.mainFunctions = mainFunctions
+        self.headerFunctions = headerFunctions
+        fileScopeVariables = variables
+        macroExpansions = expansions
+    }
+
+    /// The main file's function definitions.
+    var definitions: [Cursor] { mainFunctions.filter(\.isDefinition) }
+}
+
+/// One pass over one unit's function bodies and file-scope variables.
 private struct Walk {
     let unit: TranslationUnit
+    let index: UnitIndex
     let relativePath: String
     let source: SourceText
     let treeRoot: String?
@@ -48,7 +104,7 @@ private struct Walk {
     var facts: FileFacts
 
     /// Macro definitions by name (the last one seen wins, as in the preprocessor).
-    var macros: [String: Cursor] = [:]
+    let macros: [String: Cursor]
     /// Complete transitive expansions by macro name.
     var macroExpansionMemo: [String: Set<String>] = [:]
     /// Expansions the depth limit cut short, by "remaining depth:name".
@@ -57,12 +113,13 @@ private struct Walk {
     var expanding: Set<String> = []
     /// Main-file function definitions by offset range, to place macro uses.
     var functionSpans: [(name: String, start: Int, end: Int)] = []
-    var rawMacroUses: [(name: String, cursor: Cursor, offset: Int)] = []
 
-    init(unit: TranslationUnit, relativePath: String, source: SourceText, treeRoot: String?, interest: Set<String>, depth: Int) {
-        self.unit = unit
+    init(index: UnitIndex, relativePath: String, treeRoot: String?, interest: Set<String>, depth: Int) {
+        self.index = index
+        unit = index.unit
+        source = index.source
+        macros = index.macros
         self.relativePath = relativePath
-        self.source = source
         self.treeRoot = treeRoot
         self.interest = interest
         self.depth = depth
@@ -71,32 +128,16 @@ private struct Walk {
 
     mutating func run() {
         var pendingBodies: [Cursor] = []
-        var fileScopeVars: [Cursor] = []
-        unit.cursor.visitChildren { cursor, _ in
-            let kind = cursor.kind
-            if kind == .macroDefinition {
-                macros[cursor.spelling] = cursor
-                return .continue
-            }
-            if kind == .macroExpansion {
-                if cursor.isInMainFile { rawMacroUses.append((cursor.spelling, cursor, cursor.location.offset)) }
-                return .continue
-            }
-            if kind == .functionDecl {
-                if cursor.isInMainFile {
-                    facts.functions.append(function(cursor, file: relativePath))
-                    if cursor.isDefinition { pendingBodies.append(cursor) }
-                } else if interest.contains(cursor.spelling), let file = headerPath(cursor.location.file) {
-                    facts.functions.append(function(cursor, file: file))
-                }
-                return .continue
-            }
-            if kind == .varDecl, cursor.isInMainFile { fileScopeVars.append(cursor) }
-            return .continue
+        for cursor in index.mainFunctions {
+            facts.functions.append(function(cursor, file: relativePath))
+            if cursor.isDefinition { pendingBodies.append(cursor) }
+        }
+        for cursor in index.headerFunctions {
+            if let file = headerPath(cursor.location.file) { facts.functions.append(function(cursor, file: file)) }
         }
         for body in pendingBodies { walkFunction(body) }
-        for v in fileScopeVars { walkFileScope(v) }
-        for use in rawMacroUses { recordMacroUse(use.name, use.cursor, offset: use.offset) }
+        for v in index.fileScopeVariables { walkFileScope(v) }
+        for use in index.macroExpansions { recordMacroUse(use.name, use.cursor, offset: use.offset) }
         facts.calls.sort { $0.position < $1.position }
     }
 

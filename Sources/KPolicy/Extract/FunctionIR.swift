@@ -1,0 +1,136 @@
+/// The control-flow IR of one function: only what matters to executable
+/// memory, in the order the code runs it. Built by `IRBuilder` (the only
+/// part that reads cursors) and read by the path checker, which never sees
+/// libclang.
+///
+/// Blocks hold events and end in an exit. Loops are unrolled
+/// (`IRBuilder.loopUnrolling` iterations, so paths through 0, 1 ... n
+/// iterations exist and there is no back edge); a backward `goto` is the
+/// only edge that can close a cycle, and the path checker bounds it.
+public struct FunctionIR: Sendable {
+    public var name: String
+    public var position: Position
+    /// `blocks[0]` is the entry.
+    public var blocks: [IRBlock]
+    /// How each object the events name comes into the function.
+    public var objects: [String: ObjectOrigin]
+    /// True when unrolling was cut short because the IR grew past
+    /// `IRBuilder.maxBlocks` (loops are then taken at most once).
+    public var truncated: Bool
+
+    public init(name: String, position: Position, blocks: [IRBlock], objects: [String: ObjectOrigin], truncated: Bool) {
+        self.name = name
+        self.position = position
+        self.blocks = blocks
+        self.objects = objects
+        self.truncated = truncated
+    }
+
+    /// Every event, in block order (for tests and summaries).
+    public var events: [IREvent] { blocks.flatMap(\.events) }
+}
+
+/// Where an object (a pointer the function works on) comes from.
+public enum ObjectOrigin: String, Sendable, Codable {
+    /// A local variable (its memory comes from a call in the function, or
+    /// from something the IR does not show).
+    case local
+    /// A parameter, or a member reached through one: the caller's memory.
+    case parameter
+    /// A file-scope variable, or a member of one: memory kept across calls.
+    case global
+}
+
+public struct IRBlock: Sendable {
+    public var events: [IREvent]
+    public var exit: IRExit
+    public init(events: [IREvent] = [], exit: IRExit = .return(nil)) {
+        self.events = events
+        self.exit = exit
+    }
+}
+
+public enum IRExit: Sendable, Equatable {
+    case goto(Int)
+    /// Two-way branch on a condition the checker may decide.
+    case branch(IRCondition, then: Int, else: Int)
+    /// A switch: any of the targets.
+    case any([Int])
+    /// The function returns (the object it returns, if it returns one).
+    case `return`(String?)
+}
+
+/// What a branch tests, when it tests an object against NULL; everything
+/// else is `.unknown` and both ways are taken.
+public enum IRCondition: Sendable, Equatable {
+    case isNull(String)
+    case nonNull(String)
+    case unknown
+}
+
+/// One event: a kernel call (allocation, free, permission or flag change,
+/// write, text patch), a store through a pointer, or a scope-exit cleanup.
+public struct IREvent: Sendable {
+    public enum Kind: String, Sendable {
+        /// A call to a kernel API (`callee` is its name as resolved).
+        case call
+        /// A store through a pointer (`*p = v`, `p[i] = v`, `p->f = v`): a plain write.
+        case store
+        /// `__free(name)` running at scope exit: `callee` is the free function.
+        case cleanup
+        /// `no_free_ptr(p)` / `return_ptr(p)`: the scope-exit cleanup of `p` no longer frees it.
+        case disown
+        /// A call to a function defined in the same file (its summary applies).
+        case helper
+        /// The object (first argument) now stands for other memory: the
+        /// result of a call the IR does not follow was stored into it, or a
+        /// loop variable starts a new iteration.
+        case rebind
+    }
+    public var kind: Kind
+    /// The resolved callee (`vmalloc_noprof`), the free function of a
+    /// cleanup, or "store".
+    public var callee: String
+    /// The name written at the site (`vmalloc`).
+    public var spelled: String
+    public var position: Position
+    public var arguments: [IRArgument]
+    /// The object the call's result is stored into, if any.
+    public var result: String?
+    /// The source text of the call, for traces.
+    public var text: String
+
+    public init(kind: Kind, callee: String, spelled: String, position: Position, arguments: [IRArgument], result: String?, text: String) {
+        self.kind = kind
+        self.callee = callee
+        self.spelled = spelled
+        self.position = position
+        self.arguments = arguments
+        self.result = result
+        self.text = text
+    }
+}
+
+/// One argument of an event, as written and as understood.
+public struct IRArgument: Sendable, Equatable {
+    public var text: String
+    /// The object the argument points into, normalised: `p`,
+    /// `(unsigned long)p` and a local `addr = (unsigned long)p` are all `p`;
+    /// `pack->ptr` is `pack->ptr`. Nil when it is not a pointer the IR follows.
+    public var object: String?
+    /// Byte offset into the object; nil when it is not known (an interior
+    /// pointer at an offset computed at run time).
+    public var offset: Int?
+    /// The value, when the compiler can compute it.
+    public var value: Int64?
+    /// Identifiers the argument is made of, macros expanded (`VM_FLUSH_RESET_PERMS`, `PAGE_KERNEL_ROX`).
+    public var identifiers: [String]
+
+    public init(text: String, object: String?, offset: Int?, value: Int64?, identifiers: [String]) {
+        self.text = text
+        self.object = object
+        self.offset = offset
+        self.value = value
+        self.identifiers = identifiers
+    }
+}

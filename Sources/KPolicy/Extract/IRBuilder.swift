@@ -1,0 +1,627 @@
+import ClangKit
+import KernelModel
+
+/// Builds the control-flow IR (`FunctionIR`) of each function that has an
+/// executable-memory event, from the unit index the fact stage used and the
+/// facts it produced (argument resolution is shared: an event's argument
+/// identifiers are those of the `CallFact` at the same place).
+///
+/// What it follows: statements in order; if/else (with `&&`, `||`, `!` and
+/// `unlikely()` in the condition split into branches, and `p`, `!p`,
+/// `p == NULL`, `p != NULL`, `IS_ERR_OR_NULL(p)` as NULL tests); switch with
+/// fall-through, `break` and `default`; while/for/do loops unrolled
+/// `loopUnrolling` times; goto and labels; return; and the scope-exit
+/// cleanups of `__free(name)` variables, which `no_free_ptr()` and
+/// `return_ptr()` disarm. Control flow inside expressions (`?:`, statement
+/// expressions) is read straight through, its events in order.
+public struct IRBuilder {
+    /// Iterations each loop is unrolled to: paths through 0, 1 and 2 iterations.
+    public static let loopUnrolling = 2
+    /// Above this many blocks a function's loops are taken at most once.
+    public static let maxBlocks = 4000
+
+    /// Calls that make a function worth an IR: the ones that allocate, free,
+    /// protect or patch executable memory. A function that only kmallocs and
+    /// memcpys gets none.
+    public static let anchors: Set<String> = {
+        var s: Set<String> = ["module_alloc", "module_alloc_huge", "module_memfree", "execmem_alloc", "execmem_free",
+                              "bpf_jit_alloc_exec", "bpf_jit_free_exec", "bpf_prog_pack_alloc", "bpf_prog_pack_free",
+                              "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
+        for op in SetMemoryOp.allCases { s.insert(op.apiName) }
+        for t in TextPatchAPI.allCases { s.insert(t.rawValue) }
+        return s
+    }()
+
+    /// Model APIs a C call can be lowered from (the page-set APIs take
+    /// `struct page` arrays the IR does not follow).
+    static let pageSetAPIs: Set<String> = ["alloc_pages", "__free_pages", "vmap", "vm_map_ram", "vm_unmap_ram", "vm_area_map_pages",
+                                           "vm_area_unmap_pages", "vmap_pages_range", "check_wx", "run_work", "inject_failure", "ioremap",
+                                           "bpf_jit_binary_pack_alloc", "bpf_jit_binary_pack_finalize", "bpf_jit_binary_pack_free"]
+
+    public init() {}
+
+    /// Whether a call to `name` (resolved or spelled) is an event.
+    public static func isEvent(_ name: String) -> Bool {
+        let n = KernelCall.canonicalName(name)
+        return KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)
+    }
+
+    static func isAnchor(_ name: String) -> Bool { anchors.contains(KernelCall.canonicalName(name)) }
+
+    /// IRs of the functions defined in the unit that call an anchor. Call on
+    /// a large stack (`LargeStack.run`).
+    public func functions(of index: UnitIndex, facts: FileFacts) -> [FunctionIR] {
+        var wanted: Set<String> = []
+        for c in facts.calls where !c.isReference {
+            if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
+        }
+        guard !wanted.isEmpty else { return [] }
+        var callsAt: [Position: CallFact] = [:]
+        for c in facts.calls where !c.isReference { callsAt[c.position] = c }
+        let defined = Set(index.definitions.map(\.spelling))
+        var out: [FunctionIR] = []
+        for def in index.definitions where wanted.contains(def.spelling) {
+            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([def.spelling]))
+            out.append(b.build(def))
+        }
+        return out
+    }
+}
+
+/// Lowers one function definition.
+private struct FunctionBuilder {
+    let index: UnitIndex
+    let path: String
+    let callsAt: [Position: CallFact]
+    let helpers: Set<String>
+
+    var blocks: [IRBlock] = [IRBlock()]
+    var current = 0
+    var labels: [String: Int] = [:]
+    var breakTargets: [Int] = []
+    var continueTargets: [Int] = []
+    /// `__free` variables per open compound statement: (object, free function).
+    var scopes: [[(object: String, free: String)]] = []
+    var objects: [String: ObjectOrigin] = [:]
+    /// Flow-insensitive aliases: a local assigned only from one object is that object.
+    var alias: [String: String] = [:]
+    var unrolling = IRBuilder.loopUnrolling
+    var truncated = false
+    /// Offsets of no_free_ptr/return_ptr expansions already turned into events.
+    var disowned: Set<Int> = []
+    let disownMacros: [(offset: Int, end: Int, object: String)]
+
+    init(index: UnitIndex, path: String, callsAt: [Position: CallFact], helpers: Set<String>) {
+        self.index = index
+        self.path = path
+        self.callsAt = callsAt
+        self.helpers = helpers
+        var d: [(Int, Int, String)] = []
+        for m in index.macroExpansions where m.name == "no_free_ptr" || m.name == "return_ptr" {
+            let tokens = m.cursor.tokens
+            if let open = tokens.firstIndex(where: { $0.spelling == "(" }),
+               let name = tokens[(open + 1)...].first(where: { $0.kind == .identifier }) {
+                d.append((m.offset, m.cursor.extent.end.offset, name.spelling))
+            }
+        }
+        disownMacros = d
+    }
+
+    mutating func build(_ def: Cursor) -> FunctionIR {
+        let body = def.children.last { $0.kind == .compoundStmt }
+        if let body { collectAliases(body) }
+        if let body { stmt(body) }
+        blocks[current].exit = .return(nil)
+        var ir = FunctionIR(name: def.spelling, position: position(def.location), blocks: blocks, objects: objects, truncated: truncated)
+        // Stores matter only to objects the calls act on.
+        let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
+        for i in ir.blocks.indices {
+            ir.blocks[i].events.removeAll { $0.kind == .store && !acted.contains($0.arguments.first?.object ?? "") }
+        }
+        return ir
+    }
+
+    func position(_ loc: SourceLocation) -> Position { Position(file: path, line: loc.line, column: loc.column) }
+
+    // MARK: blocks
+
+    mutating func newBlock() -> Int {
+        blocks.append(IRBlock())
+        if blocks.count > IRBuilder.maxBlocks, unrolling > 1 { unrolling = 1; truncated = true }
+        return blocks.count - 1
+    }
+
+    mutating func jump(to b: Int) {
+        blocks[current].exit = .goto(b)
+        current = b
+    }
+
+    mutating func label(_ name: String) -> Int {
+        if let b = labels[name] { return b }
+        let b = newBlock()
+        labels[name] = b
+        return b
+    }
+
+    mutating func emit(_ e: IREvent) { blocks[current].events.append(e) }
+
+    // MARK: statements
+
+    mutating func stmt(_ c: Cursor) {
+        switch c.kind {
+        case .compoundStmt:
+            scopes.append([])
+            for child in c.children { stmt(child) }
+            let scope = scopes.removeLast()
+            emitCleanups([scope], at: c.extent.end)
+        case .ifStmt:
+            let parts = c.children
+            guard parts.count >= 2 else { return }
+            let thenB = newBlock(), after = newBlock()
+            let elseB = parts.count >= 3 ? newBlock() : after
+            condition(parts[0], then: thenB, else: elseB)
+            current = thenB
+            stmt(parts[1])
+            blocks[current].exit = .goto(after)
+            if parts.count >= 3 {
+                current = elseB
+                stmt(parts[2])
+                blocks[current].exit = .goto(after)
+            }
+            current = after
+        case .switchStmt:
+            let parts = c.children
+            guard parts.count >= 2 else { return }
+            expression(parts[0], result: nil)
+            let head = current, after = newBlock()
+            var cases: [Int] = []
+            var hasDefault = false
+            current = newBlock()   // code before the first label is unreachable
+            breakTargets.append(after)
+            switchBody(parts[parts.count - 1], cases: &cases, hasDefault: &hasDefault)
+            breakTargets.removeLast()
+            blocks[current].exit = .goto(after)
+            blocks[head].exit = .any(cases + (hasDefault ? [] : [after]))
+            current = after
+        case .caseStmt, .defaultStmt:
+            // Outside switchBody (a label nested in a block): treated as a plain statement.
+            if let body = c.children.last { stmt(body) }
+        case .whileStmt:
+            let parts = c.children
+            guard parts.count == 2 else { return }
+            loop(cond: parts[0], body: parts[1], inc: nil, bodyFirst: false)
+        case .doStmt:
+            let parts = c.children
+            guard parts.count == 2 else { return }
+            loop(cond: parts[1], body: parts[0], inc: nil, bodyFirst: true)
+        case .forStmt:
+            let (initial, cond, inc, body) = forParts(c)
+            if let initial { stmt(initial) }
+            guard let body else { return }
+            loop(cond: cond, body: body, inc: inc, bodyFirst: false)
+        case .gotoStmt:
+            let name = c.children.first { $0.kind == .labelRef }?.spelling ?? c.tokens.dropFirst().first?.spelling ?? ""
+            blocks[current].exit = .goto(label(name))
+            current = newBlock()
+        case .labelStmt:
+            let b = label(c.spelling)
+            jump(to: b)
+            if let body = c.children.last { stmt(body) }
+        case .returnStmt:
+            var returned: String?
+            if let value = c.children.first {
+                expression(value, result: nil)
+                returned = object(of: value)?.name
+                if returned == nil, let d = disownedObject(in: value) { returned = d }
+            }
+            emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
+            blocks[current].exit = .return(returned)
+            current = newBlock()
+        case .breakStmt:
+            if let t = breakTargets.last { blocks[current].exit = .goto(t) }
+            current = newBlock()
+        case .continueStmt:
+            if let t = continueTargets.last { blocks[current].exit = .goto(t) }
+            current = newBlock()
+        case .declStmt:
+            for v in c.children where v.kind == .varDecl { declaration(v) }
+        case .nullStmt:
+            break
+        default:
+            if c.kind.isExpression || c.kind == .unexposedStmt { expression(c, result: nil) }
+            else { for child in c.children { stmt(child) } }
+        }
+    }
+
+    mutating func switchBody(_ c: Cursor, cases: inout [Int], hasDefault: inout Bool) {
+        let items = c.kind == .compoundStmt ? c.children : [c]
+        for item in items {
+            var s = item
+            // `case 1: case 2: stmt` nests the labels.
+            while s.kind == .caseStmt || s.kind == .defaultStmt {
+                if s.kind == .defaultStmt { hasDefault = true }
+                let b = newBlock()
+                jump(to: b)
+                cases.append(b)
+                guard let body = s.children.last else { break }
+                s = body
+            }
+            stmt(s)
+        }
+    }
+
+    /// The parts of a `for`: libclang lists only those present, so they are
+    /// told apart by where they sit relative to the header's semicolons.
+    func forParts(_ c: Cursor) -> (Cursor?, Cursor?, Cursor?, Cursor?) {
+        let parts = c.children
+        guard let body = parts.last else { return (nil, nil, nil, nil) }
+        let header = Array(parts.dropLast())
+        var semis: [Int] = []
+        var depth = 0
+        for t in c.tokens {
+            if t.spelling == "(" { depth += 1 } else if t.spelling == ")" { depth -= 1; if depth == 0 { break } }
+            else if t.spelling == ";", depth == 1 { semis.append(t.location.offset) }
+        }
+        guard semis.count == 2 else { return (nil, nil, nil, body) }
+        var initial: Cursor?, cond: Cursor?, inc: Cursor?
+        for p in header {
+            let o = p.extent.start.offset
+            if o < semis[0] { initial = p } else if o < semis[1] { cond = p } else { inc = p }
+        }
+        return (initial, cond, inc, body)
+    }
+
+    /// `loopUnrolling` copies of the body, each behind the condition.
+    mutating func loop(cond: Cursor?, body: Cursor, inc: Cursor?, bodyFirst: Bool) {
+        let after = newBlock()
+        for i in 0..<unrolling {
+            let bodyB = newBlock(), next = newBlock()
+            if i == 0 && bodyFirst {
+                jump(to: bodyB)
+            } else if let cond {
+                condition(cond, then: bodyB, else: after)
+            } else {
+                jump(to: bodyB)
+            }
+            current = bodyB
+            if i > 0 {
+                for name in loopLocals(body) {
+                    let obj = canonical(name)
+                    emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(body.location),
+                                 arguments: [IRArgument(text: name, object: obj, offset: 0, value: nil, identifiers: [])],
+                                 result: nil, text: "\(name): next iteration"))
+                }
+            }
+            breakTargets.append(after)
+            continueTargets.append(next)
+            stmt(body)
+            breakTargets.removeLast()
+            continueTargets.removeLast()
+            jump(to: next)
+            if let inc { expression(inc, result: nil) }
+        }
+        // Past the bound the loop is taken to end.
+        if let cond { expression(cond, result: nil) }
+        jump(to: after)
+    }
+
+    mutating func declaration(_ v: Cursor) {
+        let name = v.spelling
+        objects[name] = v.storageClass == .static ? .global : .local
+        let tokens = v.tokens
+        if let i = tokens.firstIndex(where: { $0.spelling == "__free" }), i + 2 < tokens.count, tokens[i + 1].spelling == "(" {
+            let kind = tokens[i + 2].spelling
+            if !scopes.isEmpty { scopes[scopes.count - 1].append((name, FunctionBuilder.freeFunction(forCleanup: kind))) }
+        }
+        if let value = v.children.last(where: { $0.kind.isExpression }) {
+            expression(value, result: canonical(name))
+        }
+    }
+
+    /// The free a `__free(name)` cleanup calls: DEFINE_FREE(kfree...),
+    /// DEFINE_FREE(vfree...) and DEFINE_FREE(execmem, ..., execmem_free(_T))
+    /// name their function directly or as `<name>_free`.
+    static func freeFunction(forCleanup kind: String) -> String {
+        if KernelSignature.named(kind) != nil { return kind }
+        return kind + "_free"
+    }
+
+    mutating func emitCleanups(_ scopes: [[(object: String, free: String)]], at loc: SourceLocation, except: String? = nil) {
+        for scope in scopes {
+            for entry in scope.reversed() where canonical(entry.object) != except {
+                let obj = canonical(entry.object)
+                emit(IREvent(kind: .cleanup, callee: entry.free, spelled: entry.free, position: position(loc),
+                             arguments: [IRArgument(text: entry.object, object: obj, offset: 0, value: nil, identifiers: [entry.object])],
+                             result: nil, text: "\(entry.free)(\(entry.object)) at scope exit (__free)"))
+            }
+        }
+    }
+
+    // MARK: conditions
+
+    mutating func condition(_ c: Cursor, then: Int, else elseB: Int) {
+        let s = FunctionBuilder.strip(c)
+        if s.kind == .callExpr {
+            let callee = s.referenced?.spelling ?? s.spelling
+            let written = index.source.identifier(atOffset: s.location.offset)
+            if ["__builtin_expect", "likely", "unlikely"].contains(callee) || ["likely", "unlikely"].contains(written),
+               var first = s.arguments.first {
+                // unlikely(x) is __builtin_expect(!!(x), 0): drop the `!!`.
+                for _ in 0..<2 {
+                    let u = FunctionBuilder.strip(first)
+                    guard u.kind == .unaryOperator, u.operatorSpelling ?? "!" == "!", let inner = u.children.first else { break }
+                    first = inner
+                }
+                return condition(first, then: then, else: elseB)
+            }
+            if callee == "IS_ERR_OR_NULL", let first = s.arguments.first, let o = object(of: first) {
+                expression(first, result: nil)
+                blocks[current].exit = .branch(.isNull(o.name), then: then, else: elseB)
+                return
+            }
+        }
+        if s.kind == .unaryOperator, s.operatorSpelling == "!", let inner = s.children.first {
+            return condition(inner, then: elseB, else: then)
+        }
+        if s.kind == .binaryOperator, let op = s.operatorSpelling, op == "&&" || op == "||" || op == "==" || op == "!=" {
+            let parts = s.children
+            if parts.count == 2 {
+                if op == "&&" || op == "||" {
+                    let mid = newBlock()
+                    if op == "&&" { condition(parts[0], then: mid, else: elseB) } else { condition(parts[0], then: then, else: mid) }
+                    current = mid
+                    return condition(parts[1], then: then, else: elseB)
+                }
+                for (a, b) in [(parts[0], parts[1]), (parts[1], parts[0])] where FunctionBuilder.isNullConstant(b) {
+                    if let o = object(of: a) {
+                        expression(a, result: nil)
+                        blocks[current].exit = .branch(op == "==" ? .isNull(o.name) : .nonNull(o.name), then: then, else: elseB)
+                        return
+                    }
+                }
+            }
+        }
+        expression(c, result: nil)
+        if let o = object(of: s), s.kind == .declRefExpr || s.kind == .memberRefExpr || (s.kind == .binaryOperator && s.operatorSpelling == "="),
+           FunctionBuilder.isPointer(s) {
+            blocks[current].exit = .branch(.nonNull(o.name), then: then, else: elseB)
+        } else {
+            blocks[current].exit = .branch(.unknown, then: then, else: elseB)
+        }
+    }
+
+    static func isNullConstant(_ c: Cursor) -> Bool {
+        let s = strip(c)
+        if s.kind == .integerLiteral || s.kind == .cStyleCastExpr || s.kind == .parenExpr || s.kind == .unexposedExpr {
+            if case .integer(0)? = c.evaluate() { return true }
+            if case .unsigned(0)? = c.evaluate() { return true }
+        }
+        return s.tokens.map(\.spelling) == ["NULL"]
+    }
+
+    static func isPointer(_ c: Cursor) -> Bool {
+        let t = c.canonicalTypeSpelling
+        return t.hasSuffix("*") || t.contains("(*)")
+    }
+
+    // MARK: expressions
+
+    /// Emits the events of `c` in evaluation order. `result`: the object the
+    /// value of `c` is stored into (an initialiser, the right side of `=`).
+    mutating func expression(_ c: Cursor, result: String?) {
+        if let d = disownMacros.first(where: { $0.offset == c.location.offset && c.isInMainFile }), !disowned.contains(d.offset) {
+            disowned.insert(d.offset)
+            for child in c.children { expression(child, result: nil) }
+            let obj = canonical(d.object)
+            emit(IREvent(kind: .disown, callee: "no_free_ptr", spelled: "no_free_ptr", position: position(c.location),
+                         arguments: [IRArgument(text: d.object, object: obj, offset: 0, value: nil, identifiers: [d.object])],
+                         result: nil, text: "no_free_ptr(\(d.object))"))
+            return
+        }
+        switch c.kind {
+        case .callExpr:
+            for a in c.arguments { expression(a, result: nil) }
+            call(c, result: result)
+        case .binaryOperator, .compoundAssignOperator:
+            let parts = c.children
+            guard parts.count == 2 else { return }
+            let op = c.operatorSpelling
+            if op == "=" || c.kind == .compoundAssignOperator {
+                let lhs = object(of: parts[0])
+                expression(parts[1], result: op == "=" ? lhs?.name : nil)
+                store(parts[0])
+            } else {
+                expression(parts[0], result: nil)
+                expression(parts[1], result: nil)
+            }
+        case .unaryOperator:
+            if let op = c.operatorSpelling, op == "++" || op == "--" || op == "post++" || op == "post--", let inner = c.children.first {
+                store(inner)
+            }
+            for child in c.children { expression(child, result: nil) }
+        case .stmtExpr:
+            for child in c.children { stmt(child) }
+        case .parenExpr, .cStyleCastExpr, .unexposedExpr:
+            for child in c.children { expression(child, result: result) }
+        default:
+            for child in c.children { expression(child, result: nil) }
+        }
+    }
+
+    /// A store through a pointer, when the target is one (`*p`, `p[i]`, `p->f`).
+    mutating func store(_ target: Cursor) {
+        let s = FunctionBuilder.strip(target)
+        var base: Cursor?
+        switch s.kind {
+        case .unaryOperator where s.operatorSpelling == "*": base = s.children.first
+        case .arraySubscriptExpr: base = s.children.first
+        case .memberRefExpr:
+            if s.tokens.contains(where: { $0.spelling == "->" }) { base = s.children.first }
+        default: break
+        }
+        guard let base, let o = object(of: base) else { return }
+        let text = s.tokens.map(\.spelling).joined(separator: " ")
+        emit(IREvent(kind: .store, callee: "store", spelled: "store", position: position(s.location),
+                     arguments: [IRArgument(text: text, object: o.name, offset: o.offset, value: nil, identifiers: [])],
+                     result: nil, text: "\(text) = ..."))
+    }
+
+    mutating func call(_ c: Cursor, result: String?) {
+        guard let target = c.referenced, target.kind == .functionDecl else { return }
+        let callee = target.spelling
+        let spelled = index.source.identifier(atOffset: c.location.offset)
+        let isEvent = IRBuilder.isEvent(callee) || (!spelled.isEmpty && IRBuilder.isEvent(spelled))
+        let isHelper = !isEvent && helpers.contains(callee)
+        if !isEvent && !isHelper {
+            // The result of a call the IR does not follow is other memory.
+            if let result, c.isInMainFile { rebind(result, at: c) }
+            return
+        }
+        guard c.isInMainFile else { return }
+        let pos = position(c.location)
+        let fact = callsAt[pos]
+        let args = c.arguments.enumerated().map { i, a -> IRArgument in
+            let o = object(of: a)
+            var value: Int64?
+            switch a.evaluate() {
+            case .integer(let v)?: value = v
+            case .unsigned(let v)?: value = Int64(bitPattern: v)
+            default: break
+            }
+            let text = fact.flatMap { i < $0.arguments.count ? $0.arguments[i].text : nil } ?? a.tokens.map(\.spelling).joined(separator: " ")
+            let identifiers = fact.flatMap { i < $0.arguments.count ? Array($0.arguments[i].identifiers).sorted() : nil }
+                ?? a.tokens.filter { $0.kind == .identifier }.map(\.spelling)
+            return IRArgument(text: text, object: o?.name, offset: o?.offset, value: value, identifiers: identifiers)
+        }
+        let name = spelled.isEmpty ? callee : spelled
+        emit(IREvent(kind: isHelper ? .helper : .call, callee: callee, spelled: name, position: pos, arguments: args, result: result,
+                     text: "\(result.map { "\($0) = " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
+    }
+
+    mutating func rebind(_ object: String, at c: Cursor) {
+        emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(c.location),
+                     arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
+                     result: nil, text: "\(object) = <other memory>"))
+    }
+
+    /// Locals declared or assigned in a loop body: each iteration's are new.
+    func loopLocals(_ body: Cursor) -> [String] {
+        var names: [String] = []
+        body.visitChildren { node, _ in
+            if node.kind == .varDecl { names.append(node.spelling) }
+            if node.kind == .binaryOperator, node.operatorSpelling == "=", let lhs = node.children.first {
+                let s = FunctionBuilder.strip(lhs)
+                if s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind != .translationUnit,
+                   t.storageClass != .static {
+                    names.append(t.spelling)
+                }
+            }
+            return .recurse
+        }
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }
+    }
+
+    /// An object named inside a no_free_ptr()/return_ptr() in `c`, if any.
+    func disownedObject(in c: Cursor) -> String? {
+        let start = c.extent.start.offset, end = c.extent.end.offset
+        return disownMacros.first { $0.offset >= start && $0.offset < end }.map { canonical($0.object) }
+    }
+
+    // MARK: objects
+
+    static func strip(_ c: Cursor) -> Cursor {
+        var c = c
+        while [CursorKind.unexposedExpr, .parenExpr, .cStyleCastExpr].contains(c.kind), let inner = c.children.last { c = inner }
+        return c
+    }
+
+    func canonical(_ name: String) -> String {
+        var n = name
+        var seen: Set<String> = [n]
+        while let next = alias[n], seen.insert(next).inserted { n = next }
+        return n
+    }
+
+    /// The object an expression points into, and the byte offset when known.
+    mutating func object(of c: Cursor) -> (name: String, offset: Int?)? {
+        guard let raw = rawObject(of: c) else { return nil }
+        return (canonical(raw.name), raw.offset)
+    }
+
+    mutating func rawObject(of c: Cursor) -> (name: String, offset: Int?)? {
+        let s = FunctionBuilder.strip(c)
+        switch s.kind {
+        case .declRefExpr:
+            guard let target = s.referenced, target.kind == .varDecl || target.kind == .parmDecl else { return nil }
+            let name = target.spelling
+            if objects[name] == nil {
+                if target.kind == .parmDecl { objects[name] = .parameter }
+                else if target.semanticParent?.kind == .translationUnit || target.storageClass == .static { objects[name] = .global }
+                else { objects[name] = .local }
+            }
+            return (name, 0)
+        case .memberRefExpr:
+            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            let arrow = s.tokens.contains { $0.spelling == "->" }
+            let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
+            if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
+            return (name, 0)
+        case .arraySubscriptExpr:
+            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            return (b.name, nil)
+        case .binaryOperator:
+            guard let op = s.operatorSpelling, op == "+" || op == "-" else { return nil }
+            let parts = s.children
+            guard parts.count == 2, let b = rawObject(of: parts[0]) else { return nil }
+            var delta: Int?
+            if case .integer(let v)? = parts[1].evaluate() { delta = Int(v) }
+            if case .unsigned(let v)? = parts[1].evaluate(), v < UInt64(Int.max) { delta = Int(v) }
+            // Byte arithmetic only: integers, void * and char-sized pointers.
+            let t = FunctionBuilder.strip(parts[0]).canonicalTypeSpelling
+            let bytes = !t.contains("*") || t.hasPrefix("void") || t.hasPrefix("char") || t.hasPrefix("unsigned char")
+                || t.hasPrefix("u8") || t.hasPrefix("const void") || t.hasPrefix("const char")
+            guard let d = delta, bytes, let base = b.offset else { return (b.name, nil) }
+            return (b.name, op == "+" ? base + d : base - d)
+        default:
+            return nil
+        }
+    }
+
+    /// Locals assigned from exactly one object are that object (`addr =
+    /// (unsigned long)p`), and a member assigned a local holding an
+    /// allocation is that allocation (`pack->ptr = ptr`).
+    mutating func collectAliases(_ body: Cursor) {
+        var sources: [String: Set<String>] = [:]
+        var localNames: Set<String> = []
+        var pairs: [(String, String)] = []
+        body.visitChildren { node, _ in
+            if node.kind == .varDecl {
+                localNames.insert(node.spelling)
+                if let value = node.children.last(where: { $0.kind.isExpression }) {
+                    if let o = rawObject(of: value), o.offset == 0 { sources[node.spelling, default: []].insert(o.name) }
+                    else { sources[node.spelling, default: []].insert("<value>") }
+                }
+            } else if node.kind == .binaryOperator, node.operatorSpelling == "=" {
+                let parts = node.children
+                if parts.count == 2, let l = rawObject(of: parts[0]), l.offset == 0 {
+                    if let r = rawObject(of: parts[1]), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
+                    else { sources[l.name, default: []].insert("<value>") }
+                }
+            } else if node.kind == .compoundAssignOperator {
+                let parts = node.children
+                if let first = parts.first, let l = rawObject(of: first) { sources[l.name, default: []].insert("<value>") }
+            }
+            return .recurse
+        }
+        // A local with one object source is that object.
+        for (name, srcs) in sources where localNames.contains(name) && srcs.count == 1 {
+            if let only = srcs.first, only != "<value>", only != name { alias[name] = only }
+        }
+        // A member (or global) assigned from a local that holds a call's
+        // result: the local stands for the member's memory.
+        for (l, r) in pairs where !localNames.contains(l) && localNames.contains(r) && alias[r] == nil {
+            if sources[l]?.count == 1 { alias[r] = l }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+import KernelModel
+
+/// Runs every path of a function's IR through the reference model, with
+/// the model as the transfer function: each event is lowered by
+/// `KernelCall` (KernelModel) and executed by `Executor` on the path's
+/// `ModelState`.
+///
+/// Exploration is depth-first over (block, state). Two paths that reach a
+/// block in the same state (`ModelState` is Hashable and ignores step
+/// bookkeeping) are merged: the future of a state does not depend on how it
+/// was reached, so this loses no violation, only the second witness path.
+/// Bounds, per function and configuration: `maxStates` (block, state)
+/// pairs and `maxPathLength` blocks per path; a function that hits one is
+/// reported `bounded` and its remaining paths are not explored. Loops are
+/// already unrolled by the IR (`IRBuilder.loopUnrolling`); only a backward
+/// goto can close a cycle, and the state merge or the path bound ends it.
+///
+/// Branches on `p == NULL` follow the state: after an allocation the path
+/// forks into success and failure (the model's `inject_failure`), and a
+/// NULL test takes only the branch the state allows. Other conditions take
+/// both branches.
+///
+/// Memory the function did not allocate (a parameter, a member reached
+/// through one, a file-scope variable) is seeded at its first use: RW data
+/// from the vmalloc family, as callers hand it over. A file-scope pointer
+/// the function makes writable again (`set_memory_rw`/`_nx` on it) is
+/// memory kept across calls that may already be executable: it is also
+/// seeded read-only and executable, on a second path.
+public enum PathChecker {
+    public static let maxStates = 4096
+    public static let maxPathLength = 512
+
+    /// One step of a path, as a trace shows it.
+    public struct TraceStep: Sendable, Codable, Equatable {
+        public var line: Int
+        public var call: String
+        /// Permissions of the page the step acts on, after the step: the
+        /// vmalloc mapping and its direct-map alias ("-" when none).
+        public var mapping: String
+        public var alias: String
+        public var invariants: [String]
+        /// The model arch the path was run on (set on a finding's trace).
+        public var arch: String? = nil
+    }
+
+    /// A violation found on some path.
+    public struct Finding: Sendable {
+        public var invariant: Invariant
+        public var severity: Severity
+        public var message: String
+        public var event: IREvent
+        /// What the event is (`set-memory`, `write`, `free`, `allocation`, `text-patch`, `flag`).
+        public var eventClass: String
+        /// For writes: the target page was present and read-only before the step.
+        public var targetReadOnly: Bool
+        /// The object the event acts on was seeded on this path (memory the
+        /// function did not allocate), not allocated by it.
+        public var seededObject: Bool
+        /// set_memory_* changed the permissions of the object's area before the step.
+        public var permissionsChanged: Bool
+        public var arch: Arch
+        public var generation: KernelGeneration
+        public var trace: [TraceStep]
+    }
+
+    public struct Result: Sendable {
+        public var findings: [Finding] = []
+        /// Paths that reached a return.
+        public var paths = 0
+        /// (block, state) pairs explored.
+        public var states = 0
+        /// A bound was hit: some paths were not explored.
+        public var bounded = false
+        /// The first path that reached the `witnessAt` event, if asked for.
+        public var witness: [TraceStep]?
+    }
+
+    /// Checks `ir` on `arches` of `generation`.
+    public static func check(_ ir: FunctionIR, arches: [Arch], generation: KernelGeneration, witnessAt: Position? = nil) -> Result {
+        var total = Result()
+        for arch in arches {
+            let r = check(ir, config: ModelConfig(arch: arch, generation: generation), witnessAt: witnessAt)
+            if total.witness == nil { total.witness = r.witness }
+            total.findings += r.findings
+            total.paths += r.paths
+            total.states += r.states
+            total.bounded = total.bounded || r.bounded
+        }
+        return total
+    }
+
+    struct Item {
+        var block: Int
+        var state: ModelState
+        var trace: [TraceStep]
+        var disowned: Set<String>
+        var length: Int
+        var seeded: Set<String> = []
+        /// Objects rebound to memory from a call the IR does not follow: seeded RW only.
+        var fresh: Set<String> = []
+    }
+
+    struct VisitKey: Hashable {
+        var block: Int
+        var state: ModelState
+        var disowned: Set<String>
+    }
+
+    static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
+        var result = Result()
+        var witness: (at: Position?, trace: [TraceStep]?) = (witnessAt, nil)
+        var seen: [String: Finding] = [:]
+        var start = ModelState(config: config)
+        _ = Executor.run(.setCaller(.core), on: &start)
+        var stack = [Item(block: 0, state: start, trace: [], disowned: [], length: 0)]
+        var visited: Set<VisitKey> = []
+        let seeds = seedPlan(ir)
+        while let item = stack.popLast() {
+            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned)).inserted else { continue }
+            result.states += 1
+            if result.states > maxStates || item.length > maxPathLength { result.bounded = true; break }
+            let block = ir.blocks[item.block]
+            var variants = [item]
+            for event in block.events {
+                var next: [Item] = []
+                for v in variants { next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness) }
+                variants = next
+            }
+            for var v in variants {
+                v.length += 1
+                switch block.exit {
+                case .goto(let b):
+                    v.block = b; stack.append(v)
+                case .any(let targets):
+                    for b in targets.reversed() { var w = v; w.block = b; stack.append(w) }
+                case .branch(let cond, let thenB, let elseB):
+                    var takeThen = true, takeElse = true
+                    switch cond {
+                    case .isNull(let o), .nonNull(let o):
+                        if let null = v.state.isNull(o) {
+                            let isNullTest: Bool
+                            if case .isNull = cond { isNullTest = true } else { isNullTest = false }
+                            takeThen = null == isNullTest
+                            takeElse = !takeThen
+                        }
+                    case .unknown: break
+                    }
+                    if takeElse { var w = v; w.block = elseB; stack.append(w) }
+                    if takeThen { var w = v; w.block = thenB; stack.append(w) }
+                case .return:
+                    result.paths += 1
+                }
+            }
+        }
+        result.witness = witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
+        result.findings = seen.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
+        return result
+    }
+
+    /// Per object not allocated in the function: the pages to seed and
+    /// whether it may already be executable.
+    struct Seed { var pages: Int; var mayBeExecutable: Bool }
+
+    static func seedPlan(_ ir: FunctionIR) -> [String: Seed] {
+        var plan: [String: Seed] = [:]
+        for e in ir.events {
+            guard e.kind == .call || e.kind == .store || e.kind == .cleanup, let o = e.arguments.first?.object else { continue }
+            var s = plan[o] ?? Seed(pages: 1, mayBeExecutable: false)
+            let name = KernelCall.canonicalName(e.callee)
+            if name.hasPrefix("set_memory_"), e.arguments.count > 1, let n = e.arguments[1].value, n > 0, n <= 512 {
+                s.pages = max(s.pages, Int(n))
+            }
+            if (name == "set_memory_rw" || name == "set_memory_nx"), ir.objects[o] == .global { s.mayBeExecutable = true }
+            plan[o] = s
+        }
+        return plan
+    }
+
+    static func eventClass(_ call: APICall) -> String {
+        switch call {
+        case .setMemory: return "set-memory"
+        case .write: return "write"
+        case .free, .bpfProgPackFree, .vmUnmapRam, .bpfJitBinaryPackFree, .freePages: return "free"
+        case .textPatch, .bpfArchTextCopy: return "text-patch"
+        case .setVMFlushResetPerms, .setDirectMap: return "flag"
+        default: return "allocation"
+        }
+    }
+
+    static func isAllocation(_ call: APICall) -> Bool {
+        switch call {
+        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .bpfJitAllocExec, .bpfProgPackAlloc, .kvmalloc, .kmalloc: return true
+        default: return false
+        }
+    }
+
+    /// The successors of `item` after `event`: one, or two where an
+    /// allocation may fail or a seed may be executable.
+    static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], config: ModelConfig,
+                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?)) -> [Item] {
+        if event.kind == .disown {
+            var v = item
+            if let o = event.arguments.first?.object { v.disowned.insert(o) }
+            return [v]
+        }
+        if event.kind == .rebind || (event.kind == .helper && event.result != nil) {
+            // Summaries of same-file helpers are not built yet: their result is other memory.
+            var v = item
+            if let o = event.kind == .rebind ? event.arguments.first?.object : event.result {
+                v.state.unbind(o)
+                v.disowned.remove(o)
+                v.fresh.insert(o)
+            }
+            return [v]
+        }
+        if event.kind == .helper { return [item] }
+        if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
+        // Seed the memory the event acts on if the path has not seen it.
+        var variants = [item]
+        if let o = event.arguments.first?.object, !item.state.isBound(o), event.result != o {
+            let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
+            variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
+            if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
+        }
+        var out: [Item] = []
+        for v in variants {
+            guard let call = lower(event, state: v.state) else { out.append(v); continue }
+            if isAllocation(call) {
+                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings))
+                out.append(run(call, event, on: v, failing: true, config: config, findings: &findings))
+            } else {
+                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings))
+            }
+            if witness.trace == nil, event.position == witness.at, let last = out.last { witness.trace = last.trace }
+        }
+        return out
+    }
+
+    static func seeded(_ item: Item, _ object: String, pages: Int, prot: Perm) -> Item {
+        var v = item
+        v.seeded.insert(object)
+        let seed = APICall.vmallocNodeRange(size: pages * Size.page, align: 1, range: .vmalloc, prot: prot, flags: [],
+                                            purpose: prot.isExecutable ? .code : .data, bind: object)
+        _ = Executor.run(seed, on: &v.state)
+        _ = Executor.run(.markPersistent(.sym(object)), on: &v.state)
+        v.trace.append(TraceStep(line: 0, call: "\(object): memory from outside the function, seeded \(prot.description)",
+                                 mapping: prot.description, alias: "RW-", invariants: []))
+        return v
+    }
+
+    static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, config: ModelConfig,
+                    findings: inout [String: Finding]) -> Item {
+        var v = item
+        let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+        let before = target.flatMap { v.state.pagePermissions($0) }
+        let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
+        let changed = event.arguments.first?.object.flatMap { v.state.area(named: $0)?.permsChanged } ?? false
+        if failing { _ = Executor.run(.injectFailure, on: &v.state) }
+        let violations = Executor.run(call, on: &v.state)
+        let after = (event.result.map { PtrExpr.sym($0) } ?? target).flatMap { v.state.pagePermissions($0) }
+        v.trace.append(TraceStep(line: event.position.line, call: event.text + (failing ? "  → fails (NULL)" : ""),
+                                 mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
+                                 invariants: violations.map(\.invariant.rawValue)))
+        for viol in violations {
+            let key = "\(viol.invariant.rawValue)|\(event.position.line):\(event.position.column)|\(config.arch.rawValue)"
+            if findings[key] == nil {
+                findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
+                                        eventClass: eventClass(call), targetReadOnly: readOnly,
+                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false,
+                                        permissionsChanged: changed, arch: config.arch,
+                                        generation: config.generation, trace: v.trace)
+            }
+        }
+        return v
+    }
+
+    /// The model step an event is, through the model's one lowering; nil
+    /// when the event names nothing the model can follow.
+    static func lower(_ event: IREvent, state: ModelState) -> APICall? {
+        let name: String
+        switch event.kind {
+        case .store: name = "write"
+        case .cleanup, .call: name = KernelCall.canonicalName(KernelSignature.named(event.callee) != nil ? event.callee : event.spelled)
+        case .disown, .helper, .rebind: return nil
+        }
+        guard let sig = KernelSignature.named(name) else { return nil }
+        var values: [String: KernelValue] = [:]
+        for p in sig.parameters {
+            let arg: IRArgument? = event.kind == .store || event.kind == .cleanup
+                ? (p.position == 0 ? event.arguments.first : nil)
+                : p.position.flatMap { $0 < event.arguments.count ? event.arguments[$0] : nil }
+            switch p.kind {
+            case .size, .count, .countWithinPageSet:
+                if let v = arg?.value, v >= 0, v <= Int64(ModelLimits.maxBytes) { values[p.key] = .size(Int(v)) }
+                else if p.key == "len" { values[p.key] = .size(1) }
+                else if p.required { values[p.key] = .size(Size.page) }
+            case .signedPageCount:
+                if let v = arg?.value, abs(v) <= Int64(ModelLimits.maxPages) { values[p.key] = .size(Int(v)) }
+                else if let o = event.arguments.first?.object, let a = state.area(named: o) { values[p.key] = .size(max(1, a.map.count)) }
+                else { values[p.key] = .size(1) }
+            case .pointer:
+                guard let o = arg?.object else { return nil }
+                values[p.key] = .pointer(.sym(o, arg?.offset ?? 0))
+            case .prot:
+                if let v = arg?.identifiers.lazy.compactMap(KernelNames.prot).first { values[p.key] = .prot(v) }
+                else if p.required { values[p.key] = .prot(.kernel) }
+            case .flags:
+                var f: VMFlags = []
+                for id in arg?.identifiers ?? [] { if let x = KernelNames.flag(id) { f.insert(x) } }
+                values[p.key] = .flags(f)
+            case .range:
+                if let r = arg?.identifiers.lazy.compactMap(KernelNames.range).first { values[p.key] = .range(r) }
+            case .type:
+                values[p.key] = .type(arg?.identifiers.lazy.compactMap(KernelNames.execmemType).first ?? .moduleText)
+            case .bind, .bindPages:
+                values[p.key] = .bind(event.result ?? "$ret@\(event.position.line)")
+            case .bool, .purpose, .pageSet:
+                break
+            }
+        }
+        if case .success(let c) = KernelCall(name, values).lower() { return c }
+        return nil
+    }
+}

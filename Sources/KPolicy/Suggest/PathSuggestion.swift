@@ -1,0 +1,172 @@
+import KernelModel
+
+/// Where a path-rule finding is: the function's IR, the event, and the
+/// configurations it was found on. Suggestions are applied there.
+public struct PathSite: Sendable {
+    public var ir: FunctionIR
+    public var event: Position
+    public var object: String
+    public var arches: [Arch]
+    public var generation: KernelGeneration
+}
+
+/// A suggestion proven on the function's own paths: the rule's rewrite is
+/// applied to the function's events (`rewrite`), every path of the result
+/// is run through the model on every arch the finding names, and the
+/// suggestion is `validated` only when no path rule finds anything on any
+/// of them. Otherwise the validation names the invariant, the path (its
+/// source lines) and the arch that fail.
+public enum PathSuggestion {
+    /// The rewrites a rule's `suggestion.rewrite` may name.
+    public enum Rewrite: String, CaseIterable, Sendable {
+        /// set_memory_x → set_memory_rox (6.2+) or set_memory_ro + set_memory_x;
+        /// set_memory_rw on code → set_memory_nx + set_memory_rw.
+        case readOnlyFirst = "read-only-first"
+        /// A plain write → the arch's text-patching helper.
+        case textPatch = "text-patch"
+        /// A free → the allocator's own free, on the start pointer.
+        case pairedFree = "paired-free"
+        /// set_vm_flush_reset_perms() right after the allocation.
+        case flushResetPerms = "flush-reset-perms"
+    }
+
+    struct RewriteRefusal: Error { var why: String }
+
+    /// The function's IR with `rewrite` applied at the site on `arch`, or
+    /// nil when it does not apply (with why).
+    static func apply(_ rewrite: Rewrite, at site: PathSite, arch: Arch) -> Swift.Result<FunctionIR, RewriteRefusal> {
+        var ir = site.ir
+        guard let (b, i) = ir.blocks.indices.lazy.compactMap({ b in
+            ir.blocks[b].events.firstIndex { $0.position == site.event }.map { (b, $0) }
+        }).first else { return .failure(RewriteRefusal(why: "the event is not in the function's IR")) }
+        let e = ir.blocks[b].events[i]
+        let object = e.arguments.first?.object ?? site.object
+        func call(_ name: String, _ e: IREvent, args: [IRArgument]? = nil) -> IREvent {
+            var n = e
+            n.kind = .call
+            n.callee = name
+            n.spelled = name
+            if let args { n.arguments = args }
+            n.text = "\(name)(\(n.arguments.map(\.text).joined(separator: ", ")))"
+            return n
+        }
+        switch rewrite {
+        case .readOnlyFirst:
+            let name = KernelCall.canonicalName(e.callee)
+            if name == "set_memory_x" {
+                let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
+                    ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
+                ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
+            } else if name == "set_memory_rw" {
+                ir.blocks[b].events.replaceSubrange(i...i, with: [call("set_memory_nx", e), call("set_memory_rw", e)])
+            } else {
+                return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
+            }
+        case .textPatch:
+            guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
+                return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+            }
+            var args = e.arguments
+            if e.kind == .store {
+                args = [e.arguments[0], IRArgument(text: "src", object: nil, offset: nil, value: nil, identifiers: []),
+                        IRArgument(text: "4", object: nil, offset: nil, value: 4, identifiers: [])]
+            }
+            ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
+        case .pairedFree:
+            guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
+                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
+                return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
+            }
+            var args = e.arguments
+            if !args.isEmpty { args[0].offset = 0; args[0].text = object }
+            ir.blocks[b].events[i] = call(free, e, args: args)
+        case .flushResetPerms:
+            guard let (ab, ai) = ir.blocks.indices.lazy.compactMap({ b in
+                ir.blocks[b].events.firstIndex { $0.result == object && $0.kind == .call }.map { (b, $0) }
+            }).first else { return .failure(RewriteRefusal(why: "the function does not show where \(object) is allocated")) }
+            let alloc = ir.blocks[ab].events[ai]
+            let flag = IREvent(kind: .call, callee: "set_vm_flush_reset_perms", spelled: "set_vm_flush_reset_perms",
+                               position: alloc.position, arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
+                               result: nil, text: "set_vm_flush_reset_perms(\(object))")
+            ir.blocks[ab].events.insert(flag, at: ai + 1)
+        }
+        return .success(ir)
+    }
+
+    /// The rewrite as source changes, when it can be written for every arch
+    /// of the site alike (the text-patch helper differs per arch: only a
+    /// site on one arch gets a change).
+    static func changes(_ rewrite: Rewrite, at site: PathSite) -> [SourceChange]? {
+        guard let e = site.ir.events.first(where: { $0.position == site.event }) else { return nil }
+        let file = e.position.file
+        func rename(_ to: String) -> SourceChange {
+            SourceChange(kind: .rename, file: file, line: e.position.line, column: e.position.column, old: e.spelled, text: to)
+        }
+        let args = e.arguments.map(\.text).joined(separator: ", ")
+        switch rewrite {
+        case .readOnlyFirst:
+            guard e.kind == .call else { return nil }
+            switch KernelCall.canonicalName(e.callee) {
+            case "set_memory_x":
+                if KernelRewrite.hasSetMemoryROX(site.generation) { return [rename("set_memory_rox")] }
+                return [SourceChange(kind: .insertBefore, file: file, line: e.position.line, column: e.position.column, old: "",
+                                     text: "set_memory_ro(\(args));")]
+            case "set_memory_rw":
+                return [SourceChange(kind: .insertBefore, file: file, line: e.position.line, column: e.position.column, old: "",
+                                     text: "set_memory_nx(\(args));")]
+            default: return nil
+            }
+        case .textPatch:
+            guard e.kind == .call, site.arches.count == 1, let api = KernelRewrite.textWriter(arch: site.arches[0], generation: site.generation) else { return nil }
+            let name = KernelCall.canonicalName(e.callee)
+            guard name == "write", e.spelled == "memcpy" || (e.spelled == "memset" && api == .textPokeCopy) else { return nil }
+            return [rename(e.spelled == "memset" ? TextPatchAPI.textPokeSet.rawValue : api.rawValue)]
+        case .pairedFree:
+            guard e.kind == .call, e.arguments.first?.offset == 0,
+                  let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }),
+                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else { return nil }
+            return [rename(free)]
+        case .flushResetPerms:
+            guard let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }) else { return nil }
+            return [SourceChange(kind: .insertAfter, file: file, line: alloc.position.line, column: alloc.position.column, old: "",
+                                 text: "set_vm_flush_reset_perms(\(site.object));")]
+        }
+    }
+
+    /// Applies the rewrite and runs every path on every arch of the site.
+    /// `matchers`: the path rules. A path passes when none of them finds
+    /// anything at the changed step, and nothing elsewhere that the
+    /// unchanged function does not already have (those are findings of
+    /// their own; a suggestion is not blamed for them).
+    static func validate(_ rewrite: Rewrite, at site: PathSite, matchers: [PathMatcher], original: [PathChecker.TraceStep]?)
+        -> (validated: Bool, validation: ModelValidation, trace: [PathChecker.TraceStep]?) {
+        var failures: [String] = []
+        var replacementTrace: [PathChecker.TraceStep]?
+        var replacementCalls: [String] = []
+        var witness: [PathChecker.TraceStep]?
+        for arch in site.arches {
+            switch apply(rewrite, at: site, arch: arch) {
+            case .failure(let refusal):
+                failures.append("\(arch.rawValue): \(refusal.why)")
+            case .success(let ir):
+                let r = PathChecker.check(ir, arches: [arch], generation: site.generation, witnessAt: site.event)
+                if r.bounded { failures.append("\(arch.rawValue): not every path was explored (bounded at \(PathChecker.maxStates) states)") }
+                let before = PathChecker.check(site.ir, arches: [arch], generation: site.generation)
+                func key(_ m: Match) -> String { "\(m.values["invariant"] ?? "")|\(m.position.line):\(m.position.column)" }
+                let existing = Set(matchers.flatMap { $0.matches(in: [(site.ir, before)]) }.filter { $0.position != site.event }.map(key))
+                let bad = matchers.flatMap { $0.matches(in: [(ir, r)]) }.filter { $0.position == site.event || !existing.contains(key($0)) }
+                for m in bad {
+                    let lines = m.values["lines"] ?? ""
+                    failures.append("\(m.values["invariant"] ?? "?") at line \(m.position.line) on \(arch.rawValue), path through lines \(lines): \(m.values["model"] ?? "")")
+                    if replacementTrace == nil { replacementTrace = m.trace }
+                }
+                if replacementCalls.isEmpty { replacementCalls = ir.events.filter { $0.kind != .disown }.map(\.text) }
+                if replacementTrace == nil, bad.isEmpty { witness = witness ?? r.witness }
+            }
+        }
+        let configuration = "every path of \(site.ir.name) on \(site.arches.map(\.rawValue).joined(separator: ", ")) (\(site.generation.rawValue) model)"
+        let validation = ModelValidation(configuration: configuration, original: original?.map(\.call) ?? [], originalViolations: [],
+                                         replacement: replacementCalls, replacementViolations: failures)
+        return (failures.isEmpty, validation, replacementTrace ?? witness)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import KernelModel
+@testable import KPolicy
+import XCTest
+
+/// The control-flow IR stage on small C snippets over the corpus header,
+/// and the path checker on the IR it builds.
+final class FunctionIRTests: XCTestCase {
+    static let include = CorpusTests.corpus.appendingPathComponent("include")
+
+    func irs(_ body: String, kernel: String = "6.1", path: String = "kernel/example.c") throws -> [String: FunctionIR] {
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        let text = "#include \"kpolicy-corpus.h\"\n" + body
+        let list = try runner.functionIRs(text: text, path: path, kernel: KernelVersion(string: kernel)!)
+        return Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Every path of `ir` as the list of event texts, by a plain walk
+    /// (no model): for checking the shape of the graph.
+    func paths(_ ir: FunctionIR) -> Set<[String]> {
+        var out: Set<[String]> = []
+        func walk(_ b: Int, _ acc: [String], _ depth: Int) {
+            guard depth < 64 else { return }
+            let block = ir.blocks[b]
+            let here = acc + block.events.map { "\($0.kind == .call ? KernelCall.canonicalName($0.callee) : $0.kind.rawValue)(\($0.arguments.first?.object ?? "?"))" }
+            switch block.exit {
+            case .goto(let n): walk(n, here, depth + 1)
+            case .any(let ts): for t in ts { walk(t, here, depth + 1) }
+            case .branch(_, let t, let e): walk(t, here, depth + 1); walk(e, here, depth + 1)
+            case .return: out.insert(here)
+            }
+        }
+        walk(0, [], 0)
+        return out
+    }
+
+    func testStraightLineEventsAndObjectNormalisation() throws {
+        let f = try irs("""
+        struct pack { void *ptr; };
+        void f(struct pack *pack, unsigned long size)
+        {
+                void *p = module_alloc(size);
+                unsigned long addr = (unsigned long)p;
+                pack->ptr = p;
+                set_memory_ro(addr, 1);
+                set_memory_x((unsigned long)pack->ptr, 1);
+                memcpy(p + 64, "x", 1);
+        }
+        """)["f"]
+        let ir = try XCTUnwrap(f)
+        let events = ir.events.filter { $0.kind == .call }
+        XCTAssertEqual(events.map { KernelCall.canonicalName($0.callee) }, ["module_alloc", "set_memory_ro", "set_memory_x", "write"])
+        // p, (unsigned long)p through addr, and pack->ptr are one object.
+        let objects = Set(events.dropFirst().compactMap { $0.arguments.first?.object } + [events[0].result].compactMap { $0 })
+        XCTAssertEqual(objects.count, 1, "\(objects)")
+        XCTAssertEqual(events[3].arguments.first?.offset, 64)
+        XCTAssertEqual(ir.objects["pack"], .parameter)
+    }
+
+    func testIfElseGotoAndReturnMakePaths() throws {
+        let ir = try XCTUnwrap(try irs("""
+        int f(void *buf, int a)
+        {
+                if (a)
+                        goto err;
+                set_memory_ro((unsigned long)buf, 1);
+                set_memory_x((unsigned long)buf, 1);
+                return 0;
+        err:
+                set_memory_nx((unsigned long)buf, 1);
+                return -1;
+        }
+        """)["f"])
+        XCTAssertEqual(paths(ir), [["set_memory_ro(buf)", "set_memory_x(buf)"], ["set_memory_nx(buf)"]])
+    }
+
+    func testNullTestOnAllocationIsABranchOnTheObject() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void *f(void)
+        {
+                void *p = vmalloc(PAGE_SIZE);
+                if (unlikely(!p))
+                        return NULL;
+                set_memory_ro((unsigned long)p, 1);
+                return p;
+        }
+        """)["f"])
+        let conditions = ir.blocks.compactMap { b -> IRCondition? in
+            if case .branch(let c, _, _) = b.exit { return c }
+            return nil
+        }
+        XCTAssertEqual(conditions, [.nonNull("p")], "`!p` swaps the branches of a non-NULL test")
+        XCTAssertTrue(ir.blocks.contains { $0.exit == .return("p") })
+    }
+
+    func testSwitchFallthroughAndDefault() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void f(void *buf, int m)
+        {
+                switch (m) {
+                case 0:
+                        set_memory_ro((unsigned long)buf, 1);
+                case 1:
+                        set_memory_x((unsigned long)buf, 1);
+                        break;
+                default:
+                        set_memory_nx((unsigned long)buf, 1);
+                }
+        }
+        """)["f"])
+        XCTAssertEqual(paths(ir), [["set_memory_ro(buf)", "set_memory_x(buf)"], ["set_memory_x(buf)"], ["set_memory_nx(buf)"]])
+    }
+
+    func testLoopsAreUnrolledToTheBound() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void f(void *buf, int n)
+        {
+                int i;
+                for (i = 0; i < n; i++)
+                        set_memory_ro((unsigned long)buf, 1);
+                while (n--)
+                        set_memory_x((unsigned long)buf, 1);
+        }
+        """)["f"])
+        let lengths = Set(paths(ir).map { p in p.filter { $0.hasPrefix("set_memory_ro") }.count })
+        XCTAssertEqual(lengths, Set(0...IRBuilder.loopUnrolling), "0, 1 ... loopUnrolling iterations")
+    }
+
+    func testFreeCleanupRunsAtScopeExitUnlessDisowned() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void *f(int fail)
+        {
+                void *page __free(execmem) = execmem_alloc(EXECMEM_KPROBES, PAGE_SIZE);
+                if (!page)
+                        return NULL;
+                if (fail)
+                        return NULL;
+                set_memory_rox((unsigned long)page, 1);
+                return_ptr(page);
+        }
+        """, kernel: "6.12")["f"])
+        let ps = paths(ir)
+        XCTAssertTrue(ps.contains(["execmem_alloc(?)", "cleanup(page)"]), "\(ps)")
+        XCTAssertTrue(ps.contains(["execmem_alloc(?)", "set_memory_rox(page)", "disown(page)"]), "\(ps)")
+        XCTAssertFalse(ps.contains { $0.last == "cleanup(page)" && $0.contains("disown(page)") })
+    }
+
+    func testStoresOnlyToObjectsTheCallsActOn() throws {
+        let ir = try XCTUnwrap(try irs("""
+        struct hdr { unsigned int size; };
+        void f(struct hdr *h, int *counter)
+        {
+                set_memory_ro((unsigned long)h, 1);
+                h->size = 4;
+                *counter = 1;
+        }
+        """)["f"])
+        XCTAssertEqual(ir.events.filter { $0.kind == .store }.compactMap { $0.arguments.first?.object }, ["h"])
+    }
+
+    func testFunctionsWithoutAnAnchorGetNoIR() throws {
+        let all = try irs("""
+        void g(void *p) { memcpy(p, "x", 1); vfree(p); }
+        void h(void *p) { set_memory_ro((unsigned long)p, 1); }
+        """)
+        XCTAssertEqual(Set(all.keys), ["h"])
+    }
+
+    // MARK: the path checker on the IR
+
+    func testAllocationFailureIsAPathAndNullTestsFollowTheState() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void *f(void)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+                if (!p)
+                        return NULL;
+                set_memory_ro((unsigned long)p, 1);
+                set_memory_x((unsigned long)p, 1);
+                return p;
+        }
+        """)["f"])
+        let r = PathChecker.check(ir, arches: [.x86_64], generation: .v6_1)
+        XCTAssertEqual(r.paths, 2, "success and failure, each taking only its side of `if (!p)`")
+        XCTAssertFalse(r.bounded)
+        XCTAssertFalse(r.findings.contains { $0.invariant == .order || $0.invariant == .write })
+    }
+
+    func testWindowIsFoundWithTraceAndPerArch() throws {
+        let ir = try XCTUnwrap(try irs("""
+        void *f(void)
+        {
+                void *page = execmem_alloc(EXECMEM_KPROBES, PAGE_SIZE);
+                if (!page)
+                        return NULL;
+                set_memory_x((unsigned long)page, 1);
+                return page;
+        }
+        """, kernel: "6.12")["f"])
+        let r = PathChecker.check(ir, arches: [.x86_64, .arm64], generation: .v6_12)
+        let order = r.findings.filter { $0.invariant == .order }
+        XCTAssertEqual(order.map(\.arch), [.x86_64], "EXECMEM_KPROBES is RW on x86 and ROX on arm64")
+        let trace = try XCTUnwrap(order.first?.trace)
+        XCTAssertEqual(trace.last?.mapping, "RWX")
+        XCTAssertEqual(trace.last?.invariants.contains("INV-ORDER"), true)
+    }
+
+    func testMergingKeepsExplorationSmall() throws {
+        // 10 independent ifs with no events: 1024 paths, merged at each join.
+        let ifs = (0..<10).map { "        if (a & \(1 << $0)) a++;" }.joined(separator: "\n")
+        let ir = try XCTUnwrap(try irs("""
+        void f(void *buf, int a)
+        {
+        \(ifs)
+                set_memory_ro((unsigned long)buf, 1);
+        }
+        """)["f"])
+        let r = PathChecker.check(ir, arches: [.x86_64], generation: .v6_1)
+        XCTAssertFalse(r.bounded)
+        XCTAssertLessThan(r.states, 200, "identical states at a join are explored once")
+    }
+}
