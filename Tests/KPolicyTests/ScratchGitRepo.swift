@@ -89,6 +89,12 @@ final class ScratchGitRepo {
     @discardableResult
     func git(_ arguments: String..., check: Bool = true, environment extra: [String: String] = [:],
              file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        try git(arguments, check: check, environment: extra, file: file, line: line)
+    }
+
+    @discardableResult
+    func git(_ arguments: [String], check: Bool = true, environment extra: [String: String] = [:],
+             file: StaticString = #filePath, line: UInt = #line) throws -> Run {
         let run = try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/git"), arguments,
                                             environment: environment.merging(extra) { _, new in new }, in: root)
         if check, run.status != 0 {
