@@ -63,6 +63,44 @@ final class DiffCommandTests: XCTestCase {
         XCTAssert(checkpatch.stdout.hasPrefix("drivers/misc/jit.c:11: ERROR: module_alloc()"), checkpatch.stdout)
     }
 
+    /// A change that makes an unchanged line a finding: the pgprot's
+    /// initialiser becomes PAGE_KERNEL_EXEC, the vmap() call below it (not
+    /// changed) is now a W+X mapping. Found only when the function before
+    /// the change is parsed from the diff's base (HEAD for --cached, the
+    /// index for plain diff), not from the work tree, which already holds
+    /// the change.
+    func testFindingOnAnUnchangedLineOfATouchedFunction() throws {
+        let map = """
+            typedef struct { unsigned long pgprot; } pgprot_t;
+            struct page;
+            #define PAGE_KERNEL ((pgprot_t){ 0x63 })
+            #define PAGE_KERNEL_EXEC ((pgprot_t){ 0x163 })
+            void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot);
+
+            void *map_buffer(struct page **pages, unsigned int n)
+            {
+            \tpgprot_t prot = PAGE_KERNEL;
+
+            \treturn vmap(pages, n, 0, prot);
+            }
+
+            """
+        try repo.write("drivers/misc/map.c", map)
+        try repo.git("add", "drivers/misc/map.c")
+        try repo.commit("map")
+        let finding = "drivers/misc/map.c:11:9: error: vmap() maps memory writable and executable (PAGE_KERNEL_EXEC) in map_buffer"
+        try repo.write("drivers/misc/map.c", map.replacingOccurrences(of: "prot = PAGE_KERNEL;", with: "prot = PAGE_KERNEL_EXEC;"))
+        let unstaged = try diff()
+        XCTAssertEqual(unstaged.status, 1, unstaged.stdout + unstaged.stderr)
+        XCTAssert(unstaged.stdout.contains(finding), unstaged.stdout)
+        try repo.git("add", "drivers/misc/map.c")
+        let staged = try diff("--cached")
+        XCTAssertEqual(staged.status, 1, staged.stdout + staged.stderr)
+        XCTAssert(staged.stdout.contains(finding), staged.stdout)
+        try repo.commit("exec")
+        XCTAssert(try diff("HEAD~1..HEAD").stdout.contains(finding))
+    }
+
     /// Committed changes: a range, a revision against the work tree, a
     /// revision against the index; then the fix committed on top.
     func testRevisionsAndRanges() throws {
