@@ -87,6 +87,8 @@ final class B4CheckTests: XCTestCase {
         let bad = try KPolicyBinary.execute(try KPolicyBinary.binary(), arguments, environment: environment, in: repo.root, input: mangled)
         XCTAssertEqual(bad.status, 2, bad.stdout + bad.stderr)
         XCTAssert(bad.stdout.hasPrefix("drivers/misc/jit.c:1: ERROR: ") && bad.stdout.hasSuffix("[patch-does-not-apply]\n"), bad.stdout)
+        assertOneKPolicyLine(bad, 2, "misc: jit: add jit_other")
+        XCTAssertEqual(bad.stderr.components(separatedBy: "drivers/misc/jit.c").count, 2, "the file named once: \(bad.stderr)")
     }
 
     /// The real b4, offline: `b4 prep -n` enrolls a branch, the series is
