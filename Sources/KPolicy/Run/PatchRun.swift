@@ -92,7 +92,15 @@ public final class PatchRun: @unchecked Sendable {
         let start = Date()
         let version = check.workspace.tree.version
         let archSupport = ArchSupport()
-        let (internals, prefilter) = try check.knowledge(archSupport: archSupport)
+        // Tree knowledge (a parse of mm/vmalloc.c) only when a touched file
+        // is C: a patch to docs, Kconfig or a Makefile needs none.
+        var knowledge: (internals: [String: DerivedInternals], prefilter: Prefilter)?
+        func known() throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
+            if let knowledge { return knowledge }
+            let k = try check.knowledge(archSupport: archSupport)
+            knowledge = k
+            return k
+        }
         var current: [String: [UInt8]?] = [:]   // touched paths: text after the patches so far (nil: deleted)
         // Touched paths: the text the series started from (the tree's file,
         // a git blob for `kpolicy diff`, or a patch's pre-image blob). The
@@ -126,8 +134,9 @@ public final class PatchRun: @unchecked Sendable {
             jobIndex[key] = jobs_.count - 1
             return jobs_.count - 1
         }
-        func isCandidate(_ path: String, _ texts: [[UInt8]?]) -> Bool {
+        func isCandidate(_ path: String, _ texts: [[UInt8]?]) throws -> Bool {
             guard path.hasSuffix(".c") || path.hasSuffix(".h"), !check.engine.applicable(to: path, version: version).isEmpty else { return false }
+            let prefilter = try known().prefilter
             return texts.contains { $0.map { prefilter.mentionsAny(Data($0)) } ?? false }
         }
 
@@ -176,7 +185,7 @@ public final class PatchRun: @unchecked Sendable {
                 guard let result else { continue }   // deleted: nothing to report in it
                 let oldPath = file.status == .added ? nil : (file.oldPath ?? file.path)
                 let beforeText = oldPath.flatMap { p in before.files[p].map { Array($0.utf8) } ?? originals[p] }
-                guard isCandidate(file.path, [result.contents, beforeText]) else { continue }
+                guard try isCandidate(file.path, [result.contents, beforeText]) else { continue }
                 var change = Change(patch: k, oldPath: oldPath, path: file.path, patched: result, changedLines: result.changedLines,
                                     touchedLines: result.changedLines.union(Self.removalPoints(result)))
                 change.after = job(file.path, after)
@@ -185,7 +194,8 @@ public final class PatchRun: @unchecked Sendable {
             }
         }
 
-        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: internals, archSupport: archSupport)
+        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
+                                           archSupport: archSupport)
         let results = try check.analyze(jobs_, context: context, jobs: jobs)
 
         var findings: [Finding] = []
