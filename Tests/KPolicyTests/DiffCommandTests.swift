@@ -101,6 +101,34 @@ final class DiffCommandTests: XCTestCase {
         XCTAssert(try diff("HEAD~1..HEAD").stdout.contains(finding))
     }
 
+    /// The tree knowledge (mm/vmalloc.c's internal functions) is cached by
+    /// content: a warm run finds what a cold one found, and a changed
+    /// mm/internal.h gives a new entry and a new answer.
+    func testTreeKnowledgeCacheFollowsTheTree() throws {
+        try repo.write("mm/internal.h", "void *vm_secret_map(unsigned long size);\n")
+        try repo.write("mm/vmalloc.c", "#include \"internal.h\"\n\nvoid *vm_secret_map(unsigned long size)\n{\n\treturn 0;\n}\n")
+        try repo.git("add", "mm")
+        try repo.commit("mm")
+        try repo.write("drivers/misc/user.c", "void *vm_secret_map(unsigned long size);\n\nvoid *user(void)\n{\n\treturn vm_secret_map(4096);\n}\n")
+        try repo.git("add", "drivers/misc/user.c")
+        let cache = repo.base.appendingPathComponent("cache")
+        let entries = { (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("knowledge").path))?.sorted() ?? [] }
+        let finding = "drivers/misc/user.c:5:9: error: the mm-internal vmalloc function vm_secret_map() is called from drivers/misc/user.c"
+        let cold = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
+        XCTAssertEqual(cold.status, 1, cold.stdout + cold.stderr)
+        XCTAssert(cold.stdout.contains(finding), cold.stdout)
+        XCTAssertEqual(entries().count, 1)
+        let warm = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
+        XCTAssertEqual(warm.status, 1)
+        XCTAssert(warm.stdout.contains(finding), warm.stdout)
+        XCTAssertEqual(entries().count, 1)
+        // No longer declared in the internal header: not internal any more.
+        try repo.write("mm/internal.h", "/* nothing */\n")
+        let changed = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
+        XCTAssertEqual(changed.status, 0, changed.stdout)
+        XCTAssertEqual(entries().count, 2)
+    }
+
     /// Committed changes: a range, a revision against the work tree, a
     /// revision against the index; then the fix committed on top.
     func testRevisionsAndRanges() throws {

@@ -35,7 +35,9 @@ final class PreCommitFrameworkTests: XCTestCase {
     }
 
     func testBadStagedChangeFailsGoodPasses() throws {
-        // The published hook definition, as a local hook.
+        // The published hook definition: a valid manifest, used as a local hook.
+        let manifest = try preCommit(["validate-manifest", Self.hooksFile.path])
+        XCTAssertEqual(manifest.status, 0, manifest.stdout + manifest.stderr)
         let hooks = try String(contentsOf: Self.hooksFile, encoding: .utf8)
         let entries = hooks.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("#") }.map { "    " + $0 }.joined(separator: "\n")
