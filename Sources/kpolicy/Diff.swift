@@ -40,36 +40,49 @@ extension KPolicyCommand {
         func run() throws {
             let workspace = try tree.workspace()
             let git = try Git(directory: workspace.tree.root)
-            var arguments = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "--full-index"]
+            // Plumbing, not `git diff`: the porcelain refreshes stat
+            // information and rewrites the index when a file is stat-dirty;
+            // diff-files, diff-index and diff-tree never write, and ignore
+            // the user's diff.* settings. Revisions are resolved to commit
+            // ids first, so nothing the user typed reaches git as an option.
+            var arguments: [String]
+            let options = ["-p", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/",
+                           "--full-index", "-M", "-U3"]
             let base: String          // where the original of a changed file is read from
             let label: String
             if let revision, let range = revision.range(of: "..") {
                 let a = String(revision[..<range.lowerBound]), b = String(revision[range.upperBound...])
-                guard git.hasCommit(a.isEmpty ? "HEAD" : a), git.hasCommit(b.isEmpty ? "HEAD" : b) else {
+                guard let from = git.commit(a.isEmpty ? "HEAD" : a), let to = git.commit(b.isEmpty ? "HEAD" : b) else {
                     throw KPolicyError.badInput(path: revision, reason: "is not a range of two commits of \(git.top.path)")
                 }
-                arguments += [a.isEmpty ? "HEAD" : a, b.isEmpty ? "HEAD" : b]
-                base = (a.isEmpty ? "HEAD" : a) + ":"
+                arguments = ["diff-tree", "-r"] + options + [from, to]
+                base = from + ":"
                 label = "changes \(revision)"
             } else if cached {
-                let rev = revision ?? "HEAD"
-                if git.hasCommit(rev) {
-                    arguments += ["--cached", rev]
-                    base = rev + ":"
-                } else if revision == nil {
-                    // No commit yet: everything staged is new.
-                    arguments += ["--cached", try emptyTree(git)]
-                    base = ""
+                if let revision {
+                    guard let commit = git.commit(revision) else {
+                        throw KPolicyError.badInput(path: revision, reason: "is not a commit of \(git.top.path)")
+                    }
+                    arguments = ["diff-index", "--cached"] + options + [commit]
+                    base = commit + ":"
+                } else if let head = git.commit("HEAD") {
+                    arguments = ["diff-index", "--cached"] + options + [head]
+                    base = head + ":"
                 } else {
-                    throw KPolicyError.badInput(path: rev, reason: "is not a commit of \(git.top.path)")
+                    // No commit yet: everything staged is new.
+                    arguments = ["diff-index", "--cached"] + options + [try emptyTree(git)]
+                    base = ""
                 }
                 label = "staged changes"
             } else if let revision {
-                guard git.hasCommit(revision) else { throw KPolicyError.badInput(path: revision, reason: "is not a commit of \(git.top.path)") }
-                arguments.append(revision)
-                base = revision + ":"
+                guard let commit = git.commit(revision) else {
+                    throw KPolicyError.badInput(path: revision, reason: "is not a commit of \(git.top.path)")
+                }
+                arguments = ["diff-index"] + options + [commit]
+                base = commit + ":"
                 label = "changes since \(revision)"
             } else {
+                arguments = ["diff-files"] + options
                 base = ":"
                 label = "unstaged changes"
             }

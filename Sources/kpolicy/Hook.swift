@@ -12,6 +12,21 @@ extension KPolicyCommand {
         /// The first lines of the hook kpolicy writes; how it knows its own.
         static let marker = "# kpolicy pre-commit hook (kpolicy hook install)"
 
+        /// This executable's absolute path, whatever it was started as (a
+        /// bare `kpolicy` found on PATH is not a path relative to the
+        /// current directory).
+        static func ownExecutable() -> String {
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), exe.hasPrefix("/") {
+                return exe
+            }
+            return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        }
+
+        /// `text` as one sh word.
+        static func shellQuoted(_ text: String) -> String {
+            "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+
         static func hookPath(_ tree: TreeOptions) throws -> (URL, Git) {
             let git = try Git(directory: URL(fileURLWithPath: tree.tree))
             let path = String(decoding: try git.run(["rev-parse", "--git-path", "hooks/pre-commit"]), as: UTF8.self)
@@ -41,14 +56,17 @@ extension KPolicyCommand {
                         throw KPolicyError.badInput(path: hook.path, reason: "is another pre-commit hook; kpolicy leaves it alone (use --force to replace it)")
                     }
                 }
-                let binary = kpolicy ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-                let arch = tree.arch.map { " --arch '\($0)'" } ?? ""
+                let binary = kpolicy.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? Hook.ownExecutable()
+                let arch = tree.arch.map { " --arch " + Hook.shellQuoted($0) } ?? ""
+                // The report goes to stderr by redirection: `--output
+                // /dev/stderr` would reopen (and truncate) a file stderr is
+                // redirected to.
                 let script = """
                     #!/bin/sh
                     \(Hook.marker)
                     # Checks what this commit records (the staged changes) against kpolicy's rules;
                     # findings go to stderr and stop the commit. Skip once with 'git commit --no-verify'.
-                    exec '\(binary)' diff --cached --tree "$(git rev-parse --show-toplevel)"\(arch) --quiet --format text --output /dev/stderr
+                    exec \(Hook.shellQuoted(binary)) diff --cached --tree "$(git rev-parse --show-toplevel)"\(arch) --quiet --format text >&2
 
                     """
                 try fm.createDirectory(at: hook.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -12,6 +12,8 @@ extension KPolicyCommand {
                 lines a patch adds or changes, and findings anywhere in a function it touches that exist \
                 after it and not before, each naming its patch; for mail input, maintainers and lists \
                 MAINTAINERS wants on Cc. '-' reads standard input (b4 prep --check hands each patch so). \
+                When the tree is the top of a git work tree and a patch does not apply to a file, it is \
+                applied to the pre-image blob its 'index' line names, if the repository has it. \
                 Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or a hunk that does \
                 not apply, 3 a file could not be parsed, 64 bad command line, 70 internal error.
                 """)
@@ -51,7 +53,14 @@ extension KPolicyCommand {
                 throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
             }
             let ruleSet = try loadRules(rules)
-            let run = PatchRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
+            let workspace = try tree.workspace()
+            let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
+            // A tree that is a git work tree: a patch that does not apply to
+            // its file is applied to the pre-image blob the patch names
+            // (b4 prep --check hands over patches of the checked-out branch).
+            if let git = try? Git(directory: workspace.tree.root) {
+                run.readPreimage = { id in git.blob(id) }
+            }
             run.progress = reporting.progressLine()
             try reporting.finish(try run.run(patches, jobs: jobs), rules: ruleSet)
         }

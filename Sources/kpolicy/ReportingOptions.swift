@@ -82,7 +82,9 @@ struct ReportingOptions: ParsableArguments {
         try emit(text, to: output)
         // A hunk that did not apply: the check is incomplete, the input is bad.
         for failure in report.applyFailures ?? [] {
-            Exit.printError("\(failure.patch.label): \(failure.file): \(failure.reason)")
+            // The reason of a hunk that does not apply already starts with the file.
+            let reason = failure.reason.hasPrefix(failure.file + ":") ? failure.reason : "\(failure.file): \(failure.reason)"
+            Exit.printError("\(failure.patch.label): \(reason)")
         }
         if !(report.applyFailures ?? []).isEmpty { throw Exit.badInput }
         if !report.findings(atLeast: failOn.threshold).isEmpty { throw Exit.findings }

@@ -32,8 +32,17 @@ public struct Git: Sendable {
     }
 
     /// Whether `rev` names a commit.
-    public func hasCommit(_ rev: String) -> Bool {
-        (try? Git.run(["rev-parse", "--verify", "--quiet", rev + "^{commit}"], in: top)) != nil
+    public func hasCommit(_ rev: String) -> Bool { commit(rev) != nil }
+
+    /// The id of the commit `rev` names, nil when it names none. `rev` is
+    /// never read as an option (`--end-of-options`), and the id is what
+    /// later git commands get.
+    public func commit(_ rev: String) -> String? {
+        guard !rev.isEmpty, let out = try? Git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}"], in: top) else {
+            return nil
+        }
+        let id = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
     }
 
     static func run(_ arguments: [String], in directory: URL) throws -> [UInt8] {

@@ -58,6 +58,9 @@ public struct FileDiff: Equatable, Sendable {
     public var hunks: [Hunk]
     /// The line of the diff where this file's header starts.
     public var headerLine: Int
+    /// The pre-image blob id of git's `index <old>..<new>` line (hex,
+    /// possibly abbreviated); nil without one, or for a new file.
+    public var oldBlob: String? = nil
 
     /// The path the file has after the change, or had before a deletion.
     public var path: String { newPath ?? oldPath ?? "" }
@@ -150,6 +153,15 @@ struct DiffParser {
         return files
     }
 
+    /// The old id of `<old>..<new>[ mode]`: 4 to 64 hex digits, not all
+    /// zero (git's id of "no file"); nil otherwise.
+    static func preimageBlob(_ text: String) -> String? {
+        guard let range = text.range(of: "..") else { return nil }
+        let id = String(text[..<range.lowerBound]).lowercased()
+        guard (4...64).contains(id.count), id.allSatisfy { "0123456789abcdef".contains($0) }, id.contains(where: { $0 != "0" }) else { return nil }
+        return id
+    }
+
     /// `diff --git a/x b/y` and its extended header lines, then hunks or a binary patch.
     mutating func parseGitFile() throws -> FileDiff {
         let start = i
@@ -171,7 +183,8 @@ struct DiffParser {
             else if line.hasASCIIPrefix("rename to ") { file.newPath = try path(value("rename to "), at: i, strip: 0); file.status = .renamed }
             else if line.hasASCIIPrefix("copy from ") { file.oldPath = try path(value("copy from "), at: i, strip: 0); file.status = .copied }
             else if line.hasASCIIPrefix("copy to ") { file.newPath = try path(value("copy to "), at: i, strip: 0); file.status = .copied }
-            else if line.hasASCIIPrefix("similarity index ") || line.hasASCIIPrefix("dissimilarity index ") || line.hasASCIIPrefix("index ") {}
+            else if line.hasASCIIPrefix("index ") { file.oldBlob = Self.preimageBlob(value("index ")) }
+            else if line.hasASCIIPrefix("similarity index ") || line.hasASCIIPrefix("dissimilarity index ") {}
             else if line.hasASCIIPrefix("Binary files ") { file.isBinary = true }
             else if line.hasASCIIPrefix("GIT binary patch") { file.isBinary = true; skipBinaryPatch(); continue }
             else if line.hasASCIIPrefix("--- ") {

@@ -24,7 +24,8 @@ public struct CheckpatchReporter: Reporter {
             var text = "\(f.position.file):\(f.position.line): \(Self.label(f.severity)): \(f.message)"
             if let s = f.suggestion, !s.replacement.isEmpty { text += "; instead: \(s.replacement)" }
             text += " [\(f.rule)]"
-            if let patch = f.patch, patch.total > 1 { text += " (patch \(patch.label))" }
+            // Which patch, when the run had several; b4 hands over one at a time.
+            if let patch = f.patch, (report.patches?.count ?? 0) > 1 { text += " (patch \(patch.label))" }
             out += text.escapingControlCharacters + "\n"
         }
         for failure in report.applyFailures ?? [] {

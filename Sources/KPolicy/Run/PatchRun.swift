@@ -50,6 +50,12 @@ public final class PatchRun: @unchecked Sendable {
     /// The original text of a path before the series (nil: no such file).
     /// Defaults to the tree's file; `kpolicy diff` reads git objects.
     public var readOriginal: @Sendable (String) throws -> [UInt8]?
+    /// A blob of the tree's git repository by id (nil: not there), for a
+    /// patch that does not apply to the tree's file: it is then applied to
+    /// the pre-image its `index` line names, as `git am -3` does. That is
+    /// the case of `b4 prep --check`, which hands over each patch of a
+    /// branch whose tip is checked out. Nil: no fallback.
+    public var readPreimage: (@Sendable (String) -> [UInt8]?)?
     public var progress: (@Sendable (Int, Int, String) -> Void)? {
         get { check.progress }
         set { check.progress = newValue }
@@ -86,18 +92,39 @@ public final class PatchRun: @unchecked Sendable {
         let start = Date()
         let version = check.workspace.tree.version
         let archSupport = ArchSupport()
-        let (internals, prefilter) = try check.knowledge(archSupport: archSupport)
+        // Tree knowledge (a parse of mm/vmalloc.c) only when a touched file
+        // is C: a patch to docs, Kconfig or a Makefile needs none.
+        var knowledge: (internals: [String: DerivedInternals], prefilter: Prefilter)?
+        func known() throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
+            if let knowledge { return knowledge }
+            let k = try check.knowledge(archSupport: archSupport)
+            knowledge = k
+            return k
+        }
         var current: [String: [UInt8]?] = [:]   // touched paths: text after the patches so far (nil: deleted)
+        // Touched paths: the text the series started from (the tree's file,
+        // a git blob for `kpolicy diff`, or a patch's pre-image blob). The
+        // analyses before a patch parse it, not the work tree's file.
+        var originals: [String: [UInt8]] = [:]
+        var preimageNotices: [String] = []
         var failedPaths: Set<String> = []
         var applyFailures: [CheckReport.ApplyFailure] = []
         var changes: [Change] = []
         var jobs_: [CheckRun.AnalysisJob] = []
         var jobIndex: [String: Int] = [:]
 
-        func overlay() -> SourceOverlay {
-            SourceOverlay(files: Dictionary(uniqueKeysWithValues: current.compactMap { path, bytes in
-                bytes.map { (path, String(decoding: $0, as: UTF8.self)) }
-            }))
+        func overlay(_ current: [String: [UInt8]?]) -> SourceOverlay {
+            var files = originals.mapValues { String(decoding: $0, as: UTF8.self) }
+            for (path, bytes) in current {
+                files[path] = bytes.map { String(decoding: $0, as: UTF8.self) }
+            }
+            return SourceOverlay(files: files)
+        }
+        func original(_ path: String) throws -> [UInt8]? {
+            if let known = originals[path] { return known }
+            let text = try readOriginal(path)
+            if let text { originals[path] = text }
+            return text
         }
         func job(_ path: String, _ overlay: SourceOverlay) -> Int {
             var key = path
@@ -107,13 +134,14 @@ public final class PatchRun: @unchecked Sendable {
             jobIndex[key] = jobs_.count - 1
             return jobs_.count - 1
         }
-        func isCandidate(_ path: String, _ texts: [[UInt8]?]) -> Bool {
+        func isCandidate(_ path: String, _ texts: [[UInt8]?]) throws -> Bool {
             guard path.hasSuffix(".c") || path.hasSuffix(".h"), !check.engine.applicable(to: path, version: version).isEmpty else { return false }
+            let prefilter = try known().prefilter
             return texts.contains { $0.map { prefilter.mentionsAny(Data($0)) } ?? false }
         }
 
         for (k, patch) in patches.enumerated() {
-            let before = overlay()
+            let currentBefore = current
             var applied: [(FileDiff, PatchedFile?)] = []
             for file in patch.diff.files where !file.isBinary {
                 let oldPath = file.oldPath
@@ -126,11 +154,21 @@ public final class PatchRun: @unchecked Sendable {
                     let base: [UInt8]?
                     if file.status == .added { base = nil }
                     else if let known = current[source] { base = known }
-                    else { base = try readOriginal(source) }
-                    if base == nil, file.status != .added {
-                        throw InputError.cannotApply(path: source, reason: "the file is not in the tree")
+                    else { base = try original(source) }
+                    var result: PatchedFile?
+                    do {
+                        if base == nil, file.status != .added {
+                            throw InputError.cannotApply(path: source, reason: "the file is not in the tree")
+                        }
+                        result = try PatchApplier.apply(file, to: base)
+                    } catch {
+                        // Not applicable to the tree's file: the pre-image blob, when the repository has it.
+                        guard file.status != .added, current[source] == nil, let id = file.oldBlob,
+                              let blob = readPreimage?(id), let applied = try? PatchApplier.apply(file, to: blob) else { throw error }
+                        originals[source] = blob
+                        result = applied
+                        preimageNotices.append("\(patch.origin.label): \(source): applied to blob \(id), the pre-image its index line names (the tree's file differs)")
                     }
-                    let result = try PatchApplier.apply(file, to: base)
                     if let oldPath, oldPath != file.path, file.status == .renamed { current[oldPath] = .some(nil) }
                     current[file.path] = .some(result?.contents)
                     applied.append((file, result))
@@ -141,12 +179,15 @@ public final class PatchRun: @unchecked Sendable {
                     applyFailures.append(.init(patch: patch.origin, file: file.path, reason: reason))
                 }
             }
-            let after = overlay()
+            // Before this patch: the originals (including those first read
+            // just now) under the patches so far.
+            let before = overlay(currentBefore)
+            let after = overlay(current)
             for (file, result) in applied {
                 guard let result else { continue }   // deleted: nothing to report in it
                 let oldPath = file.status == .added ? nil : (file.oldPath ?? file.path)
-                let beforeText = oldPath.flatMap { p in before.files[p].map { Array($0.utf8) } ?? (try? readOriginal(p)) ?? nil }
-                guard isCandidate(file.path, [result.contents, beforeText]) else { continue }
+                let beforeText = oldPath.flatMap { p in before.files[p].map { Array($0.utf8) } ?? originals[p] }
+                guard try isCandidate(file.path, [result.contents, beforeText]) else { continue }
                 var change = Change(patch: k, oldPath: oldPath, path: file.path, patched: result, changedLines: result.changedLines,
                                     touchedLines: result.changedLines.union(Self.removalPoints(result)))
                 change.after = job(file.path, after)
@@ -155,7 +196,8 @@ public final class PatchRun: @unchecked Sendable {
             }
         }
 
-        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: internals, archSupport: archSupport)
+        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
+                                           archSupport: archSupport)
         let results = try check.analyze(jobs_, context: context, jobs: jobs)
 
         var findings: [Finding] = []
@@ -226,7 +268,7 @@ public final class PatchRun: @unchecked Sendable {
         let (mailFindings, notices) = try recipients.findings(for: patches)
         report.findings += mailFindings
         report.findings.sort { ($0.patch?.index ?? 0, $0.position, $0.rule) < ($1.patch?.index ?? 0, $1.position, $1.rule) }
-        report.notices = notices
+        report.notices = preimageNotices + notices
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         return report
     }

@@ -7,19 +7,59 @@ public enum TreeKnowledge {
     /// For each internal-exposure rule: the static functions of its defining
     /// file and the functions its internal header declares that the file
     /// defines, from a libclang parse of the defining file.
+    ///
+    /// The result is kept in the cache directory (`knowledge/<key>.json`),
+    /// keyed by the bytes of the defining file and the internal header, the
+    /// configuration (the overlay's directory, compile_commands.json's
+    /// flags) and the rule's
+    /// fields, so a run that checks one patch does not parse mm/vmalloc.c
+    /// again; any change to those files makes a new key. A cache that
+    /// cannot be read or written is ignored.
     public static func internals(for rules: RuleSet, parser: SourceParser) throws -> [String: DerivedInternals] {
         var out: [String: DerivedInternals] = [:]
+        let workspace = parser.workspace
         for rule in rules.rules {
             guard case .internalExposure(let m) = rule.match else { continue }
-            let file = parser.workspace.tree.root.appendingPathComponent(m.definedIn)
+            let file = workspace.tree.root.appendingPathComponent(m.definedIn)
             guard FileManager.default.fileExists(atPath: file.path) else {
                 out[rule.id] = DerivedInternals()
                 continue
             }
+            let cached = cacheFile(rule: rule.id, definedIn: m.definedIn, internalHeader: m.internalHeader, workspace: workspace)
+            if let cached, let data = try? Data(contentsOf: cached),
+               let known = try? JSONDecoder().decode(DerivedInternals.self, from: data) {
+                out[rule.id] = known
+                continue
+            }
             let parsed = try parser.parse(file)
-            out[rule.id] = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: parser.workspace.tree.root)
+            let derived = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: workspace.tree.root)
+            out[rule.id] = derived
+            if let cached, let data = try? JSONEncoder().encode(derived) {
+                try? FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try? data.write(to: cached, options: .atomic)
+            }
         }
         return out
+    }
+
+    /// Where one rule's derived internals are cached; nil when the files
+    /// cannot be read (then nothing is cached).
+    static func cacheFile(rule: String, definedIn: String, internalHeader: String, workspace: Workspace) -> URL? {
+        let root = workspace.tree.root
+        // The configuration through the overlay's directory (its name hashes
+        // the configuration) and a built tree's own flags; not through
+        // configuration(for:), which reads every Kconfig file (0.6 s).
+        let file = root.appendingPathComponent(definedIn).standardizedFileURL
+        guard let source = try? Data(contentsOf: file),
+              let overlay = try? workspace.overlay(arch: workspace.defaultArch) else { return nil }
+        let header = (try? Data(contentsOf: root.appendingPathComponent(internalHeader))) ?? Data()
+        var key = ["kpolicy-knowledge/1", rule, definedIn, internalHeader, root.standardizedFileURL.path, "\(workspace.tree.version)",
+                   overlay.root.standardizedFileURL.path]
+        key += workspace.compileCommands?.arguments[file.path] ?? []
+        key.append(String(FNV1a.hash(String(decoding: source, as: UTF8.self)), radix: 16) + ":\(source.count)")
+        key.append(String(FNV1a.hash(String(decoding: header, as: UTF8.self)), radix: 16) + ":\(header.count)")
+        let name = String(FNV1a.hash(key.joined(separator: "\u{0}")), radix: 16)
+        return workspace.cacheRoot.appendingPathComponent("knowledge").appendingPathComponent("\(rule)-\(name).json")
     }
 
     static func derive(_ unit: TranslationUnit, internalHeader: String, treeRoot: URL) -> DerivedInternals {

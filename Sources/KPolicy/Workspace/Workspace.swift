@@ -24,7 +24,7 @@ public final class Workspace: @unchecked Sendable {
     public let tree: KernelTree
     /// The arch for files outside arch/ (x86 unless `--arch` says otherwise).
     public let defaultArch: String
-    let cacheRoot: URL
+    public let cacheRoot: URL
     let compileCommands: CompileCommands?
     private let lock = NSLock()
     private var overlays: [String: GeneratedHeaders] = [:]
