@@ -16,8 +16,14 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Load rules from this directory instead of the built-in ones.")
     var rules: String?
 
+    @Option(help: "Check only part K of N (1 <= K <= N) of the files, split by a hash of their path; join the reports with 'kpolicy merge'.")
+    var shard: String?
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let shard, (try? Shard(parsing: shard)) == nil {
+            throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
+        }
     }
 
     /// Runs the rules; returns the report and the rules it ran.
@@ -25,7 +31,7 @@ struct RunOptions: ParsableArguments {
         let ruleSet = try loadRules(rules)
         let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
-        return (try run.run(paths: paths, jobs: jobs), ruleSet)
+        return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
     }
 }
 

@@ -85,12 +85,13 @@ public final class CheckRun: @unchecked Sendable {
         return (internals, Prefilter(identifiers: triggers))
     }
 
-    /// Enumerates and prefilters.
-    public func plan(paths: [String], archSupport: ArchSupport) throws -> Plan {
+    /// Enumerates (only the files of `shard`, when given) and prefilters.
+    public func plan(paths: [String], archSupport: ArchSupport, shard: Shard? = nil) throws -> Plan {
         let version = workspace.tree.version
         let root = workspace.tree.root.standardizedFileURL
         let (internals, prefilter) = try knowledge(archSupport: archSupport)
-        let files = try sourceFiles(under: paths)
+        var files = try sourceFiles(under: paths)
+        if let shard { files = files.filter(shard.contains) }
         var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
         for file in files where !engine.applicable(to: file, version: version).isEmpty {
             switch SourceFile.read(root.appendingPathComponent(file).path) {
@@ -103,10 +104,10 @@ public final class CheckRun: @unchecked Sendable {
         return plan
     }
 
-    public func run(paths: [String], jobs: Int) throws -> CheckReport {
+    public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
         let archSupport = ArchSupport()
-        let plan = try plan(paths: paths, archSupport: archSupport)
+        let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
         let context = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
         var results = try analyze(plan.candidates.map { AnalysisJob(target: AnalysisTarget(path: $0)) }, context: context, jobs: jobs)
         results += plan.unreadable.map { FileResult(file: $0.file, outcome: .failed($0.reason)) }
