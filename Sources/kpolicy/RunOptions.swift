@@ -19,8 +19,18 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Check only part K of N (1 <= K <= N) of the files, split by a hash of their path; join the reports with 'kpolicy merge'.")
     var shard: String?
 
+    @Option(help: "Cache directory for generated headers, precompiled headers and results (default: $KPOLICY_CACHE, $XDG_CACHE_HOME/kpolicy or ~/.cache/kpolicy).")
+    var cacheDir: String?
+
+    @Flag(help: "Neither read nor write the result cache (every candidate is parsed).")
+    var noCache = false
+
+    @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
+    var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
         if let shard, (try? Shard(parsing: shard)) == nil {
             throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
         }
@@ -29,8 +39,16 @@ struct RunOptions: ParsableArguments {
     /// Runs the rules; returns the report and the rules it ran.
     func check(progress: (@Sendable (Int, Int, String) -> Void)? = nil) throws -> (CheckReport, RuleSet) {
         let ruleSet = try loadRules(rules)
-        let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
+        let workspace = try tree.workspace(cacheRoot: cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let run = CheckRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
+        if !noCache {
+            do {
+                run.cache = try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
+            } catch {
+                Exit.printWarning("kpolicy: warning: no result cache (\(error)); every candidate is parsed")
+            }
+        }
         return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
     }
 }

@@ -7,7 +7,10 @@ public enum TreeKnowledge {
     /// For each internal-exposure rule: the static functions of its defining
     /// file and the functions its internal header declares that the file
     /// defines, from a libclang parse of the defining file.
-    public static func internals(for rules: RuleSet, parser: SourceParser) throws -> [String: DerivedInternals] {
+    /// With a `cache` (and `salt`: what else the result depends on), a
+    /// derivation is kept until the defining file or a header it includes
+    /// changes.
+    public static func internals(for rules: RuleSet, parser: SourceParser, cache: ResultCache? = nil, salt: String = "") throws -> [String: DerivedInternals] {
         var out: [String: DerivedInternals] = [:]
         for rule in rules.rules {
             guard case .internalExposure(let m) = rule.match else { continue }
@@ -16,10 +19,32 @@ public enum TreeKnowledge {
                 out[rule.id] = DerivedInternals()
                 continue
             }
+            var key: String?
+            if let cache, let content = cache.identity(of: file.standardizedFileURL.path),
+               let configuration = try? parser.workspace.configuration(for: file) {
+                key = ContentHash.of([salt, m.definedIn, m.internalHeader, content, parser.arguments(for: configuration).joined(separator: "\u{0}")]
+                    .joined(separator: "\n"))
+                if let data = cache.lookup(kind: "knowledge", key: key!),
+                   let derived = try? JSONDecoder().decode(DerivedInternals.self, from: data) {
+                    out[rule.id] = derived
+                    continue
+                }
+            }
             let parsed = try parser.parse(file)
-            out[rule.id] = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: parser.workspace.tree.root)
+            let derived = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: parser.workspace.tree.root)
+            out[rule.id] = derived
+            if let cache, let key, let data = try? JSONEncoder().encode(derived) {
+                cache.store(kind: "knowledge", key: key, dependencies: parsed.unit.inclusions, value: data)
+            }
         }
         return out
+    }
+
+    /// A digest of derived internals (sorted, so the same on every run).
+    public static func digest(_ internals: [String: DerivedInternals]) -> String {
+        ContentHash.of(internals.keys.sorted().map { id in
+            "\(id):\(internals[id]!.staticFunctions.sorted().joined(separator: ",")):\(internals[id]!.internalHeaderDeclarations.sorted().joined(separator: ","))"
+        }.joined(separator: "\n"))
     }
 
     static func derive(_ unit: TranslationUnit, internalHeader: String, treeRoot: URL) -> DerivedInternals {
