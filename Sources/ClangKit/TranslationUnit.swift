@@ -178,13 +178,14 @@ extension TranslationUnit {
 }
 
 extension TranslationUnit {
-    /// For each of `files` (paths as libclang names them) the line of the
-    /// main file's `#include` it came through, directly or not; files not
-    /// included from the main file are left out.
+    /// For each of `files` (paths as libclang names them) the lines of the
+    /// main file's `#include`s it came through, directly or not; files not
+    /// included from the main file are left out. (A file included twice is
+    /// listed once by libclang, so this can miss later inclusions.)
     public func topLevelIncludeLines(of files: [String]) -> [Int] {
         final class Collector {
             var wanted: Set<String> = []
-            var lines: [String: Int] = [:]
+            var lines: [String: Set<Int>] = [:]
         }
         let collector = Collector()
         collector.wanted = Set(files)
@@ -192,15 +193,15 @@ extension TranslationUnit {
             guard let file, let data, let stack, depth > 0 else { return }
             let c = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
             let name = consume(clang_getFileName(file))
-            guard c.wanted.contains(name), c.lines[name] == nil else { return }
+            guard c.wanted.contains(name) else { return }
             var line: UInt32 = 0
             clang_getSpellingLocation(stack[Int(depth) - 1], nil, &line, nil, nil)
-            c.lines[name] = Int(line)
+            c.lines[name, default: []].insert(Int(line))
         }
         withExtendedLifetime(collector) {
             clang_getInclusions(raw, visitor, Unmanaged.passUnretained(collector).toOpaque())
         }
-        var out: [Int] = files.compactMap { collector.lines[$0] }
+        var out: [Int] = Set(files).flatMap { collector.lines[$0] ?? [] }.sorted()
         // Errors in the main file itself (a header not found) are on its own lines.
         out += diagnostics.filter { $0.severity >= .error && $0.location.file == path }.map(\.location.line)
         return out

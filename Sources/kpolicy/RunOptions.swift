@@ -28,6 +28,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
     var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
 
+    @Flag(help: "Parse every file the full way, without precompiled headers.")
+    var noPch = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
@@ -39,9 +42,16 @@ struct RunOptions: ParsableArguments {
     /// Runs the rules; returns the report and the rules it ran.
     func check(progress: (@Sendable (Int, Int, String) -> Void)? = nil) throws -> (CheckReport, RuleSet) {
         let ruleSet = try loadRules(rules)
+        let run = try makeRun(ruleSet, progress: progress)
+        return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
+    }
+
+    /// The run these options describe, with its cache.
+    func makeRun(_ ruleSet: RuleSet, progress: (@Sendable (Int, Int, String) -> Void)?) throws -> CheckRun {
         let workspace = try tree.workspace(cacheRoot: cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let run = CheckRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
+        run.usePrecompiledHeaders = !noPch
         if !noCache {
             do {
                 run.cache = try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
@@ -49,7 +59,7 @@ struct RunOptions: ParsableArguments {
                 Exit.printWarning("kpolicy: warning: no result cache (\(error)); every candidate is parsed")
             }
         }
-        return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
+        return run
     }
 }
 

@@ -29,6 +29,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
     let forcedIncludes: Set<String>
     /// Every CONFIG_ name the headers in it mention.
     let configNames: Set<String>
+    /// The options its configuration (autoconf.h) turns on.
+    let enabledOptions: Set<String>
     /// The headers (as included, "linux/mm.h") it holds at the top level.
     public let headers: [String]
     /// Headers left out because they did not parse on their own.
@@ -38,7 +40,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
     public let inputs: [String]
     public let buildSeconds: Double
 
-    init(arch: String, path: String, source: String, forcedIncludes: Set<String>, configNames: Set<String>,
+    init(arch: String, path: String, source: String, forcedIncludes: Set<String>, configNames: Set<String>, enabledOptions: Set<String>,
          headers: [String], dropped: [String], inputs: [String], buildSeconds: Double) {
         self.inputs = inputs
         self.arch = arch
@@ -46,6 +48,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
         self.source = source
         self.forcedIncludes = forcedIncludes
         self.configNames = configNames
+        self.enabledOptions = enabledOptions
         self.headers = headers
         self.dropped = dropped
         self.buildSeconds = buildSeconds
@@ -62,7 +65,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
         if let define = PrecompiledHeader.earlyDefine(in: text), !PrecompiledHeader.harmlessEarlyDefines.contains(define) {
             return "defines \(define) before its first #include"
         }
-        if let gate = configuration.gatingOptions.first(where: { configNames.contains("CONFIG_" + $0) }) {
+        // A gate the configuration already turns on changes nothing.
+        if let gate = configuration.gatingOptions.first(where: { !enabledOptions.contains("CONFIG_" + $0) && configNames.contains("CONFIG_" + $0) }) {
             return "built with CONFIG_\(gate), which the headers test"
         }
         return nil
@@ -130,6 +134,33 @@ public final class PrecompiledHeader: @unchecked Sendable {
         return nil
     }
 
+    /// Whether the first directive of `text` (comments skipped) opens an
+    /// include guard (`#ifndef`, `#if !defined`) or is `#pragma once`.
+    static func hasIncludeGuard(_ text: [UInt8]) -> Bool {
+        var i = 0
+        let n = text.count
+        while i < n {
+            let c = text[i]
+            if c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d { i += 1; continue }
+            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "*") {
+                i += 2
+                while i + 1 < n, !(text[i] == UInt8(ascii: "*") && text[i + 1] == UInt8(ascii: "/")) { i += 1 }
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "/") {
+                while i < n, text[i] != 0x0a { i += 1 }
+                continue
+            }
+            guard c == UInt8(ascii: "#") else { return false }
+            var end = i
+            while end < n, text[end] != 0x0a { end += 1 }
+            let line = String(decoding: text[(i + 1)..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            return line.hasPrefix("ifndef") || line.hasPrefix("if !defined") || line.hasPrefix("pragma once")
+        }
+        return false
+    }
+
     /// The `<linux/…>`, `<asm/…>` includes of `text`, in order.
     static func systemIncludes(in text: [UInt8]) -> [String] {
         var out: [String] = []
@@ -165,37 +196,67 @@ public final class PrecompiledHeader: @unchecked Sendable {
             guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(file).path) else { continue }
             for h in systemIncludes(in: [UInt8](data)) where seen.insert(h).inserted { headers.append(h) }
         }
+        // A header without an include guard is meant to be included more
+        // than once, each time under other macros (bpf_types.h, trace
+        // headers): never in a PCH.
+        headers = headers.filter { h in
+            for dir in ["arch/\(arch)/include", "include"] {
+                if let data = FileManager.default.contents(atPath: root.appendingPathComponent(dir + "/" + h).path) {
+                    return hasIncludeGuard([UInt8](data))
+                }
+            }
+            return true
+        }
         guard !headers.isEmpty else { return nil }
         let overlay = try workspace.overlay(arch: arch)
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
+        var enabled: Set<String> = []
+        for dir in [root.path, overlay.root.path] {
+            guard let text = FileManager.default.contents(atPath: dir + "/include/generated/autoconf.h") else { continue }
+            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix("#define CONFIG_") && line.hasSuffix(" 1") {
+                enabled.insert(String(line.split(separator: " ")[1]))
+            }
+            break
+        }
         let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
         let key = ContentHash.of(([libclangVersionString, arch, workspace.tree.version.description] + arguments + headers).joined(separator: "\n"))
         let dir = workspace.cacheRoot.appendingPathComponent("pch-\(arch)-\(workspace.tree.version)-\(key.prefix(16))")
         let fm = FileManager.default
-        let pchPath = dir.appendingPathComponent("common.pch").path
         let manifest = dir.appendingPathComponent("manifest.json")
         if let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
-           fm.fileExists(atPath: pchPath), m.inputsUnchanged() {
-            try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: manifest.path)
-            return PrecompiledHeader(arch: arch, path: pchPath, source: dir.appendingPathComponent("common.h").path,
-                                     forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames),
+           fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() {
+            try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
+            return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
+                                     forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames), enabledOptions: enabled,
                                      headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0)
         }
         let start = Date()
-        let scratch = workspace.cacheRoot.appendingPathComponent(".tmp-\(UUID().uuidString)")
-        try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: scratch) }
+        // The PCH records the path (and mtime) of the header it was built
+        // from and libclang checks them when loading it: build it in place.
+        // A header list is written once per name (same key, same content);
+        // the PCH and then the manifest are renamed into place.
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         let index = try ClangIndex()
         var kept = headers
         var dropped: [String] = []
-        let source = scratch.appendingPathComponent("common.h")
-        for _ in 0..<4 {
-            try Data(kept.map { "#include <\($0)>\n" }.joined().utf8).write(to: source)
+        let unique = UUID().uuidString
+        var lastErrors: [String] = []
+        for round in 0..<6 {
+            // Each round's list under its own name (a later round drops headers).
+            let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
+            let listing = Data(kept.map { "#include <\($0)>\n" }.joined().utf8)
+            if fm.contents(atPath: source.path) != listing {
+                let temp = dir.appendingPathComponent(".tmp-\(unique).h")
+                try listing.write(to: temp)
+                try? fm.removeItem(at: source)
+                try fm.moveItem(at: temp, to: source)
+            }
             let unit = try TranslationUnit(index: index, path: source.path, arguments: ["-x", "c-header"] + arguments,
                                            options: [.detailedPreprocessingRecord, .incomplete, .forSerialization])
             let errors = unit.diagnostics.filter { $0.severity >= .error }
             if errors.isEmpty {
-                try unit.save(to: scratch.appendingPathComponent("common.pch").path)
+                let temp = dir.appendingPathComponent(".tmp-\(unique).pch")
+                try unit.save(to: temp.path)
                 let inputs = unit.inclusions
                 var configs: Set<String> = []
                 var stamps: [Manifest.Input] = []
@@ -204,23 +265,31 @@ public final class PrecompiledHeader: @unchecked Sendable {
                     configs.formUnion(configNames(in: data))
                     stamps.append(Manifest.Input(path: input, hash: ContentHash.of(data)))
                 }
-                let m = Manifest(headers: kept, dropped: dropped, configNames: configs.sorted(), inputs: stamps)
-                try JSONEncoder().encode(m).write(to: scratch.appendingPathComponent("manifest.json"))
-                try? fm.removeItem(at: dir)
-                if (try? fm.moveItem(at: scratch, to: dir)) == nil, !fm.fileExists(atPath: pchPath) { return nil }
-                return PrecompiledHeader(arch: arch, path: pchPath, source: dir.appendingPathComponent("common.h").path,
-                                         forcedIncludes: Set(base.forcedIncludes), configNames: configs,
+                let finalPCH = dir.appendingPathComponent(round == 0 ? "common.pch" : "common-\(unique).pch")
+                let m = Manifest(pch: finalPCH.lastPathComponent, source: source.lastPathComponent,
+                                 headers: kept, dropped: dropped, configNames: configs.sorted(), inputs: stamps)
+                let tempManifest = dir.appendingPathComponent(".tmp-\(unique).json")
+                try JSONEncoder().encode(m).write(to: tempManifest)
+                _ = try? fm.removeItem(at: finalPCH)
+                try fm.moveItem(at: temp, to: finalPCH)
+                _ = try? fm.removeItem(at: manifest)
+                try fm.moveItem(at: tempManifest, to: manifest)
+                return PrecompiledHeader(arch: arch, path: finalPCH.path, source: source.path,
+                                         forcedIncludes: Set(base.forcedIncludes), configNames: configs, enabledOptions: enabled,
                                          headers: kept, dropped: dropped, inputs: stamps.map(\.path),
                                          buildSeconds: Date().timeIntervalSince(start))
             }
+            lastErrors = errors.prefix(3).map(\.description)
             // Drop every top-level header an error came through.
             let culprits = Set(unit.topLevelIncludeLines(of: errors.compactMap(\.location.file)))
             let bad = culprits.compactMap { $0 >= 1 && $0 <= kept.count ? kept[$0 - 1] : nil }
-            guard !bad.isEmpty else { return nil }
+            guard !bad.isEmpty else {
+                throw KPolicyError.parseFailed(path: dir.path, reason: errors.prefix(3).map(\.description).joined(separator: "; "))
+            }
             dropped += bad
             kept.removeAll { bad.contains($0) }
         }
-        return nil
+        throw KPolicyError.parseFailed(path: dir.path, reason: "still errors after dropping \(dropped.count) headers: " + lastErrors.joined(separator: "; "))
     }
 
     /// What a saved PCH was built from.
@@ -229,6 +298,9 @@ public final class PrecompiledHeader: @unchecked Sendable {
             var path: String
             var hash: String
         }
+        /// File names in the PCH's directory.
+        var pch: String
+        var source: String
         var headers: [String]
         var dropped: [String]
         var configNames: [String]

@@ -78,6 +78,11 @@ public final class SourceParser {
                 unit = try TranslationUnit(index: index, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
                                            unsavedFiles: unsavedFiles, options: options)
             } catch let error as ClangError {
+                if pch != nil {
+                    pch = nil
+                    misfit = "libclang failed with the precompiled header (\(error))"
+                    continue
+                }
                 throw KPolicyError.parseFailed(path: relative, reason: error.description)
             }
             let missing = unit.diagnostics.compactMap { d -> String? in
