@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CClang", path: "Sources/CClang"),
@@ -61,7 +62,8 @@ let package = Package(
         .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(

@@ -12,6 +12,8 @@ public enum ClangError: Error, Equatable, CustomStringConvertible {
     case astReadError(path: String)
     /// The index could not be created.
     case indexUnavailable
+    /// A unit could not be saved (as a precompiled header).
+    case saveFailed(path: String, reason: String)
 
     init(code: CXErrorCode, path: String) {
         switch code {
@@ -29,6 +31,7 @@ public enum ClangError: Error, Equatable, CustomStringConvertible {
         case .invalidArguments(let p): return "libclang rejected the arguments for \(p)"
         case .astReadError(let p): return "libclang could not read the AST for \(p)"
         case .indexUnavailable: return "libclang could not create an index"
+        case .saveFailed(let p, let why): return "libclang could not save \(p): \(why)"
         }
     }
 }

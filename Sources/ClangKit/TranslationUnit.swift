@@ -19,6 +19,8 @@ public struct ParseOptions: OptionSet, Sendable {
     public static let singleFileParse = ParseOptions(rawValue: CXTranslationUnit_SingleFileParse.rawValue)
     /// Drop warnings and notes that come from headers.
     public static let ignoreNonErrorsFromIncludedFiles = ParseOptions(rawValue: CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles.rawValue)
+    /// Keep what saving the unit (as a precompiled header) needs.
+    public static let forSerialization = ParseOptions(rawValue: CXTranslationUnit_ForSerialization.rawValue)
 }
 
 /// A file's contents given to libclang in place of what is on disk (or for
@@ -133,5 +135,75 @@ public final class TranslationUnit: @unchecked Sendable {
                 spelling: consume(clang_getTokenSpelling(raw, t)),
                 location: SourceLocation(expansionOf: clang_getTokenLocation(raw, t)))
         }
+    }
+}
+
+extension TranslationUnit {
+    /// Every file the unit read: the main file and each header it included
+    /// (directly or not), in the order libclang lists them, each once. With a
+    /// precompiled header, the headers inside it are listed too. A result
+    /// cache keys on these.
+    public var inclusions: [String] {
+        final class Collector {
+            var seen: Set<String> = []
+            var files: [String] = []
+        }
+        let collector = Collector()
+        let visitor: CXInclusionVisitor = { file, _, _, data in
+            guard let file, let data else { return }
+            let c = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
+            let name = consume(clang_getFileName(file))
+            if c.seen.insert(name).inserted { c.files.append(name) }
+        }
+        withExtendedLifetime(collector) {
+            clang_getInclusions(raw, visitor, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        return collector.files
+    }
+}
+
+extension TranslationUnit {
+    /// Writes the unit to `path` in clang's AST format. A unit parsed from a
+    /// header with `.incomplete` and `.forSerialization` (and `-x c-header`)
+    /// is then a precompiled header other parses can load with
+    /// `-include-pch <path>`; it only fits the libclang that wrote it.
+    /// - Throws: `ClangError.saveFailed` (libclang refuses a unit with errors).
+    public func save(to path: String) throws {
+        let code = clang_saveTranslationUnit(raw, path, clang_defaultSaveOptions(raw))
+        guard code == Int32(CXSaveError_None.rawValue) else {
+            throw ClangError.saveFailed(path: path, reason: code == Int32(CXSaveError_TranslationErrors.rawValue)
+                                            ? "the unit has errors" : code == Int32(CXSaveError_InvalidTU.rawValue) ? "invalid unit" : "could not write")
+        }
+    }
+}
+
+extension TranslationUnit {
+    /// For each of `files` (paths as libclang names them) the lines of the
+    /// main file's `#include`s it came through, directly or not; files not
+    /// included from the main file are left out. (A file included twice is
+    /// listed once by libclang, so this can miss later inclusions.)
+    public func topLevelIncludeLines(of files: [String]) -> [Int] {
+        final class Collector {
+            var wanted: Set<String> = []
+            var lines: [String: Set<Int>] = [:]
+        }
+        let collector = Collector()
+        collector.wanted = Set(files)
+        let visitor: CXInclusionVisitor = { file, stack, depth, data in
+            guard let file, let data, let stack, depth > 0 else { return }
+            let c = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
+            let name = consume(clang_getFileName(file))
+            guard c.wanted.contains(name) else { return }
+            var line: UInt32 = 0
+            clang_getSpellingLocation(stack[Int(depth) - 1], nil, &line, nil, nil)
+            c.lines[name, default: []].insert(Int(line))
+        }
+        withExtendedLifetime(collector) {
+            clang_getInclusions(raw, visitor, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        var out: [Int] = Set(files).flatMap { collector.lines[$0] ?? [] }.sorted()
+        // Errors in the main file itself (a header not found) are on its own lines.
+        out += diagnostics.filter { $0.severity >= .error && $0.location.file == path }.map(\.location.line)
+        return out
     }
 }

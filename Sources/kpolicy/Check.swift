@@ -17,7 +17,17 @@ extension KPolicyCommand {
         @OptionGroup var input: RunOptions
         @OptionGroup var reporting: ReportingOptions
 
+        @Flag(help: "Fidelity gate: analyse every candidate with the precompiled header and the full way, list the files where facts or findings differ and why others were parsed the full way (exit 1 when any differ).")
+        var pchFidelity = false
+
         func run() throws {
+            if pchFidelity {
+                let fidelity = try input.makeRun(try loadRules(input.rules), progress: reporting.progressLine())
+                    .precompiledHeaderFidelity(paths: input.paths, jobs: input.jobs)
+                try emit(fidelity.text, to: reporting.output)
+                if !fidelity.differing.isEmpty { throw Exit.findings }
+                return
+            }
             let (report, rules) = try input.check(progress: reporting.progressLine())
             try reporting.finish(report, rules: rules)
         }

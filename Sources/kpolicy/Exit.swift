@@ -21,6 +21,13 @@ enum Exit {
 
     /// One line on stderr; a closed or full stderr is ignored (nothing else
     /// could be said anyway).
+    /// A warning line on stderr (the message carries its own "kpolicy: warning:" prefix).
+    static func printWarning(_ message: String) {
+        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n"
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, bytes.count) }
+    }
+
     static func printError(_ message: String) {
         let line = "kpolicy: " + message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n"
         let bytes = Array(line.utf8)

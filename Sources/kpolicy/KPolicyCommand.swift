@@ -14,7 +14,7 @@ struct KPolicyCommand: ParsableCommand {
             3 a file could not be parsed or read; 64 bad command line; 70 internal error. See docs/exit-codes.md.
             """,
         version: KPolicyVersion.string,
-        subcommands: [Check.self, Patch.self, Diff.self, Hook.self, Baseline.self, Rules.self, Parse.self, Model.self]
+        subcommands: [Check.self, Merge.self, Patch.self, Diff.self, Hook.self, Baseline.self, Rules.self, Parse.self, Model.self]
     )
 
     /// Parses and runs the command; every error goes through `Exit.code(for:)`.

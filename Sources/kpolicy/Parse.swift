@@ -79,10 +79,10 @@ struct TreeOptions: ParsableArguments {
     @Option(help: "Architecture whose headers files outside arch/ are parsed with (default x86).")
     var arch: String?
 
-    func workspace() throws -> Workspace {
+    func workspace(cacheRoot: URL? = nil) throws -> Workspace {
         do {
             let kernel = try KernelTree(path: tree)
-            return try Workspace(tree: kernel, defaultArch: arch)
+            return try Workspace(tree: kernel, defaultArch: arch, cacheRoot: cacheRoot ?? Workspace.defaultCacheRoot)
         } catch let error as KPolicyError {
             throw Exit.fail("\(error)", Exit.badInput)
         }

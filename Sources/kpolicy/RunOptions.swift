@@ -16,16 +16,50 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Load rules from this directory instead of the built-in ones.")
     var rules: String?
 
+    @Option(help: "Check only part K of N (1 <= K <= N) of the files, split by a hash of their path; join the reports with 'kpolicy merge'.")
+    var shard: String?
+
+    @Option(help: "Cache directory for generated headers, precompiled headers and results (default: $KPOLICY_CACHE, $XDG_CACHE_HOME/kpolicy or ~/.cache/kpolicy).")
+    var cacheDir: String?
+
+    @Flag(help: "Neither read nor write the result cache (every candidate is parsed).")
+    var noCache = false
+
+    @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
+    var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
+
+    @Flag(help: "Parse every file the full way, without precompiled headers.")
+    var noPch = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
+        if let shard, (try? Shard(parsing: shard)) == nil {
+            throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
+        }
     }
 
     /// Runs the rules; returns the report and the rules it ran.
     func check(progress: (@Sendable (Int, Int, String) -> Void)? = nil) throws -> (CheckReport, RuleSet) {
         let ruleSet = try loadRules(rules)
-        let run = CheckRun(workspace: try tree.workspace(), rules: ruleSet, toolVersion: KPolicyVersion.string)
+        let run = try makeRun(ruleSet, progress: progress)
+        return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
+    }
+
+    /// The run these options describe, with its cache.
+    func makeRun(_ ruleSet: RuleSet, progress: (@Sendable (Int, Int, String) -> Void)?) throws -> CheckRun {
+        let workspace = try tree.workspace(cacheRoot: cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let run = CheckRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
-        return (try run.run(paths: paths, jobs: jobs), ruleSet)
+        run.usePrecompiledHeaders = !noPch
+        if !noCache {
+            do {
+                run.cache = try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
+            } catch {
+                Exit.printWarning("kpolicy: warning: no result cache (\(error)); every candidate is parsed")
+            }
+        }
+        return run
     }
 }
 

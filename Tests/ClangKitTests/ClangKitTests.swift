@@ -107,3 +107,41 @@ final class ClangKitTests: XCTestCase {
         XCTAssertEqual((0..<8).map { results.names[$0] }, (0..<8).map { "f\($0)" })
     }
 }
+
+/// Inclusions and precompiled headers.
+final class ClangKitInclusionTests: XCTestCase {
+    func testInclusionsListEveryFileReadOnceAndAPrecompiledHeaderLoads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clangkit-inc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("inc"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = dir.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let a = try write("inc/a.h", "#pragma once\n#include \"b.h\"\nint a_fn(int);\n")
+        let b = try write("inc/b.h", "#pragma once\n#define B_VALUE 7\nint b_fn(void);\n")
+        let unused = try write("inc/unused.h", "int never(void);\n")
+        let main = try write("main.c", "#include <a.h>\n#include <b.h>\nint f(void) { return a_fn(B_VALUE) + b_fn(); }\n")
+        let index = try ClangIndex()
+        let unit = try TranslationUnit(index: index, path: main, arguments: ["-I\(dir.path)/inc"])
+        let files = unit.inclusions.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        XCTAssertEqual(files, [main, a, b].map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        XCTAssertFalse(files.contains(unused))
+
+        // A header saved as a PCH and loaded with -include-pch.
+        let pchSource = try write("all.h", "#include <a.h>\n")
+        let header = try TranslationUnit(index: index, path: pchSource, arguments: ["-x", "c-header", "-I\(dir.path)/inc"],
+                                         options: [.incomplete, .forSerialization])
+        let pch = dir.appendingPathComponent("all.pch").path
+        try header.save(to: pch)
+        let user = try write("user.c", "int g(void) { return a_fn(B_VALUE); }\n")
+        let withPCH = try TranslationUnit(index: index, path: user, arguments: ["-include-pch", pch, "-I\(dir.path)/inc"])
+        XCTAssertEqual(withPCH.diagnostics.filter { $0.severity >= .error }.map(\.message), [])
+        let without = try TranslationUnit(index: index, path: user, arguments: ["-I\(dir.path)/inc"])
+        XCTAssertFalse(without.diagnostics.filter { $0.severity >= .error }.isEmpty, "B_VALUE only exists through the PCH")
+        // libclang 14 lists only what the parse itself read: the PCH's
+        // headers are not inclusions (a cache must add them itself).
+        XCTAssertEqual(withPCH.inclusions.map { URL(fileURLWithPath: $0).lastPathComponent }, ["user.c"])
+    }
+}

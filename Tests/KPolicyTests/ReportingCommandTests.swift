@@ -228,6 +228,6 @@ final class ReportingCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(results.count, 5, "6.1 kernel/ and arch/x86 have module_alloc callers")
         XCTAssert(results.allSatisfy { ($0["codeFlows"] as? [[String: Any]])?.isEmpty == false }, "module-alloc-misuse findings carry the model runs")
         let rules = try XCTUnwrap(((sarifRun["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]])
-        XCTAssertEqual(rules.count, 6, "five Rules/ rules and suppression-without-reason")
+        XCTAssertEqual(rules.count, 7, "six Rules/ rules (missing-maintainer-cc included) and suppression-without-reason")
     }
 }

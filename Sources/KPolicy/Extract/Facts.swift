@@ -1,6 +1,6 @@
 /// What libclang saw in one source file, reduced to what rules read.
 /// Rules never see cursors: only these facts (docs/ARCHITECTURE.md).
-public struct FileFacts: Sendable {
+public struct FileFacts: Sendable, Equatable {
     /// Path relative to the tree root (or the corpus file's declared path).
     public var path: String
     public var calls: [CallFact] = []
@@ -27,7 +27,7 @@ public struct Position: Hashable, Sendable, Comparable, Codable {
 }
 
 /// A call, or a reference to a function's address (`.alloc = module_alloc`).
-public struct CallFact: Sendable {
+public struct CallFact: Sendable, Equatable {
     /// The name written at the site: a macro's name when a macro stands in
     /// between (`vmalloc` in 6.12, `my_alloc` for a local wrapper).
     public var spelled: String
@@ -48,7 +48,7 @@ public struct CallFact: Sendable {
 }
 
 /// One argument of a call, as written and as resolved.
-public struct ArgumentFact: Sendable {
+public struct ArgumentFact: Sendable, Equatable {
     /// The source text at the call site.
     public var text: String
     /// Every identifier the value is made of: those written, those of the
@@ -63,7 +63,7 @@ public struct ArgumentFact: Sendable {
 }
 
 /// A macro expanded in the file itself.
-public struct MacroUseFact: Sendable {
+public struct MacroUseFact: Sendable, Equatable {
     public var name: String
     public var position: Position
     public var function: String?
@@ -74,7 +74,7 @@ public struct MacroUseFact: Sendable {
 }
 
 /// A function declaration or definition.
-public struct FunctionFact: Sendable {
+public struct FunctionFact: Sendable, Equatable {
     public enum Storage: String, Sendable { case `static`, `extern`, none }
     public var name: String
     public var position: Position
@@ -86,7 +86,7 @@ public struct FunctionFact: Sendable {
 }
 
 /// An EXPORT_SYMBOL* use.
-public struct ExportFact: Sendable {
+public struct ExportFact: Sendable, Equatable {
     public var symbol: String
     /// EXPORT_SYMBOL, EXPORT_SYMBOL_GPL, EXPORT_SYMBOL_NS_GPL ...
     public var macro: String

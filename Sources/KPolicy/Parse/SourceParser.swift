@@ -10,6 +10,10 @@ public struct ParsedFile: @unchecked Sendable {
     public let seconds: Double
     /// Generated headers that were missing and replaced by empty stand-ins.
     public let stubbedHeaders: [String]
+    /// The precompiled header the parse used, if any.
+    public var precompiledHeader: String?
+    /// Why a precompiled header of the file's arch was not used.
+    public var precompiledHeaderMisfit: String?
 
     /// Error and fatal diagnostics, split by where they are.
     public var errors: (mainFile: [Diagnostic], headers: [Diagnostic]) {
@@ -25,7 +29,10 @@ public struct ParsedFile: @unchecked Sendable {
 public final class SourceParser {
     public let workspace: Workspace
     let index: ClangIndex
-    public var options: ParseOptions = [.detailedPreprocessingRecord, .keepGoing]
+    public static let defaultOptions: ParseOptions = [.detailedPreprocessingRecord, .keepGoing]
+    public var options: ParseOptions = SourceParser.defaultOptions
+    /// Precompiled headers by arch, used for the files they fit.
+    public var precompiled: [String: PrecompiledHeader] = [:]
 
     public init(workspace: Workspace) throws {
         self.workspace = workspace
@@ -56,19 +63,34 @@ public final class SourceParser {
         var stubbed: [String] = []
         var switchedArch = false
         let start = Date()
-        let text: [UInt8]
-        if let given = unsaved[file.path] { text = Array(given.utf8) }
-        else if case .success(let data) = SourceFile.read(file.path) { text = [UInt8](data) }
-        else { text = [] }
-        if let problem = IncludeGuard.problem(mainFile: file, text: text, arguments: configuration.arguments) {
+        // A patched header may be in the PCH: with unsaved files, no PCH.
+        var text: [UInt8]?
+        let ownText: [UInt8]
+        if let given = unsaved[file.path] { ownText = Array(given.utf8) }
+        else if case .success(let data) = SourceFile.read(file.path) { ownText = [UInt8](data) }
+        else { ownText = [] }
+        if let problem = IncludeGuard.problem(mainFile: file, text: ownText, arguments: configuration.arguments) {
             throw KPolicyError.parseFailed(path: relative, reason: problem)
         }
+        if unsaved.isEmpty { text = ownText }
+        func precompiledHeader(for configuration: ParseConfiguration) -> (PrecompiledHeader?, String?) {
+            guard unsaved.isEmpty, let pch = precompiled[configuration.arch] else { return (nil, nil) }
+            if text == nil { text = FileManager.default.contents(atPath: file.path).map { [UInt8]($0) } ?? [] }
+            if let why = pch.misfit(text: text!, configuration: configuration) { return (nil, why) }
+            return (pch, nil)
+        }
+        var (pch, misfit) = precompiledHeader(for: configuration)
         for _ in 0..<16 {
             let unit: TranslationUnit
             do {
-                unit = try TranslationUnit(index: index, path: file.path, arguments: configuration.arguments,
+                unit = try TranslationUnit(index: index, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
                                            unsavedFiles: unsavedFiles, options: options)
             } catch let error as ClangError {
+                if pch != nil {
+                    pch = nil
+                    misfit = "libclang failed with the precompiled header (\(error))"
+                    continue
+                }
                 throw KPolicyError.parseFailed(path: relative, reason: error.description)
             }
             let missing = unit.diagnostics.compactMap { d -> String? in
@@ -81,17 +103,36 @@ public final class SourceParser {
                let asm = missing.first(where: { $0.hasPrefix("asm/") }),
                let other = workspace.archProviding(asmHeader: asm), other != configuration.arch {
                 configuration = try workspace.configuration(for: file, archOverride: other)
+                (pch, misfit) = precompiledHeader(for: configuration)
                 switchedArch = true
                 continue
             }
             let fixed = missing.filter { configuration.overlay?.stub(include: $0) == true }
             if fixed.isEmpty {
-                return ParsedFile(file: file, relativePath: relative, unit: unit, configuration: configuration,
-                                  seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
+                // Errors in the file with the PCH: it does not fit (a name
+                // clash with a header the file never includes); parse it
+                // the full way.
+                if pch != nil, unit.diagnostics.contains(where: {
+                    $0.severity >= .error && $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path
+                }) {
+                    pch = nil
+                    misfit = "errors in the file with the precompiled header"
+                    continue
+                }
+                var parsed = ParsedFile(file: file, relativePath: relative, unit: unit, configuration: configuration,
+                                        seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
+                parsed.precompiledHeader = pch?.path
+                parsed.precompiledHeaderMisfit = misfit
+                return parsed
             }
             stubbed += fixed
         }
         throw KPolicyError.parseFailed(path: relative, reason: "missing generated headers kept appearing: \(stubbed.joined(separator: ", "))")
+    }
+
+    /// The arguments a parse under `configuration` gives libclang.
+    public func arguments(for configuration: ParseConfiguration) -> [String] {
+        configuration.arguments
     }
 
     /// "'asm/foo.h' file not found" → "asm/foo.h".

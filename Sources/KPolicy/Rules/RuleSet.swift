@@ -4,9 +4,17 @@ import Foundation
 /// (generated from Rules/ by scripts/generate-rules), or a directory's.
 public struct RuleSet: Sendable {
     public let rules: [Rule]
+    /// A hash of the rule files' texts the set was loaded from; nil for a
+    /// set built in code. The result cache keys on it (no digest, no cache).
+    public var digest: String?
 
-    public init(rules: [Rule]) {
+    public init(rules: [Rule], digest: String? = nil) {
         self.rules = rules.sorted { $0.id < $1.id }
+        self.digest = digest
+    }
+
+    static func digest(of files: [(String, String)]) -> String {
+        ContentHash.of(files.sorted { $0.0 < $1.0 }.map { "\($0.0)\u{0}\($0.1)" }.joined(separator: "\u{1}"))
     }
 
     /// The rules compiled into kpolicy: an installed binary needs no checkout.
@@ -14,7 +22,7 @@ public struct RuleSet: Sendable {
         try RuleSet(rules: EmbeddedRules.files.map { entry in
             let (category, id) = RuleSet.split(entry.path)
             return try RuleLoader.load(yaml: entry.text, file: "Rules/" + entry.path, id: id, category: category)
-        })
+        }, digest: digest(of: EmbeddedRules.files.map { ($0.path, $0.text) }))
     }
 
     /// The built-in rule files' texts by path relative to Rules/ (for the staleness test).
@@ -25,11 +33,13 @@ public struct RuleSet: Sendable {
     /// Every `<category>/<id>.yaml` under `directory`.
     public static func load(directory: URL) throws -> RuleSet {
         var rules: [Rule] = []
+        var texts: [(String, String)] = []
         for (relative, url) in try files(in: directory) {
             let text: String
             do { text = try String(contentsOf: url, encoding: .utf8) } catch {
                 throw KPolicyError.unreadableFile(path: url.path, reason: error.localizedDescription)
             }
+            texts.append((relative, text))
             let (category, id) = split(relative)
             rules.append(try RuleLoader.load(yaml: text, file: url.path, id: id, category: category))
         }
@@ -40,7 +50,7 @@ public struct RuleSet: Sendable {
         for rule in rules where !seen.insert(rule.id).inserted {
             throw KPolicyError.badInput(path: directory.path, reason: "rule id \(rule.id) is defined twice")
         }
-        return RuleSet(rules: rules)
+        return RuleSet(rules: rules, digest: digest(of: texts))
     }
 
     /// The rule files of a directory as (path relative to it, URL), sorted.

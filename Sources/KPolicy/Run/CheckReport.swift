@@ -15,6 +15,9 @@ public struct CheckReport: Sendable, Codable, Equatable {
         public var filesWithErrors = 0
         /// Findings hidden by inline comments or the baseline.
         public var suppressed = 0
+        /// Candidates whose result came from the result cache (absent when
+        /// the run used no cache).
+        public var fromCache: Int?
         public var seconds = 0.0
         public init() {}
     }

@@ -1,3 +1,4 @@
+import ClangKit
 import Foundation
 
 /// One run of the rules over a tree or some paths of it: enumerate the
@@ -10,6 +11,10 @@ public final class CheckRun: @unchecked Sendable {
     public let toolVersion: String
     /// Called as files finish: (done, total, file).
     public var progress: (@Sendable (Int, Int, String) -> Void)?
+    /// The result cache (nil: `--no-cache`, or rules without a digest).
+    public var cache: ResultCache?
+    /// Workers for the prefilter (the number of cores by default).
+    public var prefilterJobs = ProcessInfo.processInfo.activeProcessorCount
 
     public init(workspace: Workspace, rules: RuleSet, toolVersion: String) {
         self.workspace = workspace
@@ -75,7 +80,8 @@ public final class CheckRun: @unchecked Sendable {
             // The generated-header overlay first: a cache directory that cannot
             // hold it is the run's problem, said once, not every file's.
             _ = try workspace.overlay(arch: workspace.defaultArch)
-            internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace))
+            internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace),
+                                                    cache: activeCache, salt: cacheSalt(internals: [:]) ?? "")
         }
         var triggers: Set<String> = []
         for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
@@ -88,35 +94,133 @@ public final class CheckRun: @unchecked Sendable {
         return (internals, Prefilter(identifiers: triggers))
     }
 
-    /// Enumerates and prefilters.
-    public func plan(paths: [String], archSupport: ArchSupport) throws -> Plan {
+    /// Enumerates (only the files of `shard`, when given) and prefilters.
+    public func plan(paths: [String], archSupport: ArchSupport, shard: Shard? = nil) throws -> Plan {
         let version = workspace.tree.version
         let root = workspace.tree.root.standardizedFileURL
         let (internals, prefilter) = try knowledge(archSupport: archSupport)
-        let files = try sourceFiles(under: paths)
+        var files = try sourceFiles(under: paths)
+        if let shard { files = files.filter(shard.contains) }
         var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
-        for file in files where !engine.applicable(to: file, version: version).isEmpty {
-            switch SourceFile.read(root.appendingPathComponent(file).path) {
+        let applicable = files.filter { !engine.applicable(to: $0, version: version).isEmpty }
+        let cache = activeCache
+        cache?.load(prefix: root.path)
+        // One verdict per file, on all cores; a file the cache knows by its
+        // stat is not read again.
+        let verdicts = ParallelMap.run(applicable, jobs: prefilterJobs) { file -> Result<Bool, FailureReason> in
+            let path = root.appendingPathComponent(file).path
+            let stat = FileStat.of(path)
+            if let cache, let stat, stat.isRegular, let known = cache.mentions(path, stat: stat, prefilter: prefilter.digest) {
+                return .success(known)
+            }
+            switch SourceFile.read(path) {
             case .success(let bytes):
-                if prefilter.mentionsAny(bytes) { plan.candidates.append(file) }
+                let mentions = prefilter.mentionsAny(bytes)
+                if let cache, let stat {
+                    cache.recordPrefilter(path, stat: stat, prefilter: prefilter.digest, mentions: mentions, bytes: mentions ? bytes : nil)
+                }
+                return .success(mentions)
             case .failure(let reason):
-                plan.unreadable.append((file, reason))
+                return .failure(reason)
+            }
+        }
+        for (file, verdict) in zip(applicable, verdicts) {
+            switch verdict {
+            case .success(let mentions): if mentions { plan.candidates.append(file) }
+            case .failure(let reason): plan.unreadable.append((file, reason))
             }
         }
         return plan
     }
 
-    public func run(paths: [String], jobs: Int) throws -> CheckReport {
+    /// Whether candidates are parsed with precompiled headers where they fit.
+    public var usePrecompiledHeaders = true
+    /// Fewer files of an arch to parse than this: no PCH is built for it
+    /// (building one costs about as much as parsing a few files).
+    public var precompiledHeaderMinimum = 12
+    /// Notes for --verbose: PCHs built or reused, headers they dropped.
+    public private(set) var precompiledHeaderNotes: [String] = []
+
+    /// The PCH of each arch with at least `precompiledHeaderMinimum` files
+    /// in `toParse`, over the headers all `candidates` of the arch include
+    /// (so the same paths give the same PCH, whatever the cache held).
+    func precompiledHeaders(candidates: [String], toParse: [String], archSupport: ArchSupport) -> [String: PrecompiledHeader] {
+        guard workspace.compileCommandsPresent == false else { return [:] }
+        var byArch: [String: [String]] = [:]
+        for file in toParse { byArch[workspace.tree.arch(for: file, fallback: workspace.defaultArch), default: []].append(file) }
+        var out: [String: PrecompiledHeader] = [:]
+        for (arch, files) in byArch.sorted(by: { $0.key < $1.key })
+        where files.count >= precompiledHeaderMinimum && archSupport.unsupportedReason(arch: arch) == nil {
+            let all = candidates.filter { workspace.tree.arch(for: $0, fallback: workspace.defaultArch) == arch }
+            do {
+                if let pch = try PrecompiledHeader.build(workspace: workspace, arch: arch, candidates: all) {
+                    out[arch] = pch
+                    precompiledHeaderNotes.append("precompiled header for \(arch): \(pch.headers.count) headers"
+                        + (pch.buildSeconds > 0 ? String(format: ", built in %.1f s", pch.buildSeconds) : ", reused")
+                        + (pch.dropped.isEmpty ? "" : "; left out (did not parse together): \(pch.dropped.joined(separator: " "))"))
+                } else {
+                    precompiledHeaderNotes.append("no precompiled header for \(arch): its headers did not parse together")
+                }
+            } catch {
+                precompiledHeaderNotes.append("no precompiled header for \(arch): \(error)")
+            }
+        }
+        return out
+    }
+
+    /// The cache, when the rules can be identified.
+    var activeCache: ResultCache? { engine.rules.digest == nil ? nil : cache }
+
+    /// What every cached result of this run depends on besides its file:
+    /// cache format, tool, libclang, rules, the tree knowledge.
+    func cacheSalt(internals: [String: DerivedInternals]) -> String? {
+        guard let digest = engine.rules.digest else { return nil }
+        return [ResultCache.format, toolVersion, libclangVersionString, digest, TreeKnowledge.digest(internals),
+                workspace.tree.version.description].joined(separator: "|")
+    }
+
+    public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
         let archSupport = ArchSupport()
-        let plan = try plan(paths: paths, archSupport: archSupport)
+        let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
         let context = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
-        var results = try analyze(plan.candidates.map { AnalysisJob(target: AnalysisTarget(path: $0)) }, context: context, jobs: jobs)
+        let candidates = plan.candidates.map { AnalysisTarget(path: $0) }
+        // Cache lookups first: a warm run parses nothing and builds no PCH.
+        var slots: [FileResult?] = Array(repeating: nil, count: candidates.count)
+        var keys: [String?] = Array(repeating: nil, count: candidates.count)
+        var fromCache = 0
+        if let cache = activeCache, let salt = cacheSalt(internals: plan.internals) {
+            let looked = ParallelMap.run(candidates, jobs: prefilterJobs) { target -> (String?, FileResult?) in
+                guard let key = FileAnalyzer.cacheKey(for: target, context: context, salt: salt, cache: cache) else { return (nil, nil) }
+                guard let data = cache.lookup(kind: "file", key: key) else { return (key, nil) }
+                return (key, try? JSONDecoder().decode(FileResult.self, from: data))
+            }
+            for (i, (key, result)) in looked.enumerated() {
+                keys[i] = key
+                slots[i] = result
+                if result != nil { fromCache += 1 }
+            }
+        }
+        let missing = candidates.indices.filter { slots[$0] == nil }
+        var parseContext = context
+        if usePrecompiledHeaders {
+            parseContext.precompiled = precompiledHeaders(candidates: plan.candidates, toParse: missing.map { plan.candidates[$0] },
+                                                          archSupport: archSupport)
+        }
+        let fresh = try analyze(missing.map { AnalysisJob(target: candidates[$0]) }, context: parseContext, jobs: jobs,
+                                cacheKeys: missing.map { keys[$0] }, alreadyDone: fromCache, total: candidates.count)
+        for (i, result) in zip(missing, fresh) { slots[i] = result }
+        var results = slots.compactMap { $0 }
         results += plan.unreadable.map { FileResult(file: $0.file, outcome: .failed($0.reason)) }
         var stats = CheckReport.Stats()
         stats.filesScanned = plan.filesScanned
         stats.candidates = plan.candidates.count
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
+        if let cache = activeCache {
+            report.stats.fromCache = fromCache
+            cache.flush()
+            GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
+        }
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         return report
     }
@@ -132,10 +236,21 @@ public final class CheckRun: @unchecked Sendable {
     }
 
     /// Analyses `files` on `jobs` workers; results in the order of `files`.
+    /// Files without an overlay go through the result cache, when there is
+    /// one: a valid entry is the result; a miss is analysed and stored with
+    /// the files its parse read.
     public func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int) throws -> [FileResult] {
+        try analyze(files, context: context, jobs: jobs, cacheKeys: nil, alreadyDone: 0, total: files.count)
+    }
+
+    /// With `cacheKeys` (one per file, from `FileAnalyzer.cacheKey`), each
+    /// checked result is stored in the cache under its key.
+    func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int, cacheKeys: [String?]?,
+                 alreadyDone: Int, total: Int) throws -> [FileResult] {
         let queue = WorkQueue(count: files.count)
         let workers = max(1, min(jobs, files.count))
         let progress = self.progress
+        let cache = activeCache
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let analyzer: FileAnalyzer
             do { analyzer = try FileAnalyzer(context: context) } catch {
@@ -143,9 +258,19 @@ public final class CheckRun: @unchecked Sendable {
                 return
             }
             while let i = queue.next() {
-                let result = analyzer.analyze(files[i].target, overlay: files[i].overlay)
+                let result: FileResult
+                if let cache, let key = cacheKeys?[i], files[i].overlay.files.isEmpty {
+                    let (fresh, inclusions) = analyzer.analyzeRecordingInclusions(files[i].target)
+                    result = fresh
+                    // Only a checked file is kept: a failure is tried again next time.
+                    if case .checked = fresh.outcome, !inclusions.isEmpty, let data = try? JSONEncoder().encode(fresh) {
+                        cache.store(kind: "file", key: key, dependencies: inclusions, value: data)
+                    }
+                } else {
+                    result = analyzer.analyze(files[i].target, overlay: files[i].overlay)
+                }
                 let done = queue.finish(i, result)
-                progress?(done, files.count, files[i].target.path)
+                progress?(alreadyDone + done, total, files[i].target.path)
             }
         }
         return try queue.results()
@@ -228,3 +353,59 @@ final class WorkQueue: @unchecked Sendable {
         return slots.compactMap { $0 }
     }
 }
+
+/// A count shared by workers.
+public final class Counter: @unchecked Sendable {
+    private var count = 0
+    private let lock = NSLock()
+    public init() {}
+    public func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    public var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
+
+/// Results of a parallel map, filled by chunks.
+final class ParallelSlots<R>: @unchecked Sendable {
+    var values: [R?]
+    var next = 0
+    let lock = NSLock()
+    init(_ n: Int) { values = Array(repeating: nil, count: n) }
+    func take(_ chunk: Int, of total: Int) -> Range<Int>? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < total else { return nil }
+        let r = next..<min(total, next + chunk)
+        next = r.upperBound
+        return r
+    }
+}
+
+/// `map` over `items` on `jobs` threads, results in order.
+enum ParallelMap {
+    static func run<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ body: @Sendable (T) -> R) -> [R] {
+        guard !items.isEmpty else { return [] }
+        let slots = ParallelSlots<R>(items.count)
+        let workers = max(1, min(jobs, items.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let range = slots.take(64, of: items.count) {
+                var local: [R] = []
+                local.reserveCapacity(range.count)
+                for i in range { local.append(body(items[i])) }
+                slots.lock.lock()
+                for (offset, value) in local.enumerated() { slots.values[range.lowerBound + offset] = value }
+                slots.lock.unlock()
+            }
+        }
+        return slots.values.map { $0! }
+    }
+}
+
+/// Computed once: `libclangVersion()` asks libclang.
+let libclangVersionString: String = libclangVersion()

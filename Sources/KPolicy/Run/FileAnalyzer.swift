@@ -12,12 +12,16 @@ public final class FileAnalyzer {
         public var engine: RuleEngine
         public var internals: [String: DerivedInternals]
         public var archSupport: ArchSupport
+        /// Precompiled headers by arch (empty: every file parsed the full way).
+        public var precompiled: [String: PrecompiledHeader] = [:]
 
-        public init(workspace: Workspace, engine: RuleEngine, internals: [String: DerivedInternals], archSupport: ArchSupport = ArchSupport()) {
+        public init(workspace: Workspace, engine: RuleEngine, internals: [String: DerivedInternals], archSupport: ArchSupport = ArchSupport(),
+                    precompiled: [String: PrecompiledHeader] = [:]) {
             self.workspace = workspace
             self.engine = engine
             self.internals = internals
             self.archSupport = archSupport
+            self.precompiled = precompiled
         }
     }
 
@@ -28,17 +32,54 @@ public final class FileAnalyzer {
     public init(context: Context) throws {
         self.context = context
         parser = try SourceParser(workspace: context.workspace)
+        parser.precompiled = context.precompiled
         extractor = FactExtractor(headerDeclarationsOf: context.engine.rules.headerDeclarationsOfInterest(internals: context.internals))
     }
 
     /// Analyses `target`, reading the files of `overlay` from it instead of
     /// the disk.
     public func analyze(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> FileResult {
+        analysis(target, overlay: overlay).result
+    }
+
+    /// `analyze`, with every file the parse read (empty when nothing was parsed).
+    public func analyzeRecordingInclusions(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> (result: FileResult, inclusions: [String]) {
+        let a = analysis(target, overlay: overlay)
+        return (a.result, a.inclusions)
+    }
+
+    /// Everything one analysis produced.
+    public struct Analysis {
+        public var result: FileResult
+        /// Every file the parse read (empty when nothing was parsed).
+        public var inclusions: [String] = []
+        public var facts: FileFacts?
+        /// The precompiled header used, or why the arch's did not fit.
+        public var precompiledHeader: String?
+        public var precompiledHeaderMisfit: String?
+    }
+
+    /// The result cache's key for `target`: `salt` (tool, libclang, rules,
+    /// tree knowledge), the path, the file's content and the arguments its
+    /// parse gets. The headers it includes are checked by the cache itself.
+    /// Nil when the file cannot be identified.
+    /// A file parsed with a precompiled header has the same key: the PCH
+    /// only makes the parse faster (the fidelity gate checks it does not
+    /// change the result).
+    public static func cacheKey(for target: AnalysisTarget, context: Context, salt: String, cache: ResultCache) -> String? {
+        let url = context.workspace.tree.root.standardizedFileURL.appendingPathComponent(target.path)
+        guard let content = cache.identity(of: url.path),
+              let configuration = try? context.workspace.configuration(for: url) else { return nil }
+        return ContentHash.of([salt, target.path, content, "\(SourceParser.defaultOptions.rawValue)",
+                               configuration.arguments.joined(separator: "\u{0}")].joined(separator: "\n"))
+    }
+
+    public func analysis(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> Analysis {
         let root = context.workspace.tree.root.standardizedFileURL
         let url = root.appendingPathComponent(target.path)
         let text = overlay.files[target.path]
         if text == nil, let kind = SourceFile.irregularKind(atPath: url.path) {
-            return FileResult(file: target.path, outcome: .failed(.notARegularFile(kind)))
+            return Analysis(result: FileResult(file: target.path, outcome: .failed(.notARegularFile(kind))))
         }
         let version = context.workspace.tree.version
         do {
@@ -58,20 +99,23 @@ public final class FileAnalyzer {
                 guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
             }
-            return FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, functions: irs, context: rules),
-                                                                  firstError: firstError, functions: functions))
+            return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, functions: irs, context: rules),
+                                                                                   firstError: firstError, functions: functions)),
+                            inclusions: parsed.unit.inclusions + (parsed.precompiledHeader.flatMap { path in
+                                context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
+                            precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
         } catch let error as KPolicyError {
             let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)
             if let reason = context.archSupport.unsupportedReason(arch: arch) {
-                return FileResult(file: target.path, outcome: .unsupported(reason: reason))
+                return Analysis(result: FileResult(file: target.path, outcome: .unsupported(reason: reason)))
             }
             switch error {
-            case .unreadableFile(_, let why): return FileResult(file: target.path, outcome: .failed(.unreadable(why)))
-            case .parseFailed(_, let why): return FileResult(file: target.path, outcome: .failed(.parse(why)))
-            default: return FileResult(file: target.path, outcome: .failed(.parse(error.description)))
+            case .unreadableFile(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.unreadable(why))))
+            case .parseFailed(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(why))))
+            default: return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(error.description))))
             }
         } catch {
-            return FileResult(file: target.path, outcome: .failed(.parse("\(error)")))
+            return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse("\(error)"))))
         }
     }
 }

@@ -8,8 +8,11 @@ public struct Prefilter: Sendable {
     let words: Set<[UInt8]>
     let minLength: Int
     let maxLength: Int
+    /// Identifies the trigger set (the cache keeps verdicts per digest).
+    public let digest: String
 
     public init(identifiers: Set<String>) {
+        digest = ContentHash.of(identifiers.sorted().joined(separator: "\n"))
         let bytes = identifiers.map { Array($0.utf8) }
         words = Set(bytes)
         hashes = Set(bytes.map { Prefilter.hash($0[...]) })

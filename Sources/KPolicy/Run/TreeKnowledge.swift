@@ -15,7 +15,11 @@ public enum TreeKnowledge {
     /// fields, so a run that checks one patch does not parse mm/vmalloc.c
     /// again; any change to those files makes a new key. A cache that
     /// cannot be read or written is ignored.
-    public static func internals(for rules: RuleSet, parser: SourceParser) throws -> [String: DerivedInternals] {
+    ///
+    /// With a result `cache` (a check run; `salt`: what else the result
+    /// depends on), the derivation is kept there until the defining file or
+    /// a header it includes changes; without one, in the file cache above.
+    public static func internals(for rules: RuleSet, parser: SourceParser, cache: ResultCache? = nil, salt: String = "") throws -> [String: DerivedInternals] {
         var out: [String: DerivedInternals] = [:]
         let workspace = parser.workspace
         for rule in rules.rules {
@@ -23,6 +27,26 @@ public enum TreeKnowledge {
             let file = workspace.tree.root.appendingPathComponent(m.definedIn)
             guard FileManager.default.fileExists(atPath: file.path) else {
                 out[rule.id] = DerivedInternals()
+                continue
+            }
+            if let cache {
+                var key: String?
+                if let content = cache.identity(of: file.standardizedFileURL.path),
+                   let configuration = try? parser.workspace.configuration(for: file) {
+                    key = ContentHash.of([salt, m.definedIn, m.internalHeader, content, parser.arguments(for: configuration).joined(separator: "\u{0}")]
+                        .joined(separator: "\n"))
+                    if let data = cache.lookup(kind: "knowledge", key: key!),
+                       let derived = try? JSONDecoder().decode(DerivedInternals.self, from: data) {
+                        out[rule.id] = derived
+                        continue
+                    }
+                }
+                let parsed = try parser.parse(file)
+                let derived = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: workspace.tree.root)
+                out[rule.id] = derived
+                if let key, let data = try? JSONEncoder().encode(derived) {
+                    cache.store(kind: "knowledge", key: key, dependencies: parsed.unit.inclusions, value: data)
+                }
                 continue
             }
             let cached = cacheFile(rule: rule.id, definedIn: m.definedIn, internalHeader: m.internalHeader, workspace: workspace)
@@ -60,6 +84,13 @@ public enum TreeKnowledge {
         key.append(String(FNV1a.hash(String(decoding: header, as: UTF8.self)), radix: 16) + ":\(header.count)")
         let name = String(FNV1a.hash(key.joined(separator: "\u{0}")), radix: 16)
         return workspace.cacheRoot.appendingPathComponent("knowledge").appendingPathComponent("\(rule)-\(name).json")
+    }
+
+    /// A digest of derived internals (sorted, so the same on every run).
+    public static func digest(_ internals: [String: DerivedInternals]) -> String {
+        ContentHash.of(internals.keys.sorted().map { id in
+            "\(id):\(internals[id]!.staticFunctions.sorted().joined(separator: ",")):\(internals[id]!.internalHeaderDeclarations.sorted().joined(separator: ","))"
+        }.joined(separator: "\n"))
     }
 
     static func derive(_ unit: TranslationUnit, internalHeader: String, treeRoot: URL) -> DerivedInternals {

@@ -34,7 +34,11 @@ public struct GeneratedHeaders: Sendable {
         let marker = root.appendingPathComponent(".complete")
         let source = configurationSourceName(tree)
         if fm.fileExists(atPath: marker.path) {
-            if verify(root) { return GeneratedHeaders(root: root, arch: arch, configurationSource: source, sourceRoot: tree.root) }
+            if verify(root) {
+                // The marker's mtime says when the overlay was last used (for `evict`).
+                try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: marker.path)
+                return GeneratedHeaders(root: root, arch: arch, configurationSource: source, sourceRoot: tree.root)
+            }
             // Emptied, edited or half-deleted: set it aside and build it again.
             let damaged = cacheRoot.appendingPathComponent(".damaged-\(UUID().uuidString)")
             if (try? fm.moveItem(at: root, to: damaged)) != nil { try? fm.removeItem(at: damaged) }
@@ -52,6 +56,39 @@ public struct GeneratedHeaders: Sendable {
             }
         }
         return GeneratedHeaders(root: root, arch: arch, configurationSource: source, sourceRoot: tree.root)
+    }
+
+    /// Removes derived directories of the cache (`overlay-*`, `pch-*`) not
+    /// used for `maxAge`, and beyond the `keep` most recently used those
+    /// not used for an hour (a run still using one touched it when it
+    /// started); leftovers of interrupted builds (`.tmp-*`, `.damaged-*`)
+    /// an hour old. Each is renamed away first, so no run sees half of one.
+    public static func evict(cacheRoot: URL, keep: Int = 24, maxAge: TimeInterval = 14 * 86400, now: Date = Date()) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: cacheRoot.path) else { return }
+        func lastUse(_ dir: URL) -> Date {
+            let marker = dir.appendingPathComponent(".complete").path
+            let attributes = (try? fm.attributesOfItem(atPath: marker)) ?? (try? fm.attributesOfItem(atPath: dir.path))
+            return attributes?[.modificationDate] as? Date ?? .distantPast
+        }
+        func remove(_ dir: URL) {
+            let trash = cacheRoot.appendingPathComponent(".damaged-\(UUID().uuidString)")
+            if (try? fm.moveItem(at: dir, to: trash)) != nil { try? fm.removeItem(at: trash) }
+        }
+        var derived: [(URL, Date)] = []
+        for name in names {
+            let url = cacheRoot.appendingPathComponent(name)
+            if name.hasPrefix(".tmp-") || name.hasPrefix(".damaged-") {
+                if now.timeIntervalSince(lastUse(url)) > 3600 { try? fm.removeItem(at: url) }
+            } else if name.hasPrefix("overlay-") || name.hasPrefix("pch-") {
+                derived.append((url, lastUse(url)))
+            }
+        }
+        derived.sort { $0.1 > $1.1 }
+        for (i, (url, used)) in derived.enumerated() {
+            let age = now.timeIntervalSince(used)
+            if age > maxAge || (i >= keep && age > 3600) { remove(url) }
+        }
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.

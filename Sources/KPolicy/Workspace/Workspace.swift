@@ -16,6 +16,19 @@ public struct ParseConfiguration: Sendable {
     public var origin: Origin
     /// The generated-header overlay used (synthesized configurations only).
     public var overlay: GeneratedHeaders?
+    /// Synthesized only: the arguments that are the file's own (its
+    /// directory and Makefile -I, KBUILD_* names, gating options), which a
+    /// precompiled header of the arch does not hold.
+    public var fileArguments: [String] = []
+    /// Synthesized only: the options the file's Makefile gates it on.
+    public var gatingOptions: [String] = []
+
+    public init(arguments: [String], arch: String, origin: Origin, overlay: GeneratedHeaders?) {
+        self.arguments = arguments
+        self.arch = arch
+        self.origin = origin
+        self.overlay = overlay
+    }
 }
 
 /// A kernel tree plus everything needed to parse its files: the tree's
@@ -65,6 +78,9 @@ public final class Workspace: @unchecked Sendable {
         self.cacheRoot = cacheRoot
         compileCommands = try tree.compileCommands.map { try CompileCommands(url: $0) }
     }
+
+    /// Whether the tree has compile_commands.json (then no PCH is used).
+    public var compileCommandsPresent: Bool { compileCommands != nil }
 
     /// The overlay of generated headers for `arch`, built on first use.
     public func overlay(arch: String) throws -> GeneratedHeaders {
@@ -157,8 +173,28 @@ public final class Workspace: @unchecked Sendable {
                 arch: arch, origin: .compileCommands, overlay: nil)
         }
         let overlay = try overlay(arch: arch)
+        let base = synthesizedBase(arch: arch, overlay: overlay)
+        var args = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] }
+        let directory = file.deletingLastPathComponent().path
+        let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
+        var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
+        own += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
+        args += own + Workspace.archFlags(arch)
+        let gates = gatingOptions(for: file, arch: arch)
+        args += gates.map { "-DCONFIG_\($0)=1" }
+        var configuration = ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
+        configuration.fileArguments = own + gates.map { "-DCONFIG_\($0)=1" }
+        configuration.gatingOptions = gates
+        return configuration
+    }
+
+    /// What every synthesized configuration of `arch` starts with: target,
+    /// language, include directories and the forced includes (a
+    /// precompiled header is built on exactly these plus the arch flags).
+    public func synthesizedBase(arch: String, overlay: GeneratedHeaders) -> (arguments: [String], forcedIncludes: [String]) {
+        let target = Workspace.targetTriple(arch: arch)
         let src = tree.root.path, obj = overlay.root.path
-        var args = [
+        let args = [
             "--target=\(target)", "-nostdinc", "-std=gnu11", "-w", "-ferror-limit=0", "-fno-caret-diagnostics",
             "-fno-strict-aliasing", "-fms-extensions",
             "-D__KERNEL__",
@@ -166,21 +202,13 @@ public final class Workspace: @unchecked Sendable {
             "-I\(src)/include", "-I\(obj)/include",
             "-I\(src)/arch/\(arch)/include/uapi", "-I\(obj)/arch/\(arch)/include/generated/uapi",
             "-I\(src)/include/uapi", "-I\(obj)/include/generated/uapi",
-        ]
+        ] + archIncludes(arch).map { "-I\($0)" } + Workspace.archConfigurationIncludes(arch, src: src)
         // The forced includes Kbuild gives every C file.
-        for forced in ["include/linux/compiler-version.h", "include/linux/kconfig.h", "include/linux/compiler_types.h"] {
-            if FileManager.default.fileExists(atPath: "\(src)/\(forced)") {
-                args += ["-include", "\(src)/\(forced)"]
-            }
-        }
-        let directory = file.deletingLastPathComponent().path
-        let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
-        args += ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" } + archIncludes(arch).map { "-I\($0)" }
-        args += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
-        args += Workspace.archFlags(arch) + Workspace.archConfigurationIncludes(arch, src: src)
-        args += gatingOptions(for: file, arch: arch).map { "-DCONFIG_\($0)=1" }
-        return ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
+        let forced = ["include/linux/compiler-version.h", "include/linux/kconfig.h", "include/linux/compiler_types.h"]
+            .filter { FileManager.default.fileExists(atPath: "\(src)/\($0)") }.map { "\(src)/\($0)" }
+        return (args, forced)
     }
+
 
     /// For a file outside arch/ that includes `asm/<header>` the parse arch
     /// lacks: the arch that has it, which is where the file is built (Kbuild

@@ -49,7 +49,7 @@ struct InternalFunctions {
 
 /// What a tree says is internal: the defining file's static functions and
 /// the internal header's declarations.
-public struct DerivedInternals: Sendable, Codable {
+public struct DerivedInternals: Sendable, Codable, Equatable {
     public var staticFunctions: Set<String>
     public var internalHeaderDeclarations: Set<String>
     public init(staticFunctions: Set<String> = [], internalHeaderDeclarations: Set<String> = []) {

@@ -1,0 +1,112 @@
+import Foundation
+
+extension CheckReport {
+    /// Joins the reports of the shards of one check (`kpolicy merge`):
+    /// findings and suppressed findings deduplicated by fingerprint (a
+    /// header's finding is seen from files of several shards), every parse
+    /// failure, unsupported file and file with errors kept (once per file),
+    /// stats summed (`seconds` too: the machine time the shards spent). An
+    /// inline suppression one shard did not use is dropped when the merged
+    /// report holds a finding it hid; a baseline entry is unmatched when no
+    /// shard matched it.
+    ///
+    /// - Throws: `KPolicyError.badInput` for no reports, patch-mode reports,
+    ///   or reports of different kernel versions, trees or tool versions.
+    public static func merged(_ reports: [(source: String, report: CheckReport)]) throws -> CheckReport {
+        guard let first = reports.first?.report else {
+            throw KPolicyError.badInput(path: "merge", reason: "no reports to merge")
+        }
+        for (source, r) in reports {
+            if r.schema != first.schema {
+                throw KPolicyError.badInput(path: source, reason: "is \(r.schema), not \(first.schema)")
+            }
+            if r.patches != nil || r.applyFailures != nil {
+                throw KPolicyError.badInput(path: source, reason: "is a patch-mode report; merge joins the shards of one 'kpolicy check'")
+            }
+            if r.tree.kernelVersion != first.tree.kernelVersion {
+                throw KPolicyError.badInput(path: source, reason: "is a report on Linux \(r.tree.kernelVersion), the first on \(first.tree.kernelVersion)")
+            }
+            if r.tool.version != first.tool.version {
+                throw KPolicyError.badInput(path: source, reason: "was written by kpolicy \(r.tool.version), the first by \(first.tool.version)")
+            }
+        }
+        func unique(_ findings: [Finding]) -> [Finding] {
+            var seen: Set<String> = []
+            return findings.sorted { ($0.position, $0.rule, $0.fingerprint) < ($1.position, $1.rule, $1.fingerprint) }
+                .filter { seen.insert($0.fingerprint).inserted }
+        }
+        func notes(_ lists: [[FileNote]]) -> [FileNote] {
+            var seen: Set<String> = []
+            return lists.joined().sorted { ($0.file, $0.reason) < ($1.file, $1.reason) }.filter { seen.insert($0.file).inserted }
+        }
+        var merged = first
+        merged.findings = unique(reports.flatMap(\.report.findings))
+        merged.suppressed = unique(reports.flatMap(\.report.suppressed))
+        merged.parseFailures = notes(reports.map(\.report.parseFailures))
+        merged.unsupported = notes(reports.map(\.report.unsupported))
+        merged.filesWithErrors = notes(reports.map(\.report.filesWithErrors))
+
+        // An inline suppression hides findings on its line and the next.
+        let hidden = Set(merged.suppressed.compactMap { f -> String? in
+            guard f.suppression?.kind == .inSource else { return nil }
+            return "\(f.position.file):\(f.position.line):\(f.rule)"
+        })
+        var seenUnused: Set<String> = []
+        merged.unusedSuppressions = reports.flatMap(\.report.unusedSuppressions).filter { s in
+            !hidden.contains("\(s.file):\(s.line):\(s.rule)") && !hidden.contains("\(s.file):\(s.line + 1):\(s.rule)")
+                && seenUnused.insert("\(s.file):\(s.line):\(s.rule)").inserted
+        }.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) }
+
+        // Unmatched in the merge = unmatched in every shard (multiset minimum).
+        var unmatched: [BaselineEntry: Int] = [:]
+        for (i, r) in reports.enumerated() {
+            var counts: [BaselineEntry: Int] = [:]
+            for e in r.report.unmatchedBaselineEntries { counts[e, default: 0] += 1 }
+            if i == 0 { unmatched = counts } else {
+                unmatched = unmatched.compactMapValues { $0 }.reduce(into: [:]) { out, kv in
+                    let n = min(kv.value, counts[kv.key] ?? 0)
+                    if n > 0 { out[kv.key] = n }
+                }
+            }
+        }
+        merged.unmatchedBaselineEntries = unmatched.flatMap { Array(repeating: $0.key, count: $0.value) }.sorted()
+
+        var stats = Stats()
+        for r in reports.map(\.report) {
+            stats.filesScanned += r.stats.filesScanned
+            stats.candidates += r.stats.candidates
+            stats.filesParsed += r.stats.filesParsed
+            stats.seconds += r.stats.seconds
+            if let c = r.stats.fromCache { stats.fromCache = (stats.fromCache ?? 0) + c }
+        }
+        stats.seconds = (stats.seconds * 100).rounded() / 100
+        stats.parseFailures = merged.parseFailures.count
+        stats.unsupported = merged.unsupported.count
+        stats.filesWithErrors = merged.filesWithErrors.count
+        stats.suppressed = merged.suppressed.count
+        merged.stats = stats
+        merged.notices = reports.compactMap(\.report.notices).isEmpty ? nil
+            : Array(Set(reports.compactMap(\.report.notices).joined())).sorted()
+        return merged
+    }
+
+    /// Reads a `kpolicy-report/1` JSON document.
+    public static func decode(json data: Data, source: String) throws -> CheckReport {
+        do {
+            return try JSONDecoder().decode(CheckReport.self, from: data)
+        } catch {
+            throw KPolicyError.badInput(path: source, reason: "is not a kpolicy-report/1 JSON report (\(Self.describe(error)))")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let c):
+            return "missing \((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}
