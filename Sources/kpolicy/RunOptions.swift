@@ -53,10 +53,14 @@ struct RunOptions: ParsableArguments {
         run.progress = progress
         run.usePrecompiledHeaders = !noPch
         if !noCache {
+            // A cache directory that cannot be one is the environment's problem: one line, exit 2.
+            do { try FileManager.default.createDirectory(at: workspace.cacheRoot, withIntermediateDirectories: true) } catch {
+                throw KPolicyError.badInput(path: workspace.cacheRoot.path, reason: "cannot be used as kpolicy's cache directory (\(Workspace.fileErrorReason(error))); set KPOLICY_CACHE or XDG_CACHE_HOME to a writable directory, or give --cache-dir or --no-cache")
+            }
             do {
                 run.cache = try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
             } catch {
-                Exit.printWarning("kpolicy: warning: no result cache (\(error)); every candidate is parsed")
+                Exit.printWarning("kpolicy: warning: no result cache (\(Workspace.fileErrorReason(error))); every candidate is parsed")
             }
         }
         return run
