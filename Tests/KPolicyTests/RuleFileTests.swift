@@ -19,7 +19,9 @@ final class RuleFileTests: XCTestCase {
         let loaded = try RuleSet.load(directory: Self.repo.appendingPathComponent("Rules"))
         XCTAssertEqual(loaded.rules.map(\.id), try RuleSet.builtIn().rules.map(\.id))
         XCTAssertEqual(Set(loaded.rules.map(\.id)),
-                       ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported"])
+                       ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported",
+                        "missing-maintainer-cc", "wx-window", "write-to-readonly-text", "exec-free-mismatch", "missing-perms-reset",
+                        "exec-use-after-free"])
     }
 
     func testRuleDocsAreCurrent() throws {

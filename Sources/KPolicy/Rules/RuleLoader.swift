@@ -42,6 +42,9 @@ public enum RuleLoader {
             throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
         }
         let match = try matcher(r.map("match"))
+        if triggers.isEmpty, match.kind != "recipients" {
+            throw r.error("triggers", "must not be empty: list the identifiers a file has to mention to be parsed for this rule")
+        }
         let missing = match.namesLookedFor.filter { !triggers.contains($0) }
         if !missing.isEmpty {
             throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")
