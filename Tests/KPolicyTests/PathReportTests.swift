@@ -144,6 +144,25 @@ final class PathReportTests: XCTestCase {
         }
     }
 
+    func testRewriteReachesEveryUnrolledCopyOfTheStep() throws {
+        // 6.1 arch/x86/platform/efi/efi_32.c: set_memory_x in a loop over descriptors.
+        let fs = try findings("""
+        struct desc { unsigned long virt_addr; int num_pages; };
+        void f(struct desc *descs, int n)
+        {
+                struct desc *md;
+                int i;
+
+                for (i = 0; i < n; i++) {
+                        md = &descs[i];
+                        set_memory_x(md->virt_addr, md->num_pages);
+                }
+        }
+        """, path: "arch/x86/platform/efi/example.c")
+        let f = try XCTUnwrap(fs.first { $0.rule == "wx-window" })
+        XCTAssertEqual(f.suggestion?.validated, true, "\(f.suggestion?.validation?.replacementViolations ?? [])")
+    }
+
     func testNoHelperOnAnArchMeansNotValidated() throws {
         let fs = try findings("""
         void f(void *buf, const void *code)

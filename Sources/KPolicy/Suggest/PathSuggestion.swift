@@ -36,11 +36,13 @@ public enum PathSuggestion {
     /// nil when it does not apply (with why).
     static func apply(_ rewrite: Rewrite, at site: PathSite, arch: Arch) -> Swift.Result<FunctionIR, RewriteRefusal> {
         var ir = site.ir
-        guard let (b, i) = ir.blocks.indices.lazy.compactMap({ b in
-            ir.blocks[b].events.firstIndex { $0.position == site.event }.map { (b, $0) }
-        }).first else { return .failure(RewriteRefusal(why: "the event is not in the function's IR")) }
-        let e = ir.blocks[b].events[i]
-        let object = e.arguments.first?.object ?? site.object
+        // Every copy of the event (loops are unrolled), last first so that
+        // inserting does not move the ones still to do.
+        var places: [(Int, Int)] = []
+        for b in ir.blocks.indices {
+            for i in ir.blocks[b].events.indices where ir.blocks[b].events[i].position == site.event { places.append((b, i)) }
+        }
+        guard !places.isEmpty else { return .failure(RewriteRefusal(why: "the event is not in the function's IR")) }
         func call(_ name: String, _ e: IREvent, args: [IRArgument]? = nil) -> IREvent {
             var n = e
             n.kind = .call
@@ -50,45 +52,60 @@ public enum PathSuggestion {
             n.text = "\(name)(\(n.arguments.map(\.text).joined(separator: ", ")))"
             return n
         }
-        switch rewrite {
-        case .readOnlyFirst:
-            let name = KernelCall.canonicalName(e.callee)
-            if name == "set_memory_x" {
-                let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
-                    ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
-                ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
-            } else if name == "set_memory_rw" {
-                ir.blocks[b].events.replaceSubrange(i...i, with: [call("set_memory_nx", e), call("set_memory_rw", e)])
-            } else {
-                return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
+        if rewrite == .flushResetPerms {
+            let object = ir.blocks[places[0].0].events[places[0].1].arguments.first?.object ?? site.object
+            var allocs: [(Int, Int)] = []
+            for b in ir.blocks.indices {
+                for i in ir.blocks[b].events.indices where ir.blocks[b].events[i].result == object && ir.blocks[b].events[i].kind == .call {
+                    allocs.append((b, i))
+                }
             }
-        case .textPatch:
-            guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
-                return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+            guard !allocs.isEmpty else { return .failure(RewriteRefusal(why: "the function does not show where \(object) is allocated")) }
+            for (ab, ai) in allocs.reversed() {
+                let alloc = ir.blocks[ab].events[ai]
+                let flag = IREvent(kind: .call, callee: "set_vm_flush_reset_perms", spelled: "set_vm_flush_reset_perms",
+                                   position: alloc.position, arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
+                                   result: nil, text: "set_vm_flush_reset_perms(\(object))")
+                ir.blocks[ab].events.insert(flag, at: ai + 1)
             }
-            var args = e.arguments
-            if e.kind == .store {
-                args = [e.arguments[0], IRArgument(text: "src", object: nil, offset: nil, value: nil, identifiers: []),
-                        IRArgument(text: "4", object: nil, offset: nil, value: 4, identifiers: [])]
+            return .success(ir)
+        }
+        for (b, i) in places.reversed() {
+            let e = ir.blocks[b].events[i]
+            let object = e.arguments.first?.object ?? site.object
+            switch rewrite {
+            case .readOnlyFirst:
+                let name = KernelCall.canonicalName(e.callee)
+                if name == "set_memory_x" {
+                    let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
+                        ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
+                    ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
+                } else if name == "set_memory_rw" {
+                    ir.blocks[b].events.replaceSubrange(i...i, with: [call("set_memory_nx", e), call("set_memory_rw", e)])
+                } else {
+                    return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
+                }
+            case .textPatch:
+                guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
+                    return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+                }
+                var args = e.arguments
+                if e.kind == .store {
+                    args = [e.arguments[0], IRArgument(text: "src", object: nil, offset: nil, value: nil, identifiers: []),
+                            IRArgument(text: "4", object: nil, offset: nil, value: 4, identifiers: [])]
+                }
+                ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
+            case .pairedFree:
+                guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
+                      let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
+                    return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
+                }
+                var args = e.arguments
+                if !args.isEmpty { args[0].offset = 0; args[0].text = object }
+                ir.blocks[b].events[i] = call(free, e, args: args)
+            case .flushResetPerms:
+                break
             }
-            ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
-        case .pairedFree:
-            guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
-                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
-                return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
-            }
-            var args = e.arguments
-            if !args.isEmpty { args[0].offset = 0; args[0].text = object }
-            ir.blocks[b].events[i] = call(free, e, args: args)
-        case .flushResetPerms:
-            guard let (ab, ai) = ir.blocks.indices.lazy.compactMap({ b in
-                ir.blocks[b].events.firstIndex { $0.result == object && $0.kind == .call }.map { (b, $0) }
-            }).first else { return .failure(RewriteRefusal(why: "the function does not show where \(object) is allocated")) }
-            let alloc = ir.blocks[ab].events[ai]
-            let flag = IREvent(kind: .call, callee: "set_vm_flush_reset_perms", spelled: "set_vm_flush_reset_perms",
-                               position: alloc.position, arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
-                               result: nil, text: "set_vm_flush_reset_perms(\(object))")
-            ir.blocks[ab].events.insert(flag, at: ai + 1)
         }
         return .success(ir)
     }
