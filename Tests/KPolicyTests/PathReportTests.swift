@@ -155,6 +155,7 @@ final class PathReportTests: XCTestCase {
 
                 for (i = 0; i < n; i++) {
                         md = &descs[i];
+                        memset((void *)md->virt_addr, 0xcc, 16);
                         set_memory_x(md->virt_addr, md->num_pages);
                 }
         }

@@ -584,6 +584,7 @@ match:
   kind: path
   invariants: [INV-ORDER, INV-WX]
   at: [set-memory]
+  memory: evident
 message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
