@@ -345,6 +345,7 @@ suggestion:
       paths: ["kernel/module/**", "arch/*/kernel/module.c"]
       functions: [module]
       because: "the memory holds module text"
+  rewrite: execmem
   validate: true
 examples:
   - name: a kprobes instruction page from module_alloc
@@ -521,6 +522,7 @@ suggestion:
       paths: ["kernel/module/**", "arch/*/kernel/module.c"]
       functions: [module]
       because: "the memory holds module text"
+  rewrite: execmem
   validate: true
 examples:
   - name: a JIT buffer mapped W+X through a local pgprot
