@@ -197,9 +197,10 @@ void reuse_thunk_page(void)
 }
 
 /*
- * Known false positive (6.1 arch/x86/realmode/init.c): the text lies inside
- * the range made read-only just before, but it is named by another
- * expression, so kpolicy sees other memory, seeded RW.
+ * 6.1 arch/x86/realmode/init.c: the text lies inside the range made
+ * read-only just before, named by another expression. kpolicy cannot tell
+ * it is the same memory, but nothing in the function shows text_start
+ * writable, so it does not claim a window.
  */
 void realmode_like(unsigned char *base, unsigned long text_offset, int ro_pages, int text_pages)
 {
@@ -207,7 +208,7 @@ void realmode_like(unsigned char *base, unsigned long text_offset, int ro_pages,
 
 	set_memory_nx((unsigned long)base, ro_pages);
 	set_memory_ro((unsigned long)base, ro_pages);
-	// todook: wx-window
+	// ok: wx-window
 	set_memory_x(text_start, text_pages);
 }
 
@@ -232,4 +233,19 @@ void *its_like_thunk2(int offset)
 	set_memory_ro((unsigned long)its_like_page2, 1);
 	set_memory_x((unsigned long)its_like_page2, 1);
 	return its_like_page2 + offset;
+}
+
+/* Memory received and only made executable: its W is not known (6.1 efi_32). */
+void caller_memory_x_only(unsigned long addr, int pages)
+{
+	// ok: wx-window
+	set_memory_x(addr, pages);
+}
+
+/* ... but written just before: it is writable, and now executable too (6.1 riscv machine_kexec_prepare). */
+void caller_memory_written_then_x(void *page, const void *code)
+{
+	memcpy(page, code, 64);
+	// ruleid: wx-window
+	set_memory_x((unsigned long)page, 1);
 }

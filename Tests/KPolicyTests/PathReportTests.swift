@@ -144,6 +144,51 @@ final class PathReportTests: XCTestCase {
         }
     }
 
+    func testRewriteReachesEveryUnrolledCopyOfTheStep() throws {
+        // 6.1 arch/x86/platform/efi/efi_32.c: set_memory_x in a loop over descriptors.
+        let fs = try findings("""
+        struct desc { unsigned long virt_addr; int num_pages; };
+        void f(struct desc *descs, int n)
+        {
+                struct desc *md;
+                int i;
+
+                for (i = 0; i < n; i++) {
+                        md = &descs[i];
+                        memset((void *)md->virt_addr, 0xcc, 16);
+                        set_memory_x(md->virt_addr, md->num_pages);
+                }
+        }
+        """, path: "arch/x86/platform/efi/example.c")
+        let f = try XCTUnwrap(fs.first { $0.rule == "wx-window" })
+        XCTAssertEqual(f.suggestion?.validated, true, "\(f.suggestion?.validation?.replacementViolations ?? [])")
+    }
+
+    func testCallRuleSuggestionIsProvenOnTheFunctionsPaths() throws {
+        // module_alloc → execmem_alloc(EXECMEM_KPROBES): ROX on arm64 and
+        // riscv, so the memcpy that follows faults there; RW elsewhere.
+        let fs = try findings("""
+        void *alloc_insn_page(const void *code)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+
+                if (!p)
+                        return NULL;
+                memcpy(p, code, 16);
+                set_memory_ro((unsigned long)p, 1);
+                set_memory_x((unsigned long)p, 1);
+                return p;
+        }
+        """, path: "kernel/kprobes.c")
+        let f = try XCTUnwrap(fs.first { $0.rule == "module-alloc-misuse" && $0.position.line == 4 })
+        let s = try XCTUnwrap(f.suggestion)
+        XCTAssertTrue(s.validation?.configuration.contains("every path of alloc_insn_page") == true, s.validation?.configuration ?? "")
+        XCTAssertFalse(s.validated)
+        let why = s.validation?.replacementViolations.joined(separator: "\n") ?? ""
+        XCTAssertTrue(why.contains("INV-WRITE") && why.contains("arm64") && !why.contains("x86_64"), why)
+        XCTAssertTrue(s.validation?.replacement.contains { $0.contains("execmem_alloc(EXECMEM_KPROBES") } == true)
+    }
+
     func testNoHelperOnAnArchMeansNotValidated() throws {
         let fs = try findings("""
         void f(void *buf, const void *code)

@@ -20,7 +20,8 @@ final class RuleFileTests: XCTestCase {
         XCTAssertEqual(loaded.rules.map(\.id), try RuleSet.builtIn().rules.map(\.id))
         XCTAssertEqual(Set(loaded.rules.map(\.id)),
                        ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported",
-                        "missing-maintainer-cc"])
+                        "missing-maintainer-cc", "wx-window", "write-to-readonly-text", "exec-free-mismatch", "missing-perms-reset",
+                        "exec-use-after-free"])
     }
 
     func testRuleDocsAreCurrent() throws {

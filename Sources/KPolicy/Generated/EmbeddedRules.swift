@@ -345,6 +345,7 @@ suggestion:
       paths: ["kernel/module/**", "arch/*/kernel/module.c"]
       functions: [module]
       because: "the memory holds module text"
+  rewrite: execmem
   validate: true
 examples:
   - name: a kprobes instruction page from module_alloc
@@ -521,6 +522,7 @@ suggestion:
       paths: ["kernel/module/**", "arch/*/kernel/module.c"]
       functions: [module]
       because: "the memory holds module text"
+  rewrite: execmem
   validate: true
 examples:
   - name: a JIT buffer mapped W+X through a local pgprot
@@ -584,9 +586,11 @@ match:
   kind: path
   invariants: [INV-ORDER, INV-WX]
   at: [set-memory]
+  memory: evident
 message: "{subject}() on {object} makes it writable and executable at once in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
+    "set_memory_rw": "set_memory_nx({object}, ...) before set_memory_rw(), or write the code through text_poke_copy() (or the arch's patching helper) and leave it read-only"
     "*": "set_memory_rox({object}, ...) once the code is written (or set_memory_ro() before set_memory_x())"
   explanation: >-
     Make the memory read-only before it becomes executable, in one call
@@ -596,11 +600,11 @@ suggestion:
     {model}.
   before:
     version: "6.2"
-    replacement: "set_memory_ro({object}, ...) first, then set_memory_x({object}, ...), both checked"
     explanation: >-
       This tree predates set_memory_rox() (Linux 6.2): call set_memory_ro()
-      before set_memory_x(), so the memory is never writable and executable
-      at once. The model reported: {model}.
+      before set_memory_x() (or set_memory_nx() before set_memory_rw()), so
+      the memory is never writable and executable at once. The model
+      reported: {model}.
   rewrite: read-only-first
   validate: true
 examples:

@@ -58,6 +58,12 @@ public enum PathChecker {
         public var seededObject: Bool
         /// set_memory_* changed the permissions of the object's area before the step.
         public var permissionsChanged: Bool
+        /// The function itself shows the memory writable: it allocated it, or
+        /// (for memory it did not allocate) wrote to it or made it writable
+        /// before the step, makes it read-only somewhere, or the step is
+        /// the set_memory_rw itself. A window on seeded memory needs it:
+        /// the seed's W is an assumption, not something the code shows.
+        public var evidentlyWritable: Bool
         public var arch: Arch
         public var generation: KernelGeneration
         public var trace: [TraceStep]
@@ -98,6 +104,8 @@ public enum PathChecker {
         var seeded: Set<String> = []
         /// Objects rebound to memory from a call the IR does not follow: seeded RW only.
         var fresh: Set<String> = []
+        /// Seeded objects the path wrote to or made writable.
+        var shownWritable: Set<String> = []
     }
 
     struct VisitKey: Hashable {
@@ -115,6 +123,10 @@ public enum PathChecker {
         var stack = [Item(block: 0, state: start, trace: [], disowned: [], length: 0)]
         var visited: Set<VisitKey> = []
         let seeds = seedPlan(ir)
+        let madeReadOnly = Set(ir.events.filter {
+            let n = KernelCall.canonicalName($0.callee)
+            return n == "set_memory_ro" || n == "set_memory_rox"
+        }.compactMap { $0.arguments.first?.object })
         while let item = stack.popLast() {
             guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned)).inserted else { continue }
             result.states += 1
@@ -123,7 +135,9 @@ public enum PathChecker {
             var variants = [item]
             for event in block.events {
                 var next: [Item] = []
-                for v in variants { next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness) }
+                for v in variants {
+                    next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness, madeReadOnly: madeReadOnly)
+                }
                 variants = next
             }
             for var v in variants {
@@ -197,7 +211,8 @@ public enum PathChecker {
     /// The successors of `item` after `event`: one, or two where an
     /// allocation may fail or a seed may be executable.
     static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], config: ModelConfig,
-                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?)) -> [Item] {
+                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?),
+                     madeReadOnly: Set<String> = []) -> [Item] {
         if event.kind == .disown {
             var v = item
             if let o = event.arguments.first?.object { v.disowned.insert(o) }
@@ -226,10 +241,10 @@ public enum PathChecker {
         for v in variants {
             guard let call = lower(event, state: v.state) else { out.append(v); continue }
             if isAllocation(call) {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings))
-                out.append(run(call, event, on: v, failing: true, config: config, findings: &findings))
+                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
+                out.append(run(call, event, on: v, failing: true, config: config, findings: &findings, madeReadOnly: madeReadOnly))
             } else {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings))
+                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
             }
             if witness.trace == nil, event.position == witness.at, let last = out.last { witness.trace = last.trace }
         }
@@ -249,12 +264,22 @@ public enum PathChecker {
     }
 
     static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, config: ModelConfig,
-                    findings: inout [String: Finding]) -> Item {
+                    findings: inout [String: Finding], madeReadOnly: Set<String> = []) -> Item {
         var v = item
         let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
         let before = target.flatMap { v.state.pagePermissions($0) }
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
         let changed = event.arguments.first?.object.flatMap { v.state.area(named: $0)?.permsChanged } ?? false
+        let object = event.arguments.first?.object
+        let isSeeded = object.map { v.seeded.contains($0) } ?? false
+        var evident = !isSeeded || object.map { v.shownWritable.contains($0) || madeReadOnly.contains($0) } ?? false
+        if case .setMemory(.rw, _, _, _) = call { evident = true }
+        if let object, isSeeded {
+            switch call {
+            case .write, .setMemory(.rw, _, _, _): v.shownWritable.insert(object)
+            default: break
+            }
+        }
         if failing { _ = Executor.run(.injectFailure, on: &v.state) }
         let violations = Executor.run(call, on: &v.state)
         let after = (event.result.map { PtrExpr.sym($0) } ?? target).flatMap { v.state.pagePermissions($0) }
@@ -267,7 +292,7 @@ public enum PathChecker {
                 findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
                                         eventClass: eventClass(call), targetReadOnly: readOnly,
                                         seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false,
-                                        permissionsChanged: changed, arch: config.arch,
+                                        permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
                                         generation: config.generation, trace: v.trace)
             }
         }

@@ -260,7 +260,9 @@ public struct PathMatcher: Sendable {
     /// as W+X allowed by the configuration, is not a finding).
     public var severities: [String]
     /// `allocated`: only memory the function allocated on the path (its
-    /// allocator and flags are known); `any` also memory it received.
+    /// allocator and flags are known); `evident`: also memory it received
+    /// when the function itself shows it writable (it writes to it or makes
+    /// it writable before, or makes it read-only somewhere); `any`: all.
     public var memory: String
 }
 

@@ -36,9 +36,13 @@ public enum RuleDoc {
                 }
                 out += "\n"
             }
+            if s.validate, let rewrite = s.rewrite {
+                out += "Each suggestion is proven on the function's own paths: the change (`\(rewrite)`) is applied to the function's events at the finding, and every path of the changed function is re-run in the reference model on every arch the finding names; it is reported as validated only when no path rule finds anything at the changed step, nor anything the unchanged function does not already have. Otherwise the validation names the invariant, the line, the arch and the path. Validated changes are what `--format patch` writes.\n\n"
+            } else {
             out += s.validate
                 ? "Each suggestion is re-run in the reference allocator model (docs/model.md): the original and the replacement sequence on the file's arch; it is reported as validated only when the replacement breaks no error-severity invariant.\n\n"
                 : "Suggestions of this rule are advice and are not run through the model (`validated: false`).\n\n"
+            }
         }
         out += "## Examples\n\n"
         for e in rule.examples {
@@ -73,7 +77,7 @@ public enum RuleDoc {
             let at = p.at.isEmpty ? "any step" : "a \(p.at.map { "`\($0)`" }.joined(separator: " or ")) step"
             let target = p.target == "read-only" ? ", on a page that was present and read-only just before it"
                 : p.target == "perms-changed" ? ", on memory whose permissions set_memory_*() changed before it" : ""
-            return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(list(p.invariants)) (severity \(p.severities.joined(separator: " or "))) at \(at)\(target)\(p.memory == "allocated" ? ", on memory the function allocated on that path" : ""). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times; at most \(PathChecker.maxStates) states per function and arch. Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable)."
+            return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(list(p.invariants)) (severity \(p.severities.joined(separator: " or "))) at \(at)\(target)\(p.memory == "allocated" ? ", on memory the function allocated on that path" : p.memory == "evident" ? ", on memory the function allocated, or received and itself shows writable (a write or set_memory_rw() before the step, or a set_memory_ro() of it anywhere in the function)" : ""). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times; at most \(PathChecker.maxStates) states per function and arch. Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable)."
         case .exportOfAllocator(let e):
             return "EXPORT_SYMBOL* of a function of the same file that returns the result of \(list(e.allocators)), or of a mapping call given one of \(list(e.pgprots)), directly, through a local variable, or through another such function."
         }

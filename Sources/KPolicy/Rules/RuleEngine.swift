@@ -41,7 +41,16 @@ public struct RuleEngine: Sendable {
                 }
                 matches = m.matches(in: pathResults ?? [])
             }
-            for match in matches {
+            for var match in matches {
+                // A call rule whose suggestion rewrites the call is proven on
+                // the function's paths too, in the world the rewrite targets.
+                if match.pathSite == nil, rule.suggestion?.rewrite != nil, let fn = match.function,
+                   let ir = functions.first(where: { $0.name == fn && $0.events.contains { $0.position == match.position } }),
+                   let e = ir.events.first(where: { $0.position == match.position }) {
+                    match.pathSite = PathSite(ir: ir, event: match.position, object: e.result ?? e.arguments.first?.object ?? "",
+                                              arches: RuleEngine.modelArches(path: facts.path), generation: .v6_12,
+                                              originalGeneration: RuleEngine.modelGeneration(context.kernelVersion))
+                }
                 out.append(finding(rule, match, facts: facts, context: context))
             }
         }
@@ -81,7 +90,8 @@ public struct RuleEngine: Sendable {
                     if case .path(let m) = r.match, r.kernel.contains(context.kernelVersion) { return m }
                     return nil
                 }
-                let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace)
+                let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace,
+                                                    execmemType: ExecmemType(name: values["type"] ?? "") ?? .moduleText)
                 suggestion?.validated = proof.validated
                 suggestion?.validation = proof.validation
                 suggestion?.trace = proof.trace

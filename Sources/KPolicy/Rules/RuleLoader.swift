@@ -133,7 +133,7 @@ public enum RuleLoader {
                 throw m.error("severities[\(i)]", "must be error or advisory")
             }
             let memory = try m.optionalString("memory") ?? "any"
-            guard memory == "any" || memory == "allocated" else { throw m.error("memory", "must be any or allocated") }
+            guard ["any", "allocated", "evident"].contains(memory) else { throw m.error("memory", "must be any, allocated or evident") }
             return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities,
                                      memory: memory))
         default:

@@ -30,7 +30,7 @@ struct SuggestionBuilder {
         }
         var validation: ModelValidation?
         // Path rules (`rewrite`) are validated on the function's own paths (RuleEngine, PathSuggestion).
-        if template.validate && template.rewrite == nil {
+        if template.validate && (template.rewrite == nil || match.pathSite == nil) {
             validation = ModelCheck(arch: SuggestionBuilder.modelArch(context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
                                     originalGeneration: context.kernelVersion.series).run()
         }

@@ -27,6 +27,7 @@ public final class FileAnalyzer {
 
     public let context: Context
     let parser: SourceParser
+    static let pathCheckDisabled = ProcessInfo.processInfo.environment["KPOLICY_PATH_CHECK"] == "off"
     let extractor: FactExtractor
 
     public init(context: Context) throws {
@@ -87,7 +88,10 @@ public final class FileAnalyzer {
             let parsed = try parser.parse(url, unsaved: unsaved)
             let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
             let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
-            let wantsPaths = context.engine.needsPaths(target.path, version: version)
+            // KPOLICY_PATH_CHECK=off skips the IR and path stages (same
+            // candidates, same parse): the checker's cost is measured
+            // against that run (bench/path-check, docs/validation.md).
+            let wantsPaths = context.engine.needsPaths(target.path, version: version) && !FileAnalyzer.pathCheckDisabled
             // One index of the unit, shared by the fact and IR stages.
             let (facts, irs) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf)

@@ -7,7 +7,10 @@ public struct PathSite: Sendable {
     public var event: Position
     public var object: String
     public var arches: [Arch]
+    /// The world the changed function runs in (6.12 for a move to execmem).
     public var generation: KernelGeneration
+    /// The tree's own generation, where the unchanged function runs.
+    public var originalGeneration: KernelGeneration? = nil
 }
 
 /// A suggestion proven on the function's own paths: the rule's rewrite is
@@ -28,19 +31,27 @@ public enum PathSuggestion {
         case pairedFree = "paired-free"
         /// set_vm_flush_reset_perms() right after the allocation.
         case flushResetPerms = "flush-reset-perms"
+        /// module_alloc() / an executable __vmalloc_node_range() →
+        /// execmem_alloc(type), and their frees → execmem_free(), for the
+        /// object the finding is about (Linux 6.10+).
+        case execmem
     }
 
     struct RewriteRefusal: Error { var why: String }
 
     /// The function's IR with `rewrite` applied at the site on `arch`, or
     /// nil when it does not apply (with why).
-    static func apply(_ rewrite: Rewrite, at site: PathSite, arch: Arch) -> Swift.Result<FunctionIR, RewriteRefusal> {
+    static func apply(_ rewrite: Rewrite, at site: PathSite, arch: Arch, execmemType: ExecmemType = .moduleText)
+        -> Swift.Result<FunctionIR, RewriteRefusal> {
         var ir = site.ir
-        guard let (b, i) = ir.blocks.indices.lazy.compactMap({ b in
-            ir.blocks[b].events.firstIndex { $0.position == site.event }.map { (b, $0) }
-        }).first else { return .failure(RewriteRefusal(why: "the event is not in the function's IR")) }
-        let e = ir.blocks[b].events[i]
-        let object = e.arguments.first?.object ?? site.object
+        if rewrite == .execmem { return .success(toExecmem(ir, object: site.object, type: execmemType)) }
+        // Every copy of the event (loops are unrolled), last first so that
+        // inserting does not move the ones still to do.
+        var places: [(Int, Int)] = []
+        for b in ir.blocks.indices {
+            for i in ir.blocks[b].events.indices where ir.blocks[b].events[i].position == site.event { places.append((b, i)) }
+        }
+        guard !places.isEmpty else { return .failure(RewriteRefusal(why: "the event is not in the function's IR")) }
         func call(_ name: String, _ e: IREvent, args: [IRArgument]? = nil) -> IREvent {
             var n = e
             n.kind = .call
@@ -50,47 +61,90 @@ public enum PathSuggestion {
             n.text = "\(name)(\(n.arguments.map(\.text).joined(separator: ", ")))"
             return n
         }
-        switch rewrite {
-        case .readOnlyFirst:
-            let name = KernelCall.canonicalName(e.callee)
-            if name == "set_memory_x" {
-                let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
-                    ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
-                ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
-            } else if name == "set_memory_rw" {
-                ir.blocks[b].events.replaceSubrange(i...i, with: [call("set_memory_nx", e), call("set_memory_rw", e)])
-            } else {
-                return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
+        if rewrite == .flushResetPerms {
+            let object = ir.blocks[places[0].0].events[places[0].1].arguments.first?.object ?? site.object
+            var allocs: [(Int, Int)] = []
+            for b in ir.blocks.indices {
+                for i in ir.blocks[b].events.indices where ir.blocks[b].events[i].result == object && ir.blocks[b].events[i].kind == .call {
+                    allocs.append((b, i))
+                }
             }
-        case .textPatch:
-            guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
-                return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+            guard !allocs.isEmpty else { return .failure(RewriteRefusal(why: "the function does not show where \(object) is allocated")) }
+            for (ab, ai) in allocs.reversed() {
+                let alloc = ir.blocks[ab].events[ai]
+                let flag = IREvent(kind: .call, callee: "set_vm_flush_reset_perms", spelled: "set_vm_flush_reset_perms",
+                                   position: alloc.position, arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
+                                   result: nil, text: "set_vm_flush_reset_perms(\(object))")
+                ir.blocks[ab].events.insert(flag, at: ai + 1)
             }
-            var args = e.arguments
-            if e.kind == .store {
-                args = [e.arguments[0], IRArgument(text: "src", object: nil, offset: nil, value: nil, identifiers: []),
-                        IRArgument(text: "4", object: nil, offset: nil, value: 4, identifiers: [])]
+            return .success(ir)
+        }
+        for (b, i) in places.reversed() {
+            let e = ir.blocks[b].events[i]
+            let object = e.arguments.first?.object ?? site.object
+            switch rewrite {
+            case .readOnlyFirst:
+                let name = KernelCall.canonicalName(e.callee)
+                if name == "set_memory_x" {
+                    let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
+                        ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
+                    ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
+                } else if name == "set_memory_rw" {
+                    ir.blocks[b].events.replaceSubrange(i...i, with: [call("set_memory_nx", e), call("set_memory_rw", e)])
+                } else {
+                    return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
+                }
+            case .textPatch:
+                guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
+                    return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+                }
+                var args = e.arguments
+                if e.kind == .store {
+                    args = [e.arguments[0], IRArgument(text: "src", object: nil, offset: nil, value: nil, identifiers: []),
+                            IRArgument(text: "4", object: nil, offset: nil, value: 4, identifiers: [])]
+                }
+                ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
+            case .pairedFree:
+                guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
+                      let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
+                    return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
+                }
+                var args = e.arguments
+                if !args.isEmpty { args[0].offset = 0; args[0].text = object }
+                ir.blocks[b].events[i] = call(free, e, args: args)
+            case .flushResetPerms, .execmem:
+                break
             }
-            ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
-        case .pairedFree:
-            guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
-                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
-                return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
-            }
-            var args = e.arguments
-            if !args.isEmpty { args[0].offset = 0; args[0].text = object }
-            ir.blocks[b].events[i] = call(free, e, args: args)
-        case .flushResetPerms:
-            guard let (ab, ai) = ir.blocks.indices.lazy.compactMap({ b in
-                ir.blocks[b].events.firstIndex { $0.result == object && $0.kind == .call }.map { (b, $0) }
-            }).first else { return .failure(RewriteRefusal(why: "the function does not show where \(object) is allocated")) }
-            let alloc = ir.blocks[ab].events[ai]
-            let flag = IREvent(kind: .call, callee: "set_vm_flush_reset_perms", spelled: "set_vm_flush_reset_perms",
-                               position: alloc.position, arguments: [IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])],
-                               result: nil, text: "set_vm_flush_reset_perms(\(object))")
-            ir.blocks[ab].events.insert(flag, at: ai + 1)
         }
         return .success(ir)
+    }
+
+    /// Every allocation of `object` by module_alloc() or __vmalloc_node_range()
+    /// becomes execmem_alloc(type, size), every free of it execmem_free().
+    static func toExecmem(_ ir: FunctionIR, object: String, type: ExecmemType) -> FunctionIR {
+        var ir = ir
+        let allocators: Set<String> = ["module_alloc", "module_alloc_huge", "__vmalloc_node_range", "vmalloc_exec"]
+        let frees: Set<String> = ["module_memfree", "vfree", "vfree_atomic", "kvfree"]
+        for b in ir.blocks.indices {
+            for i in ir.blocks[b].events.indices {
+                var e = ir.blocks[b].events[i]
+                guard e.kind == .call || e.kind == .cleanup else { continue }
+                let name = KernelCall.canonicalName(e.callee)
+                if allocators.contains(name), e.result == object {
+                    let size = e.arguments.first ?? IRArgument(text: "PAGE_SIZE", object: nil, offset: nil, value: 4096, identifiers: [])
+                    let t = "EXECMEM_" + type.rawValue
+                    e.arguments = [IRArgument(text: t, object: nil, offset: nil, value: nil, identifiers: [t]), size]
+                    e.callee = "execmem_alloc"; e.spelled = "execmem_alloc"
+                    e.text = "\(object) = execmem_alloc(\(t), \(size.text))"
+                    ir.blocks[b].events[i] = e
+                } else if frees.contains(name), e.arguments.first?.object == object {
+                    e.callee = "execmem_free"; e.spelled = "execmem_free"
+                    e.text = "execmem_free(\(e.arguments.first?.text ?? object))"
+                    ir.blocks[b].events[i] = e
+                }
+            }
+        }
+        return ir
     }
 
     /// The rewrite as source changes, when it can be written for every arch
@@ -126,6 +180,8 @@ public enum PathSuggestion {
                   let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }),
                   let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else { return nil }
             return [rename(free)]
+        case .execmem:
+            return nil   // the call rules write their own one-line replacement (`Suggestion.edit`)
         case .flushResetPerms:
             guard let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }) else { return nil }
             return [SourceChange(kind: .insertAfter, file: file, line: alloc.position.line, column: alloc.position.column, old: "",
@@ -138,20 +194,28 @@ public enum PathSuggestion {
     /// anything at the changed step, and nothing elsewhere that the
     /// unchanged function does not already have (those are findings of
     /// their own; a suggestion is not blamed for them).
-    static func validate(_ rewrite: Rewrite, at site: PathSite, matchers: [PathMatcher], original: [PathChecker.TraceStep]?)
+    static func validate(_ rewrite: Rewrite, at site: PathSite, matchers: [PathMatcher], original: [PathChecker.TraceStep]?,
+                         execmemType: ExecmemType = .moduleText)
         -> (validated: Bool, validation: ModelValidation, trace: [PathChecker.TraceStep]?) {
         var failures: [String] = []
         var replacementTrace: [PathChecker.TraceStep]?
         var replacementCalls: [String] = []
         var witness: [PathChecker.TraceStep]?
+        var originalViolations: [String] = []
         for arch in site.arches {
-            switch apply(rewrite, at: site, arch: arch) {
+            switch apply(rewrite, at: site, arch: arch, execmemType: execmemType) {
             case .failure(let refusal):
                 failures.append("\(arch.rawValue): \(refusal.why)")
             case .success(let ir):
                 let r = PathChecker.check(ir, arches: [arch], generation: site.generation, witnessAt: site.event)
                 if r.bounded { failures.append("\(arch.rawValue): not every path was explored (bounded at \(PathChecker.maxStates) states)") }
                 let before = PathChecker.check(site.ir, arches: [arch], generation: site.generation)
+                // What the unchanged function does in the tree's own world.
+                let own = site.originalGeneration.map { PathChecker.check(site.ir, arches: [arch], generation: $0) } ?? before
+                for f in own.findings where original == nil {
+                    let text = "\(f.invariant.rawValue)\(f.severity == .advisory ? " (advisory)" : "") at line \(f.event.position.line) on \(arch.rawValue): \(f.message)"
+                    if !originalViolations.contains(text) { originalViolations.append(text) }
+                }
                 func key(_ m: Match) -> String { "\(m.values["invariant"] ?? "")|\(m.position.line):\(m.position.column)" }
                 let existing = Set(matchers.flatMap { $0.matches(in: [(site.ir, before)]) }.filter { $0.position != site.event }.map(key))
                 let bad = matchers.flatMap { $0.matches(in: [(ir, r)]) }.filter { $0.position == site.event || !existing.contains(key($0)) }
@@ -165,7 +229,9 @@ public enum PathSuggestion {
             }
         }
         let configuration = "every path of \(site.ir.name) on \(site.arches.map(\.rawValue).joined(separator: ", ")) (\(site.generation.rawValue) model)"
-        let validation = ModelValidation(configuration: configuration, original: original?.map(\.call) ?? [], originalViolations: [],
+        let validation = ModelValidation(configuration: configuration,
+                                         original: original?.map(\.call) ?? site.ir.events.filter { $0.kind != .disown && $0.kind != .rebind }.map(\.text),
+                                         originalViolations: originalViolations,
                                          replacement: replacementCalls, replacementViolations: failures)
         return (failures.isEmpty, validation, replacementTrace ?? witness)
     }

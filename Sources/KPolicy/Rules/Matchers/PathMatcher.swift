@@ -15,6 +15,7 @@ extension PathMatcher {
                 if target == "read-only" && !f.targetReadOnly { continue }
                 if target == "perms-changed" && !f.permissionsChanged { continue }
                 if memory == "allocated" && f.seededObject { continue }
+                if memory == "evident" && !f.evidentlyWritable { continue }
                 byPlace[f.event.position, default: []].append(f)
             }
             for (position, fs) in byPlace.sorted(by: { $0.key < $1.key }) {
