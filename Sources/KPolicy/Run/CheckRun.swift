@@ -146,8 +146,15 @@ public final class CheckRun: @unchecked Sendable {
         var byArch: [String: [String]] = [:]
         for file in toParse { byArch[workspace.tree.arch(for: file, fallback: workspace.defaultArch), default: []].append(file) }
         var out: [String: PrecompiledHeader] = [:]
-        for (arch, files) in byArch.sorted(by: { $0.key < $1.key })
-        where files.count >= precompiledHeaderMinimum && archSupport.unsupportedReason(arch: arch) == nil {
+        for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
+            guard files.count >= precompiledHeaderMinimum else {
+                // Too few to build one: the last whole run's, if still valid.
+                if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identity: cache.identity(of:)) {
+                    out[arch] = pch
+                    precompiledHeaderNotes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
+                }
+                continue
+            }
             let all = candidates.filter { workspace.tree.arch(for: $0, fallback: workspace.defaultArch) == arch }
             do {
                 if let pch = try PrecompiledHeader.build(workspace: workspace, arch: arch, candidates: all) {
