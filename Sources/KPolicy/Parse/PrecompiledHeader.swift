@@ -242,10 +242,15 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var dropped: [String] = []
         let unique = UUID().uuidString
         var lastErrors: [String] = []
-        for round in 0..<6 {
+        for round in 0..<10 {
             // Each round's list under its own name (a later round drops headers).
             let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
-            let listing = Data(kept.map { "#include <\($0)>\n" }.joined().utf8)
+            // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
+            // a file's own -DKBUILD_MODNAME must not clash with the PCH's, so it
+            // is defined only while the headers are read.
+            let listing = Data(("#define KBUILD_MODNAME \"kpolicy_pch\"\n#define KBUILD_BASENAME \"kpolicy_pch\"\n"
+                + kept.map { "#include <\($0)>\n" }.joined()
+                + "#undef KBUILD_MODNAME\n#undef KBUILD_BASENAME\n").utf8)
             if fm.contents(atPath: source.path) != listing {
                 let temp = dir.appendingPathComponent(".tmp-\(unique).h")
                 try listing.write(to: temp)
@@ -283,7 +288,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
             lastErrors = errors.prefix(3).map(\.description)
             // Drop every top-level header an error came through.
             let culprits = Set(unit.topLevelIncludeLines(of: errors.compactMap(\.location.file)))
-            let bad = culprits.compactMap { $0 >= 1 && $0 <= kept.count ? kept[$0 - 1] : nil }
+            let bad = culprits.compactMap { $0 >= 3 && $0 <= kept.count + 2 ? kept[$0 - 3] : nil }
             guard !bad.isEmpty else {
                 throw KPolicyError.parseFailed(path: dir.path, reason: errors.prefix(3).map(\.description).joined(separator: "; "))
             }
