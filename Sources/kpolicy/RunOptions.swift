@@ -43,7 +43,12 @@ struct RunOptions: ParsableArguments {
     func check(progress: (@Sendable (Int, Int, String) -> Void)? = nil) throws -> (CheckReport, RuleSet) {
         let ruleSet = try loadRules(rules)
         let run = try makeRun(ruleSet, progress: progress)
-        return (try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:))), ruleSet)
+        let report = try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:)))
+        // KPOLICY_DEBUG=1: which precompiled headers the run built or reused.
+        if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
+            for note in run.precompiledHeaderNotes { Exit.printWarning("kpolicy: " + note) }
+        }
+        return (report, ruleSet)
     }
 
     /// The run these options describe, with its cache.

@@ -210,18 +210,19 @@ public final class PrecompiledHeader: @unchecked Sendable {
         guard !headers.isEmpty else { return nil }
         let overlay = try workspace.overlay(arch: arch)
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
-        var enabled: Set<String> = []
-        for dir in [root.path, overlay.root.path] {
-            guard let text = FileManager.default.contents(atPath: dir + "/include/generated/autoconf.h") else { continue }
-            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix("#define CONFIG_") && line.hasSuffix(" 1") {
-                enabled.insert(String(line.split(separator: " ")[1]))
-            }
-            break
-        }
+        let enabled = enabledOptions(workspace: workspace, overlay: overlay)
         let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
         let key = ContentHash.of(([libclangVersionString, arch, workspace.tree.version.description] + arguments + headers).joined(separator: "\n"))
         let dir = workspace.cacheRoot.appendingPathComponent("pch-\(arch)-\(workspace.tree.version)-\(key.prefix(16))")
         let fm = FileManager.default
+        let pointer = latestPointer(workspace: workspace, arch: arch, arguments: arguments)
+        defer {
+            // The latest PCH of this tree and configuration, for runs with
+            // too few files to build one (`latest`).
+            if fm.fileExists(atPath: dir.appendingPathComponent("manifest.json").path) {
+                try? Data(dir.lastPathComponent.utf8).write(to: pointer, options: .atomic)
+            }
+        }
         let manifest = dir.appendingPathComponent("manifest.json")
         if let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
            fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() {
@@ -241,10 +242,15 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var dropped: [String] = []
         let unique = UUID().uuidString
         var lastErrors: [String] = []
-        for round in 0..<6 {
+        for round in 0..<10 {
             // Each round's list under its own name (a later round drops headers).
             let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
-            let listing = Data(kept.map { "#include <\($0)>\n" }.joined().utf8)
+            // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
+            // a file's own -DKBUILD_MODNAME must not clash with the PCH's, so it
+            // is defined only while the headers are read.
+            let listing = Data(("#define KBUILD_MODNAME \"kpolicy_pch\"\n#define KBUILD_BASENAME \"kpolicy_pch\"\n"
+                + kept.map { "#include <\($0)>\n" }.joined()
+                + "#undef KBUILD_MODNAME\n#undef KBUILD_BASENAME\n").utf8)
             if fm.contents(atPath: source.path) != listing {
                 let temp = dir.appendingPathComponent(".tmp-\(unique).h")
                 try listing.write(to: temp)
@@ -282,7 +288,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
             lastErrors = errors.prefix(3).map(\.description)
             // Drop every top-level header an error came through.
             let culprits = Set(unit.topLevelIncludeLines(of: errors.compactMap(\.location.file)))
-            let bad = culprits.compactMap { $0 >= 1 && $0 <= kept.count ? kept[$0 - 1] : nil }
+            let bad = culprits.compactMap { $0 >= 3 && $0 <= kept.count + 2 ? kept[$0 - 3] : nil }
             guard !bad.isEmpty else {
                 throw KPolicyError.parseFailed(path: dir.path, reason: errors.prefix(3).map(\.description).joined(separator: "; "))
             }
@@ -290,6 +296,48 @@ public final class PrecompiledHeader: @unchecked Sendable {
             kept.removeAll { bad.contains($0) }
         }
         throw KPolicyError.parseFailed(path: dir.path, reason: "still errors after dropping \(dropped.count) headers: " + lastErrors.joined(separator: "; "))
+    }
+
+    /// Where the name of the latest PCH built for this tree, arch and
+    /// arguments is kept.
+    static func latestPointer(workspace: Workspace, arch: String, arguments: [String]) -> URL {
+        let key = ContentHash.of(([libclangVersionString, arch, workspace.tree.version.description] + arguments).joined(separator: "\n"))
+        return workspace.cacheRoot.appendingPathComponent("pch-latest-\(arch)-\(key.prefix(16))")
+    }
+
+    /// The PCH a whole-tree run last built for `arch`, if it is still
+    /// valid: a run with a few files (a one-file re-check) uses it instead
+    /// of building one. `identity` gives a file's content hash (the result
+    /// cache's, trusted by stat).
+    public static func latest(workspace: Workspace, arch: String, identity: (String) -> String?) -> PrecompiledHeader? {
+        guard let overlay = try? workspace.overlay(arch: arch) else { return nil }
+        let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
+        let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
+        let pointer = latestPointer(workspace: workspace, arch: arch, arguments: arguments)
+        let fm = FileManager.default
+        guard let name = fm.contents(atPath: pointer.path).map({ String(decoding: $0, as: UTF8.self) }), !name.contains("/") else { return nil }
+        let dir = workspace.cacheRoot.appendingPathComponent(name)
+        guard let data = fm.contents(atPath: dir.appendingPathComponent("manifest.json").path),
+              let m = try? JSONDecoder().decode(Manifest.self, from: data),
+              fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path),
+              m.inputs.allSatisfy({ identity($0.path) == $0.hash }) else { return nil }
+        try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
+        return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
+                                 forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames),
+                                 enabledOptions: enabledOptions(workspace: workspace, overlay: overlay),
+                                 headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0)
+    }
+
+    static func enabledOptions(workspace: Workspace, overlay: GeneratedHeaders) -> Set<String> {
+        var enabled: Set<String> = []
+        for dir in [workspace.tree.root.standardizedFileURL.path, overlay.root.path] {
+            guard let text = FileManager.default.contents(atPath: dir + "/include/generated/autoconf.h") else { continue }
+            for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix("#define CONFIG_") && line.hasSuffix(" 1") {
+                enabled.insert(String(line.split(separator: " ")[1]))
+            }
+            break
+        }
+        return enabled
     }
 
     /// What a saved PCH was built from.

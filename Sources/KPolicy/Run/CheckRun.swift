@@ -102,17 +102,20 @@ public final class CheckRun: @unchecked Sendable {
         var files = try sourceFiles(under: paths)
         if let shard { files = files.filter(shard.contains) }
         var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
-        let applicable = files.filter { !engine.applicable(to: $0, version: version).isEmpty }
         let cache = activeCache
         cache?.load(prefix: root.path)
+        let engine = self.engine
         // One verdict per file, on all cores; a file the cache knows by its
-        // stat is not read again.
-        let verdicts = ParallelMap.run(applicable, jobs: prefilterJobs) { file -> Result<Bool, FailureReason> in
+        // stat is not read again. Whether a rule applies to the file's path
+        // is asked only of files that mention a trigger (the glob matching
+        // cost more than the rest of a warm run).
+        let verdicts = ParallelMap.run(files, jobs: prefilterJobs) { file -> Result<Bool, FailureReason> in
             let path = root.appendingPathComponent(file).path
             let stat = FileStat.of(path)
             if let cache, let stat, stat.isRegular, let known = cache.mentions(path, stat: stat, prefilter: prefilter.digest) {
-                return .success(known)
+                return .success(known && !engine.applicable(to: file, version: version).isEmpty)
             }
+            guard !engine.applicable(to: file, version: version).isEmpty else { return .success(false) }
             switch SourceFile.read(path) {
             case .success(let bytes):
                 let mentions = prefilter.mentionsAny(bytes)
@@ -124,7 +127,7 @@ public final class CheckRun: @unchecked Sendable {
                 return .failure(reason)
             }
         }
-        for (file, verdict) in zip(applicable, verdicts) {
+        for (file, verdict) in zip(files, verdicts) {
             switch verdict {
             case .success(let mentions): if mentions { plan.candidates.append(file) }
             case .failure(let reason): plan.unreadable.append((file, reason))
@@ -149,8 +152,15 @@ public final class CheckRun: @unchecked Sendable {
         var byArch: [String: [String]] = [:]
         for file in toParse { byArch[workspace.tree.arch(for: file, fallback: workspace.defaultArch), default: []].append(file) }
         var out: [String: PrecompiledHeader] = [:]
-        for (arch, files) in byArch.sorted(by: { $0.key < $1.key })
-        where files.count >= precompiledHeaderMinimum && archSupport.unsupportedReason(arch: arch) == nil {
+        for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
+            guard files.count >= precompiledHeaderMinimum else {
+                // Too few to build one: the last whole run's, if still valid.
+                if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identity: cache.identity(of:)) {
+                    out[arch] = pch
+                    precompiledHeaderNotes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
+                }
+                continue
+            }
             let all = candidates.filter { workspace.tree.arch(for: $0, fallback: workspace.defaultArch) == arch }
             do {
                 if let pch = try PrecompiledHeader.build(workspace: workspace, arch: arch, candidates: all) {
@@ -182,6 +192,7 @@ public final class CheckRun: @unchecked Sendable {
     public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
         let archSupport = ArchSupport()
+        workspace.knowledgeCache = activeCache
         let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
         let context = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
         let candidates = plan.candidates.map { AnalysisTarget(path: $0) }

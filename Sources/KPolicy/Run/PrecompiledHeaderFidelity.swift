@@ -17,15 +17,15 @@ public struct PrecompiledHeaderFidelity: Sendable {
     public var differing: [Row] { rows.filter { !$0.differences.isEmpty } }
 
     /// Facts with `__COUNTER__` numbering taken out: `__UNIQUE_ID_x_527`
-    /// becomes `__UNIQUE_ID_x_#`. The PCH holds more headers than a file
+    /// becomes `__UNIQUE_ID_x_#`, `__UNIQUE_ID_rcu1096` `__UNIQUE_ID_rcu#`. The PCH holds more headers than a file
     /// includes, so the counter stands elsewhere when the file's own macros
     /// expand; no rule reads these names.
     static func normalized(_ facts: FileFacts) -> FileFacts {
         func strip(_ s: Set<String>) -> Set<String> {
             Set(s.map { id in
-                guard id.hasPrefix("__UNIQUE_ID_"), let last = id.lastIndex(of: "_"),
-                      id[id.index(after: last)...].allSatisfy(\.isNumber), id.index(after: last) < id.endIndex else { return id }
-                return String(id[...last]) + "#"
+                // __UNIQUE_ID_x_527, __UNIQUE_ID_rcu1096: the trailing counter goes.
+                guard id.hasPrefix("__UNIQUE_ID_"), id.last?.isNumber == true else { return id }
+                return String(id.reversed().drop(while: \.isNumber).reversed()) + "#"
             })
         }
         var f = facts

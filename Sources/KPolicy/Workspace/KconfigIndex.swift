@@ -17,6 +17,8 @@ public struct KconfigIndex: Sendable {
     }
 
     public private(set) var entries: [String: Entry] = [:]
+    /// The Kconfig files read (relative to the tree), for the cache.
+    public private(set) var files: [String] = []
 
     /// Reads the tree's Kconfig files the way Kconfig does: from the top
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
@@ -27,6 +29,7 @@ public struct KconfigIndex: Sendable {
         while let relative = queue.popLast() {
             guard seen.insert(relative).inserted,
                   let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
+            files.append(relative)
             let directory = (relative as NSString).deletingLastPathComponent
             for (keyword, path) in read([UInt8](data)) {
                 let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
@@ -211,5 +214,38 @@ struct MakefileGates {
             rest = after.dropFirst(name.count)
         }
         return result
+    }
+}
+
+extension KconfigIndex.Entry: Codable {
+    enum CodingKeys: String, CodingKey { case type, defaults, conditions, dependsOn }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        let values = try c.decode([String].self, forKey: .defaults)
+        let conditions = try c.decode([String?].self, forKey: .conditions)
+        defaults = Array(zip(values, conditions))
+        dependsOn = try c.decode([String].self, forKey: .dependsOn)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(type, forKey: .type)
+        try c.encode(defaults.map(\.0), forKey: .defaults)
+        try c.encode(defaults.map(\.1), forKey: .conditions)
+        try c.encode(dependsOn, forKey: .dependsOn)
+    }
+}
+
+extension KconfigIndex: Codable {
+    enum CodingKeys: String, CodingKey { case entries, files }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        entries = try c.decode([String: Entry].self, forKey: .entries)
+        files = try c.decode([String].self, forKey: .files)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entries, forKey: .entries)
+        try c.encode(files, forKey: .files)
     }
 }

@@ -79,6 +79,9 @@ public final class Workspace: @unchecked Sendable {
         compileCommands = try tree.compileCommands.map { try CompileCommands(url: $0) }
     }
 
+    /// Where the tree's Kconfig index is kept between runs (set by CheckRun).
+    public var knowledgeCache: ResultCache?
+
     /// Whether the tree has compile_commands.json (then no PCH is used).
     public var compileCommandsPresent: Bool { compileCommands != nil }
 
@@ -105,8 +108,20 @@ public final class Workspace: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let k = kconfigs[arch] { return k }
+        // With a result cache: kept until a Kconfig file it read changes
+        // (reading 1,800 Kconfig files per arch is most of a warm run).
+        let root = tree.root.standardizedFileURL.path
+        let key = ContentHash.of("kconfig|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
+           let k = try? JSONDecoder().decode(KconfigIndex.self, from: data) {
+            kconfigs[arch] = k
+            return k
+        }
         let k = KconfigIndex(tree: tree, arch: arch)
         kconfigs[arch] = k
+        if let cache = knowledgeCache, let data = try? JSONEncoder().encode(k) {
+            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 }, value: data)
+        }
         return k
     }
 
