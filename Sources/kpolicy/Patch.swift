@@ -42,11 +42,8 @@ extension KPolicyCommand {
                     texts.append(("-", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
                     continue
                 }
-                switch SourceFile.read(file) {
-                case .success(let data): texts.append((file, [UInt8](data)))
-                case .failure(.unreadable(let why)) where why.contains("No such file"): throw KPolicyError.missingFile(path: file)
-                case .failure(let reason): throw KPolicyError.unreadableFile(path: file, reason: reason.description)
-                }
+                guard let data = try SourceFile.contentsIfPresent(file, name: file) else { throw KPolicyError.missingFile(path: file) }
+                texts.append((file, [UInt8](data)))
             }
             let patches: [PatchInput]
             do { patches = try PatchInput.read(texts) } catch let error as InputError {

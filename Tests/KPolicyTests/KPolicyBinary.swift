@@ -10,18 +10,7 @@ enum KPolicyBinary {
     }
 
     /// The built binary's path (skips the test when it is not built).
-    static func binaryPath() throws -> String {
-        var dir = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("kpolicy").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug")
-        }
-        let binary = dir.appendingPathComponent("kpolicy")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("kpolicy binary not built next to the tests (\(binary.path))")
-        }
-        return binary.path
-    }
+    static func binaryPath() throws -> String { try binary().path }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Run {
         try execute(try binary(), arguments, environment: environment, in: directory)

@@ -49,12 +49,7 @@ public struct Baseline: Codable, Sendable, Equatable {
     /// Reads a baseline file; anything malformed is bad input naming the
     /// file and what is wrong.
     public static func load(path: String) throws -> Baseline {
-        let data: Data
-        switch SourceFile.read(path) {
-        case .success(let d): data = d
-        case .failure(.unreadable(let why)) where why.contains("No such file"): throw KPolicyError.missingFile(path: path)
-        case .failure(let reason): throw KPolicyError.unreadableFile(path: path, reason: reason.description)
-        }
+        guard let data = try SourceFile.contentsIfPresent(path, name: path) else { throw KPolicyError.missingFile(path: path) }
         return try decode(data, path: path)
     }
 

@@ -65,11 +65,7 @@ public final class PatchRun: @unchecked Sendable {
         check = CheckRun(workspace: workspace, rules: rules, toolVersion: toolVersion)
         let root = workspace.tree.root.standardizedFileURL
         readOriginal = { path in
-            switch SourceFile.read(root.appendingPathComponent(path).path) {
-            case .success(let data): return [UInt8](data)
-            case .failure(.unreadable(let why)) where why.contains("No such file"): return nil
-            case .failure(let reason): throw KPolicyError.unreadableFile(path: path, reason: reason.description)
-            }
+            try SourceFile.contentsIfPresent(root.appendingPathComponent(path).path, name: path).map { [UInt8]($0) }
         }
     }
 

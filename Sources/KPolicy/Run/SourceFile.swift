@@ -25,6 +25,17 @@ public enum SourceFile {
         return .success(done == bytes.count ? bytes : bytes.prefix(done))
     }
 
+    /// The file's bytes, or nil when nothing is at `path` (ENOENT); any other
+    /// reason it cannot be read as source is `unreadableFile` naming `name`.
+    public static func contentsIfPresent(_ path: String, name: String) throws -> Data? {
+        var st = stat()
+        if stat(path, &st) != 0, errno == ENOENT { return nil }
+        switch read(path) {
+        case .success(let data): return data
+        case .failure(let reason): throw KPolicyError.unreadableFile(path: name, reason: reason.description)
+        }
+    }
+
     /// Why a path is not a regular file, or nil if it is one (following symlinks).
     public static func irregularKind(atPath path: String) -> String? {
         var st = stat()
