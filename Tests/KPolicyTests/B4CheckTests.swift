@@ -113,4 +113,38 @@ final class B4CheckTests: XCTestCase {
         XCTAssert(output.contains("Success: 1, Warning: 0, Error: 1"), output)
         XCTAssertFalse(output.contains("kpolicy: kpolicy:"), "nothing on kpolicy's stderr: \(output)")
     }
+
+    /// The same through the tree's `.b4-config` (what a subsystem commits
+    /// for its contributors), next to a second check: b4 runs both on every
+    /// patch and a patch fails when either reports an error.
+    func testRealB4PrepCheckFromB4Config() throws {
+        let b4 = { (arguments: [String]) throws -> KPolicyBinary.Run in
+            try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "b4.command"] + arguments,
+                                      environment: self.environment, in: self.repo.root)
+        }
+        guard let version = try? b4(["--version"]), version.status == 0 else {
+            throw XCTSkip("b4 is not installed (python3 -m pip install b4; scripts/test does)")
+        }
+        // The second check: silent (b4's pass) on every patch, but it leaves
+        // a mark so the test sees b4 ran it.
+        let marks = repo.base.appendingPathComponent("second-check-ran")
+        try repo.write("scripts/second-check", "#!/bin/sh\ncat >/dev/null\necho x >> '\(marks.path)'\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: repo.root.appendingPathComponent("scripts/second-check").path)
+        try repo.write(".b4-config", "[b4]\n\tprep-perpatch-check-cmd = \(Self.command)\n\tprep-perpatch-check-cmd = ./scripts/second-check\n")
+        try repo.git("add", "-A")
+        try repo.commit("b4 configuration")
+        let enrolled = try b4(["prep", "-n", "jitfix", "-f", "main"])
+        XCTAssertEqual(enrolled.status, 0, enrolled.stdout + enrolled.stderr)
+        try commitSeries()
+        let check = try b4(["prep", "--check"])
+        let output = check.stdout + check.stderr
+        XCTAssertEqual(check.status, 0, output)
+        XCTAssert(output.contains("kpolicy: drivers/misc/jit.c:11: ERROR: module_alloc() called outside the module loader, in jit_alloc; "
+                                  + "instead: execmem_alloc(EXECMEM_BPF, size) [module-alloc-misuse]"), output)
+        // b4 counts, for a failing patch, each check's line (kpolicy's error,
+        // the second check's pass), and one success per clean patch.
+        XCTAssert(output.contains("second-check: passed all checks"), output)
+        XCTAssert(output.contains("Success: 2, Warning: 0, Error: 1"), output)
+        XCTAssertEqual(try String(contentsOf: marks, encoding: .utf8), "x\nx\n", "the second check ran once per patch")
+    }
 }
