@@ -59,13 +59,28 @@ enum Exit {
             let argumentCode = KPolicyCommand.exitCode(for: error)
             if argumentCode.rawValue == usage.rawValue {
                 let message = KPolicyCommand.message(for: error)
-                printError("\(message) (see 'kpolicy \(command.configuration.commandName ?? "") --help')")
+                printError("\(message) (see '\(helpCommand()) --help')")
                 return usage.rawValue
             }
             printError("internal error: \(String(describing: type(of: error))): \(error); please report this with the command line")
             return internalError.rawValue
         }
     }
+}
+
+/// The command the user typed, as far as it names subcommands (`kpolicy
+/// check`, `kpolicy hook install`, `kpolicy` alone): where the help for a
+/// bad command line is. A parse error surfaces at the root command, so the
+/// words are read from the command line, not from the failing type.
+func helpCommand(_ arguments: [String] = CommandLine.arguments) -> String {
+    var words = ["kpolicy"]
+    var command: any ParsableCommand.Type = KPolicyCommand.self
+    for argument in arguments.dropFirst() {
+        guard let sub = command.configuration.subcommands.first(where: { $0._commandName == argument }) else { break }
+        words.append(argument)
+        command = sub
+    }
+    return words.joined(separator: " ")
 }
 
 /// Writing a report failed (stdout closed or full, --output not writable).

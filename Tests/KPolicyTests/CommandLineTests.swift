@@ -61,5 +61,13 @@ final class CommandLineTests: XCTestCase {
     func testBadCommandLine() throws {
         let run = try kpolicy(["parse"])
         XCTAssertEqual(run.status, 64)
+        // One line, pointing at the help of the command the user typed.
+        for (arguments, help) in [(["--bogus"], "'kpolicy --help'"), (["check", "--bogus"], "'kpolicy check --help'"),
+                                  (["hook", "install", "--bogus"], "'kpolicy hook install --help'")] {
+            let bad = try kpolicy(arguments)
+            XCTAssertEqual(bad.status, 64, bad.stderr)
+            XCTAssert(bad.stderr.hasPrefix("kpolicy: ") && bad.stderr.hasSuffix("(see \(help))\n"), bad.stderr)
+            XCTAssertEqual(bad.stderr.filter { $0 == "\n" }.count, 1, bad.stderr)
+        }
     }
 }
