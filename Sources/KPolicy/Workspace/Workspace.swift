@@ -45,6 +45,7 @@ public final class Workspace: @unchecked Sendable {
     private var gates: [String: MakefileGates] = [:]
     private var includeCache: [String: MakefileIncludes] = [:]
     private var archIncludeCache: [String: [String]] = [:]
+    private var preludeCache: [String: HeaderPrelude] = [:]
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -171,6 +172,39 @@ public final class Workspace: @unchecked Sendable {
         let found = MakefileIncludes(arch: arch, treeRoot: tree.root).directories
         archIncludeCache[arch] = found
         return found
+    }
+
+    /// The prelude of a header parsed as the main file (docs/robustness.md,
+    /// "Parse fidelity"): the beginning of the includer found by
+    /// `HeaderIncluders.bestIncluder`, after that includer's own prelude
+    /// when it is a header too. Empty when nothing includes it. The choice
+    /// is kept for the workspace's lifetime.
+    public func prelude(forHeader file: URL, arch: String) -> HeaderPrelude {
+        guard let relative = tree.relativePath(of: file.standardizedFileURL) else { return HeaderPrelude(parts: []) }
+        lock.lock()
+        if let known = preludeCache[relative + "|" + arch] { lock.unlock(); return known }
+        lock.unlock()
+        var parts: [HeaderPrelude.Part] = []
+        var current = relative
+        var seen: Set<String> = [relative]
+        let root = tree.root.standardizedFileURL.path
+        for _ in 0..<HeaderPrelude.maximumDepth {
+            guard let found = HeaderIncluders.bestIncluder(of: current, treeRoot: root, arch: arch, extraRoots: { includer in
+                self.makefileIncludes(for: URL(fileURLWithPath: root + "/" + includer)).compactMap { self.tree.relativePath(of: URL(fileURLWithPath: $0)) }
+            }), seen.insert(found.path).inserted else { break }
+            let source = root + "/" + found.path
+            let directory = (source as NSString).deletingLastPathComponent
+            let name = ".kpolicy-prelude-\((found.path as NSString).lastPathComponent)"
+            parts.insert(HeaderPrelude.Part(source: source, path: directory + "/" + name,
+                                            text: HeaderIncluders.beginning(of: found.text, beforeLine: found.line)), at: 0)
+            guard found.path.hasSuffix(".h") else { break }
+            current = found.path
+        }
+        let prelude = HeaderPrelude(parts: parts)
+        lock.lock()
+        preludeCache[relative + "|" + arch] = prelude
+        lock.unlock()
+        return prelude
     }
 
     /// The parse configuration of `file` (an absolute path inside the tree),
