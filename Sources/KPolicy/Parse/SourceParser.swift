@@ -145,7 +145,10 @@ public final class SourceParser {
                 if let plain = withoutPrelude {
                     // The prelude must not have included the header itself
                     // (its guard would then hide the whole body).
-                    let includedByPrelude = !unit.topLevelIncludeLines(of: [file.path]).isEmpty
+                    // Without a guard to hold it off, the prelude must not
+                    // have included the header (a guard of its own, then
+                    // defined, would hide its body).
+                    let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [file.path]).isEmpty
                     if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
                         FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(errorsInFile(unit)) errors in the file (\(errorsInFile(plain.unit)) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
                         for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { FileHandle.standardError.write(Data("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n".utf8)) }

@@ -22,6 +22,9 @@ public struct HeaderPrelude: Sendable, Equatable {
 
     /// Outermost includer first.
     public var parts: [Part]
+    /// The header's include guard, defined over the prelude so that the
+    /// includers' own inclusion of the header is empty.
+    public var guardMacro: String?
 
     /// `-include` arguments, in order.
     public var arguments: [String] { parts.flatMap { ["-include", $0.path] } }
@@ -148,6 +151,21 @@ enum HeaderIncluders {
             out.append(part)
         }
         return out.joined(separator: "/")
+    }
+
+    /// The macro of the header's include guard (`#ifndef X` then `#define X`
+    /// as its first two directives), if it has one.
+    static func includeGuard(in text: [UInt8]) -> String? {
+        var directives: [[Substring]] = []
+        for line in String(decoding: text.prefix(16_384), as: UTF8.self).split(separator: "\n") {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("#") else { continue }
+            directives.append(t.dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Substring($0) })
+            if directives.count == 2 { break }
+        }
+        guard directives.count == 2, directives[0].count >= 2, directives[1].count >= 2,
+              directives[0][0] == "ifndef", directives[1][0] == "define", directives[0][1] == directives[1][1] else { return nil }
+        return String(directives[0][1])
     }
 
     /// The first `line` lines of `text`, with every conditional still open

@@ -180,7 +180,7 @@ public final class Workspace: @unchecked Sendable {
     /// when it is a header too. Empty when nothing includes it. The choice
     /// is kept for the workspace's lifetime.
     public func prelude(forHeader file: URL, arch: String) -> HeaderPrelude {
-        guard let relative = tree.relativePath(of: file.standardizedFileURL) else { return HeaderPrelude(parts: []) }
+        guard let relative = tree.relativePath(of: file.standardizedFileURL) else { return HeaderPrelude(parts: [], guardMacro: nil) }
         lock.lock()
         if let known = preludeCache[relative + "|" + arch] { lock.unlock(); return known }
         lock.unlock()
@@ -200,7 +200,17 @@ public final class Workspace: @unchecked Sendable {
             guard found.path.hasSuffix(".h") else { break }
             current = found.path
         }
-        let prelude = HeaderPrelude(parts: parts)
+        // The includers' beginnings often include the header themselves
+        // (through linux/mm.h and the like), and its guard would then hide
+        // its body from the parse: the guard is defined over the prelude.
+        var guardMacro: String?
+        if !parts.isEmpty, case .success(let data) = SourceFile.read(file.path),
+           let name = HeaderIncluders.includeGuard(in: [UInt8](data)) {
+            guardMacro = name
+            parts[0].text = "#define \(name)\n" + parts[0].text
+            parts[parts.count - 1].text += "#undef \(name)\n"
+        }
+        let prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
         lock.lock()
         preludeCache[relative + "|" + arch] = prelude
         lock.unlock()
