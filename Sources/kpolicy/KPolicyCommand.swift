@@ -25,7 +25,9 @@ struct KPolicyCommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            if error is CleanExit || (error as? ExitCode) == .success { exit(withError: error) }
+            // `kpolicy <subcommand> --help` arrives as a parser error whose
+            // exit code is success: ArgumentParser prints the help.
+            if error is CleanExit || (error as? ExitCode) == .success || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
         }
         do {

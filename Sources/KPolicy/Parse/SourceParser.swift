@@ -69,6 +69,7 @@ public final class SourceParser {
         }
         var unsavedFiles = unsaved.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
         var configuration = try workspace.configuration(for: file)
+        unsavedFiles += configuration.virtualFiles.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
         let relative = workspace.tree.relativePath(of: file) ?? file.path
         var stubbed: [String] = []
         var switchedArch = false

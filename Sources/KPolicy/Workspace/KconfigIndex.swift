@@ -170,11 +170,18 @@ public struct KconfigIndex: Sendable {
 }
 
 /// The options a directory's Makefile builds each object under:
-/// `obj-$(CONFIG_CMA) += cma.o`, and one level of composite objects
-/// (`obj-$(CONFIG_X) += foo.o` with `foo-y := a.o b.o`).
+/// `obj-$(CONFIG_CMA) += cma.o`, one level of composite objects
+/// (`obj-$(CONFIG_X) += foo.o` with `foo-y := a.o b.o`), and
+/// subdirectories (`obj-$(CONFIG_KMSAN) += kmsan/`, keyed "kmsan/"), which
+/// gate every file below them. An object written with the word size,
+/// `machine_kexec_$(BITS).o`, is both its `_32.o` and its `_64.o`; the
+/// `_32.o` is built only on 32-bit x86 (`thirtyTwoBitOnly`).
 struct MakefileGates {
-    /// object file name ("cma.o") → CONFIG symbols without the prefix.
+    /// object file name ("cma.o") or subdirectory ("kmsan/") → CONFIG
+    /// symbols without the prefix.
     var gates: [String: [String]] = [:]
+    /// Objects Kbuild builds only when $(BITS) is 32.
+    var thirtyTwoBitOnly: Set<String> = []
 
     init(directory: URL) {
         var text = ""
@@ -186,8 +193,16 @@ struct MakefileGates {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard let op = line.range(of: "+=") ?? line.range(of: ":=") else { continue }
             let lhs = line[..<op.lowerBound].trimmingCharacters(in: .whitespaces)
-            let objects = line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" })
-                .map(String.init).filter { $0.hasSuffix(".o") }
+            var objects: [String] = []
+            for word in line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            where word.hasSuffix(".o") || (word.hasSuffix("/") && !word.contains("$")) {
+                if word.contains("$(BITS)") {
+                    objects += [word.replacingOccurrences(of: "$(BITS)", with: "32"), word.replacingOccurrences(of: "$(BITS)", with: "64")]
+                    thirtyTwoBitOnly.insert(word.replacingOccurrences(of: "$(BITS)", with: "32"))
+                } else {
+                    objects.append(word)
+                }
+            }
             let symbols = MakefileGates.configSymbols(in: lhs)
             if lhs.hasPrefix("obj-") {
                 for o in objects { gates[o, default: []] += symbols }

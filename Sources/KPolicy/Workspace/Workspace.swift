@@ -22,6 +22,10 @@ public struct ParseConfiguration: Sendable {
     public var fileArguments: [String] = []
     /// Synthesized only: the options the file's Makefile gates it on.
     public var gatingOptions: [String] = []
+    /// Files that exist only for libclang (absolute path → text), named in
+    /// the arguments: a configuration override forced in for a file built
+    /// under another word size. Never written to disk.
+    public var virtualFiles: [String: String] = [:]
 
     public init(arguments: [String], arch: String, origin: Origin, overlay: GeneratedHeaders?) {
         self.arguments = arguments
@@ -129,20 +133,40 @@ public final class Workspace: @unchecked Sendable {
     /// The options Kbuild builds `file` under (from its directory's
     /// Makefile), with what they depend on: a file compiled only with
     /// CONFIG_CMA is parsed with CONFIG_CMA on, as it would be built.
+    /// A directory a parent Makefile builds only under an option
+    /// (`obj-$(CONFIG_KMSAN) += kmsan/`) adds that option for every file in it.
     public func gatingOptions(for file: URL, arch: String) -> [String] {
-        let dir = file.deletingLastPathComponent()
-        lock.lock()
-        let g: MakefileGates
-        if let cached = gates[dir.path] { g = cached } else {
-            g = MakefileGates(directory: dir)
-            gates[dir.path] = g
-        }
-        lock.unlock()
         let object = file.deletingPathExtension().lastPathComponent + ".o"
-        let direct = g.gates[object] ?? []
+        var direct = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
+        let root = tree.root.standardizedFileURL.path
+        var dir = file.deletingLastPathComponent().standardizedFileURL
+        while dir.path.hasPrefix(root + "/") {
+            let parent = dir.deletingLastPathComponent()
+            direct += makefileGates(parent).gates[dir.lastPathComponent + "/"] ?? []
+            dir = parent
+        }
         guard !direct.isEmpty else { return [] }
         let index = kconfig(arch: arch)
         return index.closure(of: direct).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
+    }
+
+    /// The Makefile gates of one directory, read once.
+    func makefileGates(_ directory: URL) -> MakefileGates {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = gates[directory.path] { return cached }
+        let g = MakefileGates(directory: directory)
+        gates[directory.path] = g
+        return g
+    }
+
+    /// Whether Kbuild builds `file` only for 32-bit x86: its Makefile names
+    /// it `*_$(BITS).o` and it is the `_32` one, or gates it on CONFIG_X86_32.
+    func isThirtyTwoBitOnly(_ file: URL, arch: String) -> Bool {
+        guard arch == "x86" else { return false }
+        let g = makefileGates(file.deletingLastPathComponent())
+        let object = file.deletingPathExtension().lastPathComponent + ".o"
+        return g.thirtyTwoBitOnly.contains(object) || (g.gates[object] ?? []).contains("X86_32")
     }
 
     /// The `-I` directories the Makefiles above `file` add (nearest first).
@@ -232,18 +256,32 @@ public final class Workspace: @unchecked Sendable {
                 arch: arch, origin: .compileCommands, overlay: nil)
         }
         let overlay = try overlay(arch: arch)
-        let base = synthesizedBase(arch: arch, overlay: overlay)
+        var base = synthesizedBase(arch: arch, overlay: overlay)
+        var virtualFiles: [String: String] = [:]
+        var flags = Workspace.archFlags(arch)
+        if isThirtyTwoBitOnly(file, arch: arch) {
+            // Built only for i386: that target and configuration, forced in
+            // right after kconfig.h has read the default autoconf.h.
+            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-x86_32.h").path
+            virtualFiles[override] = DefaultConfig.overrideHeader(DefaultConfig.x86ThirtyTwoBit, name: "32-bit x86")
+            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=i386-linux-gnu" : $0 }
+            if let kconfig = base.forcedIncludes.firstIndex(where: { $0.hasSuffix("/linux/kconfig.h") }) {
+                base.forcedIncludes.insert(override, at: kconfig + 1)
+            }
+            flags = flags.filter { $0 != "-mcmodel=kernel" && $0 != "-mno-red-zone" }
+        }
         var args = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
         var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
         own += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
-        args += own + Workspace.archFlags(arch)
+        args += own + flags
         let gates = gatingOptions(for: file, arch: arch)
         args += gates.map { "-DCONFIG_\($0)=1" }
         var configuration = ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
         configuration.fileArguments = own + gates.map { "-DCONFIG_\($0)=1" }
         configuration.gatingOptions = gates
+        configuration.virtualFiles = virtualFiles
         return configuration
     }
 
