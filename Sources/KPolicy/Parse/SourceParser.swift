@@ -91,9 +91,9 @@ public final class SourceParser {
             return (pch, nil)
         }
         var (pch, misfit) = precompiledHeader(for: configuration)
-        // A header with errors in it is parsed again after its includers'
-        // beginnings (HeaderPrelude); the parse with fewer errors in the
-        // header is kept.
+        // A header (or a .c file another one #includes, like mm/percpu-vm.c)
+        // with errors in it is parsed again after its includers' beginnings
+        // (HeaderPrelude); the parse with fewer errors in the file is kept.
         var withoutPrelude: ParsedFile?
         var prelude: HeaderPrelude?
         func errorsInFile(_ unit: TranslationUnit) -> Int {
@@ -157,7 +157,7 @@ public final class SourceParser {
                     if includedByPrelude || errorsInFile(unit) >= errorsInFile(plain.unit) { return plain }
                     return parsed
                 }
-                if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, file.pathExtension == "h",
+                if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, ["h", "c"].contains(file.pathExtension),
                    errorsInFile(unit) > 0 {
                     let found = workspace.prelude(forHeader: file, arch: configuration.arch)
                     if !found.parts.isEmpty {

@@ -153,6 +153,7 @@ public enum DefaultConfig {
         ("PGTABLE_LEVELS", .number("2")), ("PAGE_OFFSET", .number("0xC0000000")), ("VMSPLIT_3G", .yes),
         ("SPARSEMEM", .off), ("SPARSEMEM_EXTREME", .off), ("SPARSEMEM_VMEMMAP", .off), ("SPARSEMEM_MANUAL", .off),
         ("FLATMEM", .yes), ("NUMA", .off), ("NODES_SHIFT", .number("0")), ("HIGHMEM", .yes), ("HIGHMEM4G", .yes),
+        ("KMAP_LOCAL", .yes),
         ("ZONE_DMA32", .off), ("RANDOMIZE_MEMORY", .off), ("X86_5LEVEL", .off), ("UNWINDER_ORC", .off),
         ("UNWINDER_FRAME_POINTER", .yes), ("X86_MINIMUM_CPU_FAMILY", .number("6")), ("NR_CPUS", .number("8")),
         ("X86_L1_CACHE_SHIFT", .number("6")), ("PHYSICAL_ALIGN", .number("0x200000")),

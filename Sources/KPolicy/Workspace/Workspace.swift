@@ -116,7 +116,7 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-selects|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = try? JSONDecoder().decode(KconfigIndex.self, from: data) {
             kconfigs[arch] = k
@@ -147,7 +147,7 @@ public final class Workspace: @unchecked Sendable {
         }
         guard !direct.isEmpty else { return [] }
         let index = kconfig(arch: arch)
-        return index.closure(of: direct).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
+        return index.closure(of: direct, foreign: ArchSelects.foreignSymbols(arch: arch)).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
     }
 
     /// The Makefile gates of one directory, read once.
