@@ -25,9 +25,7 @@ struct KPolicyCommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            // `kpolicy <subcommand> --help` arrives as a parser error whose
-            // exit code is success: ArgumentParser prints the help.
-            if error is CleanExit || (error as? ExitCode) == .success || exitCode(for: error) == .success { exit(withError: error) }
+            if error is CleanExit || (error as? ExitCode) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
         }
         do {
@@ -36,7 +34,9 @@ struct KPolicyCommand: ParsableCommand {
             if ProcessInfo.processInfo.environment["KPOLICY_FAULT"] == "internal" { throw InjectedFault() }
             try command.run()
         } catch {
-            if error is CleanExit { exit(withError: error) }
+            // `--help` of a subcommand is run as ArgumentParser's help
+            // command, which throws a "help requested" error to print it.
+            if error is CleanExit || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: type(of: command)))
         }
         Foundation.exit(0)

@@ -100,4 +100,40 @@ final class ParseFidelityTests: XCTestCase {
         XCTAssertEqual(try parse("arch/x86/kernel/machine_kexec_32.c").errors.mainFile.map(\.message), [])
         XCTAssertEqual(try parse("arch/x86/kernel/machine_kexec_64.c").errors.mainFile.map(\.message), [])
     }
+
+    /// A .c file that another .c `#include`s (mm/percpu-vm.c in percpu.c)
+    /// parses after that file's beginning.
+    func testIncludedCFileIsParsedAfterItsIncluder() throws {
+        try write("mm/sub/outer.c", "struct chunk { int pages; };\nstatic int shared;\n#include \"inner.c\"\nint outer;\n")
+        try write("mm/sub/inner.c", "static int chunk_pages(struct chunk *c) { return c->pages + shared; }\n")
+        let parsed = try parse("mm/sub/inner.c")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["outer.c"])
+        XCTAssertEqual(ParseSummary(parsed).functions, ["chunk_pages"])
+    }
+
+    /// The options a gated file is parsed with include what they select
+    /// and, of a `depends on A || B`, the first alternative that names no
+    /// other arch.
+    func testGatingFollowsSelectsAndTheAlternativeOfTheArch() throws {
+        try write("Kconfig", """
+            config SUBSYS_STATS
+            	bool "statistics"
+            	depends on DEBUG_FS
+            	select SUBSYS_DEBUGFS
+            	select SUBSYS_ONLY_SOMETIMES if ARM64
+
+            config SUBSYS_HV
+            	tristate "hypervisor"
+            	depends on (ARM64 && !CPU_BIG_ENDIAN) || (X86 && HYPERVISOR_GUEST)
+
+            """)
+        try write("mm/sub/Makefile", "obj-$(CONFIG_SUBSYS_STATS) += stats.o\nobj-$(CONFIG_SUBSYS_HV) += hv.o\n")
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        let sub = tree.appendingPathComponent("mm/sub")
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("stats.c"), arch: "x86"), ["DEBUG_FS", "SUBSYS_DEBUGFS", "SUBSYS_STATS"])
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("hv.c"), arch: "x86"), ["HYPERVISOR_GUEST", "SUBSYS_HV", "X86"])
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("hv.c"), arch: "arm64"), ["ARM64", "SUBSYS_HV"])
+        XCTAssertEqual(KconfigIndex.alternatives(of: "A || (B && !C) || (D || E)"), [["A"], ["B"], []])
+    }
 }
