@@ -34,7 +34,9 @@ struct KPolicyCommand: ParsableCommand {
             if ProcessInfo.processInfo.environment["KPOLICY_FAULT"] == "internal" { throw InjectedFault() }
             try command.run()
         } catch {
-            if error is CleanExit { exit(withError: error) }
+            // `--help` of a subcommand is run as ArgumentParser's help
+            // command, which throws a "help requested" error to print it.
+            if error is CleanExit || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: type(of: command)))
         }
         Foundation.exit(0)

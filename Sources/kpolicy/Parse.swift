@@ -20,6 +20,10 @@ extension KPolicyCommand {
         @Option(help: "Write the report to this file instead of stdout.")
         var output: String?
 
+        @Option(help: ArgumentHelp("Give up on the run when one file's parse passes this many seconds: the file is named and the exit code is 3.",
+                                   discussion: "libclang cannot be interrupted inside a parse, so the whole process ends (bench/parse-sweep re-runs the other files)."))
+        var timeLimit: Double?
+
         func run() throws {
             let workspace = try tree.workspace()
             let parser: SourceParser
@@ -30,6 +34,8 @@ extension KPolicyCommand {
             var failed = false
             for path in files {
                 let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+                let watchdog = timeLimit.map { ParseTimeLimit(seconds: $0, file: path) }
+                defer { watchdog?.cancel() }
                 do {
                     summaries.append(ParseSummary(try parser.parse(url)))
                 } catch let error as KPolicyError {
@@ -59,6 +65,7 @@ extension KPolicyCommand {
             for e in s.mainFileErrors { out += "    \(s.file):\(e)\n" }
             for e in s.headerErrors.prefix(10) { out += "    \(e)\n" }
             if s.headerErrors.count > 10 { out += "    ... \(s.headerErrors.count - 10) more header errors\n" }
+            if !s.prelude.isEmpty { out += "  parsed after the beginning of: \(s.prelude.joined(separator: ", "))\n" }
             if !s.stubbedHeaders.isEmpty { out += "  generated headers stubbed: \(s.stubbedHeaders.joined(separator: ", "))\n" }
             out += "  functions (\(s.functions.count)): \(s.functions.joined(separator: " "))\n"
             out += "  calls (\(s.calls.count))\n"
@@ -87,4 +94,24 @@ struct TreeOptions: ParsableArguments {
             throw Exit.fail("\(error)", Exit.badInput)
         }
     }
+}
+
+/// A per-file time limit for `kpolicy parse --time-limit`: when the file
+/// is still being parsed after `seconds`, one line names it and the
+/// process ends with code 3 (a parse inside libclang cannot be stopped any
+/// other way; `check` has no such limit, docs/robustness.md).
+final class ParseTimeLimit {
+    private let timer: DispatchSourceTimer
+
+    init(seconds: Double, file: String) {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        timer.schedule(deadline: .now() + seconds)
+        timer.setEventHandler {
+            Exit.printError("\(file): no result after \(String(format: "%g", seconds)) s (--time-limit); stopped")
+            _exit(Exit.parseFailure.rawValue)
+        }
+        timer.resume()
+    }
+
+    func cancel() { timer.cancel() }
 }

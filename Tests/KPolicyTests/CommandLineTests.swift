@@ -24,6 +24,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains(text), run.stderr, file: file, line: line)
     }
 
+    /// `--help` of a subcommand prints its help and exits 0 (it used to be
+    /// reported as an internal error, code 70).
+    func testSubcommandHelp() throws {
+        for command in ["check", "parse", "rules"] {
+            let run = try kpolicy([command, "--help"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stdout.contains("USAGE: kpolicy \(command)"), run.stdout)
+        }
+        XCTAssertTrue(try kpolicy(["parse", "--help"]).stdout.contains("--time-limit"))
+    }
+
     func testNotAKernelTree() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-tree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -24,6 +24,8 @@ public struct ParseSummary: Codable, Sendable {
     public var functions: [String]
     public var calls: [Call]
     public var stubbedHeaders: [String]
+    /// For a header parsed after its includers' beginnings: those includers.
+    public var prelude: [String]
 
     /// Summarises a parsed file.
     public init(_ parsed: ParsedFile) {
@@ -40,6 +42,7 @@ public struct ParseSummary: Codable, Sendable {
             return "\(path):\(d.location.line): \(d.message)"
         }
         stubbedHeaders = parsed.stubbedHeaders
+        prelude = (parsed.prelude?.parts ?? []).map { String($0.source.dropFirst(rootPrefix.count)) }
         let source = SourceText(url: parsed.file)
         var functions: [String] = []
         var calls: [Call] = []

@@ -14,6 +14,16 @@ public struct ParsedFile: @unchecked Sendable {
     public var precompiledHeader: String?
     /// Why a precompiled header of the file's arch was not used.
     public var precompiledHeaderMisfit: String?
+    /// For a header parsed after its includers' beginnings: those.
+    public var prelude: HeaderPrelude?
+
+    /// Every file the parse read, with a prelude's unsaved files replaced
+    /// by the includers they were cut from (what a result cache checks).
+    public var inclusions: [String] {
+        let virtual = Dictionary((prelude?.parts ?? []).map { ($0.path, $0.source) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        return unit.inclusions.map { virtual[$0] ?? $0 }.filter { seen.insert($0).inserted }
+    }
 
     /// Error and fatal diagnostics, split by where they are.
     public var errors: (mainFile: [Diagnostic], headers: [Diagnostic]) {
@@ -57,8 +67,9 @@ public final class SourceParser {
                 throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
             }
         }
-        let unsavedFiles = unsaved.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+        var unsavedFiles = unsaved.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
         var configuration = try workspace.configuration(for: file)
+        unsavedFiles += configuration.virtualFiles.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
         let relative = workspace.tree.relativePath(of: file) ?? file.path
         var stubbed: [String] = []
         var switchedArch = false
@@ -80,6 +91,14 @@ public final class SourceParser {
             return (pch, nil)
         }
         var (pch, misfit) = precompiledHeader(for: configuration)
+        // A header (or a .c file another one #includes, like mm/percpu-vm.c)
+        // with errors in it is parsed again after its includers' beginnings
+        // (HeaderPrelude); the parse with fewer errors in the file is kept.
+        var withoutPrelude: ParsedFile?
+        var prelude: HeaderPrelude?
+        func errorsInFile(_ unit: TranslationUnit) -> Int {
+            unit.diagnostics.filter { $0.severity >= .error && $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path }.count
+        }
         for _ in 0..<16 {
             let unit: TranslationUnit
             do {
@@ -123,6 +142,33 @@ public final class SourceParser {
                                         seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
                 parsed.precompiledHeader = pch?.path
                 parsed.precompiledHeaderMisfit = misfit
+                parsed.prelude = prelude
+                if let plain = withoutPrelude {
+                    // The prelude must not have included the header itself
+                    // (its guard would then hide the whole body).
+                    // Without a guard to hold it off, the prelude must not
+                    // have included the header (a guard of its own, then
+                    // defined, would hide its body).
+                    let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [file.path]).isEmpty
+                    if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
+                        FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(errorsInFile(unit)) errors in the file (\(errorsInFile(plain.unit)) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
+                        for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { FileHandle.standardError.write(Data("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n".utf8)) }
+                    }
+                    if includedByPrelude || errorsInFile(unit) >= errorsInFile(plain.unit) { return plain }
+                    return parsed
+                }
+                if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, ["h", "c"].contains(file.pathExtension),
+                   errorsInFile(unit) > 0 {
+                    let found = workspace.prelude(forHeader: file, arch: configuration.arch)
+                    if !found.parts.isEmpty {
+                        withoutPrelude = parsed
+                        prelude = found
+                        configuration.arguments += found.arguments
+                        configuration.fileArguments += found.arguments
+                        unsavedFiles += found.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
+                        continue
+                    }
+                }
                 return parsed
             }
             stubbed += fixed

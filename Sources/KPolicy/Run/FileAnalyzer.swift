@@ -105,7 +105,7 @@ public final class FileAnalyzer {
             }
             return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, functions: irs, context: rules),
                                                                                    firstError: firstError, functions: functions)),
-                            inclusions: parsed.unit.inclusions + (parsed.precompiledHeader.flatMap { path in
+                            inclusions: parsed.inclusions + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
         } catch let error as KPolicyError {

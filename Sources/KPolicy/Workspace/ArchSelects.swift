@@ -21,6 +21,17 @@ enum ArchSelects {
         "loongarch": ["LOONGARCH"],
     ]
 
+    /// Symbols that mean "built for another arch" (or only for compile
+    /// testing) when a file of `arch` is parsed: a `depends on A || B`
+    /// alternative naming one is not the one to turn on.
+    static func foreignSymbols(arch: String) -> Set<String> {
+        let all: Set<String> = Set(archSymbols.values.flatMap { $0 }).union([
+            "X86_32", "MIPS", "SPARC", "SPARC32", "SPARC64", "PARISC", "SUPERH", "XTENSA", "ARC", "ALPHA", "M68K",
+            "MICROBLAZE", "NIOS2", "OPENRISC", "CSKY", "HEXAGON", "UML", "PPC32", "CPU_BIG_ENDIAN", "COMPILE_TEST",
+        ])
+        return all.subtracting(archSymbols[arch] ?? [])
+    }
+
     /// (select, condition) pairs of the arch's main config blocks.
     static func selects(tree: KernelTree, arch: String) -> [(String, String?)] {
         guard let symbols = archSymbols[arch],

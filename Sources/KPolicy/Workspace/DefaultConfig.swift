@@ -145,6 +145,39 @@ public enum DefaultConfig {
         ("CPU_SH4", .yes), ("CPU_SUBTYPE_SH7750", .yes),
     ]
 
+    /// What changes for a file Kbuild builds only on 32-bit x86
+    /// (machine_kexec_32.c, mm/init_32.c, platform/efi/efi_32.c): an i386
+    /// SMP kernel, flat memory, 2-level page tables, 3G/1G split.
+    static let x86ThirtyTwoBit: [(String, Value)] = [
+        ("64BIT", .off), ("X86_64", .off), ("X86_64_SMP", .off), ("X86_32", .yes), ("X86_32_SMP", .yes),
+        ("PGTABLE_LEVELS", .number("2")), ("PAGE_OFFSET", .number("0xC0000000")), ("VMSPLIT_3G", .yes),
+        ("SPARSEMEM", .off), ("SPARSEMEM_EXTREME", .off), ("SPARSEMEM_VMEMMAP", .off), ("SPARSEMEM_MANUAL", .off),
+        ("FLATMEM", .yes), ("NUMA", .off), ("NODES_SHIFT", .number("0")), ("HIGHMEM", .yes), ("HIGHMEM4G", .yes),
+        ("KMAP_LOCAL", .yes),
+        ("ZONE_DMA32", .off), ("RANDOMIZE_MEMORY", .off), ("X86_5LEVEL", .off), ("UNWINDER_ORC", .off),
+        ("UNWINDER_FRAME_POINTER", .yes), ("X86_MINIMUM_CPU_FAMILY", .number("6")), ("NR_CPUS", .number("8")),
+        ("X86_L1_CACHE_SHIFT", .number("6")), ("PHYSICAL_ALIGN", .number("0x200000")),
+        ("OUTPUT_FORMAT", .string("elf32-i386")), ("HAVE_ARCH_KASAN", .off), ("PAGE_TABLE_ISOLATION", .off),
+        ("DYNAMIC_FTRACE_WITH_DIRECT_CALLS", .off), ("HAVE_ARCH_HUGE_VMALLOC", .off),
+    ]
+
+    /// A header that changes the default configuration to `options`, for a
+    /// file built under another configuration than its arch's default
+    /// (forced in after include/linux/kconfig.h has read autoconf.h).
+    public static func overrideHeader(_ options: [(String, Value)], name: String) -> String {
+        var lines = ["/* kpolicy: configuration for \(name) (see docs/workspace.md) */"]
+        for (symbol, value) in options {
+            lines.append("#undef CONFIG_\(symbol)")
+            switch value {
+            case .yes: lines.append("#define CONFIG_\(symbol) 1")
+            case .number(let n): lines.append("#define CONFIG_\(symbol) \(n)")
+            case .string(let text): lines.append("#define CONFIG_\(symbol) \"\(text)\"")
+            case .off: break
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The configuration for `arch` as (symbol without CONFIG_, value)
     /// pairs; `.off` entries document an option deliberately left off.
     public static func options(arch: String) -> [(String, Value)] {

@@ -14,6 +14,11 @@ public struct KconfigIndex: Sendable {
         public var defaults: [(String, String?)] = []
         /// Options named positively in `depends on` lines.
         public var dependsOn: [String] = []
+        /// Options it `select`s without a condition: a build with it has them.
+        public var selects: [String] = []
+        /// `depends on A || (B && C)` lines: the positive symbols of each
+        /// alternative (negated ones dropped: they are off by default).
+        public var alternatives: [[[String]]] = []
     }
 
     public private(set) var entries: [String: Entry] = [:]
@@ -96,10 +101,19 @@ public struct KconfigIndex: Sendable {
                 let parts = rest.components(separatedBy: " if ")
                 entries[c]?.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
                                              parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
+            case "select":
+                if !rest.contains(" if "), let symbol = rest.split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
+                   symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                    entries[c]?.selects.append(String(symbol))
+                }
             case "depends":
                 guard rest.hasPrefix("on ") else { continue }
                 let expr = rest.dropFirst(3)
-                // Only plain conjunctions of positive symbols count.
+                if expr.contains("||"), !expr.contains("=") {
+                    entries[c]?.alternatives.append(KconfigIndex.alternatives(of: String(expr)))
+                    continue
+                }
+                // Otherwise only plain conjunctions of positive symbols count.
                 guard !expr.contains("||"), !expr.contains("!"), !expr.contains("=") else { continue }
                 for symbol in expr.split(separator: "&").map({ $0.trimmingCharacters(in: .whitespaces) })
                 where !symbol.isEmpty && symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
@@ -116,7 +130,7 @@ public struct KconfigIndex: Sendable {
     static let keywords: [[UInt8]] = [
         "config", "menuconfig", "menu", "endmenu", "choice", "endchoice", "if", "endif", "comment",
         "source", "rsource", "osource", "orsource", "int", "hex", "string", "bool", "tristate",
-        "def_bool", "def_tristate", "default", "depends",
+        "def_bool", "def_tristate", "default", "depends", "select",
     ].map { Array($0.utf8) }
 
     /// Whether the line starting at `i` opens with a keyword the index
@@ -156,25 +170,68 @@ public struct KconfigIndex: Sendable {
         }
     }
 
-    /// `symbols` and, transitively, what they depend on.
-    public func closure(of symbols: [String]) -> [String] {
+    /// `symbols` and, transitively, what they depend on and select. Of a
+    /// `depends on` with alternatives, the first one naming none of
+    /// `foreign` (other arches' symbols, COMPILE_TEST) is taken.
+    public func closure(of symbols: [String], foreign: Set<String> = []) -> [String] {
         var seen: [String] = []
         var queue = symbols
         while let s = queue.popLast() {
             guard !seen.contains(s) else { continue }
             seen.append(s)
-            queue += entries[s]?.dependsOn ?? []
+            queue += (entries[s]?.dependsOn ?? []) + (entries[s]?.selects ?? [])
+            for choice in entries[s]?.alternatives ?? [] {
+                if let taken = choice.first(where: { !$0.isEmpty && $0.allSatisfy { !foreign.contains($0) } }) { queue += taken }
+            }
         }
         return seen
+    }
+
+    /// "(X86 && HYPERVISOR_GUEST) || (ARM64 && !CPU_BIG_ENDIAN)" →
+    /// [["X86", "HYPERVISOR_GUEST"], ["ARM64"]]: split at the `||` outside
+    /// parentheses; an alternative with a nested `||` is left empty.
+    static func alternatives(of expression: String) -> [[String]] {
+        var parts: [String] = []
+        var depth = 0
+        var current = ""
+        var chars = Array(expression)
+        chars.append(" ")
+        var i = 0
+        while i < chars.count {
+            let ch = chars[i]
+            if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+            if depth == 0, ch == "|", i + 1 < chars.count, chars[i + 1] == "|" {
+                parts.append(current)
+                current = ""
+                i += 2
+                continue
+            }
+            current.append(ch)
+            i += 1
+        }
+        parts.append(current)
+        return parts.map { part in
+            guard !part.contains("||") else { return [] }
+            let terms = part.replacingOccurrences(of: "(", with: " ").replacingOccurrences(of: ")", with: " ")
+                .components(separatedBy: "&&").map { $0.trimmingCharacters(in: .whitespaces) }
+            return terms.filter { !$0.hasPrefix("!") && !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+        }
     }
 }
 
 /// The options a directory's Makefile builds each object under:
-/// `obj-$(CONFIG_CMA) += cma.o`, and one level of composite objects
-/// (`obj-$(CONFIG_X) += foo.o` with `foo-y := a.o b.o`).
+/// `obj-$(CONFIG_CMA) += cma.o`, one level of composite objects
+/// (`obj-$(CONFIG_X) += foo.o` with `foo-y := a.o b.o`), and
+/// subdirectories (`obj-$(CONFIG_KMSAN) += kmsan/`, keyed "kmsan/"), which
+/// gate every file below them. An object written with the word size,
+/// `machine_kexec_$(BITS).o`, is both its `_32.o` and its `_64.o`; the
+/// `_32.o` is built only on 32-bit x86 (`thirtyTwoBitOnly`).
 struct MakefileGates {
-    /// object file name ("cma.o") → CONFIG symbols without the prefix.
+    /// object file name ("cma.o") or subdirectory ("kmsan/") → CONFIG
+    /// symbols without the prefix.
     var gates: [String: [String]] = [:]
+    /// Objects Kbuild builds only when $(BITS) is 32.
+    var thirtyTwoBitOnly: Set<String> = []
 
     init(directory: URL) {
         var text = ""
@@ -186,8 +243,16 @@ struct MakefileGates {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard let op = line.range(of: "+=") ?? line.range(of: ":=") else { continue }
             let lhs = line[..<op.lowerBound].trimmingCharacters(in: .whitespaces)
-            let objects = line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" })
-                .map(String.init).filter { $0.hasSuffix(".o") }
+            var objects: [String] = []
+            for word in line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            where word.hasSuffix(".o") || (word.hasSuffix("/") && !word.contains("$")) {
+                if word.contains("$(BITS)") {
+                    objects += [word.replacingOccurrences(of: "$(BITS)", with: "32"), word.replacingOccurrences(of: "$(BITS)", with: "64")]
+                    thirtyTwoBitOnly.insert(word.replacingOccurrences(of: "$(BITS)", with: "32"))
+                } else {
+                    objects.append(word)
+                }
+            }
             let symbols = MakefileGates.configSymbols(in: lhs)
             if lhs.hasPrefix("obj-") {
                 for o in objects { gates[o, default: []] += symbols }
@@ -218,7 +283,7 @@ struct MakefileGates {
 }
 
 extension KconfigIndex.Entry: Codable {
-    enum CodingKeys: String, CodingKey { case type, defaults, conditions, dependsOn }
+    enum CodingKeys: String, CodingKey { case type, defaults, conditions, dependsOn, selects, alternatives }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decodeIfPresent(String.self, forKey: .type)
@@ -226,6 +291,8 @@ extension KconfigIndex.Entry: Codable {
         let conditions = try c.decode([String?].self, forKey: .conditions)
         defaults = Array(zip(values, conditions))
         dependsOn = try c.decode([String].self, forKey: .dependsOn)
+        selects = try c.decodeIfPresent([String].self, forKey: .selects) ?? []
+        alternatives = try c.decodeIfPresent([[[String]]].self, forKey: .alternatives) ?? []
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -233,6 +300,8 @@ extension KconfigIndex.Entry: Codable {
         try c.encode(defaults.map(\.0), forKey: .defaults)
         try c.encode(defaults.map(\.1), forKey: .conditions)
         try c.encode(dependsOn, forKey: .dependsOn)
+        try c.encode(selects, forKey: .selects)
+        try c.encode(alternatives, forKey: .alternatives)
     }
 }
 

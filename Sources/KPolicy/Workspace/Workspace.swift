@@ -22,6 +22,10 @@ public struct ParseConfiguration: Sendable {
     public var fileArguments: [String] = []
     /// Synthesized only: the options the file's Makefile gates it on.
     public var gatingOptions: [String] = []
+    /// Files that exist only for libclang (absolute path → text), named in
+    /// the arguments: a configuration override forced in for a file built
+    /// under another word size. Never written to disk.
+    public var virtualFiles: [String: String] = [:]
 
     public init(arguments: [String], arch: String, origin: Origin, overlay: GeneratedHeaders?) {
         self.arguments = arguments
@@ -45,6 +49,7 @@ public final class Workspace: @unchecked Sendable {
     private var gates: [String: MakefileGates] = [:]
     private var includeCache: [String: MakefileIncludes] = [:]
     private var archIncludeCache: [String: [String]] = [:]
+    private var preludeCache: [String: HeaderPrelude] = [:]
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -111,7 +116,7 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-selects|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = try? JSONDecoder().decode(KconfigIndex.self, from: data) {
             kconfigs[arch] = k
@@ -128,20 +133,40 @@ public final class Workspace: @unchecked Sendable {
     /// The options Kbuild builds `file` under (from its directory's
     /// Makefile), with what they depend on: a file compiled only with
     /// CONFIG_CMA is parsed with CONFIG_CMA on, as it would be built.
+    /// A directory a parent Makefile builds only under an option
+    /// (`obj-$(CONFIG_KMSAN) += kmsan/`) adds that option for every file in it.
     public func gatingOptions(for file: URL, arch: String) -> [String] {
-        let dir = file.deletingLastPathComponent()
-        lock.lock()
-        let g: MakefileGates
-        if let cached = gates[dir.path] { g = cached } else {
-            g = MakefileGates(directory: dir)
-            gates[dir.path] = g
-        }
-        lock.unlock()
         let object = file.deletingPathExtension().lastPathComponent + ".o"
-        let direct = g.gates[object] ?? []
+        var direct = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
+        let root = tree.root.standardizedFileURL.path
+        var dir = file.deletingLastPathComponent().standardizedFileURL
+        while dir.path.hasPrefix(root + "/") {
+            let parent = dir.deletingLastPathComponent()
+            direct += makefileGates(parent).gates[dir.lastPathComponent + "/"] ?? []
+            dir = parent
+        }
         guard !direct.isEmpty else { return [] }
         let index = kconfig(arch: arch)
-        return index.closure(of: direct).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
+        return index.closure(of: direct, foreign: ArchSelects.foreignSymbols(arch: arch)).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
+    }
+
+    /// The Makefile gates of one directory, read once.
+    func makefileGates(_ directory: URL) -> MakefileGates {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = gates[directory.path] { return cached }
+        let g = MakefileGates(directory: directory)
+        gates[directory.path] = g
+        return g
+    }
+
+    /// Whether Kbuild builds `file` only for 32-bit x86: its Makefile names
+    /// it `*_$(BITS).o` and it is the `_32` one, or gates it on CONFIG_X86_32.
+    func isThirtyTwoBitOnly(_ file: URL, arch: String) -> Bool {
+        guard arch == "x86" else { return false }
+        let g = makefileGates(file.deletingLastPathComponent())
+        let object = file.deletingPathExtension().lastPathComponent + ".o"
+        return g.thirtyTwoBitOnly.contains(object) || (g.gates[object] ?? []).contains("X86_32")
     }
 
     /// The `-I` directories the Makefiles above `file` add (nearest first).
@@ -173,6 +198,49 @@ public final class Workspace: @unchecked Sendable {
         return found
     }
 
+    /// The prelude of a header parsed as the main file (docs/robustness.md,
+    /// "Parse fidelity"): the beginning of the includer found by
+    /// `HeaderIncluders.bestIncluder`, after that includer's own prelude
+    /// when it is a header too. Empty when nothing includes it. The choice
+    /// is kept for the workspace's lifetime.
+    public func prelude(forHeader file: URL, arch: String) -> HeaderPrelude {
+        guard let relative = tree.relativePath(of: file.standardizedFileURL) else { return HeaderPrelude(parts: [], guardMacro: nil) }
+        lock.lock()
+        if let known = preludeCache[relative + "|" + arch] { lock.unlock(); return known }
+        lock.unlock()
+        var parts: [HeaderPrelude.Part] = []
+        var current = relative
+        var seen: Set<String> = [relative]
+        let root = tree.root.standardizedFileURL.path
+        for _ in 0..<HeaderPrelude.maximumDepth {
+            guard let found = HeaderIncluders.bestIncluder(of: current, treeRoot: root, arch: arch, extraRoots: { includer in
+                self.makefileIncludes(for: URL(fileURLWithPath: root + "/" + includer)).compactMap { self.tree.relativePath(of: URL(fileURLWithPath: $0)) }
+            }), seen.insert(found.path).inserted else { break }
+            let source = root + "/" + found.path
+            let directory = (source as NSString).deletingLastPathComponent
+            let name = ".kpolicy-prelude-\((found.path as NSString).lastPathComponent)"
+            parts.insert(HeaderPrelude.Part(source: source, path: directory + "/" + name,
+                                            text: HeaderIncluders.beginning(of: found.text, beforeLine: found.line)), at: 0)
+            guard found.path.hasSuffix(".h") else { break }
+            current = found.path
+        }
+        // The includers' beginnings often include the header themselves
+        // (through linux/mm.h and the like), and its guard would then hide
+        // its body from the parse: the guard is defined over the prelude.
+        var guardMacro: String?
+        if !parts.isEmpty, case .success(let data) = SourceFile.read(file.path),
+           let name = HeaderIncluders.includeGuard(in: [UInt8](data)) {
+            guardMacro = name
+            parts[0].text = "#define \(name)\n" + parts[0].text
+            parts[parts.count - 1].text += "#undef \(name)\n"
+        }
+        let prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
+        lock.lock()
+        preludeCache[relative + "|" + arch] = prelude
+        lock.unlock()
+        return prelude
+    }
+
     /// The parse configuration of `file` (an absolute path inside the tree),
     /// with its own arch or, for files outside arch/, `archOverride` or the
     /// workspace's default.
@@ -188,18 +256,32 @@ public final class Workspace: @unchecked Sendable {
                 arch: arch, origin: .compileCommands, overlay: nil)
         }
         let overlay = try overlay(arch: arch)
-        let base = synthesizedBase(arch: arch, overlay: overlay)
+        var base = synthesizedBase(arch: arch, overlay: overlay)
+        var virtualFiles: [String: String] = [:]
+        var flags = Workspace.archFlags(arch)
+        if isThirtyTwoBitOnly(file, arch: arch) {
+            // Built only for i386: that target and configuration, forced in
+            // right after kconfig.h has read the default autoconf.h.
+            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-x86_32.h").path
+            virtualFiles[override] = DefaultConfig.overrideHeader(DefaultConfig.x86ThirtyTwoBit, name: "32-bit x86")
+            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=i386-linux-gnu" : $0 }
+            if let kconfig = base.forcedIncludes.firstIndex(where: { $0.hasSuffix("/linux/kconfig.h") }) {
+                base.forcedIncludes.insert(override, at: kconfig + 1)
+            }
+            flags = flags.filter { $0 != "-mcmodel=kernel" && $0 != "-mno-red-zone" }
+        }
         var args = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
         var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
         own += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
-        args += own + Workspace.archFlags(arch)
+        args += own + flags
         let gates = gatingOptions(for: file, arch: arch)
         args += gates.map { "-DCONFIG_\($0)=1" }
         var configuration = ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
         configuration.fileArguments = own + gates.map { "-DCONFIG_\($0)=1" }
         configuration.gatingOptions = gates
+        configuration.virtualFiles = virtualFiles
         return configuration
     }
 

@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+@testable import KPolicy
+
+/// The mechanisms that keep candidates of real trees from parsing with
+/// errors inside the file (docs/robustness.md, "Parse fidelity"), each on
+/// a small tree built here.
+final class ParseFidelityTests: XCTestCase {
+    var tree: URL!
+    var cache: URL!
+
+    override func setUpWithError() throws {
+        tree = FileManager.default.temporaryDirectory.appendingPathComponent("fidelity-tree-\(UUID().uuidString)")
+        cache = FileManager.default.temporaryDirectory.appendingPathComponent("fidelity-cache-\(UUID().uuidString)")
+        for sub in ["arch/x86/include/asm", "arch/x86/kernel", "include/linux", "include/asm-generic", "drivers/foo", "mm/sub"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("Makefile", "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 0\n")
+        try write("include/asm-generic/Kbuild", "mandatory-y += barrier.h\n")
+        try write("include/linux/kconfig.h", "#include <generated/autoconf.h>\n")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: tree)
+        try? FileManager.default.removeItem(at: cache)
+    }
+
+    func write(_ relative: String, _ text: String) throws {
+        try text.write(to: tree.appendingPathComponent(relative), atomically: true, encoding: .utf8)
+    }
+
+    func parse(_ relative: String) throws -> ParsedFile {
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        return try SourceParser(workspace: workspace).parse(tree.appendingPathComponent(relative))
+    }
+
+    /// A header that uses a type only its includer's earlier includes
+    /// declare parses clean after the includer's beginning, even though
+    /// that beginning includes the header itself (its guard is held off),
+    /// and its facts stay its own.
+    func testHeaderIsParsedAfterItsIncludersBeginning() throws {
+        try write("include/linux/thing.h", "#ifndef _LINUX_THING_H\n#define _LINUX_THING_H\ntypedef unsigned long thing_t;\n#define THING_SHIFT 3\n#include \"../../drivers/foo/foo.h\"\n#endif\n")
+        try write("drivers/foo/foo.h", "#ifndef _FOO_H\n#define _FOO_H\nvoid *module_alloc(unsigned long size);\nstatic inline void *foo_alloc(thing_t n) { return module_alloc(n << THING_SHIFT); }\n#endif\n")
+        try write("drivers/foo/foo.c", "#include <linux/thing.h>\n#include \"foo.h\"\nint foo_user(void) { return foo_alloc(1) != 0; }\n")
+        let parsed = try parse("drivers/foo/foo.h")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["foo.c"])
+        XCTAssertEqual(parsed.prelude?.guardMacro, "_FOO_H")
+        let summary = ParseSummary(parsed)
+        XCTAssertEqual(summary.functions, ["foo_alloc"], "facts must come from the header's own lines")
+        XCTAssertEqual(summary.calls.map(\.callee), ["module_alloc"])
+        // The result cache is told about the includer, not the unsaved copy.
+        XCTAssertTrue(parsed.inclusions.contains { $0.hasSuffix("drivers/foo/foo.c") }, "\(parsed.inclusions)")
+        XCTAssertFalse(parsed.inclusions.contains { $0.contains(".kpolicy-prelude-") }, "\(parsed.inclusions)")
+    }
+
+    /// A header nothing includes keeps its plain parse.
+    func testHeaderWithoutIncludersIsParsedAlone() throws {
+        try write("drivers/foo/lonely.h", "static inline int lonely(void) { return undeclared_thing; }\n")
+        let parsed = try parse("drivers/foo/lonely.h")
+        XCTAssertNil(parsed.prelude)
+        XCTAssertEqual(parsed.errors.mainFile.count, 1)
+    }
+
+    func testIncludeGuardAndBeginning() {
+        XCTAssertEqual(HeaderIncluders.includeGuard(in: Array("/* c */\n#ifndef _A_H\n#define _A_H\n#endif\n".utf8)), "_A_H")
+        XCTAssertNil(HeaderIncluders.includeGuard(in: Array("#ifdef X\n#define _A_H\n#endif\n".utf8)))
+        let text = Array("#ifndef G\n#define G\n#ifdef CONFIG_A\n#include <b.h>\n#include <x.h>\n#endif\n#endif\n".utf8)
+        let cut = HeaderIncluders.beginning(of: text, beforeLine: 4)
+        XCTAssertTrue(cut.hasPrefix("#ifndef G\n#define G\n#ifdef CONFIG_A\n#include <b.h>\n"), cut)
+        XCTAssertEqual(cut.components(separatedBy: "#endif").count - 1, 2, "both open conditionals closed: \(cut)")
+        XCTAssertEqual(HeaderIncluders.includes(in: text).map(\.line), [3, 4])
+    }
+
+    /// A directory a parent Makefile builds only under an option
+    /// (`obj-$(CONFIG_KMSAN) += kmsan/`) gates every file in it.
+    func testParentDirectoryGatesItsFiles() throws {
+        try write("mm/Makefile", "obj-y := core.o\nobj-$(CONFIG_SUBSYS) += sub/\n")
+        try write("mm/sub/Makefile", "obj-y := one.o\nobj-$(CONFIG_SUBSYS_EXTRA) += two.o\n")
+        try write("mm/sub/one.c", "#ifndef CONFIG_SUBSYS\n#error built only with CONFIG_SUBSYS\n#endif\nint one;\n")
+        try write("mm/sub/two.c", "int two;\n")
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        XCTAssertEqual(workspace.gatingOptions(for: tree.appendingPathComponent("mm/sub/one.c"), arch: "x86"), ["SUBSYS"])
+        XCTAssertEqual(workspace.gatingOptions(for: tree.appendingPathComponent("mm/sub/two.c"), arch: "x86"), ["SUBSYS", "SUBSYS_EXTRA"])
+        XCTAssertEqual(try parse("mm/sub/one.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// x86 files Kbuild names `foo_$(BITS).o` and the file is foo_32.c:
+    /// built for i386 only, parsed as i386 (CONFIG_X86_32, no CONFIG_64BIT).
+    func testX86ThirtyTwoBitFilesAreParsedAsI386() throws {
+        try write("arch/x86/kernel/Makefile", "obj-y += setup.o\nobj-$(CONFIG_KEXEC_CORE) += machine_kexec_$(BITS).o\n")
+        try write("arch/x86/kernel/machine_kexec_32.c", """
+            #if defined(CONFIG_64BIT) || defined(CONFIG_X86_64) || !defined(CONFIG_X86_32) || !defined(CONFIG_KEXEC_CORE)
+            #error not the i386 configuration
+            #endif
+            _Static_assert(sizeof(long) == 4, "not a 32-bit target");
+            int kexec32;
+            """)
+        try write("arch/x86/kernel/machine_kexec_64.c", "#ifndef CONFIG_64BIT\n#error not 64-bit\n#endif\n_Static_assert(sizeof(long) == 8, \"64\");\n")
+        XCTAssertEqual(try parse("arch/x86/kernel/machine_kexec_32.c").errors.mainFile.map(\.message), [])
+        XCTAssertEqual(try parse("arch/x86/kernel/machine_kexec_64.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// A .c file that another .c `#include`s (mm/percpu-vm.c in percpu.c)
+    /// parses after that file's beginning.
+    func testIncludedCFileIsParsedAfterItsIncluder() throws {
+        try write("mm/sub/outer.c", "struct chunk { int pages; };\nstatic int shared;\n#include \"inner.c\"\nint outer;\n")
+        try write("mm/sub/inner.c", "static int chunk_pages(struct chunk *c) { return c->pages + shared; }\n")
+        let parsed = try parse("mm/sub/inner.c")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["outer.c"])
+        XCTAssertEqual(ParseSummary(parsed).functions, ["chunk_pages"])
+    }
+
+    /// The options a gated file is parsed with include what they select
+    /// and, of a `depends on A || B`, the first alternative that names no
+    /// other arch.
+    func testGatingFollowsSelectsAndTheAlternativeOfTheArch() throws {
+        try write("Kconfig", """
+            config SUBSYS_STATS
+            	bool "statistics"
+            	depends on DEBUG_FS
+            	select SUBSYS_DEBUGFS
+            	select SUBSYS_ONLY_SOMETIMES if ARM64
+
+            config SUBSYS_HV
+            	tristate "hypervisor"
+            	depends on (ARM64 && !CPU_BIG_ENDIAN) || (X86 && HYPERVISOR_GUEST)
+
+            """)
+        try write("mm/sub/Makefile", "obj-$(CONFIG_SUBSYS_STATS) += stats.o\nobj-$(CONFIG_SUBSYS_HV) += hv.o\n")
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        let sub = tree.appendingPathComponent("mm/sub")
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("stats.c"), arch: "x86"), ["DEBUG_FS", "SUBSYS_DEBUGFS", "SUBSYS_STATS"])
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("hv.c"), arch: "x86"), ["HYPERVISOR_GUEST", "SUBSYS_HV", "X86"])
+        XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("hv.c"), arch: "arm64"), ["ARM64", "SUBSYS_HV"])
+        XCTAssertEqual(KconfigIndex.alternatives(of: "A || (B && !C) || (D || E)"), [["A"], ["B"], []])
+    }
+}
