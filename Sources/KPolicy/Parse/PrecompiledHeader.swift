@@ -224,6 +224,13 @@ public final class PrecompiledHeader: @unchecked Sendable {
             }
         }
         let manifest = dir.appendingPathComponent("manifest.json")
+        // A union that did not parse is not tried again (in this run, a
+        // later run or another shard): the same key means the same headers
+        // and arguments. Only speed depends on it, never a result.
+        let failure = dir.appendingPathComponent("failed")
+        if let why = fm.contents(atPath: failure.path) {
+            throw BuildFailed(reason: "did not parse together before (" + String(decoding: why, as: UTF8.self) + ")")
+        }
         if let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
            fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() {
             try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
@@ -242,7 +249,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var dropped: [String] = []
         let unique = UUID().uuidString
         var lastErrors: [String] = []
-        for round in 0..<10 {
+        for round in 0..<maxRounds {
             // Each round's list under its own name (a later round drops headers).
             let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
             // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
@@ -290,12 +297,32 @@ public final class PrecompiledHeader: @unchecked Sendable {
             let culprits = Set(unit.topLevelIncludeLines(of: errors.compactMap(\.location.file)))
             let bad = culprits.compactMap { $0 >= 3 && $0 <= kept.count + 2 ? kept[$0 - 3] : nil }
             guard !bad.isEmpty else {
-                throw KPolicyError.parseFailed(path: dir.path, reason: errors.prefix(3).map(\.description).joined(separator: "; "))
+                throw remember(BuildFailed(reason: "errors outside its headers: " + errors.prefix(3).map(\.description).joined(separator: "; ")),
+                               at: failure)
             }
             dropped += bad
             kept.removeAll { bad.contains($0) }
         }
-        throw KPolicyError.parseFailed(path: dir.path, reason: "still errors after dropping \(dropped.count) headers: " + lastErrors.joined(separator: "; "))
+        throw remember(BuildFailed(reason: "still errors after \(maxRounds) rounds dropping \(dropped.count) headers: "
+                                   + lastErrors.joined(separator: "; ")), at: failure)
+    }
+
+    /// Rounds of a build (each parses the whole union again) before giving
+    /// up: on 6.12 and 6.1 a union that builds does so by the second round
+    /// (x86 drops its few clashing headers once); the arches whose default
+    /// configuration has errors in common headers never do.
+    static let maxRounds = 3
+
+    /// Why no PCH was built for an arch.
+    public struct BuildFailed: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    /// Writes the failure where the next build of the same key finds it.
+    static func remember(_ failure: BuildFailed, at marker: URL) -> BuildFailed {
+        try? Data(failure.reason.prefix(500).utf8).write(to: marker, options: .atomic)
+        return failure
     }
 
     /// Where the name of the latest PCH built for this tree, arch and
