@@ -190,6 +190,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
     /// runs never see half a file.
     public static func build(workspace: Workspace, arch: String, candidates: [String]) throws -> PrecompiledHeader? {
         let root = workspace.tree.root.standardizedFileURL
+        let fm = FileManager.default
         var headers: [String] = []
         var seen: Set<String> = []
         for file in candidates {
@@ -212,9 +213,14 @@ public final class PrecompiledHeader: @unchecked Sendable {
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
         let enabled = enabledOptions(workspace: workspace, overlay: overlay)
         let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
+        // A header found in no include directory of the arch (asm/fncpy.h
+        // on x86) would stop the parse with a fatal error, one per round:
+        // left out before the first.
+        let directories = arguments.filter { $0.hasPrefix("-I") }.map { String($0.dropFirst(2)) }
+        let unresolved = headers.filter { h in !directories.contains { fm.fileExists(atPath: $0 + "/" + h) } }
+        headers.removeAll { unresolved.contains($0) }
         let key = ContentHash.of(([libclangVersionString, arch, workspace.tree.version.description] + arguments + headers).joined(separator: "\n"))
         let dir = workspace.cacheRoot.appendingPathComponent("pch-\(arch)-\(workspace.tree.version)-\(key.prefix(16))")
-        let fm = FileManager.default
         let pointer = latestPointer(workspace: workspace, arch: arch, arguments: arguments)
         defer {
             // The latest PCH of this tree and configuration, for runs with
@@ -246,7 +252,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         let index = try ClangIndex()
         var kept = headers
-        var dropped: [String] = []
+        var dropped = unresolved
         let unique = UUID().uuidString
         var lastErrors: [String] = []
         for round in 0..<maxRounds {
@@ -308,10 +314,11 @@ public final class PrecompiledHeader: @unchecked Sendable {
     }
 
     /// Rounds of a build (each parses the whole union again) before giving
-    /// up: on 6.12 and 6.1 a union that builds does so by the second round
-    /// (x86 drops its few clashing headers once); the arches whose default
-    /// configuration has errors in common headers never do.
-    static let maxRounds = 3
+    /// up. With the unresolvable headers left out first, x86's union on
+    /// 6.12 and 6.1 builds within the first rounds; the arches whose default
+    /// configuration has errors in common headers (powerpc) never do, and
+    /// each round is a parse of the whole union.
+    static let maxRounds = 4
 
     /// Why no PCH was built for an arch.
     public struct BuildFailed: Error, CustomStringConvertible {
