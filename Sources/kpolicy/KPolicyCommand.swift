@@ -25,7 +25,9 @@ struct KPolicyCommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            if error is CleanExit || (error as? ExitCode) == .success { exit(withError: error) }
+            // --help and --version: ArgumentParser's own clean exits (wrapped,
+            // in recent versions, in an error type of its own).
+            if error is CleanExit || (error as? ExitCode) == .success || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
         }
         do {
@@ -34,7 +36,7 @@ struct KPolicyCommand: ParsableCommand {
             if ProcessInfo.processInfo.environment["KPOLICY_FAULT"] == "internal" { throw InjectedFault() }
             try command.run()
         } catch {
-            if error is CleanExit { exit(withError: error) }
+            if error is CleanExit || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: type(of: command)))
         }
         Foundation.exit(0)

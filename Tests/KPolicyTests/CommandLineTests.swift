@@ -24,6 +24,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains(text), run.stderr, file: file, line: line)
     }
 
+    /// --help (of kpolicy and of a subcommand) and --version are clean exits
+    /// with their text on stdout, not errors.
+    func testHelpAndVersion() throws {
+        for arguments in [["--help"], ["check", "--help"], ["help", "check"], ["--version"]] {
+            let run = try kpolicy(arguments)
+            XCTAssertEqual(run.status, 0, "\(arguments): \(run.stderr)")
+            XCTAssertFalse(run.stdout.isEmpty, "\(arguments)")
+            XCTAssertFalse(run.stderr.contains("internal error"), "\(arguments): \(run.stderr)")
+        }
+        XCTAssert(try kpolicy(["check", "--help"]).stdout.contains("--pch-fidelity"))
+    }
+
     func testNotAKernelTree() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-tree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
