@@ -14,21 +14,22 @@ import Foundation
 /// so a run over an unchanged tree reads one row instead of validating
 /// every file's entry.
 public enum TreeSnapshot {
-    /// The digest of the tree at `root` and the newest modification time
-    /// in it (seconds since 1970: a file modified in the last two seconds
-    /// could change again without its stat changing, git's "racily clean");
-    /// nil when the root cannot be read.
-    public static func digest(root: String) -> (digest: String, newestModification: Double)? {
+    /// The digest of the tree at `root` and the files (absolute paths)
+    /// modified at or after `recentSince` (seconds since 1970):
+    /// such a file could change again without its stat changing (git's
+    /// "racily clean"), so what is kept under the digest must also check
+    /// their content. Nil when the root cannot be read.
+    public static func digest(root: String, recentSince: Double) -> (digest: String, recent: [String])? {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8 << 20)
-        var newest = 0
-        guard walk(root, relative: "", into: &buffer, newest: &newest) else { return nil }
-        return (buffer.withUnsafeBytes { ContentHash.of($0) }, Double(newest))
+        var recent: [String] = []
+        guard walk(root, relative: "", into: &buffer, recent: &recent, since: Int(recentSince.rounded(.down))) else { return nil }
+        return (buffer.withUnsafeBytes { ContentHash.of($0) }, recent.map { root + "/" + $0 })
     }
 
     /// Appends one record per entry of `directory` (sorted by name) and
     /// recurses into subdirectories. False when `directory` cannot be opened.
-    private static func walk(_ directory: String, relative: String, into buffer: inout [UInt8], newest: inout Int) -> Bool {
+    private static func walk(_ directory: String, relative: String, into buffer: inout [UInt8], recent: inout [String], since: Int) -> Bool {
         guard let dir = opendir(directory) else { return false }
         let fd = dirfd(dir)
         var names: [(name: String, isDirectory: Bool, stat: stat)] = []
@@ -51,12 +52,12 @@ public enum TreeSnapshot {
             if entry.isDirectory {
                 buffer.append(0x2f)
                 buffer.append(0)
-                _ = walk(directory + "/" + entry.name, relative: path, into: &buffer, newest: &newest)
+                _ = walk(directory + "/" + entry.name, relative: path, into: &buffer, recent: &recent, since: since)
                 continue
             }
             buffer.append(0)
             let st = entry.stat
-            newest = max(newest, Int(st.st_mtim.tv_sec), Int(st.st_ctim.tv_sec))
+            if Int(st.st_mtim.tv_sec) >= since { recent.append(path) }
             for value in [Int64(st.st_size), Int64(st.st_mtim.tv_sec), Int64(st.st_mtim.tv_nsec), Int64(st.st_ctim.tv_sec),
                           Int64(st.st_ctim.tv_nsec), Int64(bitPattern: UInt64(st.st_ino)), Int64(st.st_mode)] {
                 withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }

@@ -199,7 +199,7 @@ public final class CheckRun: @unchecked Sendable {
     public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
         // A run over an unchanged tree: its report, from one row.
-        let record = runRecordKey(paths: paths, shard: shard)
+        let record = runRecordKey(paths: paths, shard: shard, start: start)
         if let cache = activeCache, let record, let data = cache.lookup(kind: "run", key: record.key),
            var report = try? JSONDecoder().decode(CheckReport.self, from: data) {
             report.stats.fromCache = report.stats.candidates
@@ -246,12 +246,15 @@ public final class CheckRun: @unchecked Sendable {
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
         if let cache = activeCache {
             report.stats.fromCache = fromCache
-            // The run record: kept only when the tree did not change in the
-            // two seconds before the run (an edit then could leave every
-            // stat as it was) and no file failed (a failure is tried again).
-            if let record, record.newestModification < start.timeIntervalSince1970 - 2, report.parseFailures.isEmpty,
-               let data = try? JSONEncoder().encode(report) {
-                cache.store(kind: "run", key: record.key, dependencies: [], value: data)
+            // The run record, unless a file failed (a failure is tried
+            // again). Files changed in the two seconds before the run could
+            // change again without their stat changing (git's "racily
+            // clean"): the record depends on their content, hashed when the
+            // run started.
+            // More of them than `runRecordRecentLimit` (a fresh checkout):
+            // no record this time.
+            if let record, let recent = record.recent, report.parseFailures.isEmpty, let data = try? JSONEncoder().encode(report) {
+                cache.store(kind: "run", key: record.key, dependencies: recent, value: data)
             }
             cache.flush()
             GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
@@ -266,15 +269,22 @@ public final class CheckRun: @unchecked Sendable {
     /// every file of the tree (`TreeSnapshot`). Nil for a run of named files
     /// only (a one-file re-check would spend more on the snapshot than on
     /// its file) or when the tree cannot be walked.
-    func runRecordKey(paths: [String], shard: Shard?) -> (key: String, newestModification: Double)? {
-        guard activeCache != nil, let digest = engine.rules.digest else { return nil }
+    func runRecordKey(paths: [String], shard: Shard?, start: Date) -> (key: String, recent: [String]?)? {
+        guard let cache = activeCache, let digest = engine.rules.digest else { return nil }
         let root = workspace.tree.root.standardizedFileURL.path
-        guard !CheckRun.namesOnlyFiles(paths, root: root), let snapshot = TreeSnapshot.digest(root: root) else { return nil }
+        guard !CheckRun.namesOnlyFiles(paths, root: root),
+              let snapshot = TreeSnapshot.digest(root: root, recentSince: start.timeIntervalSince1970 - 2) else { return nil }
+        // Their content as the run starts (kept for the run by the cache).
+        let recent = snapshot.recent.count <= CheckRun.runRecordRecentLimit ? snapshot.recent : nil
+        for path in recent ?? [] { _ = cache.identity(of: path) }
         let key = ContentHash.of(([ResultCache.format, toolVersion, libclangVersionString, digest, root, workspace.tree.version.description,
                                    workspace.defaultArch, FileAnalyzer.pathCheckDisabled ? "no-paths" : "paths",
                                    shard.map { "\($0)" } ?? "", snapshot.digest] + paths).joined(separator: "\u{0}"))
-        return (key, snapshot.newestModification)
+        return (key, recent)
     }
+
+    /// Files modified just before a run whose content its record may check.
+    static let runRecordRecentLimit = 256
 
     /// Whether `paths` name only files (no directory, not the whole tree).
     static func namesOnlyFiles(_ paths: [String], root: String) -> Bool {
