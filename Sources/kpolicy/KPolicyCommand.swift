@@ -25,7 +25,9 @@ struct KPolicyCommand: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            if error is CleanExit || (error as? ExitCode) == .success { exit(withError: error) }
+            // --help and --version: ArgumentParser's own clean exits (wrapped,
+            // in recent versions, in an error type of its own).
+            if error is CleanExit || (error as? ExitCode) == .success || exitCode(for: error) == .success { exit(withError: error) }
             Foundation.exit(Exit.code(for: error, command: KPolicyCommand.self))
         }
         do {

@@ -44,9 +44,9 @@ struct RunOptions: ParsableArguments {
         let ruleSet = try loadRules(rules)
         let run = try makeRun(ruleSet, progress: progress)
         let report = try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:)))
-        // KPOLICY_DEBUG=1: which precompiled headers the run built or reused.
+        // KPOLICY_DEBUG=1: which precompiled headers the run built or reused, whether it answered from its run record.
         if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
-            for note in run.precompiledHeaderNotes { Exit.printWarning("kpolicy: " + note) }
+            for note in run.notes { Exit.printWarning("kpolicy: " + note) }
         }
         return (report, ruleSet)
     }

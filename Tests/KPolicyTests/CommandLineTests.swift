@@ -24,15 +24,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains(text), run.stderr, file: file, line: line)
     }
 
-    /// `--help` of a subcommand prints its help and exits 0 (it used to be
-    /// reported as an internal error, code 70).
-    func testSubcommandHelp() throws {
-        for command in ["check", "parse", "rules"] {
-            let run = try kpolicy([command, "--help"])
-            XCTAssertEqual(run.status, 0, run.stderr)
-            XCTAssertTrue(run.stdout.contains("USAGE: kpolicy \(command)"), run.stdout)
+    /// --help (of kpolicy and of a subcommand) and --version are clean exits
+    /// with their text on stdout, not errors.
+    func testHelpAndVersion() throws {
+        for arguments in [["--help"], ["check", "--help"], ["help", "check"], ["--version"]] {
+            let run = try kpolicy(arguments)
+            XCTAssertEqual(run.status, 0, "\(arguments): \(run.stderr)")
+            XCTAssertFalse(run.stdout.isEmpty, "\(arguments)")
+            XCTAssertFalse(run.stderr.contains("internal error"), "\(arguments): \(run.stderr)")
         }
-        XCTAssertTrue(try kpolicy(["parse", "--help"]).stdout.contains("--time-limit"))
+        for command in ["check", "parse", "rules"] {
+            XCTAssertTrue(try kpolicy([command, "--help"]).stdout.contains("USAGE: kpolicy \(command)"), command)
+        }
+        XCTAssert(try kpolicy(["check", "--help"]).stdout.contains("--pch-fidelity"))
+        XCTAssert(try kpolicy(["parse", "--help"]).stdout.contains("--time-limit"))
     }
 
     func testNotAKernelTree() throws {

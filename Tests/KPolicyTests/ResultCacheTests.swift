@@ -125,6 +125,51 @@ final class ResultCacheTests: XCTestCase {
         XCTAssertEqual(added.parsed, 1)
     }
 
+    func debugCheck(_ extra: [String] = []) throws -> Outcome {
+        let run = try KPolicyBinary.run(["check", "--tree", tree.path, "--cache-dir", cacheDir.path, "--rules", rules.path,
+                                         "--format", "json", "--fail-on", "never", "--jobs", "1"] + extra,
+                                        environment: ["KPOLICY_DEBUG": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return Outcome(report: try JSONDecoder().decode(CheckReport.self, from: Data(run.stdout.utf8)), stderr: run.stderr)
+    }
+
+    /// A run over a tree unchanged since a run with the same paths answers
+    /// from its run record; a file edited, added or removed anywhere, other
+    /// paths or a shard do not.
+    func testRunRecordOnlyForAnUnchangedTree() throws {
+        let fromRecord = "from the run record"
+        // Every file was just written: the record also checks their content.
+        let cold = try debugCheck()
+        XCTAssertFalse(cold.stderr.contains(fromRecord))
+        let recorded = try debugCheck()
+        XCTAssert(recorded.stderr.contains(fromRecord), recorded.stderr)
+        XCTAssertEqual(normalized(recorded.report), normalized(cold.report), "the record holds the run's report")
+        XCTAssertEqual(recorded.report.stats.fromCache, recorded.report.stats.candidates)
+        // Other paths, another record.
+        XCTAssertFalse(try debugCheck(["kernel"]).stderr.contains(fromRecord))
+        XCTAssertFalse(try debugCheck(["--shard", "1/2"]).stderr.contains(fromRecord))
+        // Named files never use one (the tree's snapshot would cost more than they do).
+        XCTAssertFalse(try debugCheck(["kernel/a.c"]).stderr.contains(fromRecord))
+        XCTAssertFalse(try debugCheck(["kernel/a.c"]).stderr.contains(fromRecord))
+        // A file that is not a candidate, edited: the record is not used, the result is the same.
+        try append("kernel/plain.c", "int more(void) { return 1; }\n")
+        let edited = try debugCheck()
+        XCTAssertFalse(edited.stderr.contains(fromRecord))
+        XCTAssertEqual(edited.parsed, 0)
+        XCTAssert(try debugCheck().stderr.contains(fromRecord))
+        // A Makefile (not a source file) edited: the same.
+        try append("drivers/misc/Makefile", "# comment\n")
+        XCTAssertFalse(try debugCheck().stderr.contains(fromRecord))
+        // A candidate edited: the finding moves.
+        try write("kernel/a.c", "#include <linux/shared.h>\n\nvoid *a_alloc(void) { return module_alloc(64); }\n")
+        let moved = try debugCheck()
+        XCTAssertFalse(moved.stderr.contains(fromRecord))
+        XCTAssertEqual(moved.places, ["drivers/misc/c.c:3", "kernel/a.c:3", "kernel/b.c:3"])
+        XCTAssertEqual(try debugCheck().places, moved.places)
+        // --no-cache: no record read.
+        XCTAssertFalse(try debugCheck(["--no-cache"]).stderr.contains(fromRecord))
+    }
+
     func testDamagedOrForeignDatabaseIsRebuiltWithOneWarning() throws {
         _ = try check()
         let db = cacheDir.appendingPathComponent(ResultCache.fileName)

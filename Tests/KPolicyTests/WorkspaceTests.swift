@@ -109,6 +109,14 @@ final class KconfigTests: XCTestCase {
         XCTAssertEqual(Set(index.closure(of: ["CMA_DEBUGFS"])), ["CMA_DEBUGFS", "CMA", "DEBUG_FS", "MMU", "HAVE_MEMBLOCK"])
         XCTAssertEqual(index.valueDefaults(excluding: []), ["#define CONFIG_CMA_AREAS 8", "#define CONFIG_MODPROBE_PATH \"/sbin/modprobe\""])
         XCTAssertEqual(index.valueDefaults(excluding: ["CMA_AREAS"]), ["#define CONFIG_MODPROBE_PATH \"/sbin/modprobe\""])
+        // The cache's form gives the same answers; anything else is no index.
+        let copy = KconfigIndex(serialized: index.serialized())
+        XCTAssertNotNil(copy)
+        XCTAssertEqual(copy?.serialized(), index.serialized())
+        XCTAssertEqual(Set(copy?.closure(of: ["CMA_DEBUGFS"]) ?? []), Set(index.closure(of: ["CMA_DEBUGFS"])))
+        XCTAssertEqual(copy?.valueDefaults(excluding: []), index.valueDefaults(excluding: []))
+        XCTAssertEqual(copy?.entries["CMA_AREAS"]?.defaults.map(\.1), ["NUMA", nil])
+        XCTAssertNil(KconfigIndex(serialized: Data("{\"entries\": {}}".utf8)))
     }
 
     func testMakefileGates() throws {

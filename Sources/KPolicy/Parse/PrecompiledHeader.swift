@@ -191,6 +191,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
     /// runs never see half a file.
     public static func build(workspace: Workspace, arch: String, candidates: [String]) throws -> PrecompiledHeader? {
         let root = workspace.tree.root.standardizedFileURL
+        let fm = FileManager.default
         var headers: [String] = []
         var seen: Set<String> = []
         for file in candidates {
@@ -213,9 +214,14 @@ public final class PrecompiledHeader: @unchecked Sendable {
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
         let enabled = enabledOptions(workspace: workspace, overlay: overlay)
         let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
+        // A header found in no include directory of the arch (asm/fncpy.h
+        // on x86) would stop the parse with a fatal error, one per round:
+        // left out before the first.
+        let directories = arguments.filter { $0.hasPrefix("-I") }.map { String($0.dropFirst(2)) }
+        let unresolved = headers.filter { h in !directories.contains { fm.fileExists(atPath: $0 + "/" + h) } }
+        headers.removeAll { unresolved.contains($0) }
         let key = ContentHash.of(([libclangVersionString, arch, workspace.tree.version.description] + arguments + headers).joined(separator: "\n"))
         let dir = workspace.cacheRoot.appendingPathComponent("pch-\(arch)-\(workspace.tree.version)-\(key.prefix(16))")
-        let fm = FileManager.default
         let pointer = latestPointer(workspace: workspace, arch: arch, arguments: arguments)
         defer {
             // The latest PCH of this tree and configuration, for runs with
@@ -225,6 +231,13 @@ public final class PrecompiledHeader: @unchecked Sendable {
             }
         }
         let manifest = dir.appendingPathComponent("manifest.json")
+        // A union that did not parse is not tried again (in this run, a
+        // later run or another shard): the same key means the same headers
+        // and arguments. Only speed depends on it, never a result.
+        let failure = dir.appendingPathComponent("failed")
+        if let why = fm.contents(atPath: failure.path) {
+            throw BuildFailed(reason: "did not parse together before (" + String(decoding: why, as: UTF8.self) + ")")
+        }
         if let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
            fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() {
             try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
@@ -240,10 +253,10 @@ public final class PrecompiledHeader: @unchecked Sendable {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         let index = try ClangIndex()
         var kept = headers
-        var dropped: [String] = []
+        var dropped = unresolved
         let unique = UUID().uuidString
         var lastErrors: [String] = []
-        for round in 0..<10 {
+        for round in 0..<maxRounds {
             // Each round's list under its own name (a later round drops headers).
             let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
             // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
@@ -291,12 +304,33 @@ public final class PrecompiledHeader: @unchecked Sendable {
             let culprits = Set(unit.topLevelIncludeLines(of: errors.compactMap(\.location.file)))
             let bad = culprits.compactMap { $0 >= 3 && $0 <= kept.count + 2 ? kept[$0 - 3] : nil }
             guard !bad.isEmpty else {
-                throw KPolicyError.parseFailed(path: dir.path, reason: errors.prefix(3).map(\.description).joined(separator: "; "))
+                throw remember(BuildFailed(reason: "errors outside its headers: " + errors.prefix(3).map(\.description).joined(separator: "; ")),
+                               at: failure)
             }
             dropped += bad
             kept.removeAll { bad.contains($0) }
         }
-        throw KPolicyError.parseFailed(path: dir.path, reason: "still errors after dropping \(dropped.count) headers: " + lastErrors.joined(separator: "; "))
+        throw remember(BuildFailed(reason: "still errors after \(maxRounds) rounds dropping \(dropped.count) headers: "
+                                   + lastErrors.joined(separator: "; ")), at: failure)
+    }
+
+    /// Rounds of a build (each parses the whole union again) before giving
+    /// up. With the unresolvable headers left out first, x86's union on
+    /// 6.12 and 6.1 builds within the first rounds; the arches whose default
+    /// configuration has errors in common headers (powerpc) never do, and
+    /// each round is a parse of the whole union.
+    static let maxRounds = 4
+
+    /// Why no PCH was built for an arch.
+    public struct BuildFailed: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    /// Writes the failure where the next build of the same key finds it.
+    static func remember(_ failure: BuildFailed, at marker: URL) -> BuildFailed {
+        try? Data(failure.reason.prefix(500).utf8).write(to: marker, options: .atomic)
+        return failure
     }
 
     /// Where the name of the latest PCH built for this tree, arch and

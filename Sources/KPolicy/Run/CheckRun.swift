@@ -98,12 +98,14 @@ public final class CheckRun: @unchecked Sendable {
     public func plan(paths: [String], archSupport: ArchSupport, shard: Shard? = nil) throws -> Plan {
         let version = workspace.tree.version
         let root = workspace.tree.root.standardizedFileURL
+        let cache = activeCache
+        // The identities of the whole tree in one query, for a run over
+        // directories; a run of named files asks for the few rows it needs.
+        if !CheckRun.namesOnlyFiles(paths, root: root.path) { cache?.load(prefix: root.path) }
         let (internals, prefilter) = try knowledge(archSupport: archSupport)
         var files = try sourceFiles(under: paths)
         if let shard { files = files.filter(shard.contains) }
         var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
-        let cache = activeCache
-        cache?.load(prefix: root.path)
         let engine = self.engine
         // One verdict per file, on all cores; a file the cache knows by its
         // stat is not read again. Whether a rule applies to the file's path
@@ -138,11 +140,16 @@ public final class CheckRun: @unchecked Sendable {
 
     /// Whether candidates are parsed with precompiled headers where they fit.
     public var usePrecompiledHeaders = true
-    /// Fewer files of an arch to parse than this: no PCH is built for it
-    /// (building one costs about as much as parsing a few files).
-    public var precompiledHeaderMinimum = 12
-    /// Notes for --verbose: PCHs built or reused, headers they dropped.
-    public private(set) var precompiledHeaderNotes: [String] = []
+    /// Fewer files of an arch to parse than this: no PCH is built for it.
+    /// A build parses the union of the arch's headers (x86 on 6.12: about
+    /// 500, as much as 10-20 files parsed the full way) and saves about
+    /// 0.2-0.3 s of CPU per file it fits (about half of them), so it pays
+    /// from some 40 files; an arch whose union does not parse loses every
+    /// round (powerpc on 6.12 lost three).
+    public var precompiledHeaderMinimum = 40
+    /// What the run did that its report does not say (KPOLICY_DEBUG=1):
+    /// PCHs built, reused or not built, headers they dropped, the run record.
+    public private(set) var notes: [String] = []
 
     /// The PCH of each arch with at least `precompiledHeaderMinimum` files
     /// in `toParse`, over the headers all `candidates` of the arch include
@@ -157,7 +164,7 @@ public final class CheckRun: @unchecked Sendable {
                 // Too few to build one: the last whole run's, if still valid.
                 if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identity: cache.identity(of:)) {
                     out[arch] = pch
-                    precompiledHeaderNotes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
+                    notes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
                 }
                 continue
             }
@@ -165,14 +172,14 @@ public final class CheckRun: @unchecked Sendable {
             do {
                 if let pch = try PrecompiledHeader.build(workspace: workspace, arch: arch, candidates: all) {
                     out[arch] = pch
-                    precompiledHeaderNotes.append("precompiled header for \(arch): \(pch.headers.count) headers"
+                    notes.append("precompiled header for \(arch): \(pch.headers.count) headers"
                         + (pch.buildSeconds > 0 ? String(format: ", built in %.1f s", pch.buildSeconds) : ", reused")
                         + (pch.dropped.isEmpty ? "" : "; left out (did not parse together): \(pch.dropped.joined(separator: " "))"))
                 } else {
-                    precompiledHeaderNotes.append("no precompiled header for \(arch): its headers did not parse together")
+                    notes.append("no precompiled header for \(arch): its headers did not parse together")
                 }
             } catch {
-                precompiledHeaderNotes.append("no precompiled header for \(arch): \(error)")
+                notes.append("no precompiled header for \(arch): \(error)")
             }
         }
         return out
@@ -191,6 +198,16 @@ public final class CheckRun: @unchecked Sendable {
 
     public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
+        // A run over an unchanged tree: its report, from one row.
+        let record = runRecordKey(paths: paths, shard: shard, start: start)
+        if let cache = activeCache, let record, let data = cache.lookup(kind: "run", key: record.key),
+           var report = try? JSONDecoder().decode(CheckReport.self, from: data) {
+            report.stats.fromCache = report.stats.candidates
+            report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+            cache.flush()
+            notes.append("the tree is unchanged since a run with the same paths: its report, from the run record")
+            return report
+        }
         let archSupport = ArchSupport()
         workspace.knowledgeCache = activeCache
         let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
@@ -229,11 +246,53 @@ public final class CheckRun: @unchecked Sendable {
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
         if let cache = activeCache {
             report.stats.fromCache = fromCache
+            // The run record, unless a file failed (a failure is tried
+            // again). Files changed in the two seconds before the run could
+            // change again without their stat changing (git's "racily
+            // clean"): the record depends on their content, hashed when the
+            // run started.
+            // More of them than `runRecordRecentLimit` (a fresh checkout):
+            // no record this time.
+            if let record, let recent = record.recent, report.parseFailures.isEmpty, let data = try? JSONEncoder().encode(report) {
+                cache.store(kind: "run", key: record.key, dependencies: recent, value: data)
+            }
             cache.flush()
             GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
         }
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         return report
+    }
+
+    /// The key of a run's record: everything its report depends on (tool,
+    /// libclang, rules, tree version and default arch, the environment
+    /// switches the analysis reads, the paths and the shard) and the stat of
+    /// every file of the tree (`TreeSnapshot`). Nil for a run of named files
+    /// only (a one-file re-check would spend more on the snapshot than on
+    /// its file) or when the tree cannot be walked.
+    func runRecordKey(paths: [String], shard: Shard?, start: Date) -> (key: String, recent: [String]?)? {
+        guard let cache = activeCache, let digest = engine.rules.digest else { return nil }
+        let root = workspace.tree.root.standardizedFileURL.path
+        guard !CheckRun.namesOnlyFiles(paths, root: root),
+              let snapshot = TreeSnapshot.digest(root: root, recentSince: start.timeIntervalSince1970 - 2) else { return nil }
+        // Their content as the run starts (kept for the run by the cache).
+        let recent = snapshot.recent.count <= CheckRun.runRecordRecentLimit ? snapshot.recent : nil
+        for path in recent ?? [] { _ = cache.identity(of: path) }
+        let key = ContentHash.of(([ResultCache.format, toolVersion, libclangVersionString, digest, root, workspace.tree.version.description,
+                                   workspace.defaultArch, FileAnalyzer.pathCheckDisabled ? "no-paths" : "paths",
+                                   shard.map { "\($0)" } ?? "", snapshot.digest] + paths).joined(separator: "\u{0}"))
+        return (key, recent)
+    }
+
+    /// Files modified just before a run whose content its record may check.
+    static let runRecordRecentLimit = 256
+
+    /// Whether `paths` name only files (no directory, not the whole tree).
+    static func namesOnlyFiles(_ paths: [String], root: String) -> Bool {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        return !paths.isEmpty && paths.allSatisfy { p in
+            fm.fileExists(atPath: p.hasPrefix("/") ? p : root + "/" + p, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
     }
 
     /// One file to analyse and the overlay its parse sees.

@@ -113,6 +113,6 @@ extension CheckRun {
                          misfit: fast.precompiledHeader == nil ? (fast.precompiledHeaderMisfit ?? "no precompiled header for its arch") : nil,
                          differences: differences)
         }
-        return PrecompiledHeaderFidelity(rows: rows, notes: precompiledHeaderNotes)
+        return PrecompiledHeaderFidelity(rows: rows, notes: notes)
     }
 }

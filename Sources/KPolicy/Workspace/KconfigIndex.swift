@@ -282,39 +282,78 @@ struct MakefileGates {
     }
 }
 
-extension KconfigIndex.Entry: Codable {
-    enum CodingKeys: String, CodingKey { case type, defaults, conditions, dependsOn, selects, alternatives }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        type = try c.decodeIfPresent(String.self, forKey: .type)
-        let values = try c.decode([String].self, forKey: .defaults)
-        let conditions = try c.decode([String?].self, forKey: .conditions)
-        defaults = Array(zip(values, conditions))
-        dependsOn = try c.decode([String].self, forKey: .dependsOn)
-        selects = try c.decodeIfPresent([String].self, forKey: .selects) ?? []
-        alternatives = try c.decodeIfPresent([[[String]]].self, forKey: .alternatives) ?? []
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(type, forKey: .type)
-        try c.encode(defaults.map(\.0), forKey: .defaults)
-        try c.encode(defaults.map(\.1), forKey: .conditions)
-        try c.encode(dependsOn, forKey: .dependsOn)
-        try c.encode(selects, forKey: .selects)
-        try c.encode(alternatives, forKey: .alternatives)
-    }
-}
+/// The form kept in the result cache: one line per option, fields and
+/// list items split by control bytes no Kconfig name or value holds.
+/// Decoding it costs a tenth of the JSON it replaced (a one-file check read
+/// 6.12's x86 index in 0.25 s of CPU from JSON).
+extension KconfigIndex {
+    static let field: UInt8 = 0x01, item: UInt8 = 0x02, none: UInt8 = 0x03
+    /// In the `depends on` alternatives field: between lines, and between
+    /// the alternatives of one line (symbols are split by `item`).
+    static let line: UInt8 = 0x04, alternative: UInt8 = 0x05
 
-extension KconfigIndex: Codable {
-    enum CodingKeys: String, CodingKey { case entries, files }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        entries = try c.decode([String: Entry].self, forKey: .entries)
-        files = try c.decode([String].self, forKey: .files)
+    public func serialized() -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(entries.count * 48)
+        func list(_ values: [String?]) {
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.append(KconfigIndex.item) }
+                if let v { out.append(contentsOf: v.utf8) } else { out.append(KconfigIndex.none) }
+            }
+        }
+        list(files)
+        out.append(0x0a)
+        for (name, e) in entries.sorted(by: { $0.key < $1.key }) {
+            out.append(contentsOf: name.utf8)
+            out.append(KconfigIndex.field)
+            list([e.type])
+            out.append(KconfigIndex.field)
+            list(e.dependsOn)
+            out.append(KconfigIndex.field)
+            list(e.defaults.map(\.0))
+            out.append(KconfigIndex.field)
+            list(e.defaults.map(\.1))
+            out.append(KconfigIndex.field)
+            list(e.selects)
+            out.append(KconfigIndex.field)
+            for (i, choices) in e.alternatives.enumerated() {
+                if i > 0 { out.append(KconfigIndex.line) }
+                for (j, symbols) in choices.enumerated() {
+                    if j > 0 { out.append(KconfigIndex.alternative) }
+                    list(symbols)
+                }
+            }
+            out.append(0x0a)
+        }
+        return Data(out)
     }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(entries, forKey: .entries)
-        try c.encode(files, forKey: .files)
+
+    /// Nil when `data` is not `serialized()`'s form.
+    public init?(serialized data: Data) {
+        let bytes = [UInt8](data)
+        func list(_ slice: ArraySlice<UInt8>) -> [String?] {
+            guard !slice.isEmpty else { return [] }
+            return slice.split(separator: KconfigIndex.item, omittingEmptySubsequences: false).map {
+                $0 == [KconfigIndex.none] ? nil : String(decoding: $0, as: UTF8.self)
+            }
+        }
+        let lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
+        guard let first = lines.first, lines.last?.isEmpty == true else { return nil }
+        files = list(first).compactMap { $0 }
+        for line in lines.dropFirst().dropLast() {
+            let f = line.split(separator: KconfigIndex.field, omittingEmptySubsequences: false)
+            guard f.count == 7 else { return nil }
+            let values = list(f[3]), conditions = list(f[4])
+            guard values.count == conditions.count else { return nil }
+            var e = Entry()
+            e.type = list(f[1]).first ?? nil
+            e.dependsOn = list(f[2]).compactMap { $0 }
+            e.defaults = zip(values, conditions).map { ($0.0 ?? "", $0.1) }
+            e.selects = list(f[5]).compactMap { $0 }
+            e.alternatives = f[6].isEmpty ? [] : f[6].split(separator: KconfigIndex.line, omittingEmptySubsequences: false).map {
+                $0.split(separator: KconfigIndex.alternative, omittingEmptySubsequences: false).map { list($0).compactMap { $0 } }
+            }
+            entries[String(decoding: f[0], as: UTF8.self)] = e
+        }
     }
 }

@@ -116,16 +116,16 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig-selects|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-3|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
-           let k = try? JSONDecoder().decode(KconfigIndex.self, from: data) {
+           let k = KconfigIndex(serialized: data) {
             kconfigs[arch] = k
             return k
         }
         let k = KconfigIndex(tree: tree, arch: arch)
         kconfigs[arch] = k
-        if let cache = knowledgeCache, let data = try? JSONEncoder().encode(k) {
-            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 }, value: data)
+        if let cache = knowledgeCache {
+            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 }, value: k.serialized())
         }
         return k
     }
