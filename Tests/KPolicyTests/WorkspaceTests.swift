@@ -105,6 +105,11 @@ final class KconfigTests: XCTestCase {
             config ODD
             \tint
             \tdefault FOO_SHIFT
+
+            config SELECTOR
+            \tbool
+            \tselect CMA
+            \tdepends on ODD || (CMA && MMU)
             """])
         XCTAssertEqual(Set(index.closure(of: ["CMA_DEBUGFS"])), ["CMA_DEBUGFS", "CMA", "DEBUG_FS", "MMU", "HAVE_MEMBLOCK"])
         XCTAssertEqual(index.valueDefaults(excluding: []), ["#define CONFIG_CMA_AREAS 8", "#define CONFIG_MODPROBE_PATH \"/sbin/modprobe\""])
@@ -116,6 +121,9 @@ final class KconfigTests: XCTestCase {
         XCTAssertEqual(Set(copy?.closure(of: ["CMA_DEBUGFS"]) ?? []), Set(index.closure(of: ["CMA_DEBUGFS"])))
         XCTAssertEqual(copy?.valueDefaults(excluding: []), index.valueDefaults(excluding: []))
         XCTAssertEqual(copy?.entries["CMA_AREAS"]?.defaults.map(\.1), ["NUMA", nil])
+        XCTAssertEqual(copy?.entries["SELECTOR"]?.selects, ["CMA"])
+        XCTAssertFalse(index.entries["SELECTOR"]?.alternatives.isEmpty ?? true)
+        XCTAssertEqual(copy?.entries["SELECTOR"]?.alternatives, index.entries["SELECTOR"]?.alternatives)
         XCTAssertNil(KconfigIndex(serialized: Data("{\"entries\": {}}".utf8)))
     }
 
