@@ -239,6 +239,15 @@ extension ModelState: Hashable {
         for k in bindings.keys where k.hasPrefix(symbol + "->") || k.hasPrefix(symbol + ".") { bindings[k] = nil }
     }
 
+    /// `symbol` now names what `source` names (and its members likewise):
+    /// a helper's returned memory bound to the caller's variable.
+    public mutating func alias(_ symbol: String, to source: String) {
+        unbind(symbol)
+        for (k, v) in bindings where k == source || k.hasPrefix(source + "->") || k.hasPrefix(source + ".") {
+            bindings[symbol + k.dropFirst(source.count)] = v
+        }
+    }
+
     /// Whether `p` is bound: the path checker seeds memory it did not see
     /// allocated before its first use.
     public func isBound(_ symbol: String) -> Bool { bindings[symbol] != nil }

@@ -95,6 +95,15 @@ public enum PathChecker {
         return total
     }
 
+    /// How deep summaries of same-file helpers nest (a helper's helper is
+    /// level 2); deeper calls, and a helper already on the call chain
+    /// (recursion), are not followed: their result is other memory.
+    public static let maxHelperDepth = 2
+    /// Bounds of one helper's exploration at one call: (block, state) pairs
+    /// and distinct exit states. Past either, the call is not followed.
+    public static let maxHelperStates = 1024
+    public static let maxHelperExits = 64
+
     struct Item {
         var block: Int
         var state: ModelState
@@ -106,37 +115,77 @@ public enum PathChecker {
         var fresh: Set<String> = []
         /// Seeded objects the path wrote to or made writable.
         var shownWritable: Set<String> = []
+        /// Statuses of `set_memory_*()` calls on this path: true when the call failed.
+        var status: [String: Bool] = [:]
     }
 
     struct VisitKey: Hashable {
         var block: Int
         var state: ModelState
         var disowned: Set<String>
+        var status: [String: Bool]
+    }
+
+    /// What one function check shares across its helpers' explorations.
+    struct Context {
+        var config: ModelConfig
+        var findings: [String: Finding] = [:]
+        var witness: (at: Position?, trace: [TraceStep]?)
+        var helpers: [String: FunctionIR]
+        /// Helper calls not followed (a bound, recursion or depth).
+        var helpersNotFollowed = 0
+    }
+
+    /// Where a helper's events run: the caller's call (findings are
+    /// reported there) and the helpers on the chain.
+    struct Frame {
+        var depth = 0
+        var chain: [String] = []
+        var callSite: IREvent?
+        /// The prefix of the helper's own objects (`its_alloc::page`).
+        var localPrefix: String?
     }
 
     static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
         var result = Result()
-        var witness: (at: Position?, trace: [TraceStep]?) = (witnessAt, nil)
-        var seen: [String: Finding] = [:]
+        var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
-        var stack = [Item(block: 0, state: start, trace: [], disowned: [], length: 0)]
+        let run = explore(ir, from: Item(block: 0, state: start, trace: [], disowned: [], length: 0),
+                          frame: Frame(chain: [ir.name]), limits: (maxStates, Int.max), ctx: &ctx)
+        result.paths = run.exits.count
+        result.states = run.states
+        result.bounded = run.bounded
+        result.witness = ctx.witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
+        result.findings = ctx.findings.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
+        return result
+    }
+
+    /// Depth-first exploration of `ir` from `item`: the items that reach a
+    /// return (with the object returned), the states explored, and whether
+    /// a bound (`limits`: states, exits) cut it short.
+    static func explore(_ ir: FunctionIR, from first: Item, frame: Frame, limits: (states: Int, exits: Int), ctx: inout Context)
+        -> (exits: [(item: Item, returned: String?)], states: Int, bounded: Bool) {
+        var exits: [(item: Item, returned: String?)] = []
+        var states = 0
+        var stack = [first]
         var visited: Set<VisitKey> = []
         let seeds = seedPlan(ir)
+        let tested = ir.testedStatuses
         let madeReadOnly = Set(ir.events.filter {
             let n = KernelCall.canonicalName($0.callee)
             return n == "set_memory_ro" || n == "set_memory_rox"
         }.compactMap { $0.arguments.first?.object })
         while let item = stack.popLast() {
-            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned)).inserted else { continue }
-            result.states += 1
-            if result.states > maxStates || item.length > maxPathLength { result.bounded = true; break }
+            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned, status: item.status)).inserted else { continue }
+            states += 1
+            if states > limits.states || item.length > maxPathLength || exits.count > limits.exits { return (exits, states, true) }
             let block = ir.blocks[item.block]
             var variants = [item]
             for event in block.events {
                 var next: [Item] = []
                 for v in variants {
-                    next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness, madeReadOnly: madeReadOnly)
+                    next += step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested)
                 }
                 variants = next
             }
@@ -157,18 +206,18 @@ public enum PathChecker {
                             takeThen = null == isNullTest
                             takeElse = !takeThen
                         }
+                    case .failed(let o):
+                        if let failed = v.status[o] { takeThen = failed; takeElse = !failed }
                     case .unknown: break
                     }
                     if takeElse { var w = v; w.block = elseB; stack.append(w) }
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
-                case .return:
-                    result.paths += 1
+                case .return(let returned):
+                    exits.append((v, returned))
                 }
             }
         }
-        result.witness = witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
-        result.findings = seen.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
-        return result
+        return (exits, states, false)
     }
 
     /// Per object not allocated in the function: the pages to seed and
@@ -208,23 +257,25 @@ public enum PathChecker {
         }
     }
 
-    /// The successors of `item` after `event`: one, or two where an
-    /// allocation may fail or a seed may be executable.
-    static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], config: ModelConfig,
-                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?),
-                     madeReadOnly: Set<String> = []) -> [Item] {
+    /// The successors of `item` after `event`: one, or more where an
+    /// allocation or a tested `set_memory_*()` may fail, a seed may be
+    /// executable, or a helper's summary has several outcomes.
+    static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], frame: Frame, ctx: inout Context,
+                     madeReadOnly: Set<String> = [], tested: Set<String> = []) -> [Item] {
         if event.kind == .disown {
             var v = item
             if let o = event.arguments.first?.object { v.disowned.insert(o) }
             return [v]
         }
+        if event.kind == .helper, let summary = helperSummary(item, event, frame: frame, ctx: &ctx) { return summary }
         if event.kind == .rebind || (event.kind == .helper && event.result != nil) {
-            // Summaries of same-file helpers are not built yet: their result is other memory.
+            // A call the IR does not follow: its result is other memory.
             var v = item
             if let o = event.kind == .rebind ? event.arguments.first?.object : event.result {
                 v.state.unbind(o)
                 v.disowned.remove(o)
                 v.fresh.insert(o)
+                v.status[o] = nil
             }
             return [v]
         }
@@ -239,14 +290,96 @@ public enum PathChecker {
         }
         var out: [Item] = []
         for v in variants {
-            guard let call = lower(event, state: v.state) else { out.append(v); continue }
+            let calls = lower(event, state: v.state, config: ctx.config)
+            guard let call = calls.first else { out.append(v); continue }
             if isAllocation(call) {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
-                out.append(run(call, event, on: v, failing: true, config: config, findings: &findings, madeReadOnly: madeReadOnly))
+                var ok = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                // A wrapper's other calls run only when its allocation succeeded.
+                for more in calls.dropFirst() { ok = run(more, event, on: ok, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly) }
+                out.append(ok)
+                out.append(run(call, event, on: v, failing: true, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly))
+            } else if case .setMemory = call, let status = event.result, tested.contains(status) {
+                var ok = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                ok.status[status] = false
+                out.append(ok)
+                // Failed: the permissions stay as they were (-ENOMEM splitting a large page, -EINVAL).
+                var failed = v
+                failed.status[status] = true
+                failed.trace.append(TraceStep(line: event.position.line, call: event.text + "  → fails (-ENOMEM)",
+                                              mapping: target(event).flatMap { v.state.pagePermissions($0)?.map.description } ?? "-",
+                                              alias: target(event).flatMap { v.state.pagePermissions($0)?.alias?.description } ?? "-",
+                                              invariants: []))
+                out.append(failed)
             } else {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
+                var r = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                for more in calls.dropFirst() { r = run(more, event, on: r, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly) }
+                out.append(r)
             }
-            if witness.trace == nil, event.position == witness.at, let last = out.last { witness.trace = last.trace }
+            if ctx.witness.trace == nil, frame.callSite == nil, event.position == ctx.witness.at, let last = out.last { ctx.witness.trace = last.trace }
+        }
+        return out
+    }
+
+    static func target(_ event: IREvent) -> PtrExpr? {
+        event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+    }
+
+    /// The summary of a same-file helper at one call: the helper's own IR,
+    /// its parameters replaced by the caller's arguments and its locals
+    /// made its own (`helper::name`), run through the model from the
+    /// caller's state; the states it returns in are the call's successors,
+    /// its returned object bound to the caller's variable. Nil when the
+    /// helper is not followed (unknown, too deep, recursive, or past a
+    /// bound): then its result is other memory, as for any call the IR does
+    /// not follow.
+    static func helperSummary(_ item: Item, _ event: IREvent, frame: Frame, ctx: inout Context) -> [Item]? {
+        guard let helper = ctx.helpers[event.callee], frame.depth < maxHelperDepth, !frame.chain.contains(helper.name) else {
+            if event.kind == .helper { ctx.helpersNotFollowed += 1 }
+            return nil
+        }
+        let prefix = helper.name + "::"
+        var map: [String: String] = [:]
+        for (i, p) in helper.parameters.enumerated() {
+            map[p] = i < event.arguments.count ? (event.arguments[i].object ?? prefix + p) : prefix + p
+        }
+        let instance = helper.renamingObjects { name in
+            let root = String(name.prefix { $0 != "-" && $0 != "." })
+            if let to = map[root] { return to + name.dropFirst(root.count) }
+            if helper.objects[root] == .global { return name }
+            return prefix + name
+        }
+        var entry = item
+        entry.block = 0
+        entry.length = 0
+        let sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix)
+        let run = explore(instance, from: entry, frame: sub, limits: (maxHelperStates, maxHelperExits), ctx: &ctx)
+        guard !run.bounded, !run.exits.isEmpty else { ctx.helpersNotFollowed += 1; return nil }
+        var out: [Item] = []
+        var seen: Set<VisitKey> = []
+        for (exit, returned) in run.exits {
+            var v = exit
+            v.block = item.block
+            v.length = item.length
+            if let r = event.result {
+                if let returned, v.state.isBound(returned) {
+                    v.state.alias(r, to: returned)
+                    if v.seeded.contains(returned) { v.seeded.insert(r) } else { v.seeded.remove(r) }
+                    if v.fresh.contains(returned) { v.fresh.insert(r) } else { v.fresh.remove(r) }
+                } else {
+                    v.state.unbind(r)
+                    v.fresh.insert(r)
+                }
+                v.disowned.remove(r)
+                v.status[r] = nil
+            }
+            // The helper's locals end with it.
+            for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
+            v.seeded = v.seeded.filter { !$0.hasPrefix(prefix) }
+            v.fresh = v.fresh.filter { !$0.hasPrefix(prefix) }
+            v.shownWritable = v.shownWritable.filter { !$0.hasPrefix(prefix) }
+            v.disowned = v.disowned.filter { !$0.hasPrefix(prefix) }
+            v.status = v.status.filter { !$0.key.hasPrefix(prefix) }
+            if seen.insert(VisitKey(block: 0, state: v.state, disowned: v.disowned, status: v.status)).inserted { out.append(v) }
         }
         return out
     }
@@ -263,8 +396,9 @@ public enum PathChecker {
         return v
     }
 
-    static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, config: ModelConfig,
-                    findings: inout [String: Finding], madeReadOnly: Set<String> = []) -> Item {
+    static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, frame: Frame, ctx: inout Context,
+                    madeReadOnly: Set<String> = []) -> Item {
+        let config = ctx.config
         var v = item
         let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
         let before = target.flatMap { v.state.pagePermissions($0) }
@@ -282,18 +416,24 @@ public enum PathChecker {
         }
         if failing { _ = Executor.run(.injectFailure, on: &v.state) }
         let violations = Executor.run(call, on: &v.state)
-        let after = (event.result.map { PtrExpr.sym($0) } ?? target).flatMap { v.state.pagePermissions($0) }
+        let after = ((isAllocation(call) ? event.result.map { PtrExpr.sym($0) } : nil) ?? target).flatMap { v.state.pagePermissions($0) }
         v.trace.append(TraceStep(line: event.position.line, call: event.text + (failing ? "  → fails (NULL)" : ""),
                                  mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
                                  invariants: violations.map(\.invariant.rawValue)))
         for viol in violations {
-            let key = "\(viol.invariant.rawValue)|\(event.position.line):\(event.position.column)|\(config.arch.rawValue)"
-            if findings[key] == nil {
-                findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
-                                        eventClass: eventClass(call), targetReadOnly: readOnly,
-                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false,
-                                        permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                        generation: config.generation, trace: v.trace)
+            // Inside a helper, a violation on the helper's own memory is the
+            // helper's (its own check reports it); one on the caller's memory
+            // is reported at the caller's call.
+            if let prefix = frame.localPrefix, let o = object, o.hasPrefix(prefix) { continue }
+            let site = frame.callSite ?? event
+            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)"
+            if ctx.findings[key] == nil {
+                let message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: message, event: site,
+                                            eventClass: eventClass(call), targetReadOnly: readOnly,
+                                            seededObject: object.map { v.seeded.contains($0) } ?? false,
+                                            permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
+                                            generation: config.generation, trace: v.trace)
             }
         }
         return v
@@ -301,7 +441,16 @@ public enum PathChecker {
 
     /// The model step an event is, through the model's one lowering; nil
     /// when the event names nothing the model can follow.
-    static func lower(_ event: IREvent, state: ModelState) -> APICall? {
+    static func lower(_ event: IREvent, state: ModelState, config: ModelConfig) -> [APICall] {
+        if event.kind == .call, let wrapper = KernelWrapper.calls(KernelCall.canonicalName(event.callee), arch: config.arch,
+                                                                   generation: config.generation,
+                                                                   result: event.result ?? "$ret@\(event.position.line)") {
+            return wrapper.compactMap { try? $0.lower().get() }
+        }
+        return lowerOne(event, state: state).map { [$0] } ?? []
+    }
+
+    static func lowerOne(_ event: IREvent, state: ModelState) -> APICall? {
         let name: String
         switch event.kind {
         case .store: name = "write"
