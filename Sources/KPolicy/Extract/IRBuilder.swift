@@ -63,9 +63,20 @@ public struct IRBuilder {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
         }
         guard !wanted.isEmpty else { return [] }
+        // A caller of a function that has an anchor is wanted too (its
+        // summary acts at the call), up to the helper depth.
+        let definedNames = Set(index.definitions.map(\.spelling))
+        for _ in 0..<IRBuilder.maxHelperDepth {
+            var more: Set<String> = []
+            for c in facts.calls where !c.isReference && wanted.contains(c.callee) && definedNames.contains(c.callee) {
+                if let f = c.function, !wanted.contains(f) { more.insert(f) }
+            }
+            if more.isEmpty { break }
+            wanted.formUnion(more)
+        }
         var callsAt: [Position: CallFact] = [:]
         for c in facts.calls where !c.isReference { callsAt[c.position] = c }
-        let defined = Set(index.definitions.map(\.spelling))
+        let defined = definedNames
         var definitions: [String: Cursor] = [:]
         for def in index.definitions where definitions[def.spelling] == nil { definitions[def.spelling] = def }
         var built: [String: FunctionIR] = [:]
@@ -245,8 +256,11 @@ private struct FunctionBuilder {
         case .returnStmt:
             var returned: String?
             if let value = c.children.first {
-                expression(value, result: nil)
-                returned = object(of: value)?.name
+                // `return call(...)`: the call's result is what is returned.
+                let direct = FunctionBuilder.strip(value).kind == .callExpr && disownedObject(in: value) == nil
+                    ? "$return@\(c.location.line)" : nil
+                expression(value, result: direct)
+                returned = direct ?? object(of: value)?.name
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
             }
             emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
