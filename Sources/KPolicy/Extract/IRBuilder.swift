@@ -519,7 +519,7 @@ private struct FunctionBuilder {
             for child in c.children { expression(child, result: nil) }
         case .stmtExpr:
             for child in c.children { stmt(child) }
-        case .conditionalOperator where c.children.count == 3 && (FunctionBuilder.hasCall(c.children[1]) || FunctionBuilder.hasCall(c.children[2])):
+        case .conditionalOperator where c.isInMainFile && c.children.count == 3 && (hasEvent(c.children[1]) || hasEvent(c.children[2])):
             // `cond ? a : b` whose arms call something: two branches.
             let parts = c.children
             let thenB = newBlock(), elseB = newBlock(), after = newBlock()
@@ -538,11 +538,18 @@ private struct FunctionBuilder {
         }
     }
 
-    static func hasCall(_ c: Cursor) -> Bool {
-        if c.kind == .callExpr { return true }
+    /// Whether `c` calls an event or a same-file helper (an arm of `?:`
+    /// worth a branch; other arms are read through).
+    func hasEvent(_ c: Cursor) -> Bool {
+        func matters(_ node: Cursor) -> Bool {
+            guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
+            return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
+                || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
+        }
+        if matters(c) { return true }
         var found = false
         c.visitChildren { node, _ in
-            if node.kind == .callExpr { found = true; return .break }
+            if matters(node) { found = true; return .break }
             return .recurse
         }
         return found

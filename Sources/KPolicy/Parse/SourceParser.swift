@@ -8,6 +8,9 @@ public struct ParsedFile: @unchecked Sendable {
     public let unit: TranslationUnit
     public let configuration: ParseConfiguration
     public let seconds: Double
+    /// CPU seconds of every parse attempt for this file (a PCH that did not
+    /// fit, stubbed headers, another arch), summed.
+    public var parseCPUSeconds = 0.0
     /// Generated headers that were missing and replaced by empty stand-ins.
     public let stubbedHeaders: [String]
     /// The precompiled header the parse used, if any.
@@ -80,11 +83,13 @@ public final class SourceParser {
             return (pch, nil)
         }
         var (pch, misfit) = precompiledHeader(for: configuration)
+        var parseCPU = 0.0
         for _ in 0..<16 {
             let unit: TranslationUnit
             do {
                 unit = try TranslationUnit(index: index, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
                                            unsavedFiles: unsavedFiles, options: options)
+                parseCPU += unit.parseCPUSeconds
             } catch let error as ClangError {
                 if pch != nil {
                     pch = nil
@@ -123,6 +128,7 @@ public final class SourceParser {
                                         seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
                 parsed.precompiledHeader = pch?.path
                 parsed.precompiledHeaderMisfit = misfit
+                parsed.parseCPUSeconds = parseCPU
                 return parsed
             }
             stubbed += fixed

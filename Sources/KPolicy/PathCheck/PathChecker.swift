@@ -144,6 +144,9 @@ public enum PathChecker {
         var callSite: IREvent?
         /// The prefix of the helper's own objects (`its_alloc::page`).
         var localPrefix: String?
+        /// The caller's objects the helper was handed (its arguments): a
+        /// violation on one of them is reported at the call.
+        var handed: Set<String> = []
     }
 
     static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
@@ -351,7 +354,9 @@ public enum PathChecker {
         var entry = item
         entry.block = 0
         entry.length = 0
-        let sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix)
+        let handed = Set(map.values.filter { !$0.hasPrefix(prefix) }).union(frame.callSite == nil ? [] : frame.handed)
+        let sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix,
+                        handed: frame.callSite == nil ? handed : frame.handed.intersection(handed))
         let run = explore(instance, from: entry, frame: sub, limits: (maxHelperStates, maxHelperExits), ctx: &ctx)
         guard !run.bounded, !run.exits.isEmpty else { ctx.helpersNotFollowed += 1; return nil }
         var out: [Item] = []
@@ -421,10 +426,13 @@ public enum PathChecker {
                                  mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
                                  invariants: violations.map(\.invariant.rawValue)))
         for viol in violations {
-            // Inside a helper, a violation on the helper's own memory is the
-            // helper's (its own check reports it); one on the caller's memory
-            // is reported at the caller's call.
-            if let prefix = frame.localPrefix, let o = object, o.hasPrefix(prefix) { continue }
+            // Inside a helper, a violation on the helper's own memory or on a
+            // file-scope variable is the helper's (its own check reports
+            // it); one on memory the caller handed it is reported at the
+            // caller's call.
+            if frame.localPrefix != nil {
+                guard let o = object, frame.handed.contains(where: { o == $0 || o.hasPrefix($0 + "->") || o.hasPrefix($0 + ".") }) else { continue }
+            }
             let site = frame.callSite ?? event
             let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)"
             if ctx.findings[key] == nil {
