@@ -36,6 +36,9 @@ public struct FunctionIR: Sendable {
         self.helpers = helpers
     }
 
+    /// What a `return NULL;` returns.
+    public static let null = "$null"
+
     /// Every event, in block order (for tests and summaries).
     public var events: [IREvent] { blocks.flatMap(\.events) }
 }
@@ -66,7 +69,8 @@ public enum IRExit: Sendable, Equatable {
     case branch(IRCondition, then: Int, else: Int)
     /// A switch: any of the targets.
     case any([Int])
-    /// The function returns (the object it returns, if it returns one).
+    /// The function returns (the object it returns, if it returns one;
+    /// `FunctionIR.null` for `return NULL`).
     case `return`(String?)
 }
 
@@ -170,7 +174,7 @@ extension FunctionIR {
             }
             switch ir.blocks[b].exit {
             case .branch(let c, let t, let e): ir.blocks[b].exit = .branch(cond(c), then: t, else: e)
-            case .return(let o): ir.blocks[b].exit = .return(o.map(rename))
+            case .return(let o): ir.blocks[b].exit = .return(o == FunctionIR.null ? o : o.map(rename))
             default: break
             }
         }

@@ -261,6 +261,7 @@ private struct FunctionBuilder {
                     ? "$return@\(c.location.line)" : nil
                 expression(value, result: direct)
                 returned = direct ?? object(of: value)?.name
+                if returned == nil, FunctionBuilder.isNullConstant(value), FunctionBuilder.isPointer(value) { returned = FunctionIR.null }
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
             }
             emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
@@ -465,8 +466,10 @@ private struct FunctionBuilder {
     static func isNullConstant(_ c: Cursor) -> Bool {
         let s = strip(c)
         if s.kind == .integerLiteral || s.kind == .cStyleCastExpr || s.kind == .parenExpr || s.kind == .unexposedExpr {
-            if case .integer(0)? = c.evaluate() { return true }
-            if case .unsigned(0)? = c.evaluate() { return true }
+            for e in [c, s] {
+                if case .integer(0)? = e.evaluate() { return true }
+                if case .unsigned(0)? = e.evaluate() { return true }
+            }
         }
         return s.tokens.map(\.spelling) == ["NULL"]
     }

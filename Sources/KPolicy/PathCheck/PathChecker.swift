@@ -366,7 +366,11 @@ public enum PathChecker {
             v.block = item.block
             v.length = item.length
             if let r = event.result {
-                if let returned, v.state.isBound(returned) {
+                if returned == FunctionIR.null {
+                    v.state.bindNull(r)
+                    v.seeded.remove(r)
+                    v.fresh.remove(r)
+                } else if let returned, v.state.isBound(returned) {
                     v.state.alias(r, to: returned)
                     if v.seeded.contains(returned) { v.seeded.insert(r) } else { v.seeded.remove(r) }
                     if v.fresh.contains(returned) { v.fresh.insert(r) } else { v.fresh.remove(r) }
