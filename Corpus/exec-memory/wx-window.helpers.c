@@ -207,3 +207,48 @@ int write_after_recursive_helper(const void *insn, unsigned long len)
 	memcpy(page, insn, len);
 	return 0;
 }
+
+/*
+ * The descriptor of an area (struct vm_struct, kzalloc'd by a same-file
+ * helper, as mm/vmalloc.c's __get_vm_area_node does) is not the area's
+ * memory: free_vm_area() takes the descriptor, and acts on area->addr.
+ */
+static struct vm_struct *new_area_descriptor(void)
+{
+	return kzalloc(sizeof(struct vm_struct), GFP_KERNEL);
+}
+
+int descriptor_freed_with_free_vm_area(void)
+{
+	struct vm_struct *area = new_area_descriptor();
+
+	if (!area)
+		return -ENOMEM;
+	set_vm_flush_reset_perms(area->addr);
+	// ok: exec-free-mismatch
+	free_vm_area(area);
+	return 0;
+}
+
+int get_vm_area_pairs_with_free_vm_area(void)
+{
+	struct vm_struct *area = get_vm_area(PAGE_SIZE, VM_ALLOC);
+
+	if (!area)
+		return -ENOMEM;
+	// ok: exec-free-mismatch
+	free_vm_area(area);
+	return 0;
+}
+
+int get_vm_area_freed_with_vfree(void)
+{
+	struct vm_struct *area = get_vm_area(PAGE_SIZE, VM_ALLOC);
+
+	if (!area)
+		return -ENOMEM;
+	set_vm_flush_reset_perms(area->addr);
+	// ruleid: exec-free-mismatch
+	vfree(area->addr);
+	return 0;
+}

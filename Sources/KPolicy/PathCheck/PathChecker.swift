@@ -134,6 +134,23 @@ public enum PathChecker {
         var helpers: [String: FunctionIR]
         /// Helper calls not followed (a bound, recursion or depth).
         var helpersNotFollowed = 0
+        /// Summaries already computed: a call (its place and depth) from an
+        /// entry state gives the same exits, so each is explored once per
+        /// function and arch. Exits keep only the steps the helper added.
+        var summaries: [SummaryKey: [Item]?] = [:]
+    }
+
+    struct SummaryKey: Hashable {
+        var call: Position
+        /// The outermost call (where findings inside the helper are reported).
+        var site: Position?
+        var depth: Int
+        var state: ModelState
+        var disowned: Set<String>
+        var status: [String: Bool]
+        var seeded: Set<String>
+        var fresh: Set<String>
+        var shownWritable: Set<String>
     }
 
     /// Where a helper's events run: the caller's call (findings are
@@ -230,7 +247,7 @@ public enum PathChecker {
     static func seedPlan(_ ir: FunctionIR) -> [String: Seed] {
         var plan: [String: Seed] = [:]
         for e in ir.events {
-            guard e.kind == .call || e.kind == .store || e.kind == .cleanup, let o = e.arguments.first?.object else { continue }
+            guard e.kind == .call || e.kind == .store || e.kind == .cleanup, let o = actedObject(e) else { continue }
             var s = plan[o] ?? Seed(pages: 1, mayBeExecutable: false)
             let name = KernelCall.canonicalName(e.callee)
             if name.hasPrefix("set_memory_"), e.arguments.count > 1, let n = e.arguments[1].value, n > 0, n <= 512 {
@@ -286,7 +303,7 @@ public enum PathChecker {
         if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
         // Seed the memory the event acts on if the path has not seen it.
         var variants = [item]
-        if let o = event.arguments.first?.object, !item.state.isBound(o), event.result != o {
+        if let o = actedObject(event), !item.state.isBound(o), event.result != o {
             let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
             variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
             if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
@@ -324,7 +341,16 @@ public enum PathChecker {
     }
 
     static func target(_ event: IREvent) -> PtrExpr? {
-        event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+        actedObject(event).map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+    }
+
+    /// The object an event acts on: its first argument's, or the member of
+    /// it the API means (`free_vm_area(area)` acts on `area->addr`).
+    static func actedObject(_ event: IREvent) -> String? {
+        guard let o = event.arguments.first?.object else { return nil }
+        guard event.kind == .call, let sig = KernelSignature.named(KernelCall.canonicalName(event.callee)),
+              let member = sig.parameters.first(where: { $0.position == 0 })?.member else { return o }
+        return o + "->" + member
     }
 
     /// The summary of a same-file helper at one call: the helper's own IR,
@@ -340,6 +366,21 @@ public enum PathChecker {
             if event.kind == .helper { ctx.helpersNotFollowed += 1 }
             return nil
         }
+        let key = SummaryKey(call: event.position, site: frame.callSite?.position, depth: frame.depth, state: item.state, disowned: item.disowned, status: item.status,
+                             seeded: item.seeded, fresh: item.fresh, shownWritable: item.shownWritable)
+        if let known = ctx.summaries[key] {
+            return known.map { exits in
+                exits.map { var v = $0; v.trace = item.trace + v.trace; v.length = item.length; v.block = item.block; return v }
+            }
+        }
+        let computed = computeSummary(item, event, helper: helper, frame: frame, ctx: &ctx)
+        ctx.summaries[key] = computed.map { exits in
+            exits.map { var v = $0; v.trace = Array(v.trace.dropFirst(item.trace.count)); return v }
+        }
+        return computed
+    }
+
+    static func computeSummary(_ item: Item, _ event: IREvent, helper: FunctionIR, frame: Frame, ctx: inout Context) -> [Item]? {
         let prefix = helper.name + "::"
         var map: [String: String] = [:]
         for (i, p) in helper.parameters.enumerated() {
@@ -409,11 +450,11 @@ public enum PathChecker {
                     madeReadOnly: Set<String> = []) -> Item {
         let config = ctx.config
         var v = item
-        let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+        let target = PathChecker.target(event)
         let before = target.flatMap { v.state.pagePermissions($0) }
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
-        let changed = event.arguments.first?.object.flatMap { v.state.area(named: $0)?.permsChanged } ?? false
-        let object = event.arguments.first?.object
+        let changed = actedObject(event).flatMap { v.state.area(named: $0)?.permsChanged } ?? false
+        let object = actedObject(event)
         let isSeeded = object.map { v.seeded.contains($0) } ?? false
         var evident = !isSeeded || object.map { v.shownWritable.contains($0) || madeReadOnly.contains($0) } ?? false
         if case .setMemory(.rw, _, _, _) = call { evident = true }
@@ -486,7 +527,7 @@ public enum PathChecker {
                 else { values[p.key] = .size(1) }
             case .pointer:
                 guard let o = arg?.object else { return nil }
-                values[p.key] = .pointer(.sym(o, arg?.offset ?? 0))
+                values[p.key] = .pointer(.sym(p.member.map { o + "->" + $0 } ?? o, arg?.offset ?? 0))
             case .prot:
                 if let v = arg?.identifiers.lazy.compactMap(KernelNames.prot).first { values[p.key] = .prot(v) }
                 else if p.required { values[p.key] = .prot(.kernel) }
@@ -499,7 +540,7 @@ public enum PathChecker {
             case .type:
                 values[p.key] = .type(arg?.identifiers.lazy.compactMap(KernelNames.execmemType).first ?? .moduleText)
             case .bind, .bindPages:
-                values[p.key] = .bind(event.result ?? "$ret@\(event.position.line)")
+                values[p.key] = .bind((event.result ?? "$ret@\(event.position.line)") + (p.member.map { "->" + $0 } ?? ""))
             case .bool, .purpose, .pageSet:
                 break
             }
