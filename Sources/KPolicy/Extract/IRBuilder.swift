@@ -672,7 +672,25 @@ private struct FunctionBuilder {
             }
             return (name, 0)
         case .memberRefExpr:
-            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            guard let base = s.children.first else { return nil }
+            // A member of an array element: one object per constant index;
+            // with an index known only at run time (`mod->mem[type].base`)
+            // the IR cannot tell the elements apart and follows none.
+            let element = FunctionBuilder.strip(base)
+            if element.kind == .arraySubscriptExpr {
+                let parts = element.children
+                guard parts.count == 2, let array = rawObject(of: parts[0]) else { return nil }
+                let index: Int64
+                switch parts[1].evaluate() {
+                case .integer(let v)?: index = v
+                case .unsigned(let v)? where v < UInt64(Int64.max): index = Int64(v)
+                default: return nil
+                }
+                let name = canonical(array.name) + "[\(index)]." + s.spelling
+                if objects[name] == nil { objects[name] = objects[canonical(array.name)] == .global ? .global : .parameter }
+                return (name, 0)
+            }
+            guard let b = rawObject(of: base) else { return nil }
             let arrow = s.tokens.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
