@@ -115,6 +115,7 @@ public final class FileAnalyzer {
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
             }
             let findings = context.engine.findings(in: facts, functions: irs, context: rules, times: &times)
+            times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
             context.stageClock?.add(times)
             return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
                                                                                    firstError: firstError, functions: functions)),

@@ -21,12 +21,22 @@ public struct StageTimes: Sendable, Codable, Equatable {
     /// Files analysed, and IRs built for them.
     public var files = 0
     public var functions = 0
+    /// The files whose IR and path stages cost most (at most five, CPU
+    /// seconds of `ir` + `paths` + `suggestions`), to see where the
+    /// checker's time goes.
+    public var costliest: [FileCost] = []
+
+    public struct FileCost: Sendable, Codable, Equatable {
+        public var file: String
+        public var seconds: Double
+    }
 
     public init() {}
 
     mutating func add(_ o: StageTimes) {
         parse += o.parse; extract += o.extract; ir += o.ir; paths += o.paths
         rules += o.rules; suggestions += o.suggestions; files += o.files; functions += o.functions
+        costliest = Array((costliest + o.costliest).sorted { $0.seconds > $1.seconds }.prefix(5))
     }
 
     /// The same, rounded to milliseconds (for the report).
@@ -34,6 +44,7 @@ public struct StageTimes: Sendable, Codable, Equatable {
         func r(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
         var t = self
         t.parse = r(parse); t.extract = r(extract); t.ir = r(ir); t.paths = r(paths); t.rules = r(rules); t.suggestions = r(suggestions)
+        t.costliest = costliest.map { FileCost(file: $0.file, seconds: r($0.seconds)) }
         return t
     }
 
