@@ -187,3 +187,37 @@ void free_each_page(struct its_mod_like *mod)
 	}
 	kfree(mod->its_page_array);
 }
+
+/*
+ * One free per array element, through a helper taking the index (6.12
+ * kernel/module/main.c module_memory_free()): elements named by an index
+ * known only at run time are not one object.
+ */
+struct mem_slot { void *base; };
+struct owner { struct mem_slot mem[4]; };
+
+static void free_slot(struct owner *o, int type)
+{
+	void *ptr = o->mem[type].base;
+
+	module_memfree(ptr);
+}
+
+void free_every_slot(struct owner *o)
+{
+	int type;
+
+	for (type = 0; type < 3; type++)
+		free_slot(o, type);
+	// ok: exec-use-after-free
+	free_slot(o, 3);
+}
+
+void free_slot_twice(struct owner *o)
+{
+	module_memfree(o->mem[1].base);
+	// ruleid: exec-use-after-free
+	module_memfree(o->mem[1].base);
+	// ok: exec-use-after-free
+	module_memfree(o->mem[2].base);
+}

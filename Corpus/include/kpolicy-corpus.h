@@ -407,6 +407,9 @@ void execmem_free(void *ptr);
 /* ------------------------------------------------------------------ bpf */
 
 void *bpf_jit_alloc_exec(unsigned long size);
+
+/* include/linux/kprobes.h: a __weak default in kernel/kprobes.c, overridden per arch */
+void *alloc_insn_page(void);
 void bpf_jit_free_exec(void *addr);
 
 /* bpf_prog_pack (kernel/bpf/core.c) */

@@ -77,8 +77,11 @@ public final class TranslationUnit: @unchecked Sendable {
         }
         var tu: CXTranslationUnit?
         // Deeply nested C makes the parser recurse deeply: parse on a large stack.
+        var cpu = 0.0
         let code = LargeStack.run {
-            cArgs.withUnsafeMutableBufferPointer { args in
+            let started = ThreadCPUTime.now()
+            defer { cpu = ThreadCPUTime.now() - started }
+            return cArgs.withUnsafeMutableBufferPointer { args in
                 unsaved.withUnsafeMutableBufferPointer { files in
                     args.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: args.count) { argv in
                         clang_parseTranslationUnit2(
@@ -93,7 +96,11 @@ public final class TranslationUnit: @unchecked Sendable {
         }
         raw = unit
         mainFile = clang_getFile(unit, path)
+        parseCPUSeconds = cpu
     }
+
+    /// CPU seconds libclang spent parsing this unit (its parse thread's).
+    public let parseCPUSeconds: Double
 
     /// The main file's handle, to tell main-file locations from header ones.
     let mainFile: CXFile?

@@ -49,9 +49,13 @@ public struct KernelParameter: Hashable, Sendable {
     public var required: Bool
     /// The argument's index in the kernel's prototype, when a C call passes it.
     public var position: Int?
+    /// For a C call: the argument (or result) is a structure whose member of
+    /// this name is the pointer the model means (`struct vm_struct *` →
+    /// `->addr`), not the pointer itself.
+    public var member: String?
 
-    public init(_ key: String, _ kind: Kind, required: Bool = true, position: Int? = nil) {
-        self.key = key; self.kind = kind; self.required = required; self.position = position
+    public init(_ key: String, _ kind: Kind, required: Bool = true, position: Int? = nil, member: String? = nil) {
+        self.key = key; self.kind = kind; self.required = required; self.position = position; self.member = member
     }
 }
 
@@ -90,8 +94,11 @@ public struct KernelSignature: Sendable {
         t["vmap"] = [P("pages", .pageSet), P("count", .countWithinPageSet), P("flags", .flags, required: false),
                      P("prot", .prot, required: false), P("as", .bind)]
         t["vm_map_ram"] = [P("pages", .pageSet), P("count", .countWithinPageSet), P("as", .bind)]
-        t["get_vm_area"] = [P("size", .size, position: 0), P("flags", .flags, required: false, position: 1), P("as", .bind)]
+        // get_vm_area() returns, and free_vm_area() takes, the area's
+        // `struct vm_struct`; the memory is its `addr`.
+        t["get_vm_area"] = [P("size", .size, position: 0), P("flags", .flags, required: false, position: 1), P("as", .bind, member: "addr")]
         for f in FreeAPI.allCases { t[f.rawValue] = free }
+        t["free_vm_area"] = [P("ptr", .pointer, position: 0, member: "addr")]
         t["vm_unmap_ram"] = [P("ptr", .pointer, position: 0), P("count", .count, position: 1)]
         t["bpf_prog_pack_free"] = [P("ptr", .pointer, position: 0), P("size", .size, required: false, position: 1)]
         t["bpf_jit_binary_pack_finalize"] = [P("ro", .pointer), P("rw", .pointer)]

@@ -239,6 +239,21 @@ extension ModelState: Hashable {
         for k in bindings.keys where k.hasPrefix(symbol + "->") || k.hasPrefix(symbol + ".") { bindings[k] = nil }
     }
 
+    /// `symbol` is NULL (a helper returned NULL into it).
+    public mutating func bindNull(_ symbol: String) {
+        unbind(symbol)
+        bindings[symbol] = .address(0)
+    }
+
+    /// `symbol` now names what `source` names (and its members likewise):
+    /// a helper's returned memory bound to the caller's variable.
+    public mutating func alias(_ symbol: String, to source: String) {
+        unbind(symbol)
+        for (k, v) in bindings where k == source || k.hasPrefix(source + "->") || k.hasPrefix(source + ".") {
+            bindings[symbol + k.dropFirst(source.count)] = v
+        }
+    }
+
     /// Whether `p` is bound: the path checker seeds memory it did not see
     /// allocated before its first use.
     public func isBound(_ symbol: String) -> Bool { bindings[symbol] != nil }

@@ -219,4 +219,159 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertFalse(r.bounded)
         XCTAssertLessThan(r.states, 200, "identical states at a join are explored once")
     }
+
+    // MARK: interprocedural knowledge
+
+    func testHelperSummaryActsAtTheCallAndItsBoundsHold() throws {
+        let f = try irs("""
+        static void *alloc_text(void)
+        {
+                void *page = module_alloc(PAGE_SIZE);
+                if (!page)
+                        return NULL;
+                set_memory_ro((unsigned long)page, 1);
+                set_memory_x((unsigned long)page, 1);
+                return page;
+        }
+        static void *level2(void) { return alloc_text(); }
+        static void *level3(void) { return level2(); }
+        int direct(const void *insn)
+        {
+                void *p = alloc_text();
+                if (!p)
+                        return -1;
+                memcpy(p, insn, 4);
+                return 0;
+        }
+        int deep(const void *insn)
+        {
+                void *p = level3();
+                if (!p)
+                        return -1;
+                memcpy(p, insn, 4);
+                return 0;
+        }
+        """)
+        let direct = try XCTUnwrap(f["direct"])
+        XCTAssertEqual(direct.parameters, ["insn"])
+        XCTAssertNotNil(direct.helpers["alloc_text"], "the helper's IR rides with the caller's")
+        let r = PathChecker.check(direct, arches: [.x86_64], generation: .v6_1)
+        XCTAssertEqual(r.paths, 2, "the helper's success and failure are the caller's two paths; its NULL test follows the state")
+        let write = r.findings.filter { $0.invariant == .write }
+        XCTAssertEqual(write.map(\.event.position.line), [18], "the write into the page the helper made read-only")
+        // deep -> level3 -> level2 -> alloc_text is one level deeper than
+        // maxHelperDepth (2): level3 is checked (it reaches alloc_text in
+        // two), deep is not.
+        XCTAssertEqual(PathChecker.maxHelperDepth, 2)
+        XCTAssertNotNil(f["level3"])
+        XCTAssertNil(f["deep"], "past the depth bound a caller gets no IR")
+        let l3 = PathChecker.check(try XCTUnwrap(f["level3"]), arches: [.x86_64], generation: .v6_1)
+        XCTAssertEqual(l3.paths, 2)
+    }
+
+    func testHelperViolationOnItsOwnMemoryIsNotRepeatedAtTheCall() throws {
+        let f = try irs("""
+        static void *alloc_bad(const void *src)
+        {
+                void *page = module_alloc(PAGE_SIZE);
+                if (!page)
+                        return NULL;
+                memcpy(page, src, 4);
+                set_memory_x((unsigned long)page, 1);
+                return page;
+        }
+        void *caller(const void *src) { return alloc_bad(src); }
+        """)
+        let own = PathChecker.check(try XCTUnwrap(f["alloc_bad"]), arches: [.x86_64], generation: .v6_1)
+        XCTAssertTrue(own.findings.contains { $0.invariant == .order }, "the helper's own window, in its own check")
+        let caller = PathChecker.check(try XCTUnwrap(f["caller"]), arches: [.x86_64], generation: .v6_1)
+        XCTAssertFalse(caller.findings.contains { $0.invariant == .order }, "not again at every call")
+    }
+
+    func testKnownWrapperIsResolvedPerArchAndGeneration() throws {
+        let body = """
+        int f(const void *insn)
+        {
+                void *page = alloc_insn_page();
+                if (!page)
+                        return -1;
+                memcpy(page, insn, 4);
+                return 0;
+        }
+        """
+        let ir61 = try XCTUnwrap(try irs(body)["f"])
+        XCTAssertEqual(ir61.events.first?.kind, .call, "a known wrapper is an event, not a helper")
+        let r61 = PathChecker.check(ir61, arches: Arch.allCases, generation: .v6_1)
+        XCTAssertEqual(Set(r61.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .ppc64, .riscv64, .s390],
+                       "every 6.1 override returns a read-only page; the __weak default (module_alloc) does not")
+        XCTAssertEqual(Set(KernelWrapper.overridingArches("alloc_insn_page", generation: .v6_12)), [.x86_64, .arm64, .s390])
+        let ir612 = try XCTUnwrap(try irs(body, kernel: "6.12")["f"])
+        let r612 = PathChecker.check(ir612, arches: [.x86_64, .arm64, .s390, .generic], generation: .v6_12)
+        XCTAssertEqual(Set(r612.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .s390])
+        XCTAssertEqual(r612.paths, 8, "allocation success and failure on each of four arches")
+    }
+
+    // MARK: set_memory_*() failure
+
+    func testSetMemoryFailureForksOnlyWhereTheResultIsTested() throws {
+        let f = try irs("""
+        void *tested(void)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+                int err;
+                if (!p)
+                        return NULL;
+                err = set_memory_ro((unsigned long)p, 1);
+                if (err)
+                        return NULL;
+                set_memory_x((unsigned long)p, 1);
+                return p;
+        }
+        void *untested(void)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+                if (!p)
+                        return NULL;
+                set_memory_ro((unsigned long)p, 1);
+                set_memory_x((unsigned long)p, 1);
+                return p;
+        }
+        """)
+        let tested = try XCTUnwrap(f["tested"])
+        XCTAssertEqual(tested.testedStatuses, ["err"])
+        let t = PathChecker.check(tested, arches: [.x86_64], generation: .v6_1)
+        XCTAssertEqual(t.paths, 3, "allocation failure, set_memory_ro() failure (which takes only `if (err)`), success")
+        XCTAssertFalse(t.findings.contains { $0.invariant == .order })
+        let u = PathChecker.check(try XCTUnwrap(f["untested"]), arches: [.x86_64], generation: .v6_1)
+        XCTAssertEqual(u.paths, 2, "an untested result is taken as success")
+    }
+
+    // MARK: control flow in expressions
+
+    func testConditionalOperatorAndStatementExpressionBranch() throws {
+        let f = try irs("""
+        void cond(int strict)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+                strict ? set_memory_ro((unsigned long)p, 1) : set_memory_nx((unsigned long)p, 1);
+                set_memory_x((unsigned long)p, 1);
+        }
+        void plain(int a, int b)
+        {
+                void *p = module_alloc(a > b ? a : b);
+                set_memory_x((unsigned long)p, 1);
+        }
+        void stmt(int strict)
+        {
+                void *p = module_alloc(PAGE_SIZE);
+                ({ if (strict) set_memory_ro((unsigned long)p, 1); });
+                set_memory_x((unsigned long)p, 1);
+        }
+        """)
+        XCTAssertEqual(paths(try XCTUnwrap(f["cond"])), [["module_alloc(?)", "set_memory_ro(p)", "set_memory_x(p)"],
+                                                          ["module_alloc(?)", "set_memory_nx(p)", "set_memory_x(p)"]])
+        XCTAssertEqual(paths(try XCTUnwrap(f["plain"])).count, 1, "an arm without an event is read through")
+        XCTAssertEqual(paths(try XCTUnwrap(f["stmt"])), [["module_alloc(?)", "set_memory_ro(p)", "set_memory_x(p)"],
+                                                          ["module_alloc(?)", "set_memory_x(p)"]])
+    }
 }

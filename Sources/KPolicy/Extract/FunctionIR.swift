@@ -17,14 +17,27 @@ public struct FunctionIR: Sendable {
     /// True when unrolling was cut short because the IR grew past
     /// `IRBuilder.maxBlocks` (loops are then taken at most once).
     public var truncated: Bool
+    /// The parameters' names, in order (a helper's are replaced by the
+    /// caller's arguments when its summary is applied).
+    public var parameters: [String]
+    /// The IRs of the same-file helpers this function calls, directly or
+    /// through other helpers (`IRBuilder.maxHelperDepth` levels deep), by
+    /// name: what the path checker runs at a `helper` event.
+    public var helpers: [String: FunctionIR]
 
-    public init(name: String, position: Position, blocks: [IRBlock], objects: [String: ObjectOrigin], truncated: Bool) {
+    public init(name: String, position: Position, blocks: [IRBlock], objects: [String: ObjectOrigin], truncated: Bool,
+                parameters: [String] = [], helpers: [String: FunctionIR] = [:]) {
         self.name = name
         self.position = position
         self.blocks = blocks
         self.objects = objects
         self.truncated = truncated
+        self.parameters = parameters
+        self.helpers = helpers
     }
+
+    /// What a `return NULL;` returns.
+    public static let null = "$null"
 
     /// Every event, in block order (for tests and summaries).
     public var events: [IREvent] { blocks.flatMap(\.events) }
@@ -56,7 +69,8 @@ public enum IRExit: Sendable, Equatable {
     case branch(IRCondition, then: Int, else: Int)
     /// A switch: any of the targets.
     case any([Int])
-    /// The function returns (the object it returns, if it returns one).
+    /// The function returns (the object it returns, if it returns one;
+    /// `FunctionIR.null` for `return NULL`).
     case `return`(String?)
 }
 
@@ -65,6 +79,9 @@ public enum IRExit: Sendable, Equatable {
 public enum IRCondition: Sendable, Equatable {
     case isNull(String)
     case nonNull(String)
+    /// A status is non-zero (`if (err)`, `if (set_memory_ro(...))`, `err < 0`):
+    /// the path checker follows it when a `set_memory_*()` result was stored there.
+    case failed(String)
     case unknown
 }
 
@@ -132,5 +149,44 @@ public struct IRArgument: Sendable, Equatable {
         self.offset = offset
         self.value = value
         self.identifiers = identifiers
+    }
+}
+
+extension FunctionIR {
+    /// The same IR with every object name passed through `rename`: a
+    /// helper's IR in the caller's names, where its summary is applied.
+    func renamingObjects(_ rename: (String) -> String) -> FunctionIR {
+        var ir = self
+        func cond(_ c: IRCondition) -> IRCondition {
+            switch c {
+            case .isNull(let o): return .isNull(rename(o))
+            case .nonNull(let o): return .nonNull(rename(o))
+            case .failed(let o): return .failed(rename(o))
+            case .unknown: return .unknown
+            }
+        }
+        for b in ir.blocks.indices {
+            for e in ir.blocks[b].events.indices {
+                ir.blocks[b].events[e].result = ir.blocks[b].events[e].result.map(rename)
+                for a in ir.blocks[b].events[e].arguments.indices {
+                    ir.blocks[b].events[e].arguments[a].object = ir.blocks[b].events[e].arguments[a].object.map(rename)
+                }
+            }
+            switch ir.blocks[b].exit {
+            case .branch(let c, let t, let e): ir.blocks[b].exit = .branch(cond(c), then: t, else: e)
+            case .return(let o): ir.blocks[b].exit = .return(o == FunctionIR.null ? o : o.map(rename))
+            default: break
+            }
+        }
+        ir.objects = Dictionary(objects.map { (rename($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
+        return ir
+    }
+
+    /// The statuses a branch tests (`.failed`): a `set_memory_*()` whose
+    /// result is stored in one of them forks into success and failure.
+    var testedStatuses: Set<String> {
+        var s: Set<String> = []
+        for b in blocks { if case .branch(.failed(let o), _, _) = b.exit { s.insert(o) } }
+        return s
     }
 }

@@ -12,8 +12,15 @@ import KernelModel
 /// fall-through, `break` and `default`; while/for/do loops unrolled
 /// `loopUnrolling` times; goto and labels; return; and the scope-exit
 /// cleanups of `__free(name)` variables, which `no_free_ptr()` and
-/// `return_ptr()` disarm. Control flow inside expressions (`?:`, statement
-/// expressions) is read straight through, its events in order.
+/// `return_ptr()` disarm. Control flow inside expressions is followed
+/// too: `?:` whose arms call something branches like an if/else, and a
+/// GNU statement expression's statements are statements. A test of a
+/// status (`if (err)`, `if (set_memory_ro(...))`, `err < 0`) is a
+/// `.failed` condition the path checker follows after `set_memory_*()`.
+///
+/// Same-file helpers a function calls get IRs of their own (helpers of
+/// helpers down to `maxHelperDepth` levels), attached to the caller's IR:
+/// the path checker applies them as summaries.
 public struct IRBuilder {
     /// Iterations each loop is unrolled to: paths through 0, 1 and 2 iterations.
     public static let loopUnrolling = 2
@@ -29,7 +36,7 @@ public struct IRBuilder {
                               "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
         for op in SetMemoryOp.allCases { s.insert(op.apiName) }
         for t in TextPatchAPI.allCases { s.insert(t.rawValue) }
-        return s
+        return s.union(KernelWrapper.names)
     }()
 
     /// Model APIs a C call can be lowered from (the page-set APIs take
@@ -43,7 +50,7 @@ public struct IRBuilder {
     /// Whether a call to `name` (resolved or spelled) is an event.
     public static func isEvent(_ name: String) -> Bool {
         let n = KernelCall.canonicalName(name)
-        return KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)
+        return (KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)) || KernelWrapper.names.contains(n)
     }
 
     static func isAnchor(_ name: String) -> Bool { anchors.contains(KernelCall.canonicalName(name)) }
@@ -56,16 +63,52 @@ public struct IRBuilder {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
         }
         guard !wanted.isEmpty else { return [] }
+        // A caller of a function that has an anchor is wanted too (its
+        // summary acts at the call), up to the helper depth.
+        let definedNames = Set(index.definitions.map(\.spelling))
+        for _ in 0..<IRBuilder.maxHelperDepth {
+            var more: Set<String> = []
+            for c in facts.calls where !c.isReference && wanted.contains(c.callee) && definedNames.contains(c.callee) {
+                if let f = c.function, !wanted.contains(f) { more.insert(f) }
+            }
+            if more.isEmpty { break }
+            wanted.formUnion(more)
+        }
         var callsAt: [Position: CallFact] = [:]
         for c in facts.calls where !c.isReference { callsAt[c.position] = c }
-        let defined = Set(index.definitions.map(\.spelling))
+        let defined = definedNames
+        var definitions: [String: Cursor] = [:]
+        for def in index.definitions where definitions[def.spelling] == nil { definitions[def.spelling] = def }
+        var built: [String: FunctionIR] = [:]
+        func ir(_ name: String) -> FunctionIR? {
+            if let known = built[name] { return known }
+            guard let def = definitions[name] else { return nil }
+            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([name]))
+            let made = b.build(def)
+            built[name] = made
+            return made
+        }
         var out: [FunctionIR] = []
         for def in index.definitions where wanted.contains(def.spelling) {
-            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([def.spelling]))
-            out.append(b.build(def))
+            guard var f = ir(def.spelling) else { continue }
+            var frontier = Set(f.events.filter { $0.kind == .helper }.map(\.callee))
+            for _ in 0..<IRBuilder.maxHelperDepth {
+                var next: Set<String> = []
+                for h in frontier where f.helpers[h] == nil {
+                    guard let g = ir(h) else { continue }
+                    f.helpers[h] = g
+                    next.formUnion(g.events.filter { $0.kind == .helper }.map(\.callee))
+                }
+                frontier = next
+            }
+            out.append(f)
         }
         return out
     }
+
+    /// How many levels of same-file helpers get IRs (the path checker's
+    /// `maxHelperDepth`).
+    public static var maxHelperDepth: Int { PathChecker.maxHelperDepth }
 }
 
 /// Lowers one function definition.
@@ -112,7 +155,10 @@ private struct FunctionBuilder {
         if let body { collectAliases(body) }
         if let body { stmt(body) }
         blocks[current].exit = .return(nil)
-        var ir = FunctionIR(name: def.spelling, position: position(def.location), blocks: blocks, objects: objects, truncated: truncated)
+        let parameters = def.children.filter { $0.kind == .parmDecl }.map(\.spelling)
+        for p in parameters where objects[p] == nil { objects[p] = .parameter }
+        var ir = FunctionIR(name: def.spelling, position: position(def.location), blocks: blocks, objects: objects, truncated: truncated,
+                            parameters: parameters)
         // Stores matter only to objects the calls act on.
         let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
         for i in ir.blocks.indices {
@@ -210,8 +256,12 @@ private struct FunctionBuilder {
         case .returnStmt:
             var returned: String?
             if let value = c.children.first {
-                expression(value, result: nil)
-                returned = object(of: value)?.name
+                // `return call(...)`: the call's result is what is returned.
+                let direct = FunctionBuilder.strip(value).kind == .callExpr && disownedObject(in: value) == nil
+                    ? "$return@\(c.location.line)" : nil
+                expression(value, result: direct)
+                returned = direct ?? object(of: value)?.name
+                if returned == nil, FunctionBuilder.isNullConstant(value), FunctionBuilder.isPointer(value) { returned = FunctionIR.null }
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
             }
             emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
@@ -354,6 +404,12 @@ private struct FunctionBuilder {
                 }
                 return condition(first, then: then, else: elseB)
             }
+            if KernelCall.canonicalName(callee).hasPrefix("set_memory_") {
+                let status = "$status@\(s.location.line):\(s.location.column)"
+                expression(s, result: status)
+                blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
+                return
+            }
             if callee == "IS_ERR_OR_NULL", let first = s.arguments.first, let o = object(of: first) {
                 expression(first, result: nil)
                 blocks[current].exit = .branch(.isNull(o.name), then: then, else: elseB)
@@ -362,6 +418,12 @@ private struct FunctionBuilder {
         }
         if s.kind == .unaryOperator, s.operatorSpelling == "!", let inner = s.children.first {
             return condition(inner, then: elseB, else: then)
+        }
+        if s.kind == .binaryOperator, let op = s.operatorSpelling, op == "<" || op == "==" || op == "!=",
+           s.children.count == 2, FunctionBuilder.isNullConstant(s.children[1]), let status = statusVariable(s.children[0]) {
+            expression(s.children[0], result: nil)
+            blocks[current].exit = op == "==" ? .branch(.failed(status), then: elseB, else: then) : .branch(.failed(status), then: then, else: elseB)
+            return
         }
         if s.kind == .binaryOperator, let op = s.operatorSpelling, op == "&&" || op == "||" || op == "==" || op == "!=" {
             let parts = s.children
@@ -385,16 +447,29 @@ private struct FunctionBuilder {
         if let o = object(of: s), s.kind == .declRefExpr || s.kind == .memberRefExpr || (s.kind == .binaryOperator && s.operatorSpelling == "="),
            FunctionBuilder.isPointer(s) {
             blocks[current].exit = .branch(.nonNull(o.name), then: then, else: elseB)
+        } else if let status = statusVariable(s) {
+            blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
         } else {
             blocks[current].exit = .branch(.unknown, then: then, else: elseB)
         }
     }
 
+    /// A local integer variable a condition tests as a status (`err`).
+    func statusVariable(_ c: Cursor) -> String? {
+        let s = FunctionBuilder.strip(c)
+        guard s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind != .translationUnit,
+              t.storageClass != .static, !FunctionBuilder.isPointer(s), alias[t.spelling] == nil else { return nil }
+        let type = s.canonicalTypeSpelling
+        return type == "int" || type == "long" ? t.spelling : nil
+    }
+
     static func isNullConstant(_ c: Cursor) -> Bool {
         let s = strip(c)
         if s.kind == .integerLiteral || s.kind == .cStyleCastExpr || s.kind == .parenExpr || s.kind == .unexposedExpr {
-            if case .integer(0)? = c.evaluate() { return true }
-            if case .unsigned(0)? = c.evaluate() { return true }
+            for e in [c, s] {
+                if case .integer(0)? = e.evaluate() { return true }
+                if case .unsigned(0)? = e.evaluate() { return true }
+            }
         }
         return s.tokens.map(\.spelling) == ["NULL"]
     }
@@ -430,6 +505,12 @@ private struct FunctionBuilder {
                 let lhs = object(of: parts[0])
                 expression(parts[1], result: op == "=" ? lhs?.name : nil)
                 store(parts[0])
+                // A status assigned something other than a call's result no longer holds that call's.
+                if let status = statusVariable(parts[0]), FunctionBuilder.strip(parts[1]).kind != .callExpr {
+                    emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(c.location),
+                                 arguments: [IRArgument(text: status, object: status, offset: 0, value: nil, identifiers: [])],
+                                 result: nil, text: "\(status) = <value>"))
+                }
             } else {
                 expression(parts[0], result: nil)
                 expression(parts[1], result: nil)
@@ -441,11 +522,40 @@ private struct FunctionBuilder {
             for child in c.children { expression(child, result: nil) }
         case .stmtExpr:
             for child in c.children { stmt(child) }
+        case .conditionalOperator where c.isInMainFile && c.children.count == 3 && (hasEvent(c.children[1]) || hasEvent(c.children[2])):
+            // `cond ? a : b` whose arms call something: two branches.
+            let parts = c.children
+            let thenB = newBlock(), elseB = newBlock(), after = newBlock()
+            condition(parts[0], then: thenB, else: elseB)
+            current = thenB
+            expression(parts[1], result: result)
+            blocks[current].exit = .goto(after)
+            current = elseB
+            expression(parts[2], result: result)
+            blocks[current].exit = .goto(after)
+            current = after
         case .parenExpr, .cStyleCastExpr, .unexposedExpr:
             for child in c.children { expression(child, result: result) }
         default:
             for child in c.children { expression(child, result: nil) }
         }
+    }
+
+    /// Whether `c` calls an event or a same-file helper (an arm of `?:`
+    /// worth a branch; other arms are read through).
+    func hasEvent(_ c: Cursor) -> Bool {
+        func matters(_ node: Cursor) -> Bool {
+            guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
+            return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
+                || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
+        }
+        if matters(c) { return true }
+        var found = false
+        c.visitChildren { node, _ in
+            if matters(node) { found = true; return .break }
+            return .recurse
+        }
+        return found
     }
 
     /// A store through a pointer, when the target is one (`*p`, `p[i]`, `p->f`).
@@ -562,7 +672,25 @@ private struct FunctionBuilder {
             }
             return (name, 0)
         case .memberRefExpr:
-            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            guard let base = s.children.first else { return nil }
+            // A member of an array element: one object per constant index;
+            // with an index known only at run time (`mod->mem[type].base`)
+            // the IR cannot tell the elements apart and follows none.
+            let element = FunctionBuilder.strip(base)
+            if element.kind == .arraySubscriptExpr {
+                let parts = element.children
+                guard parts.count == 2, let array = rawObject(of: parts[0]) else { return nil }
+                let index: Int64
+                switch parts[1].evaluate() {
+                case .integer(let v)?: index = v
+                case .unsigned(let v)? where v < UInt64(Int64.max): index = Int64(v)
+                default: return nil
+                }
+                let name = canonical(array.name) + "[\(index)]." + s.spelling
+                if objects[name] == nil { objects[name] = objects[canonical(array.name)] == .global ? .global : .parameter }
+                return (name, 0)
+            }
+            guard let b = rawObject(of: base) else { return nil }
             let arrow = s.tokens.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }

@@ -572,7 +572,10 @@ rationale: |
   of its own; memory the function did not allocate starts as RW data, and
   a file-scope pointer that the function makes writable again also starts
   as read-only and executable, since memory kept across calls may already
-  hold code. The finding names the arches on which the window opens.
+  hold code. A set_memory_*() whose result the code tests fails on a path
+  of its own (permissions unchanged), a same-file helper acts at its call
+  through its own paths, and alloc_insn_page() is the arch's override.
+  The finding names the arches on which the window opens.
 threads:
   - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
   - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'

@@ -8,6 +8,9 @@ public struct ParsedFile: @unchecked Sendable {
     public let unit: TranslationUnit
     public let configuration: ParseConfiguration
     public let seconds: Double
+    /// CPU seconds of every parse attempt for this file (a PCH that did not
+    /// fit, stubbed headers, another arch), summed.
+    public var parseCPUSeconds = 0.0
     /// Generated headers that were missing and replaced by empty stand-ins.
     public let stubbedHeaders: [String]
     /// The precompiled header the parse used, if any.
@@ -91,6 +94,7 @@ public final class SourceParser {
             return (pch, nil)
         }
         var (pch, misfit) = precompiledHeader(for: configuration)
+        var parseCPU = 0.0
         // A header (or a .c file another one #includes, like mm/percpu-vm.c)
         // with errors in it is parsed again after its includers' beginnings
         // (HeaderPrelude); the parse with fewer errors in the file is kept.
@@ -104,6 +108,7 @@ public final class SourceParser {
             do {
                 unit = try TranslationUnit(index: index, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
                                            unsavedFiles: unsavedFiles, options: options)
+                parseCPU += unit.parseCPUSeconds
             } catch let error as ClangError {
                 if pch != nil {
                     pch = nil
@@ -142,6 +147,7 @@ public final class SourceParser {
                                         seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
                 parsed.precompiledHeader = pch?.path
                 parsed.precompiledHeaderMisfit = misfit
+                parsed.parseCPUSeconds = parseCPU
                 parsed.prelude = prelude
                 if let plain = withoutPrelude {
                     // The prelude must not have included the header itself

@@ -95,6 +95,15 @@ public enum PathChecker {
         return total
     }
 
+    /// How deep summaries of same-file helpers nest (a helper's helper is
+    /// level 2); deeper calls, and a helper already on the call chain
+    /// (recursion), are not followed: their result is other memory.
+    public static let maxHelperDepth = 2
+    /// Bounds of one helper's exploration at one call: (block, state) pairs
+    /// and distinct exit states. Past either, the call is not followed.
+    public static let maxHelperStates = 1024
+    public static let maxHelperExits = 64
+
     struct Item {
         var block: Int
         var state: ModelState
@@ -106,37 +115,97 @@ public enum PathChecker {
         var fresh: Set<String> = []
         /// Seeded objects the path wrote to or made writable.
         var shownWritable: Set<String> = []
+        /// Statuses of `set_memory_*()` calls on this path: true when the call failed.
+        var status: [String: Bool] = [:]
     }
 
     struct VisitKey: Hashable {
         var block: Int
         var state: ModelState
         var disowned: Set<String>
+        var status: [String: Bool]
+    }
+
+    /// What one function check shares across its helpers' explorations.
+    struct Context {
+        var config: ModelConfig
+        var findings: [String: Finding] = [:]
+        var witness: (at: Position?, trace: [TraceStep]?)
+        var helpers: [String: FunctionIR]
+        /// Helper calls not followed (a bound, recursion or depth).
+        var helpersNotFollowed = 0
+        /// Summaries already computed: a call (its place and depth) from an
+        /// entry state gives the same exits, so each is explored once per
+        /// function and arch. Exits keep only the steps the helper added.
+        var summaries: [SummaryKey: [Item]?] = [:]
+    }
+
+    struct SummaryKey: Hashable {
+        var call: Position
+        /// The outermost call (where findings inside the helper are reported).
+        var site: Position?
+        var depth: Int
+        var state: ModelState
+        var disowned: Set<String>
+        var status: [String: Bool]
+        var seeded: Set<String>
+        var fresh: Set<String>
+        var shownWritable: Set<String>
+    }
+
+    /// Where a helper's events run: the caller's call (findings are
+    /// reported there) and the helpers on the chain.
+    struct Frame {
+        var depth = 0
+        var chain: [String] = []
+        var callSite: IREvent?
+        /// The prefix of the helper's own objects (`its_alloc::page`).
+        var localPrefix: String?
+        /// The caller's objects the helper was handed (its arguments): a
+        /// violation on one of them is reported at the call.
+        var handed: Set<String> = []
     }
 
     static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
         var result = Result()
-        var witness: (at: Position?, trace: [TraceStep]?) = (witnessAt, nil)
-        var seen: [String: Finding] = [:]
+        var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
-        var stack = [Item(block: 0, state: start, trace: [], disowned: [], length: 0)]
+        let run = explore(ir, from: Item(block: 0, state: start, trace: [], disowned: [], length: 0),
+                          frame: Frame(chain: [ir.name]), limits: (maxStates, Int.max), ctx: &ctx)
+        result.paths = run.exits.count
+        result.states = run.states
+        result.bounded = run.bounded
+        result.witness = ctx.witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
+        result.findings = ctx.findings.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
+        return result
+    }
+
+    /// Depth-first exploration of `ir` from `item`: the items that reach a
+    /// return (with the object returned), the states explored, and whether
+    /// a bound (`limits`: states, exits) cut it short.
+    static func explore(_ ir: FunctionIR, from first: Item, frame: Frame, limits: (states: Int, exits: Int), ctx: inout Context)
+        -> (exits: [(item: Item, returned: String?)], states: Int, bounded: Bool) {
+        var exits: [(item: Item, returned: String?)] = []
+        var states = 0
+        var stack = [first]
         var visited: Set<VisitKey> = []
         let seeds = seedPlan(ir)
+        let tested = ir.testedStatuses
         let madeReadOnly = Set(ir.events.filter {
             let n = KernelCall.canonicalName($0.callee)
             return n == "set_memory_ro" || n == "set_memory_rox"
         }.compactMap { $0.arguments.first?.object })
         while let item = stack.popLast() {
-            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned)).inserted else { continue }
-            result.states += 1
-            if result.states > maxStates || item.length > maxPathLength { result.bounded = true; break }
+            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned, status: item.status)).inserted else { continue }
+            states += 1
+            if states > limits.states || item.length > maxPathLength || exits.count > limits.exits { return (exits, states, true) }
             let block = ir.blocks[item.block]
             var variants = [item]
             for event in block.events {
                 var next: [Item] = []
                 for v in variants {
-                    next += step(v, event, seeds: seeds, config: config, findings: &seen, witness: &witness, madeReadOnly: madeReadOnly)
+                    next += step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested)
                 }
                 variants = next
             }
@@ -157,18 +226,18 @@ public enum PathChecker {
                             takeThen = null == isNullTest
                             takeElse = !takeThen
                         }
+                    case .failed(let o):
+                        if let failed = v.status[o] { takeThen = failed; takeElse = !failed }
                     case .unknown: break
                     }
                     if takeElse { var w = v; w.block = elseB; stack.append(w) }
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
-                case .return:
-                    result.paths += 1
+                case .return(let returned):
+                    exits.append((v, returned))
                 }
             }
         }
-        result.witness = witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
-        result.findings = seen.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
-        return result
+        return (exits, states, false)
     }
 
     /// Per object not allocated in the function: the pages to seed and
@@ -178,7 +247,7 @@ public enum PathChecker {
     static func seedPlan(_ ir: FunctionIR) -> [String: Seed] {
         var plan: [String: Seed] = [:]
         for e in ir.events {
-            guard e.kind == .call || e.kind == .store || e.kind == .cleanup, let o = e.arguments.first?.object else { continue }
+            guard e.kind == .call || e.kind == .store || e.kind == .cleanup, let o = actedObject(e) else { continue }
             var s = plan[o] ?? Seed(pages: 1, mayBeExecutable: false)
             let name = KernelCall.canonicalName(e.callee)
             if name.hasPrefix("set_memory_"), e.arguments.count > 1, let n = e.arguments[1].value, n > 0, n <= 512 {
@@ -208,23 +277,25 @@ public enum PathChecker {
         }
     }
 
-    /// The successors of `item` after `event`: one, or two where an
-    /// allocation may fail or a seed may be executable.
-    static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], config: ModelConfig,
-                     findings: inout [String: Finding], witness: inout (at: Position?, trace: [TraceStep]?),
-                     madeReadOnly: Set<String> = []) -> [Item] {
+    /// The successors of `item` after `event`: one, or more where an
+    /// allocation or a tested `set_memory_*()` may fail, a seed may be
+    /// executable, or a helper's summary has several outcomes.
+    static func step(_ item: Item, _ event: IREvent, seeds: [String: Seed], frame: Frame, ctx: inout Context,
+                     madeReadOnly: Set<String> = [], tested: Set<String> = []) -> [Item] {
         if event.kind == .disown {
             var v = item
             if let o = event.arguments.first?.object { v.disowned.insert(o) }
             return [v]
         }
+        if event.kind == .helper, let summary = helperSummary(item, event, frame: frame, ctx: &ctx) { return summary }
         if event.kind == .rebind || (event.kind == .helper && event.result != nil) {
-            // Summaries of same-file helpers are not built yet: their result is other memory.
+            // A call the IR does not follow: its result is other memory.
             var v = item
             if let o = event.kind == .rebind ? event.arguments.first?.object : event.result {
                 v.state.unbind(o)
                 v.disowned.remove(o)
                 v.fresh.insert(o)
+                v.status[o] = nil
             }
             return [v]
         }
@@ -232,21 +303,133 @@ public enum PathChecker {
         if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
         // Seed the memory the event acts on if the path has not seen it.
         var variants = [item]
-        if let o = event.arguments.first?.object, !item.state.isBound(o), event.result != o {
+        if let o = actedObject(event), !item.state.isBound(o), event.result != o {
             let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
             variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
             if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
         }
         var out: [Item] = []
         for v in variants {
-            guard let call = lower(event, state: v.state) else { out.append(v); continue }
+            let calls = lower(event, state: v.state, config: ctx.config)
+            guard let call = calls.first else { out.append(v); continue }
             if isAllocation(call) {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
-                out.append(run(call, event, on: v, failing: true, config: config, findings: &findings, madeReadOnly: madeReadOnly))
+                var ok = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                // A wrapper's other calls run only when its allocation succeeded.
+                for more in calls.dropFirst() { ok = run(more, event, on: ok, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly) }
+                out.append(ok)
+                out.append(run(call, event, on: v, failing: true, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly))
+            } else if case .setMemory = call, let status = event.result, tested.contains(status) {
+                var ok = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                ok.status[status] = false
+                out.append(ok)
+                // Failed: the permissions stay as they were (-ENOMEM splitting a large page, -EINVAL).
+                var failed = v
+                failed.status[status] = true
+                failed.trace.append(TraceStep(line: event.position.line, call: event.text + "  → fails (-ENOMEM)",
+                                              mapping: target(event).flatMap { v.state.pagePermissions($0)?.map.description } ?? "-",
+                                              alias: target(event).flatMap { v.state.pagePermissions($0)?.alias?.description } ?? "-",
+                                              invariants: []))
+                out.append(failed)
             } else {
-                out.append(run(call, event, on: v, failing: false, config: config, findings: &findings, madeReadOnly: madeReadOnly))
+                var r = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
+                for more in calls.dropFirst() { r = run(more, event, on: r, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly) }
+                out.append(r)
             }
-            if witness.trace == nil, event.position == witness.at, let last = out.last { witness.trace = last.trace }
+            if ctx.witness.trace == nil, frame.callSite == nil, event.position == ctx.witness.at, let last = out.last { ctx.witness.trace = last.trace }
+        }
+        return out
+    }
+
+    static func target(_ event: IREvent) -> PtrExpr? {
+        actedObject(event).map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+    }
+
+    /// The object an event acts on: its first argument's, or the member of
+    /// it the API means (`free_vm_area(area)` acts on `area->addr`).
+    static func actedObject(_ event: IREvent) -> String? {
+        guard let o = event.arguments.first?.object else { return nil }
+        guard event.kind == .call, let sig = KernelSignature.named(KernelCall.canonicalName(event.callee)),
+              let member = sig.parameters.first(where: { $0.position == 0 })?.member else { return o }
+        return o + "->" + member
+    }
+
+    /// The summary of a same-file helper at one call: the helper's own IR,
+    /// its parameters replaced by the caller's arguments and its locals
+    /// made its own (`helper::name`), run through the model from the
+    /// caller's state; the states it returns in are the call's successors,
+    /// its returned object bound to the caller's variable. Nil when the
+    /// helper is not followed (unknown, too deep, recursive, or past a
+    /// bound): then its result is other memory, as for any call the IR does
+    /// not follow.
+    static func helperSummary(_ item: Item, _ event: IREvent, frame: Frame, ctx: inout Context) -> [Item]? {
+        guard let helper = ctx.helpers[event.callee], frame.depth < maxHelperDepth, !frame.chain.contains(helper.name) else {
+            if event.kind == .helper { ctx.helpersNotFollowed += 1 }
+            return nil
+        }
+        let key = SummaryKey(call: event.position, site: frame.callSite?.position, depth: frame.depth, state: item.state, disowned: item.disowned, status: item.status,
+                             seeded: item.seeded, fresh: item.fresh, shownWritable: item.shownWritable)
+        if let known = ctx.summaries[key] {
+            return known.map { exits in
+                exits.map { var v = $0; v.trace = item.trace + v.trace; v.length = item.length; v.block = item.block; return v }
+            }
+        }
+        let computed = computeSummary(item, event, helper: helper, frame: frame, ctx: &ctx)
+        ctx.summaries[key] = computed.map { exits in
+            exits.map { var v = $0; v.trace = Array(v.trace.dropFirst(item.trace.count)); return v }
+        }
+        return computed
+    }
+
+    static func computeSummary(_ item: Item, _ event: IREvent, helper: FunctionIR, frame: Frame, ctx: inout Context) -> [Item]? {
+        let prefix = helper.name + "::"
+        var map: [String: String] = [:]
+        for (i, p) in helper.parameters.enumerated() {
+            map[p] = i < event.arguments.count ? (event.arguments[i].object ?? prefix + p) : prefix + p
+        }
+        let instance = helper.renamingObjects { name in
+            let root = String(name.prefix { $0 != "-" && $0 != "." })
+            if let to = map[root] { return to + name.dropFirst(root.count) }
+            if helper.objects[root] == .global { return name }
+            return prefix + name
+        }
+        var entry = item
+        entry.block = 0
+        entry.length = 0
+        let handed = Set(map.values.filter { !$0.hasPrefix(prefix) }).union(frame.callSite == nil ? [] : frame.handed)
+        let sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix,
+                        handed: frame.callSite == nil ? handed : frame.handed.intersection(handed))
+        let run = explore(instance, from: entry, frame: sub, limits: (maxHelperStates, maxHelperExits), ctx: &ctx)
+        guard !run.bounded, !run.exits.isEmpty else { ctx.helpersNotFollowed += 1; return nil }
+        var out: [Item] = []
+        var seen: Set<VisitKey> = []
+        for (exit, returned) in run.exits {
+            var v = exit
+            v.block = item.block
+            v.length = item.length
+            if let r = event.result {
+                if returned == FunctionIR.null {
+                    v.state.bindNull(r)
+                    v.seeded.remove(r)
+                    v.fresh.remove(r)
+                } else if let returned, v.state.isBound(returned) {
+                    v.state.alias(r, to: returned)
+                    if v.seeded.contains(returned) { v.seeded.insert(r) } else { v.seeded.remove(r) }
+                    if v.fresh.contains(returned) { v.fresh.insert(r) } else { v.fresh.remove(r) }
+                } else {
+                    v.state.unbind(r)
+                    v.fresh.insert(r)
+                }
+                v.disowned.remove(r)
+                v.status[r] = nil
+            }
+            // The helper's locals end with it.
+            for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
+            v.seeded = v.seeded.filter { !$0.hasPrefix(prefix) }
+            v.fresh = v.fresh.filter { !$0.hasPrefix(prefix) }
+            v.shownWritable = v.shownWritable.filter { !$0.hasPrefix(prefix) }
+            v.disowned = v.disowned.filter { !$0.hasPrefix(prefix) }
+            v.status = v.status.filter { !$0.key.hasPrefix(prefix) }
+            if seen.insert(VisitKey(block: 0, state: v.state, disowned: v.disowned, status: v.status)).inserted { out.append(v) }
         }
         return out
     }
@@ -263,14 +446,15 @@ public enum PathChecker {
         return v
     }
 
-    static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, config: ModelConfig,
-                    findings: inout [String: Finding], madeReadOnly: Set<String> = []) -> Item {
+    static func run(_ call: APICall, _ event: IREvent, on item: Item, failing: Bool, frame: Frame, ctx: inout Context,
+                    madeReadOnly: Set<String> = []) -> Item {
+        let config = ctx.config
         var v = item
-        let target = event.arguments.first?.object.map { PtrExpr.sym($0, event.arguments.first?.offset ?? 0) }
+        let target = PathChecker.target(event)
         let before = target.flatMap { v.state.pagePermissions($0) }
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
-        let changed = event.arguments.first?.object.flatMap { v.state.area(named: $0)?.permsChanged } ?? false
-        let object = event.arguments.first?.object
+        let changed = actedObject(event).flatMap { v.state.area(named: $0)?.permsChanged } ?? false
+        let object = actedObject(event)
         let isSeeded = object.map { v.seeded.contains($0) } ?? false
         var evident = !isSeeded || object.map { v.shownWritable.contains($0) || madeReadOnly.contains($0) } ?? false
         if case .setMemory(.rw, _, _, _) = call { evident = true }
@@ -282,18 +466,27 @@ public enum PathChecker {
         }
         if failing { _ = Executor.run(.injectFailure, on: &v.state) }
         let violations = Executor.run(call, on: &v.state)
-        let after = (event.result.map { PtrExpr.sym($0) } ?? target).flatMap { v.state.pagePermissions($0) }
+        let after = ((isAllocation(call) ? event.result.map { PtrExpr.sym($0) } : nil) ?? target).flatMap { v.state.pagePermissions($0) }
         v.trace.append(TraceStep(line: event.position.line, call: event.text + (failing ? "  → fails (NULL)" : ""),
                                  mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
                                  invariants: violations.map(\.invariant.rawValue)))
         for viol in violations {
-            let key = "\(viol.invariant.rawValue)|\(event.position.line):\(event.position.column)|\(config.arch.rawValue)"
-            if findings[key] == nil {
-                findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: viol.message, event: event,
-                                        eventClass: eventClass(call), targetReadOnly: readOnly,
-                                        seededObject: event.arguments.first?.object.map { v.seeded.contains($0) } ?? false,
-                                        permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                        generation: config.generation, trace: v.trace)
+            // Inside a helper, a violation on the helper's own memory or on a
+            // file-scope variable is the helper's (its own check reports
+            // it); one on memory the caller handed it is reported at the
+            // caller's call.
+            if frame.localPrefix != nil {
+                guard let o = object, frame.handed.contains(where: { o == $0 || o.hasPrefix($0 + "->") || o.hasPrefix($0 + ".") }) else { continue }
+            }
+            let site = frame.callSite ?? event
+            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)"
+            if ctx.findings[key] == nil {
+                let message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: message, event: site,
+                                            eventClass: eventClass(call), targetReadOnly: readOnly,
+                                            seededObject: object.map { v.seeded.contains($0) } ?? false,
+                                            permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
+                                            generation: config.generation, trace: v.trace)
             }
         }
         return v
@@ -301,7 +494,16 @@ public enum PathChecker {
 
     /// The model step an event is, through the model's one lowering; nil
     /// when the event names nothing the model can follow.
-    static func lower(_ event: IREvent, state: ModelState) -> APICall? {
+    static func lower(_ event: IREvent, state: ModelState, config: ModelConfig) -> [APICall] {
+        if event.kind == .call, let wrapper = KernelWrapper.calls(KernelCall.canonicalName(event.callee), arch: config.arch,
+                                                                   generation: config.generation,
+                                                                   result: event.result ?? "$ret@\(event.position.line)") {
+            return wrapper.compactMap { try? $0.lower().get() }
+        }
+        return lowerOne(event, state: state).map { [$0] } ?? []
+    }
+
+    static func lowerOne(_ event: IREvent, state: ModelState) -> APICall? {
         let name: String
         switch event.kind {
         case .store: name = "write"
@@ -325,7 +527,7 @@ public enum PathChecker {
                 else { values[p.key] = .size(1) }
             case .pointer:
                 guard let o = arg?.object else { return nil }
-                values[p.key] = .pointer(.sym(o, arg?.offset ?? 0))
+                values[p.key] = .pointer(.sym(p.member.map { o + "->" + $0 } ?? o, arg?.offset ?? 0))
             case .prot:
                 if let v = arg?.identifiers.lazy.compactMap(KernelNames.prot).first { values[p.key] = .prot(v) }
                 else if p.required { values[p.key] = .prot(.kernel) }
@@ -338,7 +540,7 @@ public enum PathChecker {
             case .type:
                 values[p.key] = .type(arg?.identifiers.lazy.compactMap(KernelNames.execmemType).first ?? .moduleText)
             case .bind, .bindPages:
-                values[p.key] = .bind(event.result ?? "$ret@\(event.position.line)")
+                values[p.key] = .bind((event.result ?? "$ret@\(event.position.line)") + (p.member.map { "->" + $0 } ?? ""))
             case .bool, .purpose, .pageSet:
                 break
             }

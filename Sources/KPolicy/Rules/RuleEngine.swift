@@ -22,9 +22,18 @@ public struct RuleEngine: Sendable {
     /// control-flow IR of its functions (IRBuilder), which `path` rules run
     /// through the model; without them those rules find nothing.
     public func findings(in facts: FileFacts, functions: [FunctionIR] = [], context: RuleContext) -> [Finding] {
+        var times = StageTimes()
+        return findings(in: facts, functions: functions, context: context, times: &times)
+    }
+
+    /// `findings`, adding the CPU seconds of the path check, the matchers
+    /// and the findings' suggestions to `times`.
+    public func findings(in facts: FileFacts, functions: [FunctionIR] = [], context: RuleContext, times: inout StageTimes) -> [Finding] {
         var out: [Finding] = []
         var pathResults: [(ir: FunctionIR, result: PathChecker.Result)]?
         for rule in applicable(to: facts.path, version: context.kernelVersion) {
+            let matchStart = StageTimes.now()
+            var pathSeconds = 0.0
             let matches: [Match]
             switch rule.match {
             case .call(let m): matches = m.matches(in: facts, context: context)
@@ -37,10 +46,16 @@ public struct RuleEngine: Sendable {
                 if pathResults == nil {
                     let arches = RuleEngine.modelArches(path: facts.path)
                     let generation = RuleEngine.modelGeneration(context.kernelVersion)
+                    let t0 = StageTimes.now()
                     pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, generation: generation)) }
+                    pathSeconds = StageTimes.now() - t0
                 }
                 matches = m.matches(in: pathResults ?? [])
             }
+            let suggestionStart = StageTimes.now()
+            times.paths += pathSeconds
+            times.rules += suggestionStart - matchStart - pathSeconds
+            defer { times.suggestions += StageTimes.now() - suggestionStart }
             for var match in matches {
                 // A call rule whose suggestion rewrites the call is proven on
                 // the function's paths too, in the world the rewrite targets.

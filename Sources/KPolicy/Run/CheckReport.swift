@@ -19,6 +19,9 @@ public struct CheckReport: Sendable, Codable, Equatable {
         /// the run used no cache).
         public var fromCache: Int?
         public var seconds = 0.0
+        /// CPU seconds per stage over the files parsed in this run (absent
+        /// unless `KPOLICY_STAGE_TIMES=1`).
+        public var stages: StageTimes?
         public init() {}
     }
     public struct Tool: Sendable, Codable, Equatable {

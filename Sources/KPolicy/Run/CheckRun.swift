@@ -211,7 +211,12 @@ public final class CheckRun: @unchecked Sendable {
         let archSupport = ArchSupport()
         workspace.knowledgeCache = activeCache
         let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
-        let context = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
+        let clock = StageTimes.enabled ? StageClock() : nil
+        let context = {
+            var c = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
+            c.stageClock = clock
+            return c
+        }()
         let candidates = plan.candidates.map { AnalysisTarget(path: $0) }
         // Cache lookups first: a warm run parses nothing and builds no PCH.
         var slots: [FileResult?] = Array(repeating: nil, count: candidates.count)
@@ -260,6 +265,7 @@ public final class CheckRun: @unchecked Sendable {
             GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
         }
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        report.stats.stages = clock?.times
         return report
     }
 

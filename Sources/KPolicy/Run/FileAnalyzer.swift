@@ -14,6 +14,8 @@ public final class FileAnalyzer {
         public var archSupport: ArchSupport
         /// Precompiled headers by arch (empty: every file parsed the full way).
         public var precompiled: [String: PrecompiledHeader] = [:]
+        /// Where the workers add their files' stage times, when the run records them.
+        public var stageClock: StageClock?
 
         public init(workspace: Workspace, engine: RuleEngine, internals: [String: DerivedInternals], archSupport: ArchSupport = ArchSupport(),
                     precompiled: [String: PrecompiledHeader] = [:]) {
@@ -93,17 +95,29 @@ public final class FileAnalyzer {
             // against that run (bench/path-check, docs/validation.md).
             let wantsPaths = context.engine.needsPaths(target.path, version: version) && !FileAnalyzer.pathCheckDisabled
             // One index of the unit, shared by the fact and IR stages.
+            var times = StageTimes()
+            times.files = 1
+            times.parse = parsed.parseCPUSeconds
             let (facts, irs) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
+                let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf)
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
-                return (facts, wantsPaths ? IRBuilder().functions(of: index, facts: facts) : [])
+                let t1 = ThreadCPUTime.now()
+                let irs = wantsPaths ? IRBuilder().functions(of: index, facts: facts) : []
+                times.extract = t1 - t0
+                times.ir = ThreadCPUTime.now() - t1
+                return (facts, irs)
             }
+            times.functions = irs.count
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
             let functions = facts.functions.compactMap { f -> FunctionSpan? in
                 guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
             }
-            return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: context.engine.findings(in: facts, functions: irs, context: rules),
+            let findings = context.engine.findings(in: facts, functions: irs, context: rules, times: &times)
+            times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
+            context.stageClock?.add(times)
+            return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
                                                                                    firstError: firstError, functions: functions)),
                             inclusions: parsed.inclusions + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
