@@ -26,14 +26,9 @@ extension KPolicyCommand {
         @OptionGroup var tree: TreeOptions
         @OptionGroup var reporting: ReportingOptions
 
-        @Option(help: "Parallel parsers (default: the number of cores).")
-        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-        @Option(help: "Load rules from this directory instead of the built-in ones.")
-        var rules: String?
+        @OptionGroup var engine: EngineOptions
 
         func validate() throws {
-            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             if cached, revision?.contains("..") == true { throw ValidationError("--cached takes one revision, not a range") }
         }
 
@@ -87,7 +82,7 @@ extension KPolicyCommand {
                 label = "unstaged changes"
             }
             let text = try git.run(arguments)
-            let ruleSet = try loadRules(rules)
+            let ruleSet = try loadRules(engine.rules)
             guard !text.isEmpty else {
                 try reporting.finish(emptyReport(workspace), rules: ruleSet)
                 return
@@ -101,7 +96,7 @@ extension KPolicyCommand {
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
             run.readOriginal = { path in base.isEmpty ? nil : git.blob(base + path) }
             run.progress = reporting.progressLine()
-            try reporting.finish(try run.run([patch], jobs: jobs), rules: ruleSet)
+            try reporting.finish(try run.run([patch], jobs: engine.jobs), rules: ruleSet)
         }
 
         func emptyTree(_ git: Git) throws -> String {

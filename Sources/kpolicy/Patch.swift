@@ -24,14 +24,9 @@ extension KPolicyCommand {
         @OptionGroup var tree: TreeOptions
         @OptionGroup var reporting: ReportingOptions
 
-        @Option(help: "Parallel parsers (default: the number of cores).")
-        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-        @Option(help: "Load rules from this directory instead of the built-in ones.")
-        var rules: String?
+        @OptionGroup var engine: EngineOptions
 
         func validate() throws {
-            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             guard !files.isEmpty else { throw ValidationError("give at least one patch file, or '-' for standard input") }
         }
 
@@ -49,7 +44,7 @@ extension KPolicyCommand {
             do { patches = try PatchInput.read(texts) } catch let error as InputError {
                 throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
             }
-            let ruleSet = try loadRules(rules)
+            let ruleSet = try loadRules(engine.rules)
             let workspace = try tree.workspace()
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
             // A tree that is a git work tree: a patch that does not apply to
@@ -59,7 +54,7 @@ extension KPolicyCommand {
                 run.readPreimage = { id in git.blob(id) }
             }
             run.progress = reporting.progressLine()
-            try reporting.finish(try run.run(patches, jobs: jobs), rules: ruleSet)
+            try reporting.finish(try run.run(patches, jobs: engine.jobs), rules: ruleSet)
         }
     }
 }

@@ -10,11 +10,9 @@ struct RunOptions: ParsableArguments {
 
     @OptionGroup var tree: TreeOptions
 
-    @Option(help: "Parallel parsers (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Load rules from this directory instead of the built-in ones.")
-    var rules: String?
+    @OptionGroup var engine: EngineOptions
+    var jobs: Int { engine.jobs }
+    var rules: String? { engine.rules }
 
     @Option(help: "Check only part K of N (1 <= K <= N) of the files, split by a hash of their path; join the reports with 'kpolicy merge'.")
     var shard: String?
@@ -32,7 +30,6 @@ struct RunOptions: ParsableArguments {
     var noPch = false
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
         if let shard, (try? Shard(parsing: shard)) == nil {
             throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
@@ -69,6 +66,19 @@ struct RunOptions: ParsableArguments {
             }
         }
         return run
+    }
+}
+
+/// What every command that analyses files takes: the parallelism and the rules.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Parallel parsers (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Load rules from this directory instead of the built-in ones.")
+    var rules: String?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 }
 
