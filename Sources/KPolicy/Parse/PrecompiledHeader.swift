@@ -98,16 +98,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var atLineStart = true
         while i < n {
             let c = text[i]
-            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "*") {
-                i += 2
-                while i + 1 < n, !(text[i] == UInt8(ascii: "*") && text[i + 1] == UInt8(ascii: "/")) { i += 1 }
-                i += 2
-                continue
-            }
-            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "/") {
-                while i < n, text[i] != 0x0a { i += 1 }
-                continue
-            }
+            if skipComment(text, &i) { continue }
             if c == 0x0a { atLineStart = true; i += 1; continue }
             if c == 0x20 || c == 0x09 || c == 0x0d { i += 1; continue }
             if c == UInt8(ascii: "#"), atLineStart {
@@ -137,22 +128,31 @@ public final class PrecompiledHeader: @unchecked Sendable {
 
     /// Whether the first directive of `text` (comments skipped) opens an
     /// include guard (`#ifndef`, `#if !defined`) or is `#pragma once`.
+    /// At a `/* */` or `//` comment: moves `i` past it (to the newline that
+    /// ends a `//` comment) and says so.
+    static func skipComment(_ text: [UInt8], _ i: inout Int) -> Bool {
+        let n = text.count
+        guard text[i] == UInt8(ascii: "/"), i + 1 < n else { return false }
+        if text[i + 1] == UInt8(ascii: "*") {
+            i += 2
+            while i + 1 < n, !(text[i] == UInt8(ascii: "*") && text[i + 1] == UInt8(ascii: "/")) { i += 1 }
+            i += 2
+            return true
+        }
+        if text[i + 1] == UInt8(ascii: "/") {
+            while i < n, text[i] != 0x0a { i += 1 }
+            return true
+        }
+        return false
+    }
+
     static func hasIncludeGuard(_ text: [UInt8]) -> Bool {
         var i = 0
         let n = text.count
         while i < n {
             let c = text[i]
             if c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d { i += 1; continue }
-            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "*") {
-                i += 2
-                while i + 1 < n, !(text[i] == UInt8(ascii: "*") && text[i + 1] == UInt8(ascii: "/")) { i += 1 }
-                i += 2
-                continue
-            }
-            if c == UInt8(ascii: "/"), i + 1 < n, text[i + 1] == UInt8(ascii: "/") {
-                while i < n, text[i] != 0x0a { i += 1 }
-                continue
-            }
+            if skipComment(text, &i) { continue }
             guard c == UInt8(ascii: "#") else { return false }
             var end = i
             while end < n, text[end] != 0x0a { end += 1 }
