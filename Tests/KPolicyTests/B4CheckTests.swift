@@ -30,6 +30,18 @@ final class B4CheckTests: XCTestCase {
 
     override func tearDown() { repo = nil }
 
+    /// The real b4 (from PyPI), in the top of the scratch work tree.
+    func b4(_ arguments: [String]) throws -> KPolicyBinary.Run {
+        try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "b4.command"] + arguments,
+                                  environment: environment, in: repo.root)
+    }
+
+    func requireB4() throws {
+        guard let version = try? b4(["--version"]), version.status == 0 else {
+            throw XCTSkip("b4 is not installed (python3 -m pip install b4; scripts/test does)")
+        }
+    }
+
     /// Two patches on top of the clean driver, both touching jit.c: the
     /// first adds the module_alloc() caller, the second a harmless function.
     func commitSeries() throws {
@@ -94,13 +106,7 @@ final class B4CheckTests: XCTestCase {
     /// The real b4, offline: `b4 prep -n` enrolls a branch, the series is
     /// committed on it, `b4 prep --check` runs kpolicy per patch.
     func testRealB4PrepCheck() throws {
-        let b4 = { (arguments: [String]) throws -> KPolicyBinary.Run in
-            try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "b4.command"] + arguments,
-                                      environment: self.environment, in: self.repo.root)
-        }
-        guard let version = try? b4(["--version"]), version.status == 0 else {
-            throw XCTSkip("b4 is not installed (python3 -m pip install b4; scripts/test does)")
-        }
+        try requireB4()
         let enrolled = try b4(["prep", "-n", "jitfix", "-f", "main"])
         XCTAssertEqual(enrolled.status, 0, enrolled.stdout + enrolled.stderr)
         try commitSeries()
@@ -118,13 +124,7 @@ final class B4CheckTests: XCTestCase {
     /// for its contributors), next to a second check: b4 runs both on every
     /// patch and a patch fails when either reports an error.
     func testRealB4PrepCheckFromB4Config() throws {
-        let b4 = { (arguments: [String]) throws -> KPolicyBinary.Run in
-            try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "b4.command"] + arguments,
-                                      environment: self.environment, in: self.repo.root)
-        }
-        guard let version = try? b4(["--version"]), version.status == 0 else {
-            throw XCTSkip("b4 is not installed (python3 -m pip install b4; scripts/test does)")
-        }
+        try requireB4()
         // The second check: silent (b4's pass) on every patch, but it leaves
         // a mark so the test sees b4 ran it.
         let marks = repo.base.appendingPathComponent("second-check-ran")
