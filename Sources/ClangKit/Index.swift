@@ -6,11 +6,17 @@ import Foundation
 public final class ClangIndex: @unchecked Sendable {
     let raw: CXIndex
 
-    /// - Parameter displayDiagnostics: let libclang print diagnostics to
-    ///   stderr itself (off: callers read them through `TranslationUnit`).
-    public init(displayDiagnostics: Bool = false) throws {
+    /// - Parameters:
+    ///   - displayDiagnostics: let libclang print diagnostics to stderr
+    ///     itself (off: callers read them through `TranslationUnit`).
+    ///   - excludeDeclarationsFromPCH: a visit of the top level of a unit
+    ///     parsed with `-include-pch` sees only what the unit itself
+    ///     parsed (declarations and preprocessing entities), not what it
+    ///     read from the precompiled header; reading those back from the
+    ///     PCH costs more than parsing the file.
+    public init(displayDiagnostics: Bool = false, excludeDeclarationsFromPCH: Bool = false) throws {
         _ = ClangIndex.parseOnCallingThread
-        guard let index = clang_createIndex(0, displayDiagnostics ? 1 : 0) else {
+        guard let index = clang_createIndex(excludeDeclarationsFromPCH ? 1 : 0, displayDiagnostics ? 1 : 0) else {
             throw ClangError.indexUnavailable
         }
         raw = index

@@ -238,6 +238,12 @@ public final class ResultCache: @unchecked Sendable {
         return result
     }
 
+    /// `identity(of:)` of each path, their rows read in one go.
+    public func identities(of paths: [String]) -> [String?] {
+        prefetch(paths)
+        return paths.map(identity(of:))
+    }
+
     // MARK: Entries
 
     /// The value stored under `kind`/`key` whose dependencies all still have

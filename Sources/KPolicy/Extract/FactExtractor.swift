@@ -50,8 +50,13 @@ public struct FactExtractor {
 public struct UnitIndex {
     public let unit: TranslationUnit
     public let source: SourceText
-    /// Macro definitions by name (the last one seen wins, as in the preprocessor).
-    let macros: [String: Cursor]
+    /// Macro definitions the unit shows by name (the last one seen wins,
+    /// as in the preprocessor); `precompiled` holds those of a PCH.
+    let localMacros: [String: Cursor]
+    /// What a unit parsed with a precompiled header did not visit: the
+    /// PCH's macros and function declarations (`ClangIndex`
+    /// excludeDeclarationsFromPCH).
+    let precompiled: PrecompiledDeclarations?
     /// Function declarations and definitions of the main file, in order.
     let mainFunctions: [Cursor]
     /// Function declarations in headers whose names are of interest.
@@ -62,9 +67,12 @@ public struct UnitIndex {
     let macroExpansions: [(name: String, cursor: Cursor, offset: Int)]
 
     /// One visit of the unit's top level. Call on a large stack.
-    public init(unit: TranslationUnit, source: SourceText, interest: Set<String>) {
+    /// `precompiled`: the declarations of the PCH the unit was parsed with,
+    /// when its index left them out of the visit.
+    public init(unit: TranslationUnit, source: SourceText, interest: Set<String>, precompiled: PrecompiledDeclarations? = nil) {
         self.unit = unit
         self.source = source
+        self.precompiled = precompiled
         var macros: [String: Cursor] = [:]
         var mainFunctions: [Cursor] = [], headerFunctions: [Cursor] = [], variables: [Cursor] = []
         var expansions: [(name: String, cursor: Cursor, offset: Int)] = []
@@ -81,7 +89,7 @@ public struct UnitIndex {
             }
             return .continue
         }
-        self.macros = macros
+        localMacros = macros
         self.mainFunctions = mainFunctions
         self.headerFunctions = headerFunctions
         fileScopeVariables = variables
@@ -90,6 +98,30 @@ public struct UnitIndex {
 
     /// The main file's function definitions.
     var definitions: [Cursor] { mainFunctions.filter(\.isDefinition) }
+
+    /// The definition of macro `name` the unit sees: its own (the file's
+    /// and the headers it parsed), else the precompiled header's.
+    func macro(_ name: String) -> MacroDefinition? {
+        if let cursor = localMacros[name] {
+            return MacroDefinition(isFunctionLike: cursor.isMacroFunctionLike, isInMainFile: cursor.isInMainFile, file: cursor.location.file,
+                                   read: { cursor.tokens.map { MacroToken(kind: $0.kind, spelling: $0.spelling) } })
+        }
+        if let stored = precompiled?.macros[name] {
+            return MacroDefinition(isFunctionLike: stored.isFunctionLike, isInMainFile: false, file: stored.file, read: { stored.tokens })
+        }
+        return nil
+    }
+}
+
+/// A macro definition as the fact stages read it, from a cursor of the
+/// unit or from a precompiled header's declarations.
+struct MacroDefinition {
+    let isFunctionLike: Bool
+    let isInMainFile: Bool
+    let file: String?
+    let read: () -> [MacroToken]
+    /// The definition's tokens, its name first.
+    var tokens: [MacroToken] { read() }
 }
 
 /// One pass over one unit's function bodies and file-scope variables.
@@ -103,8 +135,6 @@ private struct Walk {
     let depth: Int
     var facts: FileFacts
 
-    /// Macro definitions by name (the last one seen wins, as in the preprocessor).
-    let macros: [String: Cursor]
     /// Complete transitive expansions by macro name.
     var macroExpansionMemo: [String: Set<String>] = [:]
     /// Expansions the depth limit cut short, by "remaining depth:name".
@@ -118,7 +148,6 @@ private struct Walk {
         self.index = index
         unit = index.unit
         source = index.source
-        macros = index.macros
         self.relativePath = relativePath
         self.treeRoot = treeRoot
         self.interest = interest
@@ -131,6 +160,11 @@ private struct Walk {
         for cursor in index.mainFunctions {
             facts.functions.append(function(cursor, file: relativePath))
             if cursor.isDefinition { pendingBodies.append(cursor) }
+        }
+        for f in index.precompiled?.functions ?? [] where interest.contains(f.name) {
+            guard let file = headerPath(f.file) else { continue }
+            facts.functions.append(FunctionFact(name: f.name, position: Position(file: file, line: f.line, column: f.column), storage: f.storage,
+                                                isDefinition: f.isDefinition, endLine: f.endLine))
         }
         for cursor in index.headerFunctions {
             if let file = headerPath(cursor.location.file) { facts.functions.append(function(cursor, file: file)) }
@@ -355,7 +389,7 @@ private struct Walk {
     /// that has `count` arguments, with the macro's parameters replaced by
     /// `arguments`.
     func substituted(macro name: String, arguments: [SourceText.Written], count: Int, callee: String) -> [SourceText.Written]? {
-        guard let definition = macros[name], definition.isMacroFunctionLike else { return nil }
+        guard let definition = index.macro(name), definition.isFunctionLike else { return nil }
         let tokens = Array(definition.tokens.dropFirst())
         guard tokens.first?.spelling == "(", let close = tokens.firstIndex(where: { $0.spelling == ")" }) else { return nil }
         let parameters = tokens[1..<close].filter { $0.kind == .identifier || $0.spelling == "..." }.map(\.spelling)
@@ -368,8 +402,8 @@ private struct Walk {
             guard body[i].kind == .identifier, body[i + 1].spelling == "(" else { continue }
             // Only the call that leads to the callee (itself, or a macro over it).
             let inner = body[i].spelling
-            guard inner == callee || macros[inner].map({ _ in macroMentions(inner, callee) }) == true else { continue }
-            var pieces: [[Token]] = [[]]
+            guard inner == callee || macroMentions(inner, callee) else { continue }
+            var pieces: [[MacroToken]] = [[]]
             var depth = 0
             var j = i + 2
             var closed = false
@@ -404,7 +438,7 @@ private struct Walk {
 
     /// Whether macro `name`'s body names `identifier` (one level).
     func macroMentions(_ name: String, _ identifier: String) -> Bool {
-        macros[name]?.tokens.dropFirst().contains { $0.spelling == identifier } ?? false
+        index.macro(name)?.tokens.dropFirst().contains { $0.spelling == identifier } ?? false
     }
 
     /// The identifiers `name` expands to, transitively (empty for a non-macro).
@@ -417,7 +451,7 @@ private struct Walk {
     /// which function came first). Truncated results are kept per remaining
     /// depth, which bounds the work at (macros × depth).
     mutating func expand(_ name: String, depth: Int) -> (identifiers: Set<String>, complete: Bool) {
-        guard let definition = macros[name] else { return ([], true) }
+        guard let definition = index.macro(name) else { return ([], true) }
         if let memo = macroExpansionMemo[name] { return (memo, true) }
         guard depth > 0 else { return ([], false) }
         let key = "\(depth):\(name)"
@@ -425,7 +459,7 @@ private struct Walk {
         guard expanding.insert(name).inserted else { return ([], false) }  // a cycle: the outer expansion has it
         defer { expanding.remove(name) }
         var tokens = definition.tokens.dropFirst()
-        if definition.isMacroFunctionLike, tokens.first?.spelling == "(" {
+        if definition.isFunctionLike, tokens.first?.spelling == "(" {
             // Skip the parameter list.
             if let close = tokens.firstIndex(where: { $0.spelling == ")" }) { tokens = tokens[(close + 1)...] }
         }
@@ -454,8 +488,8 @@ private struct Walk {
             }
         }
         var definedIn: String?
-        if let definition = macros[name] {
-            definedIn = definition.isInMainFile ? relativePath : headerPath(definition.location.file)
+        if let definition = index.macro(name) {
+            definedIn = definition.isInMainFile ? relativePath : headerPath(definition.file)
         }
         facts.macroUses.append(MacroUseFact(name: name, position: pos, function: function,
                                             expandsTo: expandMacro(name, depth: depth), definedIn: definedIn))

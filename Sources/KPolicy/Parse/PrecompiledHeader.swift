@@ -39,10 +39,16 @@ public final class PrecompiledHeader: @unchecked Sendable {
     /// libclang does not list a PCH's headers among a unit's inclusions).
     public let inputs: [String]
     public let buildSeconds: Double
+    /// Where its headers' macros and function declarations are kept
+    /// (`PrecompiledDeclarations`); nil for a PCH built before they were.
+    let declarationsPath: String?
+    private let lock = NSLock()
+    private var loadedDeclarations: PrecompiledDeclarations??
 
     init(arch: String, path: String, source: String, forcedIncludes: Set<String>, configNames: Set<String>, enabledOptions: Set<String>,
-         headers: [String], dropped: [String], inputs: [String], buildSeconds: Double) {
+         headers: [String], dropped: [String], inputs: [String], buildSeconds: Double, declarationsPath: String?) {
         self.inputs = inputs
+        self.declarationsPath = declarationsPath
         self.arch = arch
         self.path = path
         self.source = source
@@ -52,6 +58,18 @@ public final class PrecompiledHeader: @unchecked Sendable {
         self.headers = headers
         self.dropped = dropped
         self.buildSeconds = buildSeconds
+    }
+
+    /// Its headers' macros and function declarations, read once per process;
+    /// nil when they were not kept (files are then visited with the PCH's
+    /// declarations, as libclang gives them).
+    public var declarations: PrecompiledDeclarations? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let loaded = loadedDeclarations { return loaded }
+        let loaded = declarationsPath.flatMap(PrecompiledDeclarations.load)
+        loadedDeclarations = .some(loaded)
+        return loaded
     }
 
     /// Macros a file may define before its first include and still use the PCH.
@@ -243,7 +261,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
             try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
             return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
                                      forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames), enabledOptions: enabled,
-                                     headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0)
+                                     headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0,
+                                     declarationsPath: m.declarations.map { dir.appendingPathComponent($0).path })
         }
         let start = Date()
         // The PCH records the path (and mtime) of the header it was built
@@ -286,8 +305,14 @@ public final class PrecompiledHeader: @unchecked Sendable {
                     stamps.append(Manifest.Input(path: input, hash: ContentHash.of(data)))
                 }
                 let finalPCH = dir.appendingPathComponent(round == 0 ? "common.pch" : "common-\(unique).pch")
+                let declarations = dir.appendingPathComponent(round == 0 ? "common.declarations" : "common-\(unique).declarations")
+                let tempDeclarations = dir.appendingPathComponent(".tmp-\(unique).declarations")
+                try Data(PrecompiledDeclarations.encode(unit).utf8).write(to: tempDeclarations)
+                _ = try? fm.removeItem(at: declarations)
+                try fm.moveItem(at: tempDeclarations, to: declarations)
                 let m = Manifest(pch: finalPCH.lastPathComponent, source: source.lastPathComponent,
-                                 headers: kept, dropped: dropped, configNames: configs.sorted(), inputs: stamps)
+                                 headers: kept, dropped: dropped, configNames: configs.sorted(), inputs: stamps,
+                                 declarations: declarations.lastPathComponent)
                 let tempManifest = dir.appendingPathComponent(".tmp-\(unique).json")
                 try JSONEncoder().encode(m).write(to: tempManifest)
                 _ = try? fm.removeItem(at: finalPCH)
@@ -297,7 +322,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
                 return PrecompiledHeader(arch: arch, path: finalPCH.path, source: source.path,
                                          forcedIncludes: Set(base.forcedIncludes), configNames: configs, enabledOptions: enabled,
                                          headers: kept, dropped: dropped, inputs: stamps.map(\.path),
-                                         buildSeconds: Date().timeIntervalSince(start))
+                                         buildSeconds: Date().timeIntervalSince(start), declarationsPath: declarations.path)
             }
             lastErrors = errors.prefix(3).map(\.description)
             // Drop every top-level header an error came through.
@@ -342,9 +367,9 @@ public final class PrecompiledHeader: @unchecked Sendable {
 
     /// The PCH a whole-tree run last built for `arch`, if it is still
     /// valid: a run with a few files (a one-file re-check) uses it instead
-    /// of building one. `identity` gives a file's content hash (the result
+    /// of building one. `identities` gives files' content hashes (the result
     /// cache's, trusted by stat).
-    public static func latest(workspace: Workspace, arch: String, identity: (String) -> String?) -> PrecompiledHeader? {
+    public static func latest(workspace: Workspace, arch: String, identities: ([String]) -> [String?]) -> PrecompiledHeader? {
         guard let overlay = try? workspace.overlay(arch: arch) else { return nil }
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
         let arguments = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] } + Workspace.archFlags(arch)
@@ -355,12 +380,13 @@ public final class PrecompiledHeader: @unchecked Sendable {
         guard let data = fm.contents(atPath: dir.appendingPathComponent("manifest.json").path),
               let m = try? JSONDecoder().decode(Manifest.self, from: data),
               fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path),
-              m.inputs.allSatisfy({ identity($0.path) == $0.hash }) else { return nil }
+              identities(m.inputs.map(\.path)) == m.inputs.map({ Optional($0.hash) }) else { return nil }
         try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
         return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
                                  forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames),
                                  enabledOptions: enabledOptions(workspace: workspace, overlay: overlay),
-                                 headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0)
+                                 headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0,
+                                 declarationsPath: m.declarations.map { dir.appendingPathComponent($0).path })
     }
 
     static func enabledOptions(workspace: Workspace, overlay: GeneratedHeaders) -> Set<String> {
@@ -388,6 +414,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var dropped: [String]
         var configNames: [String]
         var inputs: [Input]
+        /// The `PrecompiledDeclarations` file (absent in older manifests).
+        var declarations: String?
 
         /// Whether every header read into the PCH still has its content
         /// (libclang would refuse a stale PCH anyway; this rebuilds it).

@@ -15,6 +15,9 @@ public struct ParsedFile: @unchecked Sendable {
     public let stubbedHeaders: [String]
     /// The precompiled header the parse used, if any.
     public var precompiledHeader: String?
+    /// The declarations of that PCH, when the unit's visits leave them out
+    /// (`UnitIndex` looks names up there).
+    public var precompiledDeclarations: PrecompiledDeclarations?
     /// Why a precompiled header of the file's arch was not used.
     public var precompiledHeaderMisfit: String?
     /// For a header parsed after its includers' beginnings: those.
@@ -42,6 +45,9 @@ public struct ParsedFile: @unchecked Sendable {
 public final class SourceParser {
     public let workspace: Workspace
     let index: ClangIndex
+    /// For parses with a PCH whose declarations are kept
+    /// (`PrecompiledDeclarations`): visits leave the PCH's out.
+    lazy var indexWithoutPCHDeclarations = try? ClangIndex(excludeDeclarationsFromPCH: true)
     public static let defaultOptions: ParseOptions = [.detailedPreprocessingRecord, .keepGoing]
     public var options: ParseOptions = SourceParser.defaultOptions
     /// Precompiled headers by arch, used for the files they fit.
@@ -105,8 +111,12 @@ public final class SourceParser {
         }
         for _ in 0..<16 {
             let unit: TranslationUnit
+            // With the PCH's declarations kept aside, the unit's visits leave them out.
+            let declarations = pch?.declarations
+            let excluding = declarations == nil ? nil : indexWithoutPCHDeclarations
             do {
-                unit = try TranslationUnit(index: index, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
+                let chosen = excluding ?? index
+                unit = try TranslationUnit(index: chosen, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
                                            unsavedFiles: unsavedFiles, options: options)
                 parseCPU += unit.parseCPUSeconds
             } catch let error as ClangError {
@@ -146,6 +156,7 @@ public final class SourceParser {
                 var parsed = ParsedFile(file: file, relativePath: relative, unit: unit, configuration: configuration,
                                         seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
                 parsed.precompiledHeader = pch?.path
+                parsed.precompiledDeclarations = excluding == nil ? nil : declarations
                 parsed.precompiledHeaderMisfit = misfit
                 parsed.parseCPUSeconds = parseCPU
                 parsed.prelude = prelude

@@ -162,7 +162,7 @@ public final class CheckRun: @unchecked Sendable {
         for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
             guard files.count >= precompiledHeaderMinimum else {
                 // Too few to build one: the last whole run's, if still valid.
-                if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identity: cache.identity(of:)) {
+                if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identities: cache.identities(of:)) {
                     out[arch] = pch
                     notes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
                 }

@@ -100,7 +100,8 @@ public final class FileAnalyzer {
             times.parse = parsed.parseCPUSeconds
             let (facts, irs) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
                 let t0 = ThreadCPUTime.now()
-                let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf)
+                let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
+                                      precompiled: parsed.precompiledDeclarations)
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
                 let irs = wantsPaths ? IRBuilder().functions(of: index, facts: facts) : []
