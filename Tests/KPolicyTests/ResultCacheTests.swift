@@ -71,6 +71,22 @@ final class ResultCacheTests: XCTestCase {
         return r
     }
 
+    /// A file Kbuild builds only for i386 is parsed with a configuration
+    /// header kpolicy writes (not a file of the tree): its result is kept
+    /// all the same, and found again.
+    func testThirtyTwoBitFileIsCached() throws {
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("arch/x86/mm"), withIntermediateDirectories: true)
+        try write("include/linux/kconfig.h", "#pragma once\n")
+        try write("arch/x86/mm/Makefile", "obj-$(CONFIG_X86_32) += init_32.o\n")
+        try write("arch/x86/mm/init_32.c", "#include <linux/shared.h>\nvoid *i_alloc(void) { return module_alloc(32); }\n")
+        let cold = try check()
+        XCTAssertTrue(cold.places.contains("arch/x86/mm/init_32.c:2"), "\(cold.places)")
+        let warm = try check(["kernel", "arch/x86/mm"])
+        XCTAssertEqual(warm.parsed, 0, "nothing changed: the i386 file too comes from the cache")
+        try append("arch/x86/mm/init_32.c", "\n")
+        XCTAssertEqual(try check(["kernel", "arch/x86/mm"]).parsed, 1)
+    }
+
     func testEachChangeInvalidatesWhatItMustAndNothingElse() throws {
         let cold = try check()
         // shared.h mentions module_alloc too: a header is a candidate of its own.

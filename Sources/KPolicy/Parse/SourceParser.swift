@@ -25,10 +25,13 @@ public struct ParsedFile: @unchecked Sendable {
 
     /// Every file the parse read, with a prelude's unsaved files replaced
     /// by the includers they were cut from (what a result cache checks).
+    /// The configuration's own virtual files (the 32-bit x86 override
+    /// header) are left out: the tool writes them, and the cache key holds
+    /// their text.
     public var inclusions: [String] {
         let virtual = Dictionary((prelude?.parts ?? []).map { ($0.path, $0.source) }, uniquingKeysWith: { a, _ in a })
         var seen = Set<String>()
-        return unit.inclusions.map { virtual[$0] ?? $0 }.filter { seen.insert($0).inserted }
+        return unit.inclusions.filter { configuration.virtualFiles[$0] == nil }.map { virtual[$0] ?? $0 }.filter { seen.insert($0).inserted }
     }
 
     /// Error and fatal diagnostics, split by where they are.

@@ -73,8 +73,9 @@ public final class FileAnalyzer {
         let url = context.workspace.tree.root.standardizedFileURL.appendingPathComponent(target.path)
         guard let content = cache.identity(of: url.path),
               let configuration = try? context.workspace.configuration(for: url) else { return nil }
-        return ContentHash.of([salt, target.path, content, "\(SourceParser.defaultOptions.rawValue)",
-                               configuration.arguments.joined(separator: "\u{0}")].joined(separator: "\n"))
+        let virtualFiles = configuration.virtualFiles.sorted { $0.key < $1.key }.map { $0.key + "\u{0}" + $0.value }
+        return ContentHash.of(([salt, target.path, content, "\(SourceParser.defaultOptions.rawValue)",
+                                configuration.arguments.joined(separator: "\u{0}")] + virtualFiles).joined(separator: "\n"))
     }
 
     public func analysis(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> Analysis {
