@@ -28,12 +28,14 @@ extension KPolicyCommand {
 
         @OptionGroup var engine: EngineOptions
 
+        @OptionGroup var cache: CacheOptions
+
         func validate() throws {
             if cached, revision?.contains("..") == true { throw ValidationError("--cached takes one revision, not a range") }
         }
 
         func run() throws {
-            let workspace = try tree.workspace()
+            let workspace = try tree.workspace(cacheRoot: cache.root)
             let git = try Git(directory: workspace.tree.root)
             // Plumbing, not `git diff`: the porcelain refreshes stat
             // information and rewrites the index when a file is stat-dirty;
@@ -94,6 +96,7 @@ extension KPolicyCommand {
             let patch = PatchInput(origin: PatchOrigin(index: 1, total: 1, subject: label, messageID: nil, source: "git diff"),
                                    diff: diff, recipients: .noRecipientInformation)
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
+            run.cache = try cache.open(for: workspace)
             run.readOriginal = { path in base.isEmpty ? nil : git.blob(base + path) }
             run.progress = reporting.progressLine()
             try reporting.finish(try run.run([patch], jobs: engine.jobs), rules: ruleSet)

@@ -26,6 +26,8 @@ extension KPolicyCommand {
 
         @OptionGroup var engine: EngineOptions
 
+        @OptionGroup var cache: CacheOptions
+
         func validate() throws {
             guard !files.isEmpty else { throw ValidationError("give at least one patch file, or '-' for standard input") }
         }
@@ -45,8 +47,9 @@ extension KPolicyCommand {
                 throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
             }
             let ruleSet = try loadRules(engine.rules)
-            let workspace = try tree.workspace()
+            let workspace = try tree.workspace(cacheRoot: cache.root)
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
+            run.cache = try cache.open(for: workspace)
             // A tree that is a git work tree: a patch that does not apply to
             // its file is applied to the pre-image blob the patch names
             // (b4 prep --check hands over patches of the checked-out branch).

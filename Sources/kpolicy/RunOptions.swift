@@ -17,20 +17,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Check only part K of N (1 <= K <= N) of the files, split by a hash of their path; join the reports with 'kpolicy merge'.")
     var shard: String?
 
-    @Option(help: "Cache directory for generated headers, precompiled headers and results (default: $KPOLICY_CACHE, $XDG_CACHE_HOME/kpolicy or ~/.cache/kpolicy).")
-    var cacheDir: String?
-
-    @Flag(help: "Neither read nor write the result cache (every candidate is parsed).")
-    var noCache = false
-
-    @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
-    var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
+    @OptionGroup var cache: CacheOptions
 
     @Flag(help: "Parse every file the full way, without precompiled headers.")
     var noPch = false
 
     func validate() throws {
-        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
         if let shard, (try? Shard(parsing: shard)) == nil {
             throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
         }
@@ -50,22 +42,48 @@ struct RunOptions: ParsableArguments {
 
     /// The run these options describe, with its cache.
     func makeRun(_ ruleSet: RuleSet, progress: (@Sendable (Int, Int, String) -> Void)?) throws -> CheckRun {
-        let workspace = try tree.workspace(cacheRoot: cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let workspace = try tree.workspace(cacheRoot: cache.root)
         let run = CheckRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
         run.usePrecompiledHeaders = !noPch
-        if !noCache {
-            // A cache directory that cannot be one is the environment's problem: one line, exit 2.
-            do { try FileManager.default.createDirectory(at: workspace.cacheRoot, withIntermediateDirectories: true) } catch {
-                throw KPolicyError.badInput(path: workspace.cacheRoot.path, reason: "cannot be used as kpolicy's cache directory (\(Workspace.fileErrorReason(error))); set KPOLICY_CACHE or XDG_CACHE_HOME to a writable directory, or give --cache-dir or --no-cache")
-            }
-            do {
-                run.cache = try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
-            } catch {
-                Exit.printWarning("kpolicy: warning: no result cache (\(Workspace.fileErrorReason(error))); every candidate is parsed")
-            }
-        }
+        run.cache = try cache.open(for: workspace)
         return run
+    }
+}
+
+/// Where kpolicy keeps what it derives (generated headers, precompiled
+/// headers, the result cache), for every command that reads a tree.
+struct CacheOptions: ParsableArguments {
+    @Option(help: "Cache directory for generated headers, precompiled headers and results (default: $KPOLICY_CACHE, $XDG_CACHE_HOME/kpolicy or ~/.cache/kpolicy).")
+    var cacheDir: String?
+
+    @Flag(help: "Neither read nor write the result cache (every file and the tree knowledge are derived again).")
+    var noCache = false
+
+    @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
+    var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
+
+    func validate() throws {
+        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
+    }
+
+    /// --cache-dir, when given.
+    var root: URL? { cacheDir.map { URL(fileURLWithPath: $0).standardizedFileURL } }
+
+    /// The result cache under the workspace's cache directory; nil with
+    /// --no-cache, or (after one warning) when it cannot be opened.
+    func open(for workspace: Workspace) throws -> ResultCache? {
+        guard !noCache else { return nil }
+        // A cache directory that cannot be one is the environment's problem: one line, exit 2.
+        do { try FileManager.default.createDirectory(at: workspace.cacheRoot, withIntermediateDirectories: true) } catch {
+            throw KPolicyError.badInput(path: workspace.cacheRoot.path, reason: "cannot be used as kpolicy's cache directory (\(Workspace.fileErrorReason(error))); set KPOLICY_CACHE or XDG_CACHE_HOME to a writable directory, or give --cache-dir or --no-cache")
+        }
+        do {
+            return try ResultCache(directory: workspace.cacheRoot, maxBytes: Int64(cacheSize) << 20) { Exit.printWarning($0) }
+        } catch {
+            Exit.printWarning("kpolicy: warning: no result cache (\(Workspace.fileErrorReason(error))); every candidate is parsed")
+            return nil
+        }
     }
 }
 

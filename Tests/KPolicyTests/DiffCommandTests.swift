@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import KPolicy
 
 /// `kpolicy diff` on a real git repository holding a small kernel-shaped
 /// tree: staged against unstaged changes, revisions and ranges, a
@@ -112,21 +113,26 @@ final class DiffCommandTests: XCTestCase {
         try repo.write("drivers/misc/user.c", "void *vm_secret_map(unsigned long size);\n\nvoid *user(void)\n{\n\treturn vm_secret_map(4096);\n}\n")
         try repo.git("add", "drivers/misc/user.c")
         let cache = repo.base.appendingPathComponent("cache")
-        let entries = { (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("knowledge").path))?.sorted() ?? [] }
+        let entries = { (try? ResultCache(directory: cache, warn: { _ in }))?.entryCount(kind: "knowledge") ?? 0 }
         let finding = "drivers/misc/user.c:5:9: error: the mm-internal vmalloc function vm_secret_map() is called from drivers/misc/user.c"
         let cold = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
         XCTAssertEqual(cold.status, 1, cold.stdout + cold.stderr)
         XCTAssert(cold.stdout.contains(finding), cold.stdout)
-        XCTAssertEqual(entries().count, 1)
+        XCTAssertEqual(entries(), 1)
         let warm = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
         XCTAssertEqual(warm.status, 1)
         XCTAssert(warm.stdout.contains(finding), warm.stdout)
-        XCTAssertEqual(entries().count, 1)
+        XCTAssertEqual(entries(), 1)
         // No longer declared in the internal header: not internal any more.
         try repo.write("mm/internal.h", "/* nothing */\n")
         let changed = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path], environment: ["KPOLICY_CACHE": cache.path])
         XCTAssertEqual(changed.status, 0, changed.stdout)
-        XCTAssertEqual(entries().count, 2)
+        XCTAssertEqual(entries(), 2)
+        // --no-cache: derived again, nothing kept.
+        let uncached = repo.base.appendingPathComponent("uncached")
+        let plain = try repo.kpolicyLeavingTreeAlone(["diff", "--cached", "--tree", repo.root.path, "--no-cache", "--cache-dir", uncached.path])
+        XCTAssertEqual(plain.status, 0, plain.stdout + plain.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: uncached.appendingPathComponent(ResultCache.fileName).path))
     }
 
     /// Committed changes: a range, a revision against the work tree, a

@@ -61,6 +61,13 @@ public final class PatchRun: @unchecked Sendable {
         set { check.progress = newValue }
     }
 
+    /// The result cache: the tree knowledge (and the Kconfig index) are
+    /// kept there, not derived again for every patch or commit.
+    public var cache: ResultCache? {
+        get { check.cache }
+        set { check.cache = newValue }
+    }
+
     public init(workspace: Workspace, rules: RuleSet, toolVersion: String) {
         check = CheckRun(workspace: workspace, rules: rules, toolVersion: toolVersion)
         let root = workspace.tree.root.standardizedFileURL
@@ -88,6 +95,8 @@ public final class PatchRun: @unchecked Sendable {
         let start = Date()
         let version = check.workspace.tree.version
         let archSupport = ArchSupport()
+        check.workspace.knowledgeCache = check.activeCache
+        defer { check.activeCache?.flush() }
         // Tree knowledge (a parse of mm/vmalloc.c) only when a touched file
         // is C: a patch to docs, Kconfig or a Makefile needs none.
         var knowledge: (internals: [String: DerivedInternals], prefilter: Prefilter)?
