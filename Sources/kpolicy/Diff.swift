@@ -97,9 +97,12 @@ extension KPolicyCommand {
                                    diff: diff, recipients: .noRecipientInformation)
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
             run.cache = try cache.open(for: workspace)
+            run.usePrecompiledHeaders = !engine.noPch
             run.readOriginal = { path in base.isEmpty ? nil : git.blob(base + path) }
             run.progress = reporting.progressLine()
-            try reporting.finish(try run.run([patch], jobs: engine.jobs), rules: ruleSet)
+            let report = try run.run([patch], jobs: engine.jobs)
+            printDebugNotes(run.notes)
+            try reporting.finish(report, rules: ruleSet)
         }
 
         func emptyTree(_ git: Git) throws -> String {

@@ -50,6 +50,7 @@ extension KPolicyCommand {
             let workspace = try tree.workspace(cacheRoot: cache.root)
             let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
             run.cache = try cache.open(for: workspace)
+            run.usePrecompiledHeaders = !engine.noPch
             // A tree that is a git work tree: a patch that does not apply to
             // its file is applied to the pre-image blob the patch names
             // (b4 prep --check hands over patches of the checked-out branch).
@@ -57,7 +58,9 @@ extension KPolicyCommand {
                 run.readPreimage = { id in git.blob(id) }
             }
             run.progress = reporting.progressLine()
-            try reporting.finish(try run.run(patches, jobs: engine.jobs), rules: ruleSet)
+            let report = try run.run(patches, jobs: engine.jobs)
+            printDebugNotes(run.notes)
+            try reporting.finish(report, rules: ruleSet)
         }
     }
 }

@@ -19,9 +19,6 @@ struct RunOptions: ParsableArguments {
 
     @OptionGroup var cache: CacheOptions
 
-    @Flag(help: "Parse every file the full way, without precompiled headers.")
-    var noPch = false
-
     func validate() throws {
         if let shard, (try? Shard(parsing: shard)) == nil {
             throw ValidationError("--shard must be K/N with 1 <= K <= N, got '\(shard)'")
@@ -33,10 +30,7 @@ struct RunOptions: ParsableArguments {
         let ruleSet = try loadRules(rules)
         let run = try makeRun(ruleSet, progress: progress)
         let report = try run.run(paths: paths, jobs: jobs, shard: try shard.map(Shard.init(parsing:)))
-        // KPOLICY_DEBUG=1: which precompiled headers the run built or reused, whether it answered from its run record.
-        if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
-            for note in run.notes { Exit.printWarning("kpolicy: " + note) }
-        }
+        printDebugNotes(run.notes)
         return (report, ruleSet)
     }
 
@@ -45,7 +39,7 @@ struct RunOptions: ParsableArguments {
         let workspace = try tree.workspace(cacheRoot: cache.root)
         let run = CheckRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
         run.progress = progress
-        run.usePrecompiledHeaders = !noPch
+        run.usePrecompiledHeaders = !engine.noPch
         run.cache = try cache.open(for: workspace)
         return run
     }
@@ -95,9 +89,20 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Load rules from this directory instead of the built-in ones.")
     var rules: String?
 
+    @Flag(help: "Parse every file the full way, without precompiled headers.")
+    var noPch = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
+}
+
+/// KPOLICY_DEBUG=1: what a run did that its report does not say (which
+/// precompiled headers it built or reused, whether it answered from its
+/// run record), one line each on stderr.
+func printDebugNotes(_ notes: [String]) {
+    guard ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil else { return }
+    for note in notes { Exit.printWarning("kpolicy: " + note) }
 }
 
 /// The built-in rules, or a directory's (`--rules`).

@@ -48,6 +48,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
     init(arch: String, path: String, source: String, forcedIncludes: Set<String>, configNames: Set<String>, enabledOptions: Set<String>,
          headers: [String], dropped: [String], inputs: [String], buildSeconds: Double, declarationsPath: String?) {
         self.inputs = inputs
+        inputSet = Set(inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         self.declarationsPath = declarationsPath
         self.arch = arch
         self.path = path
@@ -71,6 +72,12 @@ public final class PrecompiledHeader: @unchecked Sendable {
         loadedDeclarations = .some(loaded)
         return loaded
     }
+
+    /// Whether `path` (absolute) was read into it.
+    public func holds(_ path: String) -> Bool {
+        inputSet.contains(URL(fileURLWithPath: path).standardizedFileURL.path)
+    }
+    private let inputSet: Set<String>
 
     /// Macros a file may define before its first include and still use the PCH.
     static let harmlessEarlyDefines: Set<String> = ["pr_fmt", "dev_fmt"]

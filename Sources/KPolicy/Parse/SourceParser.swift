@@ -86,8 +86,6 @@ public final class SourceParser {
         var stubbed: [String] = []
         var switchedArch = false
         let start = Date()
-        // A patched header may be in the PCH: with unsaved files, no PCH.
-        var text: [UInt8]?
         let ownText: [UInt8]
         if let given = unsaved[file.path] { ownText = Array(given.utf8) }
         else if case .success(let data) = SourceFile.read(file.path) { ownText = [UInt8](data) }
@@ -95,11 +93,15 @@ public final class SourceParser {
         if let problem = IncludeGuard.problem(mainFile: file, text: ownText, arguments: configuration.arguments) {
             throw KPolicyError.parseFailed(path: relative, reason: problem)
         }
-        if unsaved.isEmpty { text = ownText }
         func precompiledHeader(for configuration: ParseConfiguration) -> (PrecompiledHeader?, String?) {
-            guard unsaved.isEmpty, let pch = precompiled[configuration.arch] else { return (nil, nil) }
-            if text == nil { text = FileManager.default.contents(atPath: file.path).map { [UInt8]($0) } ?? [] }
-            if let why = pch.misfit(text: text!, configuration: configuration) { return (nil, why) }
+            guard let pch = precompiled[configuration.arch] else { return (nil, nil) }
+            // A header the PCH holds: its include guard is defined there.
+            if pch.holds(file.path) { return (nil, "the file itself is in the precompiled header") }
+            // A patched header the PCH holds: its old text is in the PCH.
+            if let patched = unsaved.keys.sorted().first(where: { $0 != file.path && pch.holds($0) }) {
+                return (nil, "\(workspace.tree.relativePath(of: URL(fileURLWithPath: patched)) ?? patched) is patched and in the precompiled header")
+            }
+            if let why = pch.misfit(text: ownText, configuration: configuration) { return (nil, why) }
             return (pch, nil)
         }
         var (pch, misfit) = precompiledHeader(for: configuration)

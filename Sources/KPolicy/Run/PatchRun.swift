@@ -68,6 +68,15 @@ public final class PatchRun: @unchecked Sendable {
         set { check.cache = newValue }
     }
 
+    /// Whether files are parsed with precompiled headers where they fit.
+    public var usePrecompiledHeaders: Bool {
+        get { check.usePrecompiledHeaders }
+        set { check.usePrecompiledHeaders = newValue }
+    }
+
+    /// What the run did that its report does not say (KPOLICY_DEBUG=1).
+    public var notes: [String] { check.notes }
+
     public init(workspace: Workspace, rules: RuleSet, toolVersion: String) {
         check = CheckRun(workspace: workspace, rules: rules, toolVersion: toolVersion)
         let root = workspace.tree.root.standardizedFileURL
@@ -201,8 +210,16 @@ public final class PatchRun: @unchecked Sendable {
             }
         }
 
-        let context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
+        var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
                                            archSupport: archSupport)
+        // The PCH a whole-tree run left in the cache (a long series: its
+        // own) for the files it fits; a patched header it holds, or a
+        // patched file that defines a macro before its first include,
+        // sends a file the full way.
+        if check.usePrecompiledHeaders, check.activeCache != nil {
+            let paths = Array(Set(jobs_.map(\.target.path))).sorted()
+            context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: archSupport)
+        }
         let results = try check.analyze(jobs_, context: context, jobs: jobs)
 
         var findings: [Finding] = []
