@@ -154,19 +154,23 @@ public final class CheckRun: @unchecked Sendable {
     /// The PCH of each arch with at least `precompiledHeaderMinimum` files
     /// in `toParse`, over the headers all `candidates` of the arch include
     /// (so the same paths give the same PCH, whatever the cache held).
-    func precompiledHeaders(candidates: [String], toParse: [String], archSupport: ArchSupport) -> [String: PrecompiledHeader] {
+    /// `reuseFirst` (patch mode): the last PCH built for the arch when it is
+    /// still valid, else one built over `candidates` whatever their number,
+    /// kept for the next patch or commit.
+    func precompiledHeaders(candidates: [String], toParse: [String], archSupport: ArchSupport, reuseFirst: Bool = false) -> [String: PrecompiledHeader] {
         guard workspace.compileCommandsPresent == false else { return [:] }
         var byArch: [String: [String]] = [:]
         for file in toParse { byArch[workspace.tree.arch(for: file, fallback: workspace.defaultArch), default: []].append(file) }
         var out: [String: PrecompiledHeader] = [:]
         for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
-            guard files.count >= precompiledHeaderMinimum else {
+            if reuseFirst || files.count < precompiledHeaderMinimum {
                 // Too few to build one: the last whole run's, if still valid.
                 if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identities: cache.identities(of:)) {
                     out[arch] = pch
                     notes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
+                    continue
                 }
-                continue
+                if !reuseFirst { continue }
             }
             let all = candidates.filter { workspace.tree.arch(for: $0, fallback: workspace.defaultArch) == arch }
             do {

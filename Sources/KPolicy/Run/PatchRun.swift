@@ -212,13 +212,15 @@ public final class PatchRun: @unchecked Sendable {
 
         var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
                                            archSupport: archSupport)
-        // The PCH a whole-tree run left in the cache (a long series: its
-        // own) for the files it fits; a patched header it holds, or a
-        // patched file that defines a macro before its first include,
+        // The last PCH built for the arch (by a tree run or an earlier
+        // patch) while its headers are unchanged, else one built over the
+        // touched files' includes and kept for the next patch or commit:
+        // a pre-commit hook pays for it once. A patched header it holds,
+        // or a patched file that defines a macro before its first include,
         // sends a file the full way.
         if check.usePrecompiledHeaders, check.activeCache != nil {
             let paths = Array(Set(jobs_.map(\.target.path))).sorted()
-            context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: archSupport)
+            context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: archSupport, reuseFirst: true)
         }
         let results = try check.analyze(jobs_, context: context, jobs: jobs)
 
