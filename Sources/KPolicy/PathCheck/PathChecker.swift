@@ -77,6 +77,13 @@ public enum PathChecker {
         public var states = 0
         /// A bound was hit: some paths were not explored.
         public var bounded = false
+        /// (block, state) pairs explored inside helpers, summed over every
+        /// summary computed (held to `maxHelperStatesPerFunction` per arch,
+        /// give or take the one summary that crosses it).
+        public var helperStates = 0
+        /// Helper calls not followed (unknown, too deep, recursive, or past
+        /// a bound).
+        public var helpersNotFollowed = 0
         /// The first path that reached the `witnessAt` event, if asked for.
         public var witness: [TraceStep]?
     }
@@ -91,6 +98,8 @@ public enum PathChecker {
             total.paths += r.paths
             total.states += r.states
             total.bounded = total.bounded || r.bounded
+            total.helperStates += r.helperStates
+            total.helpersNotFollowed += r.helpersNotFollowed
         }
         return total
     }
@@ -226,6 +235,8 @@ public enum PathChecker {
         result.paths = run.exits.count
         result.states = run.states
         result.bounded = run.bounded
+        result.helperStates = ctx.helperStates
+        result.helpersNotFollowed = ctx.helpersNotFollowed
         result.witness = ctx.witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
         result.findings = ctx.findings.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
         return result
