@@ -27,8 +27,8 @@ public struct IRBuilder {
     /// Above this many blocks a function's loops are taken at most once.
     public static let maxBlocks = 4000
     /// Statements and expressions one function's IR may lower, copies made
-    /// by unrolling included (subtrees that can give no event are not
-    /// walked and not counted). A function over it gets no IR: it is
+    /// by unrolling included (a subtree that can give no event counts once
+    /// and is not walked). A function over it gets no IR: it is
     /// listed in the report (`CheckReport.uncheckedFunctions`) instead of
     /// being checked on part of its paths.
     public static let defaultMaxWork = 200_000
