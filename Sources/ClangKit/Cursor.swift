@@ -215,6 +215,11 @@ public struct Cursor: @unchecked Sendable {
         if k == .binaryOperator || k == .compoundAssignOperator {
             let parts = children
             guard parts.count == 2 else { return nil }
+            if let quick = operatorAfter(parts[0]) { return quick.token.flatMap { $0.kind == .punctuation ? $0.spelling : nil } }
+            // Written in a macro's body: the extent's tokens would run from
+            // the macro's definition to its use (or, for a macro of another
+            // file, be none), so the operator is not among them.
+            if isInMacroBody(clang_getRangeStart(clang_getCursorExtent(raw))) { return nil }
             let lhs = parts[0].tokens.count
             let all = tokens
             guard lhs > 0, all.count > lhs, all[lhs].kind == .punctuation else { return nil }
@@ -231,6 +236,50 @@ public struct Cursor: @unchecked Sendable {
             return nil
         }
         return nil
+    }
+
+    /// The token after the left operand, found without reading the whole
+    /// expression's tokens (which costs time in proportion to its length at
+    /// every level of a nested expression): when the operand starts where
+    /// the expression starts and both end at plain file positions, that
+    /// token is the first one at the operand's end, and it belongs to the
+    /// expression when it starts before the expression's end: the same
+    /// token reading all of them gives. Nil when that does not hold (a
+    /// bound inside a macro: the caller reads all the tokens); `token` is nil
+    /// when the expression has no token after the operand.
+    private func operatorAfter(_ lhs: Cursor) -> (token: Token?, Void)? {
+        let whole = clang_getCursorExtent(raw), left = clang_getCursorExtent(lhs.raw)
+        guard clang_equalLocations(clang_getRangeStart(whole), clang_getRangeStart(left)) != 0,
+              fileOffset(clang_getRangeStart(whole)) != nil,
+              let leftEnd = fileOffset(clang_getRangeEnd(left)), let wholeEnd = fileOffset(clang_getRangeEnd(whole)),
+              leftEnd.file == wholeEnd.file else { return nil }
+        guard leftEnd.offset < wholeEnd.offset else { return (nil, ()) }
+        let end = clang_getRangeEnd(left)
+        return (unit.tokens(in: SourceRange(clang_getRange(end, end))).first, ())
+    }
+
+    /// Whether a location is text a macro's body produced (not a macro
+    /// argument, which is written at the use): such a location's file
+    /// position is where the macro is used.
+    private func isInMacroBody(_ loc: CXSourceLocation) -> Bool {
+        guard fileOffset(loc) == nil else { return false }
+        var f1: CXFile?, f2: CXFile?
+        var o1: UInt32 = 0, o2: UInt32 = 0
+        clang_getExpansionLocation(loc, &f1, nil, nil, &o1)
+        clang_getFileLocation(loc, &f2, nil, nil, &o2)
+        return f1 != nil && f1 == f2 && o1 == o2
+    }
+
+    /// The file and offset of a location that is a plain file position
+    /// (where it was written is where it is expanded); nil inside a macro.
+    private func fileOffset(_ loc: CXSourceLocation) -> (file: CXFile, offset: UInt32)? {
+        var file: CXFile?
+        var offset: UInt32 = 0
+        clang_getExpansionLocation(loc, &file, nil, nil, &offset)
+        // A macro location decomposes to a file position too; only a plain
+        // one is that position's own location.
+        guard let file, clang_equalLocations(loc, clang_getLocationForOffset(unit.raw, file, offset)) != 0 else { return nil }
+        return (file, offset)
     }
 
     /// The token where the cursor's text begins as written: inside a macro
@@ -272,4 +321,11 @@ final class VisitorBox {
         self.unit = unit
         self.visitor = visitor
     }
+}
+
+/// Cursors are equal when libclang says they are the same node; the hash is
+/// libclang's, so a cursor can key a per-node memo.
+extension Cursor: Hashable {
+    public static func == (a: Cursor, b: Cursor) -> Bool { clang_equalCursors(a.raw, b.raw) != 0 }
+    public func hash(into hasher: inout Hasher) { hasher.combine(clang_hashCursor(raw)) }
 }

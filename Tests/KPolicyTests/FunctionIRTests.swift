@@ -126,6 +126,44 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertEqual(lengths, Set(0...IRBuilder.loopUnrolling), "0, 1 ... loopUnrolling iterations")
     }
 
+    /// The macro idiom `do { ... } while (0)` runs its body once; a real
+    /// do-while loop is still unrolled.
+    func testDoWhileZeroRunsOnce() throws {
+        let f = try irs("""
+        #define protect(p) do { set_memory_ro((unsigned long)(p), 1); } while (0)
+        void once(void *buf) { protect(buf); }
+        void loop(void *buf, int n) { do { set_memory_ro((unsigned long)buf, 1); } while (--n); }
+        """)
+        let once = Set(paths(try XCTUnwrap(f["once"])).map { p in p.filter { $0.hasPrefix("set_memory_ro") }.count })
+        XCTAssertEqual(once, [1])
+        let loop = Set(paths(try XCTUnwrap(f["loop"])).map { p in p.filter { $0.hasPrefix("set_memory_ro") }.count })
+        XCTAssertEqual(loop, Set(1...IRBuilder.loopUnrolling))
+    }
+
+    /// Past `maxWork` a function gets no IR and is named as not built,
+    /// never checked on part of its paths; below it the same function is built.
+    func testWorkBoundLeavesTheFunctionUnbuiltAndSaysSo() throws {
+        let text = "#include \"kpolicy-corpus.h\"\n" + """
+        void f(void *buf, int n, int m)
+        {
+                int i, j;
+                for (i = 0; i < n; i++)
+                        for (j = 0; j < m; j++)
+                                set_memory_ro((unsigned long)buf + i + j, 1);
+                set_memory_x((unsigned long)buf, 1);
+        }
+        """
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        let kernel = KernelVersion(string: "6.12")!
+        let full = try runner.functionIRs(text: text, path: "kernel/example.c", kernel: kernel, builder: IRBuilder())
+        XCTAssertEqual(full.functions.map(\.name), ["f"])
+        XCTAssertEqual(full.unbuilt, [])
+        let small = try runner.functionIRs(text: text, path: "kernel/example.c", kernel: kernel, builder: IRBuilder(maxWork: 20))
+        XCTAssertEqual(small.functions.map(\.name), [], "over the bound: no IR, so no path is checked")
+        XCTAssertEqual(small.unbuilt.map(\.name), ["f"])
+        XCTAssertEqual(small.unbuilt.first?.work, 21, "the build stops at the first statement past the bound")
+    }
+
     func testFreeCleanupRunsAtScopeExitUnlessDisowned() throws {
         let ir = try XCTUnwrap(try irs("""
         void *f(int fail)
@@ -267,6 +305,45 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertNil(f["deep"], "past the depth bound a caller gets no IR")
         let l3 = PathChecker.check(try XCTUnwrap(f["level3"]), arches: [.x86_64], generation: .v6_1)
         XCTAssertEqual(l3.paths, 2)
+    }
+
+    /// `maxHelperStatesPerFunction`: a function calling a branching helper
+    /// at many places explores it again at each (summaries are per call and
+    /// caller state) until the bound, then stops following helper calls.
+    func testHelperStatesOfOneFunctionAreBounded() throws {
+        // The helper: a chain of `diamonds` two-way branches the checker
+        // cannot decide, about 3 * diamonds (block, state) pairs per call.
+        let diamonds = 30
+        var blocks: [IRBlock] = []
+        for d in 0..<diamonds {
+            let head = 3 * d
+            blocks.append(IRBlock(exit: .branch(.unknown, then: head + 1, else: head + 2)))
+            blocks.append(IRBlock(exit: .goto(head + 3)))
+            blocks.append(IRBlock(exit: .goto(head + 3)))
+        }
+        blocks.append(IRBlock(exit: .return(nil)))
+        let at = Position(file: "kernel/example.c", line: 1, column: 1)
+        let helper = FunctionIR(name: "branchy", position: at, blocks: blocks, objects: [:], truncated: false)
+        // The caller: the helper called at `calls` places, one after another.
+        let calls = 80
+        let events = (0..<calls).map { i in
+            IREvent(kind: .helper, callee: "branchy", spelled: "branchy", position: Position(file: "kernel/example.c", line: 10 + i, column: 2),
+                    arguments: [], result: nil, text: "branchy()")
+        }
+        let caller = FunctionIR(name: "caller", position: at, blocks: [IRBlock(events: events, exit: .return(nil))], objects: [:],
+                                truncated: false, helpers: ["branchy": helper])
+        let one = PathChecker.check(FunctionIR(name: "one", position: at, blocks: [IRBlock(events: [events[0]], exit: .return(nil))],
+                                               objects: [:], truncated: false, helpers: ["branchy": helper]),
+                                    arches: [.x86_64], generation: .v6_12)
+        let perCall = one.helperStates
+        XCTAssertGreaterThan(perCall, 2 * diamonds, "one call explores the helper's branches")
+        XCTAssertGreaterThan(perCall * calls, PathChecker.maxHelperStatesPerFunction, "unbounded, the caller would explore more than the bound")
+        let r = PathChecker.check(caller, arches: [.x86_64], generation: .v6_12)
+        XCTAssertGreaterThanOrEqual(r.helperStates, PathChecker.maxHelperStatesPerFunction, "the calls before the bound are followed")
+        XCTAssertLessThan(r.helperStates, PathChecker.maxHelperStatesPerFunction + perCall, "no summary starts past the bound")
+        let followed = r.helperStates / perCall
+        XCTAssertEqual(r.helpersNotFollowed, calls - followed, "every call past the bound is not followed")
+        XCTAssertEqual(r.paths, 1)
     }
 
     func testHelperViolationOnItsOwnMemoryIsNotRepeatedAtTheCall() throws {

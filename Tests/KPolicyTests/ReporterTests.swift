@@ -111,6 +111,21 @@ final class ReporterTests: XCTestCase {
         }
     }
 
+    /// A function the path rules did not check (its IR over the bound) is
+    /// said in the text output and kept through JSON, never dropped.
+    func testUncheckedFunctionsAreSaid() throws {
+        var report = Self.sampleReport()
+        report.uncheckedFunctions = [.init(file: "arch/sparc/net/jit.c", reason: "jit_compile:326: IR not built (over 200000 statements and expressions)")]
+        report.stats.functionsUnchecked = 1
+        let text = try TextReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        XCTAssertTrue(text.contains("arch/sparc/net/jit.c: note: path rules not run on jit_compile:326: IR not built"), text)
+        XCTAssertTrue(text.contains("1 function not path-checked"), text)
+        let json = try JSONReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        XCTAssertEqual(try JSONDecoder().decode(CheckReport.self, from: Data(json.utf8)), report)
+        let plain = try render(.text)
+        XCTAssertFalse(plain.contains("function-not-checked"), "nothing said when every function was checked")
+    }
+
     /// A file name or message cannot forge a line in the text or checkpatch
     /// output: every output line is a finding line, an indented detail or
     /// the summary.

@@ -24,6 +24,10 @@ public struct FunctionIR: Sendable {
     /// through other helpers (`IRBuilder.maxHelperDepth` levels deep), by
     /// name: what the path checker runs at a `helper` event.
     public var helpers: [String: FunctionIR]
+    /// Set when the build stopped at `IRBuilder.defaultMaxWork` (the statements
+    /// and expressions lowered by then): the IR is empty and the function
+    /// is not checked.
+    public var unbuilt: Int?
 
     public init(name: String, position: Position, blocks: [IRBlock], objects: [String: ObjectOrigin], truncated: Bool,
                 parameters: [String] = [], helpers: [String: FunctionIR] = [:]) {

@@ -26,6 +26,12 @@ public struct IRBuilder {
     public static let loopUnrolling = 2
     /// Above this many blocks a function's loops are taken at most once.
     public static let maxBlocks = 4000
+    /// Statements and expressions one function's IR may lower, copies made
+    /// by unrolling included (a subtree that can give no event counts once
+    /// and is not walked). A function over it gets no IR: it is
+    /// listed in the report (`CheckReport.uncheckedFunctions`) instead of
+    /// being checked on part of its paths.
+    public static let defaultMaxWork = 200_000
 
     /// Calls that make a function worth an IR: the ones that allocate, free,
     /// protect or patch executable memory. A function that only kmallocs and
@@ -45,7 +51,10 @@ public struct IRBuilder {
                                            "vm_area_unmap_pages", "vmap_pages_range", "check_wx", "run_work", "inject_failure", "ioremap",
                                            "bpf_jit_binary_pack_alloc", "bpf_jit_binary_pack_finalize", "bpf_jit_binary_pack_free"]
 
-    public init() {}
+    /// This builder's bound (`defaultMaxWork` unless a test sets another).
+    public let maxWork: Int
+
+    public init(maxWork: Int = IRBuilder.defaultMaxWork) { self.maxWork = maxWork }
 
     /// Whether a call to `name` (resolved or spelled) is an event.
     public static func isEvent(_ name: String) -> Bool {
@@ -58,11 +67,26 @@ public struct IRBuilder {
     /// IRs of the functions defined in the unit that call an anchor. Call on
     /// a large stack (`LargeStack.run`).
     public func functions(of index: UnitIndex, facts: FileFacts) -> [FunctionIR] {
+        build(of: index, facts: facts).functions
+    }
+
+    /// A function whose IR was not built: it went over `maxWork`.
+    public struct Unbuilt: Sendable, Equatable {
+        public var name: String
+        public var position: Position
+        /// Statements and expressions lowered when the build stopped.
+        public var work: Int
+    }
+
+    /// The IRs, and the functions (callers or same-file helpers) left
+    /// without one because they went over `maxWork`: such a function is not
+    /// checked, and a call to such a helper is a call the IR does not follow.
+    public func build(of index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         var wanted: Set<String> = []
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
         }
-        guard !wanted.isEmpty else { return [] }
+        guard !wanted.isEmpty else { return ([], []) }
         // A caller of a function that has an anchor is wanted too (its
         // summary acts at the call), up to the helper depth.
         let definedNames = Set(index.definitions.map(\.spelling))
@@ -83,19 +107,19 @@ public struct IRBuilder {
         func ir(_ name: String) -> FunctionIR? {
             if let known = built[name] { return known }
             guard let def = definitions[name] else { return nil }
-            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([name]))
+            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([name]), maxWork: maxWork)
             let made = b.build(def)
             built[name] = made
             return made
         }
         var out: [FunctionIR] = []
         for def in index.definitions where wanted.contains(def.spelling) {
-            guard var f = ir(def.spelling) else { continue }
+            guard var f = ir(def.spelling), f.unbuilt == nil else { continue }
             var frontier = Set(f.events.filter { $0.kind == .helper }.map(\.callee))
             for _ in 0..<IRBuilder.maxHelperDepth {
                 var next: Set<String> = []
                 for h in frontier where f.helpers[h] == nil {
-                    guard let g = ir(h) else { continue }
+                    guard let g = ir(h), g.unbuilt == nil else { continue }
                     f.helpers[h] = g
                     next.formUnion(g.events.filter { $0.kind == .helper }.map(\.callee))
                 }
@@ -103,7 +127,8 @@ public struct IRBuilder {
             }
             out.append(f)
         }
-        return out
+        let unbuilt = built.values.compactMap { f in f.unbuilt.map { Unbuilt(name: f.name, position: f.position, work: $0) } }
+        return (out, unbuilt.sorted { ($0.position.line, $0.name) < ($1.position.line, $1.name) })
     }
 
     /// How many levels of same-file helpers get IRs (the path checker's
@@ -133,8 +158,17 @@ private struct FunctionBuilder {
     /// Offsets of no_free_ptr/return_ptr expansions already turned into events.
     var disowned: Set<Int> = []
     let disownMacros: [(offset: Int, end: Int, object: String)]
+    /// What is read from a cursor once and asked again on every unrolled
+    /// copy of a loop: operators, loop locals, whether a subtree matters.
+    let memo = CursorMemo()
+    /// Statements and expressions lowered so far (copies made by unrolling
+    /// count again); past `maxWork` the build stops.
+    let maxWork: Int
+    var work = 0
+    var overBudget = false
 
-    init(index: UnitIndex, path: String, callsAt: [Position: CallFact], helpers: Set<String>) {
+    init(index: UnitIndex, path: String, callsAt: [Position: CallFact], helpers: Set<String>, maxWork: Int) {
+        self.maxWork = maxWork
         self.index = index
         self.path = path
         self.callsAt = callsAt
@@ -159,6 +193,12 @@ private struct FunctionBuilder {
         for p in parameters where objects[p] == nil { objects[p] = .parameter }
         var ir = FunctionIR(name: def.spelling, position: position(def.location), blocks: blocks, objects: objects, truncated: truncated,
                             parameters: parameters)
+        if overBudget {
+            // Not checked at all rather than checked on part of its paths.
+            ir.blocks = [IRBlock()]
+            ir.unbuilt = work
+            return ir
+        }
         // Stores matter only to objects the calls act on.
         let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
         for i in ir.blocks.indices {
@@ -193,7 +233,17 @@ private struct FunctionBuilder {
 
     // MARK: statements
 
+    /// Counts one statement or expression against `IRBuilder.defaultMaxWork`;
+    /// false once the function is over it (the build then unwinds).
+    mutating func spend() -> Bool {
+        if overBudget { return false }
+        work += 1
+        if work > maxWork { overBudget = true; return false }
+        return true
+    }
+
     mutating func stmt(_ c: Cursor) {
+        guard spend() else { return }
         switch c.kind {
         case .compoundStmt:
             scopes.append([])
@@ -239,6 +289,18 @@ private struct FunctionBuilder {
         case .doStmt:
             let parts = c.children
             guard parts.count == 2 else { return }
+            if FunctionBuilder.isZero(parts[1]) {
+                // `do { ... } while (0)`, the macro idiom: the body runs once.
+                let after = newBlock(), next = newBlock()
+                breakTargets.append(after)
+                continueTargets.append(next)
+                stmt(parts[0])
+                breakTargets.removeLast()
+                continueTargets.removeLast()
+                jump(to: next)
+                jump(to: after)
+                return
+            }
             loop(cond: parts[1], body: parts[0], inc: nil, bodyFirst: true)
         case .forStmt:
             let (initial, cond, inc, body) = forParts(c)
@@ -399,7 +461,7 @@ private struct FunctionBuilder {
                 // unlikely(x) is __builtin_expect(!!(x), 0): drop the `!!`.
                 for _ in 0..<2 {
                     let u = FunctionBuilder.strip(first)
-                    guard u.kind == .unaryOperator, u.operatorSpelling ?? "!" == "!", let inner = u.children.first else { break }
+                    guard u.kind == .unaryOperator, memo.operatorSpelling(u) ?? "!" == "!", let inner = u.children.first else { break }
                     first = inner
                 }
                 return condition(first, then: then, else: elseB)
@@ -416,16 +478,16 @@ private struct FunctionBuilder {
                 return
             }
         }
-        if s.kind == .unaryOperator, s.operatorSpelling == "!", let inner = s.children.first {
+        if s.kind == .unaryOperator, memo.operatorSpelling(s) == "!", let inner = s.children.first {
             return condition(inner, then: elseB, else: then)
         }
-        if s.kind == .binaryOperator, let op = s.operatorSpelling, op == "<" || op == "==" || op == "!=",
+        if s.kind == .binaryOperator, let op = memo.operatorSpelling(s), op == "<" || op == "==" || op == "!=",
            s.children.count == 2, FunctionBuilder.isNullConstant(s.children[1]), let status = statusVariable(s.children[0]) {
             expression(s.children[0], result: nil)
             blocks[current].exit = op == "==" ? .branch(.failed(status), then: elseB, else: then) : .branch(.failed(status), then: then, else: elseB)
             return
         }
-        if s.kind == .binaryOperator, let op = s.operatorSpelling, op == "&&" || op == "||" || op == "==" || op == "!=" {
+        if s.kind == .binaryOperator, let op = memo.operatorSpelling(s), op == "&&" || op == "||" || op == "==" || op == "!=" {
             let parts = s.children
             if parts.count == 2 {
                 if op == "&&" || op == "||" {
@@ -444,7 +506,7 @@ private struct FunctionBuilder {
             }
         }
         expression(c, result: nil)
-        if let o = object(of: s), s.kind == .declRefExpr || s.kind == .memberRefExpr || (s.kind == .binaryOperator && s.operatorSpelling == "="),
+        if let o = object(of: s), s.kind == .declRefExpr || s.kind == .memberRefExpr || (s.kind == .binaryOperator && memo.operatorSpelling(s) == "="),
            FunctionBuilder.isPointer(s) {
             blocks[current].exit = .branch(.nonNull(o.name), then: then, else: elseB)
         } else if let status = statusVariable(s) {
@@ -461,6 +523,14 @@ private struct FunctionBuilder {
               t.storageClass != .static, !FunctionBuilder.isPointer(s), alias[t.spelling] == nil else { return nil }
         let type = s.canonicalTypeSpelling
         return type == "int" || type == "long" ? t.spelling : nil
+    }
+
+    /// A condition the compiler computes as 0 (`while (0)`).
+    static func isZero(_ c: Cursor) -> Bool {
+        switch c.evaluate() {
+        case .integer(0)?, .unsigned(0)?: return true
+        default: return false
+        }
     }
 
     static func isNullConstant(_ c: Cursor) -> Bool {
@@ -484,6 +554,11 @@ private struct FunctionBuilder {
     /// Emits the events of `c` in evaluation order. `result`: the object the
     /// value of `c` is stored into (an initialiser, the right side of `=`).
     mutating func expression(_ c: Cursor, result: String?) {
+        guard spend() else { return }
+        // A subtree that can give no event (no call the IR follows, no
+        // assignment, no statement expression) is not walked, however
+        // often unrolling copies it.
+        if result == nil, inert(c) { return }
         if let d = disownMacros.first(where: { $0.offset == c.location.offset && c.isInMainFile }), !disowned.contains(d.offset) {
             disowned.insert(d.offset)
             for child in c.children { expression(child, result: nil) }
@@ -500,7 +575,7 @@ private struct FunctionBuilder {
         case .binaryOperator, .compoundAssignOperator:
             let parts = c.children
             guard parts.count == 2 else { return }
-            let op = c.operatorSpelling
+            let op = memo.operatorSpelling(c)
             if op == "=" || c.kind == .compoundAssignOperator {
                 let lhs = object(of: parts[0])
                 expression(parts[1], result: op == "=" ? lhs?.name : nil)
@@ -516,7 +591,7 @@ private struct FunctionBuilder {
                 expression(parts[1], result: nil)
             }
         case .unaryOperator:
-            if let op = c.operatorSpelling, op == "++" || op == "--" || op == "post++" || op == "post--", let inner = c.children.first {
+            if let op = memo.operatorSpelling(c), op == "++" || op == "--" || op == "post++" || op == "post--", let inner = c.children.first {
                 store(inner)
             }
             for child in c.children { expression(child, result: nil) }
@@ -541,14 +616,55 @@ private struct FunctionBuilder {
         }
     }
 
+    /// Whether lowering `c` (its value not stored anywhere) can emit
+    /// nothing: no call to an event or a same-file helper, no assignment,
+    /// `++`/`--`, statement expression or `no_free_ptr()` in it. Each node
+    /// is asked once per function.
+    func inert(_ c: Cursor) -> Bool {
+        if let known = memo.inert[c] { return known }
+        var result: Bool
+        switch c.kind {
+        case .compoundAssignOperator, .stmtExpr:
+            result = false
+        case .binaryOperator:
+            result = memo.operatorSpelling(c) != "="
+        case .unaryOperator:
+            let op = memo.operatorSpelling(c)
+            result = !(op == "++" || op == "--" || op == "post++" || op == "post--")
+        case .callExpr:
+            result = !callMatters(c)
+        default:
+            result = true
+        }
+        if result, !disownMacros.isEmpty {
+            let start = c.extent.start.offset, end = c.extent.end.offset
+            if disownMacros.contains(where: { $0.offset >= start && $0.offset < end }) { result = false }
+        }
+        if result {
+            for child in c.children where !inert(child) { result = false; break }
+        }
+        memo.inert[c] = result
+        return result
+    }
+
+    /// Whether a call is one the IR lowers: an event or a same-file helper.
+    func callMatters(_ node: Cursor) -> Bool {
+        guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
+        return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
+            || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
+    }
+
     /// Whether `c` calls an event or a same-file helper (an arm of `?:`
     /// worth a branch; other arms are read through).
     func hasEvent(_ c: Cursor) -> Bool {
-        func matters(_ node: Cursor) -> Bool {
-            guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
-            return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
-                || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
-        }
+        if let known = memo.hasEvent[c] { return known }
+        let found = scanForEvent(c)
+        memo.hasEvent[c] = found
+        return found
+    }
+
+    func scanForEvent(_ c: Cursor) -> Bool {
+        func matters(_ node: Cursor) -> Bool { callMatters(node) }
         if matters(c) { return true }
         var found = false
         c.visitChildren { node, _ in
@@ -563,7 +679,7 @@ private struct FunctionBuilder {
         let s = FunctionBuilder.strip(target)
         var base: Cursor?
         switch s.kind {
-        case .unaryOperator where s.operatorSpelling == "*": base = s.children.first
+        case .unaryOperator where memo.operatorSpelling(s) == "*": base = s.children.first
         case .arraySubscriptExpr: base = s.children.first
         case .memberRefExpr:
             if s.tokens.contains(where: { $0.spelling == "->" }) { base = s.children.first }
@@ -616,10 +732,17 @@ private struct FunctionBuilder {
 
     /// Locals declared or assigned in a loop body: each iteration's are new.
     func loopLocals(_ body: Cursor) -> [String] {
+        if let known = memo.loopLocals[body] { return known }
+        let names = scanLoopLocals(body)
+        memo.loopLocals[body] = names
+        return names
+    }
+
+    func scanLoopLocals(_ body: Cursor) -> [String] {
         var names: [String] = []
         body.visitChildren { node, _ in
             if node.kind == .varDecl { names.append(node.spelling) }
-            if node.kind == .binaryOperator, node.operatorSpelling == "=", let lhs = node.children.first {
+            if node.kind == .binaryOperator, memo.operatorSpelling(node) == "=", let lhs = node.children.first {
                 let s = FunctionBuilder.strip(lhs)
                 if s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind != .translationUnit,
                    t.storageClass != .static {
@@ -699,7 +822,7 @@ private struct FunctionBuilder {
             guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
             return (b.name, nil)
         case .binaryOperator:
-            guard let op = s.operatorSpelling, op == "+" || op == "-" else { return nil }
+            guard let op = memo.operatorSpelling(s), op == "+" || op == "-" else { return nil }
             let parts = s.children
             guard parts.count == 2, let b = rawObject(of: parts[0]) else { return nil }
             var delta: Int?
@@ -730,7 +853,7 @@ private struct FunctionBuilder {
                     if let o = rawObject(of: value), o.offset == 0 { sources[node.spelling, default: []].insert(o.name) }
                     else { sources[node.spelling, default: []].insert("<value>") }
                 }
-            } else if node.kind == .binaryOperator, node.operatorSpelling == "=" {
+            } else if node.kind == .binaryOperator, memo.operatorSpelling(node) == "=" {
                 let parts = node.children
                 if parts.count == 2, let l = rawObject(of: parts[0]), l.offset == 0 {
                     if let r = rawObject(of: parts[1]), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
@@ -751,5 +874,22 @@ private struct FunctionBuilder {
         for (l, r) in pairs where !localNames.contains(l) && localNames.contains(r) && alias[r] == nil {
             if sources[l]?.count == 1 { alias[r] = l }
         }
+    }
+}
+
+/// Answers about cursors a function's build asks more than once (loop
+/// bodies are lowered once per unrolled iteration): a class, so the
+/// builder's non-mutating helpers can fill it.
+private final class CursorMemo {
+    var inert: [Cursor: Bool] = [:]
+    var hasEvent: [Cursor: Bool] = [:]
+    var loopLocals: [Cursor: [String]] = [:]
+    private var operators: [Cursor: String?] = [:]
+
+    func operatorSpelling(_ c: Cursor) -> String? {
+        if let known = operators[c] { return known }
+        let op = c.operatorSpelling
+        operators[c] = op
+        return op
     }
 }

@@ -77,6 +77,13 @@ public enum PathChecker {
         public var states = 0
         /// A bound was hit: some paths were not explored.
         public var bounded = false
+        /// (block, state) pairs explored inside helpers, summed over every
+        /// summary computed (held to `maxHelperStatesPerFunction` per arch,
+        /// give or take the one summary that crosses it).
+        public var helperStates = 0
+        /// Helper calls not followed (unknown, too deep, recursive, or past
+        /// a bound).
+        public var helpersNotFollowed = 0
         /// The first path that reached the `witnessAt` event, if asked for.
         public var witness: [TraceStep]?
     }
@@ -91,6 +98,8 @@ public enum PathChecker {
             total.paths += r.paths
             total.states += r.states
             total.bounded = total.bounded || r.bounded
+            total.helperStates += r.helperStates
+            total.helpersNotFollowed += r.helpersNotFollowed
         }
         return total
     }
@@ -128,11 +137,34 @@ public enum PathChecker {
         var status: [String: Bool] = [:]
     }
 
+    /// A (block, state) pair already explored. The hash is computed once:
+    /// hashing a model state walks all its areas and pages, and a set
+    /// re-hashes every key each time it grows.
     struct VisitKey: Hashable {
-        var block: Int
-        var state: ModelState
-        var disowned: Set<String>
-        var status: [String: Bool]
+        let block: Int
+        let state: ModelState
+        let disowned: Set<String>
+        let status: [String: Bool]
+        private let hash: Int
+
+        init(block: Int, state: ModelState, disowned: Set<String>, status: [String: Bool]) {
+            self.block = block
+            self.state = state
+            self.disowned = disowned
+            self.status = status
+            var h = Hasher()
+            h.combine(block)
+            h.combine(state)
+            h.combine(disowned)
+            h.combine(status)
+            hash = h.finalize()
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        static func == (a: VisitKey, b: VisitKey) -> Bool {
+            a.hash == b.hash && a.block == b.block && a.disowned == b.disowned && a.status == b.status && a.state == b.state
+        }
     }
 
     /// What one function check shares across its helpers' explorations.
@@ -151,17 +183,33 @@ public enum PathChecker {
         var summaries: [SummaryKey: [Item]?] = [:]
     }
 
+    /// A helper's summary at one call from one caller state (its hash
+    /// computed once, as `VisitKey`'s).
     struct SummaryKey: Hashable {
-        var call: Position
-        /// The outermost call (where findings inside the helper are reported).
-        var site: Position?
-        var depth: Int
-        var state: ModelState
-        var disowned: Set<String>
-        var status: [String: Bool]
-        var seeded: Set<String>
-        var fresh: Set<String>
-        var shownWritable: Set<String>
+        struct Fields: Hashable {
+            var call: Position
+            /// The outermost call (where findings inside the helper are reported).
+            var site: Position?
+            var depth: Int
+            var state: ModelState
+            var disowned: Set<String>
+            var status: [String: Bool]
+            var seeded: Set<String>
+            var fresh: Set<String>
+            var shownWritable: Set<String>
+        }
+        let fields: Fields
+        private let hash: Int
+
+        init(call: Position, site: Position?, depth: Int, state: ModelState, disowned: Set<String>, status: [String: Bool],
+             seeded: Set<String>, fresh: Set<String>, shownWritable: Set<String>) {
+            fields = Fields(call: call, site: site, depth: depth, state: state, disowned: disowned, status: status, seeded: seeded,
+                            fresh: fresh, shownWritable: shownWritable)
+            hash = fields.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: SummaryKey, b: SummaryKey) -> Bool { a.hash == b.hash && a.fields == b.fields }
     }
 
     /// Where a helper's events run: the caller's call (findings are
@@ -187,6 +235,8 @@ public enum PathChecker {
         result.paths = run.exits.count
         result.states = run.states
         result.bounded = run.bounded
+        result.helperStates = ctx.helperStates
+        result.helpersNotFollowed = ctx.helpersNotFollowed
         result.witness = ctx.witness.trace.map { $0.map { var s = $0; s.arch = config.arch.rawValue; return s } }
         result.findings = ctx.findings.values.sorted { ($0.event.position, $0.invariant.rawValue) < ($1.event.position, $1.invariant.rawValue) }
         return result

@@ -59,6 +59,9 @@ public struct TextReporter: Reporter {
         for (reason, files) in Dictionary(grouping: report.unsupported, by: \.reason).sorted(by: { $0.key < $1.key }) {
             line("kpolicy: \(files.count) file\(files.count == 1 ? "" : "s") not checked: \(reason): \(files.map(\.file).joined(separator: ", "))")
         }
+        for u in report.uncheckedFunctions ?? [] {
+            line("\(u.file): note: path rules not run on \(u.reason) [function-not-checked]")
+        }
         if options.verbose {
             for e in report.filesWithErrors { line("\(e.file):\(e.reason) [file-with-errors]") }
             for u in report.unusedSuppressions { line("\(u.file):\(u.line): note: unused suppression of \(u.rule)") }
@@ -71,6 +74,7 @@ public struct TextReporter: Reporter {
         if let patches = report.patches { summary += "; \(patches.count) patch\(patches.count == 1 ? "" : "es")" }
         summary += "; \(s.filesScanned) files \(report.patches == nil ? "scanned" : "touched"), \(s.candidates) candidates, \(s.filesParsed) parsed"
         if s.parseFailures > 0 { summary += ", \(s.parseFailures) not parsed" }
+        if let n = s.functionsUnchecked, n > 0 { summary += ", \(n) function\(n == 1 ? "" : "s") not path-checked" }
         if s.filesWithErrors > 0 { summary += ", \(s.filesWithErrors) with errors\(options.verbose ? "" : " (--verbose lists them)")" }
         summary += String(format: ", %.1f s", s.seconds)
         line(summary)

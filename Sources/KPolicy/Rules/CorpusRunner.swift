@@ -42,6 +42,13 @@ public final class CorpusRunner {
     /// The control-flow IR of every function of C `text` that has an
     /// executable-memory event (for tests of the IR stage).
     public func functionIRs(text: String, path: String, kernel: KernelVersion) throws -> [FunctionIR] {
+        try functionIRs(text: text, path: path, kernel: kernel, builder: IRBuilder()).functions
+    }
+
+    /// The same with a given builder (its bound), and the functions it left
+    /// without an IR.
+    public func functionIRs(text: String, path: String, kernel: KernelVersion, builder: IRBuilder) throws
+        -> (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) {
         let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
         let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
                          "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
@@ -52,7 +59,7 @@ public final class CorpusRunner {
         return LargeStack.run {
             let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
             let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
-            return IRBuilder().functions(of: index, facts: facts)
+            return builder.build(of: index, facts: facts)
         }
     }
 

@@ -15,6 +15,9 @@ public struct CheckReport: Sendable, Codable, Equatable {
         public var filesWithErrors = 0
         /// Findings hidden by inline comments or the baseline.
         public var suppressed = 0
+        /// Functions the path check did not run on (`uncheckedFunctions`);
+        /// absent when none.
+        public var functionsUnchecked: Int?
         /// Candidates whose result came from the result cache (absent when
         /// the run used no cache).
         public var fromCache: Int?
@@ -98,6 +101,10 @@ public struct CheckReport: Sendable, Codable, Equatable {
     public var unsupported: [FileNote]
     /// Parsed files with errors inside them, with the first error.
     public var filesWithErrors: [FileNote]
+    /// Functions the path rules did not check because their control-flow
+    /// IR went over its bound (`IRBuilder.defaultMaxWork`): file, and "function:line:
+    /// why". Absent when none.
+    public var uncheckedFunctions: [FileNote]?
     public var unusedSuppressions: [UnusedSuppression] = []
     /// Baseline entries that matched no finding (listed with --verbose).
     public var unmatchedBaselineEntries: [BaselineEntry] = []

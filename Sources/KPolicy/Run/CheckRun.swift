@@ -365,12 +365,14 @@ public final class CheckRun: @unchecked Sendable {
         var failures: [CheckReport.FileNote] = []
         var unsupported: [CheckReport.FileNote] = []
         var errored: [CheckReport.FileNote] = []
+        var unchecked: [CheckReport.FileNote] = []
         for result in results {
             switch result.outcome {
             case .checked(let f, let firstError, _):
                 findings += f
                 stats.filesParsed += 1
                 if let firstError { errored.append(.init(file: result.file, reason: firstError)) }
+                for u in result.uncheckedFunctions ?? [] { unchecked.append(.init(file: result.file, reason: u)) }
             case .failed(let reason):
                 failures.append(.init(file: result.file, reason: "\(reason)"))
             case .unsupported(let reason):
@@ -380,11 +382,13 @@ public final class CheckRun: @unchecked Sendable {
         stats.parseFailures = failures.count
         stats.unsupported = unsupported.count
         stats.filesWithErrors = errored.count
+        stats.functionsUnchecked = unchecked.isEmpty ? nil : unchecked.count
         let byFile: (CheckReport.FileNote, CheckReport.FileNote) -> Bool = { $0.file < $1.file }
         var report = CheckReport(tree: .init(path: workspace.tree.root.standardizedFileURL.path, kernelVersion: workspace.tree.version),
                                  toolVersion: toolVersion, findings: Finding.onePerPlace(findings),
                                  parseFailures: failures.sorted(by: byFile), unsupported: unsupported.sorted(by: byFile),
                                  filesWithErrors: errored.sorted(by: byFile), stats: stats)
+        report.uncheckedFunctions = unchecked.isEmpty ? nil : unchecked.sorted { ($0.file, $0.reason) < ($1.file, $1.reason) }
         report.findings = report.findings.map { sources.annotate($0) }
         Suppressions.apply(to: &report, sources: sources, checkedFiles: results.compactMap {
             if case .checked = $0.outcome { return $0.file }

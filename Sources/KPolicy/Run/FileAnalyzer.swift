@@ -99,16 +99,16 @@ public final class FileAnalyzer {
             var times = StageTimes()
             times.files = 1
             times.parse = parsed.parseCPUSeconds
-            let (facts, irs) = LargeStack.run { () -> (FileFacts, [FunctionIR]) in
+            let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
                 let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
                                       precompiled: parsed.precompiledDeclarations)
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
-                let irs = wantsPaths ? IRBuilder().functions(of: index, facts: facts) : []
+                let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? IRBuilder().build(of: index, facts: facts) : ([], [])
                 times.extract = t1 - t0
                 times.ir = ThreadCPUTime.now() - t1
-                return (facts, irs)
+                return (facts, built.functions, built.unbuilt)
             }
             times.functions = irs.count
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
@@ -120,7 +120,10 @@ public final class FileAnalyzer {
             times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
             context.stageClock?.add(times)
             return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
-                                                                                   firstError: firstError, functions: functions)),
+                                                                                   firstError: firstError, functions: functions),
+                                               uncheckedFunctions: unbuilt.isEmpty ? nil : unbuilt.map {
+                                                   "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)"
+                                               }),
                             inclusions: parsed.inclusions + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)

@@ -38,10 +38,14 @@ public struct FileResult: Sendable, Codable, Equatable {
 
     public var file: String
     public var outcome: Outcome
+    /// Functions of a checked file the path check did not run on: their IR
+    /// went over `IRBuilder.defaultMaxWork` ("name:line: why"). Absent when none.
+    public var uncheckedFunctions: [String]?
 
-    public init(file: String, outcome: Outcome) {
+    public init(file: String, outcome: Outcome, uncheckedFunctions: [String]? = nil) {
         self.file = file
         self.outcome = outcome
+        self.uncheckedFunctions = uncheckedFunctions
     }
 
     /// The function definitions of the file itself (empty unless checked).

@@ -45,6 +45,10 @@ extension CheckReport {
         merged.parseFailures = notes(reports.map(\.report.parseFailures))
         merged.unsupported = notes(reports.map(\.report.unsupported))
         merged.filesWithErrors = notes(reports.map(\.report.filesWithErrors))
+        var seenUnchecked: Set<String> = []
+        let unchecked = reports.flatMap { $0.report.uncheckedFunctions ?? [] }.sorted { ($0.file, $0.reason) < ($1.file, $1.reason) }
+            .filter { seenUnchecked.insert("\($0.file)\u{0}\($0.reason)").inserted }
+        merged.uncheckedFunctions = unchecked.isEmpty ? nil : unchecked
 
         // An inline suppression hides findings on its line and the next.
         let hidden = Set(merged.suppressed.compactMap { f -> String? in
@@ -83,6 +87,7 @@ extension CheckReport {
         stats.parseFailures = merged.parseFailures.count
         stats.unsupported = merged.unsupported.count
         stats.filesWithErrors = merged.filesWithErrors.count
+        stats.functionsUnchecked = merged.uncheckedFunctions.map(\.count)
         stats.suppressed = merged.suppressed.count
         merged.stats = stats
         merged.notices = reports.compactMap(\.report.notices).isEmpty ? nil
