@@ -116,7 +116,7 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig-3|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-4|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = KconfigIndex(serialized: data) {
             kconfigs[arch] = k
@@ -140,9 +140,14 @@ public final class Workspace: @unchecked Sendable {
         var direct = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
         let root = tree.root.standardizedFileURL.path
         var dir = file.deletingLastPathComponent().standardizedFileURL
+        // Kbuild also lists objects of subdirectories without a Makefile
+        // (xe's `xe-$(CONFIG_DRM_XE_DISPLAY) += display/xe_hdcp_gsc.o`).
+        var below = object
         while dir.path.hasPrefix(root + "/") {
             let parent = dir.deletingLastPathComponent()
-            direct += makefileGates(parent).gates[dir.lastPathComponent + "/"] ?? []
+            below = dir.lastPathComponent + "/" + below
+            let g = makefileGates(parent)
+            direct += (g.gates[dir.lastPathComponent + "/"] ?? []) + (g.gates[below] ?? [])
             dir = parent
         }
         guard !direct.isEmpty else { return [] }
@@ -160,13 +165,21 @@ public final class Workspace: @unchecked Sendable {
         return g
     }
 
-    /// Whether Kbuild builds `file` only for 32-bit x86: its Makefile names
-    /// it `*_$(BITS).o` and it is the `_32` one, or gates it on CONFIG_X86_32.
-    func isThirtyTwoBitOnly(_ file: URL, arch: String) -> Bool {
-        guard arch == "x86" else { return false }
-        let g = makefileGates(file.deletingLastPathComponent())
+    /// The arch's option for a 32-bit build, which a `*_$(BITS).o` object's
+    /// `_32` file is built under.
+    static let thirtyTwoBitSymbol = ["x86": "X86_32", "powerpc": "PPC32"]
+
+    /// The sub-arch Kbuild builds `file` for, when it is not kpolicy's
+    /// default one for `arch`: the Makefile names it `*_$(BITS).o` and it
+    /// is the `_32` one, or its gating options name a trigger of one of
+    /// `DefaultConfig.subArchitectures` (CONFIG_X86_32, CONFIG_PPC_8xx ...).
+    func subArchitecture(for file: URL, arch: String, gates: [String]) -> DefaultConfig.SubArchitecture? {
+        var options = Set(gates)
         let object = file.deletingPathExtension().lastPathComponent + ".o"
-        return g.thirtyTwoBitOnly.contains(object) || (g.gates[object] ?? []).contains("X86_32")
+        let g = makefileGates(file.deletingLastPathComponent())
+        options.formUnion(g.gates[object] ?? [])
+        if g.thirtyTwoBitOnly.contains(object), let symbol = Workspace.thirtyTwoBitSymbol[arch] { options.insert(symbol) }
+        return DefaultConfig.subArchitecture(arch: arch, options: options)
     }
 
     /// The `-I` directories the Makefiles above `file` add (nearest first).
@@ -175,17 +188,44 @@ public final class Workspace: @unchecked Sendable {
         var dir = file.deletingLastPathComponent().standardizedFileURL
         var out: [String] = []
         while dir.path.hasPrefix(root + "/") {
-            lock.lock()
-            let includes: MakefileIncludes
-            if let cached = includeCache[dir.path] { includes = cached } else {
-                includes = MakefileIncludes(directory: dir, treeRoot: tree.root)
-                includeCache[dir.path] = includes
-            }
-            lock.unlock()
-            out += includes.directories.filter { !out.contains($0) }
+            out += makefileFlags(dir).directories.filter { !out.contains($0) }
             dir = dir.deletingLastPathComponent()
         }
         return out
+    }
+
+    /// The `-D` macros Kbuild compiles `file` with from Makefiles: the
+    /// `ccflags-*` of the Makefile that lists it (the nearest directory
+    /// above it with a Makefile or Kbuild) and the `subdir-ccflags-*` of
+    /// that one and every one above it, outermost first (xe's i915 display
+    /// compat `-Ddrm_i915_private=xe_device`, i915's `-DI915`).
+    func makefileDefines(for file: URL) -> [String] {
+        let root = tree.root.standardizedFileURL.path
+        var dir = file.deletingLastPathComponent().standardizedFileURL
+        var out: [[String]] = []
+        var listed = false
+        while dir.path.hasPrefix(root + "/") {
+            let includes = makefileFlags(dir)
+            let fm = FileManager.default
+            if !listed, fm.fileExists(atPath: dir.path + "/Makefile") || fm.fileExists(atPath: dir.path + "/Kbuild") {
+                listed = true
+                out.append(includes.subdirectoryDefines + includes.defines)
+            } else if listed {
+                out.append(includes.subdirectoryDefines)
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return out.reversed().flatMap { $0 }
+    }
+
+    /// One directory's Makefile flags, read once.
+    private func makefileFlags(_ dir: URL) -> MakefileIncludes {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = includeCache[dir.path] { return cached }
+        let includes = MakefileIncludes(directory: dir, treeRoot: tree.root)
+        includeCache[dir.path] = includes
+        return includes
     }
 
     /// The include directories the arch's own Makefile adds, read once.
@@ -259,24 +299,26 @@ public final class Workspace: @unchecked Sendable {
         var base = synthesizedBase(arch: arch, overlay: overlay)
         var virtualFiles: [String: String] = [:]
         var flags = Workspace.archFlags(arch)
-        if isThirtyTwoBitOnly(file, arch: arch) {
-            // Built only for i386: that target and configuration, forced in
-            // right after kconfig.h has read the default autoconf.h.
-            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-x86_32.h").path
-            virtualFiles[override] = DefaultConfig.overrideHeader(DefaultConfig.x86ThirtyTwoBit, name: "32-bit x86")
-            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=i386-linux-gnu" : $0 }
+        let gates = gatingOptions(for: file, arch: arch)
+        if let sub = subArchitecture(for: file, arch: arch, gates: gates) {
+            // Built only for another sub-arch (i386, powerpc 8xx ...): that
+            // target and configuration, forced in right after kconfig.h has
+            // read the default autoconf.h.
+            let stem = sub.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }
+            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-\(String(stem)).h").path
+            virtualFiles[override] = DefaultConfig.overrideHeader(sub.options, name: sub.name)
+            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=\(sub.target)" : $0 }
             if let kconfig = base.forcedIncludes.firstIndex(where: { $0.hasSuffix("/linux/kconfig.h") }) {
                 base.forcedIncludes.insert(override, at: kconfig + 1)
             }
-            flags = flags.filter { $0 != "-mcmodel=kernel" && $0 != "-mno-red-zone" }
+            flags = flags.filter { !sub.droppedFlags.contains($0) }
         }
         var args = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
-        var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
+        var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" } + makefileDefines(for: file)
         own += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
         args += own + flags
-        let gates = gatingOptions(for: file, arch: arch)
         args += gates.map { "-DCONFIG_\($0)=1" }
         var configuration = ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
         configuration.fileArguments = own + gates.map { "-DCONFIG_\($0)=1" }
