@@ -131,6 +131,8 @@ public enum DefaultConfig {
         "s390": [
             ("S390", .yes), ("NR_CPUS", .number("64")), ("MARCH_Z10", .yes),
             ("MARCH_Z10_TUNE", .yes), ("CMDLINE", .string("")), ("ARCH_HAS_EXECMEM_ROX", .off),
+            // As s390's defconfig: kexec and crash dumps, mcount records.
+            ("KEXEC_CORE", .yes), ("KEXEC", .yes), ("CRASH_DUMP", .yes), ("FTRACE_MCOUNT_RECORD", .yes),
         ],
     ]
 
@@ -257,6 +259,10 @@ public enum DefaultConfig {
             let off = Set(all.filter { $0.1 == .off }.map(\.0))
             let selected = ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: off)
             all += selected.sorted().map { ($0, .yes) }
+            if perArch[arch] == nil, let kconfig {
+                // No table: the arch's own Kconfig choices at their defaults.
+                all += kconfig.choiceDefaults(on: on.union(selected), disabled: off).map { ($0, .yes) }
+            }
         }
         for (name, value) in all {
             switch value {

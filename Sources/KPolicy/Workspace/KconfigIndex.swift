@@ -32,6 +32,15 @@ public struct KconfigIndex: Sendable {
         public var dependsOn: [String] = []
         /// (member, condition) in the order written.
         public var defaults: [(String, String?)] = []
+        /// Its whole `depends on` expression (lines joined by `&&`), nil
+        /// when it has none.
+        public var condition: String?
+
+        /// The member Kconfig turns on: the first `default` whose condition
+        /// holds over `on`, else the first member.
+        public func defaultMember(_ on: Set<String>) -> String {
+            defaults.first { $0.1 == nil || ArchSelects.evaluate($0.1!, on) }?.0 ?? members[0]
+        }
     }
 
     public private(set) var entries: [String: Entry] = [:]
@@ -43,31 +52,38 @@ public struct KconfigIndex: Sendable {
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
     public init(tree: KernelTree, arch: String) {
         let root = tree.root.path
-        var queue = ["Kconfig"]
+        // (file, the symbols of the `if` blocks its `source` line sits in)
+        var queue: [(String, [String])] = [("Kconfig", [])]
         var seen = Set<String>()
-        while let relative = queue.popLast() {
+        while let (relative, enclosing) = queue.popLast() {
             guard seen.insert(relative).inserted,
                   let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
             files.append(relative)
             let directory = (relative as NSString).deletingLastPathComponent
-            for (keyword, path) in read([UInt8](data)) {
+            for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {
                 let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
                     .replacingOccurrences(of: "$(HEADER_ARCH)", with: arch)
                 guard !expanded.contains("$"), !expanded.contains("*") else { continue }
-                queue.append(keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded)
+                queue.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
             }
         }
     }
 
     init(texts: [String]) {
-        texts.forEach { _ = read(Array($0.utf8)) }
+        texts.forEach { _ = read(Array($0.utf8), enclosing: []) }
     }
 
     /// Reads one file's bytes line by line; only the lines that matter are
     /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). Returns
     /// the (keyword, path) of its source lines.
-    private mutating func read(_ bytes: [UInt8]) -> [(String, String)] {
-        var sources: [(String, String)] = []
+    ///
+    /// An option inside `if A && B ... endif` depends on A and B (x86's
+    /// PARAVIRT sits in `if HYPERVISOR_GUEST`); `enclosing` are the blocks
+    /// around the `source` line that read this file, and each source line
+    /// returned carries its own.
+    private mutating func read(_ bytes: [UInt8], enclosing: [String]) -> [(String, String, [String])] {
+        var sources: [(String, String, [String])] = []
+        var ifBlocks: [[String]] = []
         var current: String?
         var lines: [String] = []
         var lineStart = 0
@@ -92,6 +108,11 @@ public struct KconfigIndex: Sendable {
             if line.hasPrefix("config ") || line.hasPrefix("menuconfig ") {
                 current = line.split(separator: " ").dropFirst().first.map(String.init)
                 if let c = current, entries[c] == nil { entries[c] = Entry() }
+                if let c = current {
+                    for symbol in enclosing + ifBlocks.flatMap({ $0 }) where symbol != c && !entries[c]!.dependsOn.contains(symbol) {
+                        entries[c]!.dependsOn.append(symbol)
+                    }
+                }
                 if let c = current, choice != nil, !choice!.members.contains(c) { choice!.members.append(c) }
                 continue
             }
@@ -112,7 +133,10 @@ public struct KconfigIndex: Sendable {
                     let parts = line.dropFirst(8).components(separatedBy: " if ")
                     choice!.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
                                              parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
-                } else if line.hasPrefix("depends on "), !line.contains("||"), !line.contains("!"), !line.contains("=") {
+                } else if line.hasPrefix("depends on ") {
+                    let expression = String(line.dropFirst(11)).trimmingCharacters(in: .whitespaces)
+                    choice!.condition = choice!.condition.map { "(\($0)) && (\(expression))" } ?? expression
+                    guard !line.contains("||"), !line.contains("!"), !line.contains("=") else { continue }
                     choice!.dependsOn += line.dropFirst(11).split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
                         .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
                 }
@@ -121,7 +145,21 @@ public struct KconfigIndex: Sendable {
             let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if ["source", "rsource", "osource", "orsource"].contains(word) {
                 let quoted = line.split(separator: "\"")
-                if quoted.count >= 2 { sources.append((word, String(quoted[1]))) }
+                if quoted.count >= 2 { sources.append((word, String(quoted[1]), enclosing + ifBlocks.flatMap { $0 })) }
+                current = nil
+                continue
+            }
+            if word == "if" {
+                // Only plain conjunctions of positive symbols are kept.
+                let expression = line.dropFirst(2)
+                ifBlocks.append(expression.contains("|") || expression.contains("!") || expression.contains("=") ? [] :
+                    expression.split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } })
+                current = nil
+                continue
+            }
+            if word == "endif" {
+                _ = ifBlocks.popLast()
                 current = nil
                 continue
             }
@@ -202,6 +240,15 @@ public struct KconfigIndex: Sendable {
             guard !defined.contains(name), let e = entries[name], let type = e.type,
                   ["int", "hex", "string"].contains(type) else { return nil }
             guard var value = (e.defaults.first { $0.1 == nil } ?? e.defaults.first)?.0 else { return nil }
+            // A default naming another value option takes that one's
+            // (ARCH_MMAP_RND_BITS defaults to ARCH_MMAP_RND_BITS_MIN).
+            var hops = 0
+            while hops < 4, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), Int(value) == nil,
+                  let other = entries[value], other.type == type,
+                  let next = (other.defaults.first { $0.1 == nil } ?? other.defaults.first)?.0 {
+                value = next
+                hops += 1
+            }
             // Kconfig accepts quoted numbers (powerpc: default "0xc0000000").
             if type != "string", value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             let literal: Bool
@@ -212,6 +259,30 @@ public struct KconfigIndex: Sendable {
             }
             return literal ? "#define CONFIG_\(name) \(value)" : nil
         }
+    }
+
+    /// For an arch kpolicy has no configuration table for: the default
+    /// member of every choice visible under `on` that has none of its
+    /// members on, with what that member selects, until nothing changes
+    /// (parisc's page size, PARISC_PAGE_SIZE_4KB, is a choice).
+    public func choiceDefaults(on base: Set<String>, disabled: Set<String>) -> [String] {
+        var on = base
+        var added: [String] = []
+        var changed = true
+        while changed {
+            changed = false
+            for choice in choices where !choice.members.contains(where: on.contains) {
+                guard choice.condition.map({ ArchSelects.evaluate($0, on) }) ?? true else { continue }
+                let member = choice.defaultMember(on)
+                guard !disabled.contains(member) else { continue }
+                for symbol in [member] + (entries[member]?.selects ?? []) where !on.contains(symbol) && !disabled.contains(symbol) {
+                    on.insert(symbol)
+                    added.append(symbol)
+                }
+                changed = true
+            }
+        }
+        return added
     }
 
     /// `symbols` and, transitively, what they depend on and select. Of a
@@ -247,8 +318,7 @@ public struct KconfigIndex: Sendable {
                 if choice.members.contains(where: set.contains) {
                     queue += choice.dependsOn.filter { !set.contains($0) }
                 } else if !choice.dependsOn.isEmpty, choice.dependsOn.allSatisfy(set.contains) {
-                    let member = choice.defaults.first { $0.1 == nil || ArchSelects.evaluate($0.1!, set) }?.0 ?? choice.members[0]
-                    queue.append(member)
+                    queue.append(choice.defaultMember(set))
                 }
             }
             if queue.isEmpty { return seen }
@@ -452,6 +522,8 @@ extension KconfigIndex {
             list(c.defaults.map(\.0))
             out.append(KconfigIndex.field)
             list(c.defaults.map(\.1))
+            out.append(KconfigIndex.field)
+            list([c.condition])
             out.append(0x0a)
         }
         return Data(out)
@@ -472,13 +544,14 @@ extension KconfigIndex {
         for line in lines.dropFirst().dropLast() {
             if line.first == KconfigIndex.choiceLine {
                 let f = line.dropFirst().split(separator: KconfigIndex.field, omittingEmptySubsequences: false)
-                guard f.count == 4 else { return nil }
+                guard f.count == 5 else { return nil }
                 let values = list(f[2]), conditions = list(f[3])
                 guard values.count == conditions.count else { return nil }
                 var c = Choice()
                 c.members = list(f[0]).compactMap { $0 }
                 c.dependsOn = list(f[1]).compactMap { $0 }
                 c.defaults = zip(values, conditions).map { ($0.0 ?? "", $0.1) }
+                c.condition = list(f[4]).first ?? nil
                 guard !c.members.isEmpty else { return nil }
                 choices.append(c)
                 continue

@@ -50,6 +50,8 @@ public final class Workspace: @unchecked Sendable {
     private var includeCache: [String: MakefileIncludes] = [:]
     private var archIncludeCache: [String: [String]] = [:]
     private var preludeCache: [String: HeaderPrelude] = [:]
+    private var capabilityCache: [String: Set<String>] = [:]
+    private var selectedByAnyArchCache: Set<String>?
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -155,6 +157,66 @@ public final class Workspace: @unchecked Sendable {
         return index.closure(of: direct, foreign: ArchSelects.foreignSymbols(arch: arch)).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
     }
 
+    /// The arch that builds `file` (outside arch/) when the options it is
+    /// gated on need a capability only other arches select: kernel/scs.c is
+    /// built under SHADOW_CALL_STACK, which depends on
+    /// ARCH_SUPPORTS_SHADOW_CALL_STACK, which arm64 and riscv select (under
+    /// a compiler condition) and x86 does not. Nil when `arch` has every
+    /// such capability, or no arch selects all of them. 64-bit arches with
+    /// a configuration table are preferred.
+    func archWithCapabilities(for file: URL, arch: String) -> String? {
+        let missing = Set(gatingOptions(for: file, arch: arch)).filter { symbol in
+            selectedByAnyArch.contains(symbol) && !capabilities(arch: arch).contains(symbol)
+        }
+        guard !missing.isEmpty else { return nil }
+        return Workspace.capabilityArches.first { other in
+            other != arch && tree.arches.contains(other) && missing.isSubset(of: Set(ArchSelects.selects(tree: tree, arch: other).map(\.0)))
+        }
+    }
+
+    /// The sub-arch of `arch` whose configuration meets a header prelude's
+    /// `requirements`, when kpolicy's default configuration of the arch
+    /// does not (asm/nohash/pgtable.h needs PPC_BOOK3S off: powerpc 8xx).
+    public func subArchitecture(arch: String, meeting requirements: [String: Bool]) -> DefaultConfig.SubArchitecture? {
+        let base = capabilities(arch: arch)
+        guard requirements.contains(where: { base.contains($0.key) != $0.value }) else { return nil }
+        return DefaultConfig.subArchitectures[arch]?.first { sub in
+            let own = Dictionary(sub.options.map { ($0.0, $0.1 != .off) }, uniquingKeysWith: { _, last in last })
+            return requirements.allSatisfy { (own[$0.key] ?? base.contains($0.key)) == $0.value }
+        }
+    }
+
+    /// The arches a file outside arch/ may be parsed for by its
+    /// capabilities, in order of preference.
+    static let capabilityArches = ["x86", "arm64", "riscv", "powerpc", "s390"]
+
+    /// What the default configuration of `arch` turns on, with the selects
+    /// of its main Kconfig entries (ArchSelects), computed once.
+    func capabilities(arch: String) -> Set<String> {
+        lock.lock()
+        if let known = capabilityCache[arch] { lock.unlock(); return known }
+        lock.unlock()
+        let all = DefaultConfig.options(arch: arch)
+        let on = Set(all.filter { $0.1 != .off }.map(\.0))
+        let result = on.union(ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: Set(all.filter { $0.1 == .off }.map(\.0))))
+        lock.lock()
+        capabilityCache[arch] = result
+        lock.unlock()
+        return result
+    }
+
+    /// Every symbol some arch's main Kconfig entry selects.
+    private var selectedByAnyArch: Set<String> {
+        lock.lock()
+        if let known = selectedByAnyArchCache { lock.unlock(); return known }
+        lock.unlock()
+        let all = Set(Workspace.capabilityArches.filter { tree.arches.contains($0) }.flatMap { ArchSelects.selects(tree: tree, arch: $0).map(\.0) })
+        lock.lock()
+        selectedByAnyArchCache = all
+        lock.unlock()
+        return all
+    }
+
     /// The Makefile gates of one directory, read once.
     func makefileGates(_ directory: URL) -> MakefileGates {
         lock.lock()
@@ -249,6 +311,7 @@ public final class Workspace: @unchecked Sendable {
         if let known = preludeCache[relative + "|" + arch] { lock.unlock(); return known }
         lock.unlock()
         var parts: [HeaderPrelude.Part] = []
+        var requirements: [String: Bool] = [:]
         var current = relative
         var seen: Set<String> = [relative]
         let root = tree.root.standardizedFileURL.path
@@ -261,6 +324,7 @@ public final class Workspace: @unchecked Sendable {
             let name = ".kpolicy-prelude-\((found.path as NSString).lastPathComponent)"
             parts.insert(HeaderPrelude.Part(source: source, path: directory + "/" + name,
                                             text: HeaderIncluders.beginning(of: found.text, beforeLine: found.line)), at: 0)
+            requirements.merge(HeaderIncluders.requirements(of: found.text, beforeLine: found.line)) { inner, _ in inner }
             guard found.path.hasSuffix(".h") else { break }
             current = found.path
         }
@@ -274,7 +338,8 @@ public final class Workspace: @unchecked Sendable {
             parts[0].text = "#define \(name)\n" + parts[0].text
             parts[parts.count - 1].text += "#undef \(name)\n"
         }
-        let prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
+        var prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
+        prelude.requirements = requirements
         lock.lock()
         preludeCache[relative + "|" + arch] = prelude
         lock.unlock()
@@ -284,11 +349,16 @@ public final class Workspace: @unchecked Sendable {
     /// The parse configuration of `file` (an absolute path inside the tree),
     /// with its own arch or, for files outside arch/, `archOverride` or the
     /// workspace's default.
-    public func configuration(for file: URL, archOverride: String? = nil) throws -> ParseConfiguration {
+    public func configuration(for file: URL, archOverride: String? = nil,
+                              subArchitecture forced: DefaultConfig.SubArchitecture? = nil) throws -> ParseConfiguration {
         guard let relative = tree.relativePath(of: file) else {
             throw KPolicyError.outsideTree(path: file.path, tree: tree.root.path)
         }
-        let arch = archOverride ?? tree.arch(for: relative, fallback: defaultArch)
+        var arch = archOverride ?? tree.arch(for: relative, fallback: defaultArch)
+        if archOverride == nil, !relative.hasPrefix("arch/"), compileCommands == nil,
+           let other = archWithCapabilities(for: file, arch: arch) {
+            arch = other
+        }
         let target = Workspace.targetTriple(arch: arch)
         if let args = compileCommands?.arguments[file.standardizedFileURL.path] {
             return ParseConfiguration(
@@ -300,7 +370,7 @@ public final class Workspace: @unchecked Sendable {
         var virtualFiles: [String: String] = [:]
         var flags = Workspace.archFlags(arch)
         let gates = gatingOptions(for: file, arch: arch)
-        if let sub = subArchitecture(for: file, arch: arch, gates: gates) {
+        if let sub = forced ?? subArchitecture(for: file, arch: arch, gates: gates) {
             // Built only for another sub-arch (i386, powerpc 8xx ...): that
             // target and configuration, forced in right after kconfig.h has
             // read the default autoconf.h.
