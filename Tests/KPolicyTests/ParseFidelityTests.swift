@@ -309,4 +309,19 @@ final class ParseFidelityTests: XCTestCase {
         XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/shadow.c")).arch, "arm64")
         XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/fork.c")).arch, "x86")
     }
+
+    /// When the whole includer chain leaves errors in the header (the
+    /// outermost .c's beginning pulls in generic fallbacks while the
+    /// header's body is held off, then the header's own definitions
+    /// clash), the chain without that .c is tried and kept if better.
+    func testShorterPreludeWhenTheOutermostIncluderBringsFallbacks() throws {
+        try write("arch/x86/include/asm/pg.h", "#ifndef _ASM_PG_H\n#define _ASM_PG_H\ntypedef unsigned long pte_word;\n#include <asm/pg-sub.h>\n#endif\n")
+        try write("arch/x86/include/asm/pg-sub.h", "#ifndef _ASM_PG_SUB_H\n#define _ASM_PG_SUB_H\n#define HAVE_ARCH_PTE_GET\nstatic inline pte_word pte_get(pte_word *p) { return *p; }\n#endif\n")
+        try write("include/linux/pgtable.h", "#include <asm/pg.h>\n#ifndef HAVE_ARCH_PTE_GET\nstatic inline pte_word pte_get(pte_word *p) { return 0; }\n#endif\n")
+        try write("arch/x86/kernel/user.c", "#include <linux/pgtable.h>\n#include <asm/pg.h>\nint user(pte_word *p) { return pte_get(p) != 0; }\n")
+        let parsed = try parse("arch/x86/include/asm/pg-sub.h")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["pg.h"])
+        XCTAssertEqual(ParseSummary(parsed).functions, ["pte_get"])
+    }
 }
