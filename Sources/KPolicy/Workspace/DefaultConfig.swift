@@ -131,8 +131,8 @@ public enum DefaultConfig {
         "s390": [
             ("S390", .yes), ("NR_CPUS", .number("64")), ("MARCH_Z10", .yes),
             ("MARCH_Z10_TUNE", .yes), ("CMDLINE", .string("")), ("ARCH_HAS_EXECMEM_ROX", .off),
-            // As s390's defconfig: kexec and crash dumps, mcount records.
-            ("KEXEC_CORE", .yes), ("KEXEC", .yes), ("CRASH_DUMP", .yes), ("FTRACE_MCOUNT_RECORD", .yes),
+            // As s390's defconfig: mcount records (FTRACE_CALLSITE_SECTION).
+            ("FTRACE_MCOUNT_RECORD", .yes),
         ],
     ]
 

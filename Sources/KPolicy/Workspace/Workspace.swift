@@ -164,11 +164,23 @@ public final class Workspace: @unchecked Sendable {
     /// a compiler condition) and x86 does not. Nil when `arch` has every
     /// such capability, or no arch selects all of them. 64-bit arches with
     /// a configuration table are preferred.
+    ///
+    /// The options on the object's own Makefile lines are alternatives
+    /// (mm/kasan/shadow.o is listed under KASAN_GENERIC and under
+    /// KASAN_SW_TAGS, which only arm64 has): the arch changes only when
+    /// every one of them needs such a capability.
     func archWithCapabilities(for file: URL, arch: String) -> String? {
-        let missing = Set(gatingOptions(for: file, arch: arch)).filter { symbol in
-            selectedByAnyArch.contains(symbol) && !capabilities(arch: arch).contains(symbol)
+        let object = file.deletingPathExtension().lastPathComponent + ".o"
+        let own = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
+        // Of a `depends on A || B`, an alternative the arch can take is
+        // preferred (KASAN: generic before HW tags).
+        let absent = selectedByAnyArch.subtracting(capabilities(arch: arch))
+        let foreign = ArchSelects.foreignSymbols(arch: arch).union(absent)
+        func lacking(_ symbols: [String]) -> Set<String> {
+            Set(kconfig(arch: arch).closure(of: symbols, foreign: foreign)).intersection(absent)
         }
-        guard !missing.isEmpty else { return nil }
+        guard !own.isEmpty, own.allSatisfy({ !lacking([$0]).isEmpty }) else { return nil }
+        let missing = lacking(own)
         return Workspace.capabilityArches.first { other in
             other != arch && tree.arches.contains(other) && missing.isSubset(of: Set(ArchSelects.selects(tree: tree, arch: other).map(\.0)))
         }
