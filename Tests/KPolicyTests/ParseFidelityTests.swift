@@ -136,4 +136,192 @@ final class ParseFidelityTests: XCTestCase {
         XCTAssertEqual(workspace.gatingOptions(for: sub.appendingPathComponent("hv.c"), arch: "arm64"), ["ARM64", "SUBSYS_HV"])
         XCTAssertEqual(KconfigIndex.alternatives(of: "A || (B && !C) || (D || E)"), [["A"], ["B"], []])
     }
+
+    /// `ccflags-y += $(INCLUDES)` with `INCLUDES += -I$(src)/inc` (atomisp)
+    /// gives the directory, and `-D` words are given too (xe's i915
+    /// compat); a parent's `subdir-ccflags-y` reaches a subdirectory with
+    /// its own Makefile, its `ccflags-y` does not.
+    func testMakefileVariablesAndDefinesInCcflags() throws {
+        for sub in ["drivers/foo/inc", "drivers/foo/own"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("drivers/foo/Makefile", """
+            foo = $(srctree)/drivers/foo
+            INCLUDES += \\
+            	-I$(foo)/inc
+            ccflags-y += $(INCLUDES) -DFOO_LOCAL -Dfoo_object=foo_bo
+            subdir-ccflags-y += -DFOO_EVERYWHERE=2
+            obj-y += user.o own/
+            """)
+        try write("drivers/foo/own/Makefile", "obj-y += inner.o\n")
+        try write("drivers/foo/inc/thing.h", "struct foo_bo { int size; };\n")
+        try write("drivers/foo/user.c", """
+            #include <thing.h>
+            #if !defined(FOO_LOCAL) || FOO_EVERYWHERE != 2
+            #error flags of the Makefile missing
+            #endif
+            int user(struct foo_object *o) { return o->size; }
+            """)
+        try write("drivers/foo/own/inner.c", "#if defined(FOO_LOCAL) || FOO_EVERYWHERE != 2\n#error wrong flags\n#endif\nint inner;\n")
+        XCTAssertEqual(try parse("drivers/foo/user.c").errors.mainFile.map(\.message), [])
+        XCTAssertEqual(try parse("drivers/foo/own/inner.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// Objects inside `ifdef CONFIG_X` / `ifeq ($(CONFIG_X),y)` blocks,
+    /// object lists held in variables, and objects a parent Makefile lists
+    /// from a subdirectory without a Makefile are gated.
+    func testMakefileConditionalsVariablesAndSubdirectoryObjects() throws {
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("drivers/foo/display"), withIntermediateDirectories: true)
+        try write("drivers/foo/Makefile", """
+            ifdef CONFIG_HASH_MMU
+            obj-y += hash.o
+            else
+            obj-y += nohash.o
+            endif
+            ifeq ($(CONFIG_TRACE),y)
+            obj-y += trace.o
+            endif
+            e500-objs := e500_mmu.o e500_host.o
+            kvm-objs-$(CONFIG_KVM_E500) := $(e500-objs)
+            foo-$(CONFIG_FOO_DISPLAY) += display/screen.o
+            """)
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        let dir = tree.appendingPathComponent("drivers/foo")
+        XCTAssertEqual(workspace.gatingOptions(for: dir.appendingPathComponent("hash.c"), arch: "x86"), ["HASH_MMU"])
+        XCTAssertEqual(workspace.gatingOptions(for: dir.appendingPathComponent("nohash.c"), arch: "x86"), [])
+        XCTAssertEqual(workspace.gatingOptions(for: dir.appendingPathComponent("trace.c"), arch: "x86"), ["TRACE"])
+        XCTAssertEqual(workspace.gatingOptions(for: dir.appendingPathComponent("e500_host.c"), arch: "x86"), ["KVM_E500"])
+        XCTAssertEqual(workspace.gatingOptions(for: dir.appendingPathComponent("display/screen.c"), arch: "x86"), ["FOO_DISPLAY"])
+    }
+
+    /// The gating closure follows Kconfig as a build would: a choice the
+    /// options make visible gets its default member, a member brings what
+    /// its choice depends on, `select X if C` counts when C holds, options
+    /// inside `if A ... endif` depend on A; a value default naming another
+    /// option takes its value. The cache's form keeps all of it.
+    func testKconfigChoicesConditionalSelectsAndIfBlocks() throws {
+        let index = KconfigIndex(texts: ["""
+            config MODULE_COMPRESS
+            	bool "Module compression"
+
+            choice
+            	prompt "Module compression type"
+            	depends on MODULE_COMPRESS
+
+            config MODULE_COMPRESS_GZIP
+            	bool "GZIP"
+
+            config MODULE_COMPRESS_XZ
+            	bool "XZ"
+
+            endchoice
+
+            config MODULE_DECOMPRESS
+            	bool "in-kernel decompression"
+            	depends on MODULE_COMPRESS
+            	select ZLIB_INFLATE if MODULE_COMPRESS_GZIP
+            	select XZ_DEC if MODULE_COMPRESS_XZ
+
+            config PPC32
+            	bool
+
+            choice
+            	prompt "Processor Type"
+            	depends on PPC32
+            	default PPC_BOOK3S_32
+
+            config PPC_8xx
+            	bool "8xx"
+
+            config PPC_BOOK3S_32
+            	bool "book3s32"
+
+            endchoice
+
+            if HYPERVISOR_GUEST
+            config PARAVIRT
+            	bool "paravirt"
+            endif
+
+            config RND_BITS_MIN
+            	int
+            	default 28
+
+            config RND_BITS
+            	int "bits"
+            	default RND_BITS_MIN
+            """])
+        XCTAssertEqual(Set(index.closure(of: ["MODULE_DECOMPRESS"])), ["MODULE_DECOMPRESS", "MODULE_COMPRESS", "MODULE_COMPRESS_GZIP", "ZLIB_INFLATE"])
+        XCTAssertEqual(Set(index.closure(of: ["PPC_8xx"])), ["PPC_8xx", "PPC32"], "a member, not the default, and the choice's dependency")
+        XCTAssertEqual(Set(index.closure(of: ["PPC32"])), ["PPC32", "PPC_BOOK3S_32"])
+        XCTAssertEqual(Set(index.closure(of: ["PARAVIRT"])), ["PARAVIRT", "HYPERVISOR_GUEST"])
+        XCTAssertTrue(index.valueDefaults(excluding: []).contains("#define CONFIG_RND_BITS 28"), "\(index.valueDefaults(excluding: []))")
+        XCTAssertEqual(index.choiceDefaults(on: ["PPC32"], disabled: []), ["PPC_BOOK3S_32"])
+        XCTAssertEqual(index.choiceDefaults(on: [], disabled: []), [])
+        let copy = try XCTUnwrap(KconfigIndex(serialized: index.serialized()))
+        XCTAssertEqual(copy.serialized(), index.serialized())
+        XCTAssertEqual(Set(copy.closure(of: ["MODULE_DECOMPRESS"])), Set(index.closure(of: ["MODULE_DECOMPRESS"])))
+        XCTAssertEqual(copy.choices.map(\.members), [["MODULE_COMPRESS_GZIP", "MODULE_COMPRESS_XZ"], ["PPC_8xx", "PPC_BOOK3S_32"]])
+        XCTAssertEqual(copy.choices.map(\.condition), ["MODULE_COMPRESS", "PPC32"])
+    }
+
+    /// A powerpc file Kbuild builds only for 8xx is parsed as 32-bit 8xx;
+    /// a header included only in the `#else` of `#ifdef CONFIG_PPC_BOOK3S`
+    /// asks for a sub-arch without it.
+    func testPowerpcSubArchitectures() throws {
+        for sub in ["arch/powerpc/include/asm", "arch/powerpc/mm/nohash"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("arch/powerpc/mm/nohash/Makefile", "obj-$(CONFIG_PPC_8xx) += 8xx.o\nobj-y += tlb.o\n")
+        try write("arch/powerpc/mm/nohash/8xx.c", """
+            #if defined(CONFIG_PPC64) || defined(CONFIG_PPC_BOOK3S_64) || !defined(CONFIG_PPC_8xx) || !defined(CONFIG_PPC32)
+            #error not the 8xx configuration
+            #endif
+            _Static_assert(sizeof(long) == 4, "not a 32-bit target");
+            int mmu_8xx;
+            """)
+        try write("arch/powerpc/mm/nohash/tlb.c", "#ifndef CONFIG_PPC64\n#error not ppc64\n#endif\n_Static_assert(sizeof(long) == 8, \"64\");\n")
+        XCTAssertEqual(try parse("arch/powerpc/mm/nohash/8xx.c").errors.mainFile.map(\.message), [])
+        XCTAssertEqual(try parse("arch/powerpc/mm/nohash/tlb.c").errors.mainFile.map(\.message), [])
+
+        let text = Array("#ifdef CONFIG_PPC_BOOK3S\n#include <asm/book3s/pgtable.h>\n#else\n#include <asm/nohash/pgtable.h>\n#endif\n".utf8)
+        XCTAssertEqual(HeaderIncluders.requirements(of: text, beforeLine: 1), ["PPC_BOOK3S": true])
+        XCTAssertEqual(HeaderIncluders.requirements(of: text, beforeLine: 3), ["PPC_BOOK3S": false])
+        XCTAssertEqual(HeaderIncluders.requirements(of: Array("#if IS_ENABLED(CONFIG_A)\n#elif B\n#include <x.h>\n".utf8), beforeLine: 2), [:])
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        XCTAssertEqual(workspace.subArchitecture(arch: "powerpc", meeting: ["PPC_BOOK3S": false])?.name, "powerpc 8xx")
+        XCTAssertEqual(workspace.subArchitecture(arch: "powerpc", meeting: ["PPC_BOOK3S": true, "PPC64": false])?.name, "32-bit book3s powerpc")
+        XCTAssertNil(workspace.subArchitecture(arch: "powerpc", meeting: ["PPC64": true]), "the default configuration meets it")
+    }
+
+    /// A file outside arch/ gated on an option that needs a capability only
+    /// another arch selects (kernel/scs.c: ARCH_SUPPORTS_SHADOW_CALL_STACK)
+    /// is parsed for that arch.
+    func testFileNeedingAnotherArchsCapabilityIsParsedForIt() throws {
+        for sub in ["arch/arm64/include/asm", "kernel"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("Kconfig", "config SHADOW_STACK\n\tbool \"shadow stack\"\n\tdepends on ARCH_SUPPORTS_SHADOW_STACK\n\nconfig ARCH_SUPPORTS_SHADOW_STACK\n\tbool\n")
+        try write("arch/x86/Kconfig", "config X86\n\tdef_bool y\n\tselect HAVE_OTHER\n")
+        try write("arch/arm64/Kconfig", "config ARM64\n\tdef_bool y\n\tselect ARCH_SUPPORTS_SHADOW_STACK if CC_HAVE_SHADOW_STACK\n")
+        try write("kernel/Makefile", "obj-y += fork.o\nobj-$(CONFIG_SHADOW_STACK) += shadow.o\n")
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/shadow.c")).arch, "arm64")
+        XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/fork.c")).arch, "x86")
+    }
+
+    /// When the whole includer chain leaves errors in the header (the
+    /// outermost .c's beginning pulls in generic fallbacks while the
+    /// header's body is held off, then the header's own definitions
+    /// clash), the chain without that .c is tried and kept if better.
+    func testShorterPreludeWhenTheOutermostIncluderBringsFallbacks() throws {
+        try write("arch/x86/include/asm/pg.h", "#ifndef _ASM_PG_H\n#define _ASM_PG_H\ntypedef unsigned long pte_word;\n#include <asm/pg-sub.h>\n#endif\n")
+        try write("arch/x86/include/asm/pg-sub.h", "#ifndef _ASM_PG_SUB_H\n#define _ASM_PG_SUB_H\n#define HAVE_ARCH_PTE_GET\nstatic inline pte_word pte_get(pte_word *p) { return *p; }\n#endif\n")
+        try write("include/linux/pgtable.h", "#include <asm/pg.h>\n#ifndef HAVE_ARCH_PTE_GET\nstatic inline pte_word pte_get(pte_word *p) { return 0; }\n#endif\n")
+        try write("arch/x86/kernel/user.c", "#include <linux/pgtable.h>\n#include <asm/pg.h>\nint user(pte_word *p) { return pte_get(p) != 0; }\n")
+        let parsed = try parse("arch/x86/include/asm/pg-sub.h")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["pg.h"])
+        XCTAssertEqual(ParseSummary(parsed).functions, ["pte_get"])
+    }
 }

@@ -87,7 +87,7 @@ public final class PrecompiledHeader: @unchecked Sendable {
     public func misfit(text: [UInt8], configuration: ParseConfiguration) -> String? {
         guard configuration.origin == .synthesized else { return "flags from compile_commands.json" }
         guard configuration.arch == arch else { return "parsed as \(configuration.arch)" }
-        guard configuration.virtualFiles.isEmpty else { return "built under another configuration of the arch (32-bit)" }
+        guard configuration.virtualFiles.isEmpty else { return "built under another configuration of the arch (a sub-arch)" }
         if let define = PrecompiledHeader.earlyDefine(in: text), !PrecompiledHeader.harmlessEarlyDefines.contains(define) {
             return "defines \(define) before its first #include"
         }

@@ -111,6 +111,9 @@ public final class SourceParser {
         // (HeaderPrelude); the parse with fewer errors in the file is kept.
         var withoutPrelude: ParsedFile?
         var prelude: HeaderPrelude?
+        var bestWithPrelude: ParsedFile?
+        var configurationBeforePrelude: ParseConfiguration?
+        var triedShorterPrelude = false
         func errorsInFile(_ unit: TranslationUnit) -> Int {
             unit.diagnostics.filter { $0.severity >= .error && $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path }.count
         }
@@ -176,8 +179,29 @@ public final class SourceParser {
                         FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(errorsInFile(unit)) errors in the file (\(errorsInFile(plain.unit)) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
                         for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { FileHandle.standardError.write(Data("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n".utf8)) }
                     }
-                    if includedByPrelude || errorsInFile(unit) >= errorsInFile(plain.unit) { return plain }
-                    return parsed
+                    if !includedByPrelude, errorsInFile(unit) < (bestWithPrelude.map { errorsInFile($0.unit) } ?? Int.max) {
+                        bestWithPrelude = parsed
+                    }
+                    // Errors left after the whole chain: the outermost
+                    // includer's beginning may bring the generic fallbacks
+                    // the header's own definitions then clash with (its
+                    // body is held off there); try the chain without it.
+                    if errorsInFile(unit) > 0, !triedShorterPrelude, let whole = prelude, whole.parts.count > 1,
+                       let base = configurationBeforePrelude {
+                        triedShorterPrelude = true
+                        var shorter = whole
+                        shorter.parts.removeFirst()
+                        if let guardMacro = whole.guardMacro { shorter.parts[0].text = "#define \(guardMacro)\n" + shorter.parts[0].text }
+                        let replaced = Set(whole.parts.map(\.path))
+                        unsavedFiles = unsavedFiles.filter { !replaced.contains($0.path) } + shorter.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
+                        configuration = base
+                        configuration.arguments += shorter.arguments
+                        configuration.fileArguments += shorter.arguments
+                        prelude = shorter
+                        continue
+                    }
+                    guard let best = bestWithPrelude, errorsInFile(best.unit) < errorsInFile(plain.unit) else { return plain }
+                    return best
                 }
                 if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, ["h", "c"].contains(file.pathExtension),
                    errorsInFile(unit) > 0 {
@@ -185,6 +209,14 @@ public final class SourceParser {
                     if !found.parts.isEmpty {
                         withoutPrelude = parsed
                         prelude = found
+                        // Included only under another sub-arch's options:
+                        // parse it with that configuration.
+                        if let sub = workspace.subArchitecture(arch: configuration.arch, meeting: found.requirements) {
+                            configuration = try workspace.configuration(for: file, archOverride: configuration.arch, subArchitecture: sub)
+                            unsavedFiles += configuration.virtualFiles.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+                            pch = nil
+                        }
+                        configurationBeforePrelude = configuration
                         configuration.arguments += found.arguments
                         configuration.fileArguments += found.arguments
                         unsavedFiles += found.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }

@@ -19,6 +19,14 @@ enum ArchSelects {
         "s390": ["S390"],
         "arm": ["ARM"],
         "loongarch": ["LOONGARCH"],
+        "parisc": ["PARISC"],
+        "mips": ["MIPS"],
+        "nios2": ["NIOS2"],
+        "arc": ["ARC"],
+        "xtensa": ["XTENSA"],
+        "sh": ["SUPERH"],
+        "sparc": ["SPARC", "SPARC64"],
+        "um": ["UML"],
     ]
 
     /// Symbols that mean "built for another arch" (or only for compile

@@ -131,6 +131,8 @@ public enum DefaultConfig {
         "s390": [
             ("S390", .yes), ("NR_CPUS", .number("64")), ("MARCH_Z10", .yes),
             ("MARCH_Z10_TUNE", .yes), ("CMDLINE", .string("")), ("ARCH_HAS_EXECMEM_ROX", .off),
+            // As s390's defconfig: mcount records (FTRACE_CALLSITE_SECTION).
+            ("FTRACE_MCOUNT_RECORD", .yes),
         ],
     ]
 
@@ -160,6 +162,63 @@ public enum DefaultConfig {
         ("OUTPUT_FORMAT", .string("elf32-i386")), ("HAVE_ARCH_KASAN", .off), ("PAGE_TABLE_ISOLATION", .off),
         ("DYNAMIC_FTRACE_WITH_DIRECT_CALLS", .off), ("HAVE_ARCH_HUGE_VMALLOC", .off),
     ]
+
+    /// A configuration of an arch other than the one kpolicy gives it,
+    /// for the files Kbuild builds only there: a file whose build options
+    /// (its Makefile gates and their Kconfig closure) name one of
+    /// `triggers` is parsed for `target` with `options` forced in after
+    /// include/linux/kconfig.h has read the arch's autoconf.h.
+    public struct SubArchitecture: Sendable {
+        public var name: String
+        public var triggers: Set<String>
+        public var target: String
+        /// Arch flags (Workspace.archFlags) this target does not take.
+        public var droppedFlags: Set<String>
+        public var options: [(String, Value)]
+    }
+
+    /// What 32-bit powerpc has in common against kpolicy's ppc64 book3s
+    /// radix: no 64BIT, 4K pages, flat memory, 2-level page tables,
+    /// 0xC0000000 kernel base, no radix, no THP.
+    static let powerpcThirtyTwoBit: [(String, Value)] = [
+        ("64BIT", .off), ("PPC64", .off), ("PPC32", .yes), ("PPC_BOOK3S_64", .off), ("PPC_RADIX_MMU", .off),
+        ("PPC_64S_HASH_MMU", .off), ("PPC_64K_PAGES", .off), ("PPC_4K_PAGES", .yes), ("PAGE_SHIFT", .number("12")),
+        ("PPC_PAGE_SHIFT", .number("12")), ("THREAD_SHIFT", .number("13")), ("PAGE_OFFSET", .number("0xc0000000")),
+        ("KERNEL_START", .number("0xc0000000")), ("LOWMEM_SIZE", .number("0x30000000")), ("TASK_SIZE", .number("0xb0000000")),
+        ("SPARSEMEM", .off), ("SPARSEMEM_EXTREME", .off), ("SPARSEMEM_VMEMMAP", .off), ("FLATMEM", .yes),
+        ("NUMA", .off), ("NODES_SHIFT", .number("0")), ("PGTABLE_LEVELS", .number("2")), ("NR_CPUS", .number("4")),
+        ("TRANSPARENT_HUGEPAGE", .off), ("HAVE_ARCH_HUGE_VMALLOC", .off), ("PPC_THP", .off), ("HIGHMEM", .yes),
+        ("PPC_BOOK3S", .off), ("PPC_MMU_NOHASH", .off), ("PPC_BOOK3E_64", .off), ("CPU_BIG_ENDIAN", .yes),
+        ("CPU_LITTLE_ENDIAN", .off), ("PPC64_ELF_ABI_V2", .off), ("SMP", .off), ("GENERIC_ATOMIC64", .yes),
+    ]
+
+    /// The sub-arches of the Kconfig choices an arch's files are built
+    /// under, tried in order (the more specific first).
+    static let subArchitectures: [String: [SubArchitecture]] = [
+        "x86": [SubArchitecture(name: "32-bit x86", triggers: ["X86_32"], target: "i386-linux-gnu",
+                                droppedFlags: ["-mcmodel=kernel", "-mno-red-zone"], options: x86ThirtyTwoBit)],
+        "powerpc": [
+            SubArchitecture(name: "powerpc 8xx", triggers: ["PPC_8xx"], target: "powerpc-linux-gnu",
+                            droppedFlags: ["-mcpu=power8", "-mabi=elfv2"],
+                            options: powerpcThirtyTwoBit + [("PPC_8xx", .yes), ("PPC_MMU_NOHASH", .yes), ("PPC_KUEP", .yes),
+                                                             ("PPC_8xx_PERF_EVENT", .off), ("PIN_TLB", .off)]),
+            SubArchitecture(name: "powerpc 85xx (e500)", triggers: ["PPC_85xx", "PPC_E500", "PPC_FSL_BOOK3E", "FSL_BOOKE", "KVM_E500V2"],
+                            target: "powerpc-linux-gnu", droppedFlags: ["-mcpu=power8", "-mabi=elfv2"],
+                            options: powerpcThirtyTwoBit + [("PPC_85xx", .yes), ("PPC_E500", .yes), ("PPC_FSL_BOOK3E", .yes),
+                                                             ("FSL_BOOKE", .yes), ("BOOKE", .yes), ("BOOKE_OR_40x", .yes),
+                                                             ("PPC_MMU_NOHASH", .yes), ("PPC_E500MC", .off), ("PHYS_64BIT", .yes),
+                                                             ("PTE_64BIT", .yes), ("PHYS_ADDR_T_64BIT", .yes)]),
+            SubArchitecture(name: "32-bit book3s powerpc", triggers: ["PPC32", "PPC_BOOK3S_32"], target: "powerpc-linux-gnu",
+                            droppedFlags: ["-mcpu=power8", "-mabi=elfv2"],
+                            options: powerpcThirtyTwoBit + [("PPC_BOOK3S_32", .yes), ("PPC_BOOK3S", .yes),
+                                                             ("PPC_BOOK3S_604", .yes), ("PPC_BOOK3S_603", .yes)]),
+        ],
+    ]
+
+    /// The sub-arch of `arch` a file built under `options` needs, if any.
+    public static func subArchitecture(arch: String, options: Set<String>) -> SubArchitecture? {
+        subArchitectures[arch]?.first { !$0.triggers.isDisjoint(with: options) }
+    }
 
     /// A header that changes the default configuration to `options`, for a
     /// file built under another configuration than its arch's default
@@ -200,6 +259,10 @@ public enum DefaultConfig {
             let off = Set(all.filter { $0.1 == .off }.map(\.0))
             let selected = ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: off)
             all += selected.sorted().map { ($0, .yes) }
+            if perArch[arch] == nil, let kconfig {
+                // No table: the arch's own Kconfig choices at their defaults.
+                all += kconfig.choiceDefaults(on: on.union(selected), disabled: off).map { ($0, .yes) }
+            }
         }
         for (name, value) in all {
             switch value {

@@ -92,7 +92,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 14
+    static let formatVersion = 15
 
     static let markerHeader = "kpolicy-overlay-files 1"
 

@@ -26,6 +26,12 @@ public struct HeaderPrelude: Sendable, Equatable {
     /// includers' own inclusion of the header is empty.
     public var guardMacro: String?
 
+    /// What the `#if`s around the includers' `#include` lines ask of the
+    /// configuration (CONFIG_ name without the prefix → on or off):
+    /// asm/book3s/32/pgtable.h is included only in the `#else` of
+    /// `#ifdef CONFIG_PPC64`, so it needs PPC64 off.
+    public var requirements: [String: Bool] = [:]
+
     /// `-include` arguments, in order.
     public var arguments: [String] { parts.flatMap { ["-include", $0.path] } }
 
@@ -166,6 +172,47 @@ enum HeaderIncluders {
         guard directives.count == 2, directives[0].count >= 2, directives[1].count >= 2,
               directives[0][0] == "ifndef", directives[1][0] == "define", directives[0][1] == directives[1][1] else { return nil }
         return String(directives[0][1])
+    }
+
+    /// The options the conditionals open at `line` of `text` test, with
+    /// the branch the line is in: `#ifdef CONFIG_X` / `#if
+    /// defined(CONFIG_X)` / `#if IS_ENABLED(CONFIG_X)` (and their
+    /// negations) on, off in their `#else`. Other conditions (`#elif`,
+    /// expressions) ask nothing.
+    static func requirements(of text: [UInt8], beforeLine line: Int) -> [String: Bool] {
+        var stack: [(String, Bool)?] = []
+        for (i, l) in String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard i < line else { break }
+            let t = l.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("#") else { continue }
+            let directive = t.dropFirst().trimmingCharacters(in: .whitespaces)
+            let word = directive.prefix { $0.isLetter }
+            let rest = directive.dropFirst(word.count).split(separator: "/").first.map { $0.replacingOccurrences(of: " ", with: "") } ?? ""
+            switch word {
+            case "ifdef", "ifndef", "if":
+                var body = rest
+                var want = word != "ifndef"
+                if word == "if" {
+                    if body.hasPrefix("!") { want = false; body.removeFirst() }
+                    for wrapper in ["defined(", "IS_ENABLED(", "IS_BUILTIN("] where body.hasPrefix(wrapper) && body.hasSuffix(")") {
+                        body = String(body.dropFirst(wrapper.count).dropLast())
+                    }
+                }
+                let name = body.hasPrefix("CONFIG_") ? String(body.dropFirst(7)) : ""
+                stack.append(!name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? (name, want) : nil)
+            case "else":
+                if let top = stack.popLast() { stack.append(top.map { ($0.0, !$0.1) }) }
+            case "elif":
+                if !stack.isEmpty { stack[stack.count - 1] = nil }
+            case "endif":
+                _ = stack.popLast()
+            default:
+                break
+            }
+        }
+        var out: [String: Bool] = [:]
+        for case let (name, want)? in stack { out[name] = want }
+        return out
     }
 
     /// The first `line` lines of `text`, with every conditional still open

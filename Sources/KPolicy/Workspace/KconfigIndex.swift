@@ -19,9 +19,32 @@ public struct KconfigIndex: Sendable {
         /// `depends on A || (B && C)` lines: the positive symbols of each
         /// alternative (negated ones dropped: they are off by default).
         public var alternatives: [[[String]]] = []
+        /// `select X if COND`: (X, COND), taken when COND holds over the
+        /// options a file is built under.
+        public var conditionalSelects: [(String, String)] = []
+    }
+
+    /// A `choice` block: exactly one member is on when the choice is
+    /// visible. Kconfig takes its `default`, else the first member.
+    public struct Choice: Sendable {
+        public var members: [String] = []
+        /// Options named positively in the choice's plain `depends on`.
+        public var dependsOn: [String] = []
+        /// (member, condition) in the order written.
+        public var defaults: [(String, String?)] = []
+        /// Its whole `depends on` expression (lines joined by `&&`), nil
+        /// when it has none.
+        public var condition: String?
+
+        /// The member Kconfig turns on: the first `default` whose condition
+        /// holds over `on`, else the first member.
+        public func defaultMember(_ on: Set<String>) -> String {
+            defaults.first { $0.1 == nil || ArchSelects.evaluate($0.1!, on) }?.0 ?? members[0]
+        }
     }
 
     public private(set) var entries: [String: Entry] = [:]
+    public private(set) var choices: [Choice] = []
     /// The Kconfig files read (relative to the tree), for the cache.
     public private(set) var files: [String] = []
 
@@ -29,31 +52,38 @@ public struct KconfigIndex: Sendable {
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
     public init(tree: KernelTree, arch: String) {
         let root = tree.root.path
-        var queue = ["Kconfig"]
+        // (file, the symbols of the `if` blocks its `source` line sits in)
+        var queue: [(String, [String])] = [("Kconfig", [])]
         var seen = Set<String>()
-        while let relative = queue.popLast() {
+        while let (relative, enclosing) = queue.popLast() {
             guard seen.insert(relative).inserted,
                   let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
             files.append(relative)
             let directory = (relative as NSString).deletingLastPathComponent
-            for (keyword, path) in read([UInt8](data)) {
+            for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {
                 let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
                     .replacingOccurrences(of: "$(HEADER_ARCH)", with: arch)
                 guard !expanded.contains("$"), !expanded.contains("*") else { continue }
-                queue.append(keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded)
+                queue.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
             }
         }
     }
 
     init(texts: [String]) {
-        texts.forEach { _ = read(Array($0.utf8)) }
+        texts.forEach { _ = read(Array($0.utf8), enclosing: []) }
     }
 
     /// Reads one file's bytes line by line; only the lines that matter are
     /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). Returns
     /// the (keyword, path) of its source lines.
-    private mutating func read(_ bytes: [UInt8]) -> [(String, String)] {
-        var sources: [(String, String)] = []
+    ///
+    /// An option inside `if A && B ... endif` depends on A and B (x86's
+    /// PARAVIRT sits in `if HYPERVISOR_GUEST`); `enclosing` are the blocks
+    /// around the `source` line that read this file, and each source line
+    /// returned carries its own.
+    private mutating func read(_ bytes: [UInt8], enclosing: [String]) -> [(String, String, [String])] {
+        var sources: [(String, String, [String])] = []
+        var ifBlocks: [[String]] = []
         var current: String?
         var lines: [String] = []
         var lineStart = 0
@@ -73,16 +103,63 @@ public struct KconfigIndex: Sendable {
             }
             lineStart = i + 1
         }
+        var choice: Choice?
         for line in lines {
             if line.hasPrefix("config ") || line.hasPrefix("menuconfig ") {
                 current = line.split(separator: " ").dropFirst().first.map(String.init)
                 if let c = current, entries[c] == nil { entries[c] = Entry() }
+                if let c = current {
+                    for symbol in enclosing + ifBlocks.flatMap({ $0 }) where symbol != c && !entries[c]!.dependsOn.contains(symbol) {
+                        entries[c]!.dependsOn.append(symbol)
+                    }
+                }
+                if let c = current, choice != nil, !choice!.members.contains(c) { choice!.members.append(c) }
+                continue
+            }
+            if line == "choice" || line.hasPrefix("choice ") {
+                choice = Choice()
+                current = nil
+                continue
+            }
+            if line == "endchoice" || line.hasPrefix("endchoice ") {
+                if let c = choice, !c.members.isEmpty { choices.append(c) }
+                choice = nil
+                current = nil
+                continue
+            }
+            if current == nil, choice != nil, choice!.members.isEmpty {
+                // The choice's own lines, before its first member.
+                if line.hasPrefix("default ") {
+                    let parts = line.dropFirst(8).components(separatedBy: " if ")
+                    choice!.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
+                                             parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
+                } else if line.hasPrefix("depends on ") {
+                    let expression = String(line.dropFirst(11)).trimmingCharacters(in: .whitespaces)
+                    choice!.condition = choice!.condition.map { "(\($0)) && (\(expression))" } ?? expression
+                    guard !line.contains("||"), !line.contains("!"), !line.contains("=") else { continue }
+                    choice!.dependsOn += line.dropFirst(11).split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+                }
                 continue
             }
             let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if ["source", "rsource", "osource", "orsource"].contains(word) {
                 let quoted = line.split(separator: "\"")
-                if quoted.count >= 2 { sources.append((word, String(quoted[1]))) }
+                if quoted.count >= 2 { sources.append((word, String(quoted[1]), enclosing + ifBlocks.flatMap { $0 })) }
+                current = nil
+                continue
+            }
+            if word == "if" {
+                // Only plain conjunctions of positive symbols are kept.
+                let expression = line.dropFirst(2)
+                ifBlocks.append(expression.contains("|") || expression.contains("!") || expression.contains("=") ? [] :
+                    expression.split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
+                        .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } })
+                current = nil
+                continue
+            }
+            if word == "endif" {
+                _ = ifBlocks.popLast()
                 current = nil
                 continue
             }
@@ -102,9 +179,14 @@ public struct KconfigIndex: Sendable {
                 entries[c]?.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
                                              parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
             case "select":
-                if !rest.contains(" if "), let symbol = rest.split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
+                let parts = rest.components(separatedBy: " if ")
+                if let symbol = parts[0].split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
                    symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-                    entries[c]?.selects.append(String(symbol))
+                    if parts.count == 1 {
+                        entries[c]?.selects.append(String(symbol))
+                    } else {
+                        entries[c]?.conditionalSelects.append((String(symbol), parts.dropFirst().joined(separator: " if ").trimmingCharacters(in: .whitespaces)))
+                    }
                 }
             case "depends":
                 guard rest.hasPrefix("on ") else { continue }
@@ -158,6 +240,15 @@ public struct KconfigIndex: Sendable {
             guard !defined.contains(name), let e = entries[name], let type = e.type,
                   ["int", "hex", "string"].contains(type) else { return nil }
             guard var value = (e.defaults.first { $0.1 == nil } ?? e.defaults.first)?.0 else { return nil }
+            // A default naming another value option takes that one's
+            // (ARCH_MMAP_RND_BITS defaults to ARCH_MMAP_RND_BITS_MIN).
+            var hops = 0
+            while hops < 4, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), Int(value) == nil,
+                  let other = entries[value], other.type == type,
+                  let next = (other.defaults.first { $0.1 == nil } ?? other.defaults.first)?.0 {
+                value = next
+                hops += 1
+            }
             // Kconfig accepts quoted numbers (powerpc: default "0xc0000000").
             if type != "string", value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             let literal: Bool
@@ -170,21 +261,68 @@ public struct KconfigIndex: Sendable {
         }
     }
 
+    /// For an arch kpolicy has no configuration table for: the default
+    /// member of every choice visible under `on` that has none of its
+    /// members on, with what that member selects, until nothing changes
+    /// (parisc's page size, PARISC_PAGE_SIZE_4KB, is a choice).
+    public func choiceDefaults(on base: Set<String>, disabled: Set<String>) -> [String] {
+        var on = base
+        var added: [String] = []
+        var changed = true
+        while changed {
+            changed = false
+            for choice in choices where !choice.members.contains(where: on.contains) {
+                guard choice.condition.map({ ArchSelects.evaluate($0, on) }) ?? true else { continue }
+                let member = choice.defaultMember(on)
+                guard !disabled.contains(member) else { continue }
+                for symbol in [member] + (entries[member]?.selects ?? []) where !on.contains(symbol) && !disabled.contains(symbol) {
+                    on.insert(symbol)
+                    added.append(symbol)
+                }
+                changed = true
+            }
+        }
+        return added
+    }
+
     /// `symbols` and, transitively, what they depend on and select. Of a
     /// `depends on` with alternatives, the first one naming none of
     /// `foreign` (other arches' symbols, COMPILE_TEST) is taken.
+    ///
+    /// Then, until nothing changes: a `select X if COND` of an option in the
+    /// set whose COND holds over the set adds X; a member of a `choice`
+    /// adds what the choice depends on; a choice that the set makes
+    /// visible (everything its `depends on` names is in the set) and that
+    /// has no member in it adds its default member, as Kconfig would
+    /// (MODULE_DECOMPRESS needs MODULE_COMPRESS, whose algorithm choice
+    /// defaults to GZIP).
     public func closure(of symbols: [String], foreign: Set<String> = []) -> [String] {
         var seen: [String] = []
+        var set = Set<String>()
         var queue = symbols
-        while let s = queue.popLast() {
-            guard !seen.contains(s) else { continue }
-            seen.append(s)
-            queue += (entries[s]?.dependsOn ?? []) + (entries[s]?.selects ?? [])
-            for choice in entries[s]?.alternatives ?? [] {
-                if let taken = choice.first(where: { !$0.isEmpty && $0.allSatisfy { !foreign.contains($0) } }) { queue += taken }
+        while true {
+            while let s = queue.popLast() {
+                guard set.insert(s).inserted else { continue }
+                seen.append(s)
+                queue += (entries[s]?.dependsOn ?? []) + (entries[s]?.selects ?? [])
+                for choice in entries[s]?.alternatives ?? [] {
+                    if let taken = choice.first(where: { !$0.isEmpty && $0.allSatisfy { !foreign.contains($0) } }) { queue += taken }
+                }
             }
+            for s in seen {
+                for (symbol, condition) in entries[s]?.conditionalSelects ?? [] where !set.contains(symbol) && ArchSelects.evaluate(condition, set) {
+                    queue.append(symbol)
+                }
+            }
+            for choice in choices {
+                if choice.members.contains(where: set.contains) {
+                    queue += choice.dependsOn.filter { !set.contains($0) }
+                } else if !choice.dependsOn.isEmpty, choice.dependsOn.allSatisfy(set.contains) {
+                    queue.append(choice.defaultMember(set))
+                }
+            }
+            if queue.isEmpty { return seen }
         }
-        return seen
     }
 
     /// "(X86 && HYPERVISOR_GUEST) || (ARM64 && !CPU_BIG_ENDIAN)" →
@@ -239,12 +377,56 @@ struct MakefileGates {
             if let t = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) { text += t + "\n" }
         }
         var composite: [String: [String]] = [:] // foo.o -> parts
-        for raw in text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n") {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let lines = text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+            .map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" }
+        // Plain variables holding object lists (`kvm-e500-objs := e500_mmu.o ...`,
+        // then `kvm-objs-$(CONFIG_KVM_E500V2) := $(kvm-e500-objs)`).
+        var variables: [String: String] = [:]
+        for line in lines {
+            guard let op = line.range(of: "+=") ?? line.range(of: ":=") ?? line.range(of: "=") else { continue }
+            let name = line[..<op.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else { continue }
+            variables[name] = (variables[name].map { $0 + " " } ?? "") + line[op.upperBound...]
+        }
+        // Options of the enclosing `ifdef CONFIG_X` / `ifeq ($(CONFIG_X),y)`
+        // / `ifneq ($(CONFIG_X),)` blocks; other conditionals add nothing.
+        var conditions: [[String]] = []
+        for line in lines {
+            let directive = line.trimmingCharacters(in: .whitespaces)
+            var keyword = directive.prefix { $0.isLetter }
+            if let after = directive.dropFirst(keyword.count).first, !" \t(".contains(after) { keyword = "" }
+            switch keyword {
+            case "ifdef":
+                let name = directive.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                conditions.append(name.hasPrefix("CONFIG_") && !name.contains("$") ? [String(name.dropFirst(7))] : [])
+                continue
+            case "ifeq", "ifneq":
+                let body = directive.dropFirst(keyword.count).replacingOccurrences(of: " ", with: "")
+                let symbols = MakefileGates.configSymbols(in: body)
+                let positive = symbols.count == 1 && (keyword == "ifeq" ? body.hasSuffix(",y)") : body.hasSuffix(",)"))
+                conditions.append(positive ? symbols : [])
+                continue
+            case "ifndef":
+                conditions.append([])
+                continue
+            case "else":
+                if !conditions.isEmpty { conditions[conditions.count - 1] = [] }
+                continue
+            case "endif":
+                _ = conditions.popLast()
+                continue
+            default:
+                break
+            }
             guard let op = line.range(of: "+=") ?? line.range(of: ":=") else { continue }
             let lhs = line[..<op.lowerBound].trimmingCharacters(in: .whitespaces)
             var objects: [String] = []
-            for word in line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var words = line[op.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            words = words.flatMap { word -> [String] in
+                guard word.hasPrefix("$("), word.hasSuffix(")"), let value = variables[String(word.dropFirst(2).dropLast())] else { return [word] }
+                return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            }
+            for word in words
             where word.hasSuffix(".o") || (word.hasSuffix("/") && !word.contains("$")) {
                 if word.contains("$(BITS)") {
                     objects += [word.replacingOccurrences(of: "$(BITS)", with: "32"), word.replacingOccurrences(of: "$(BITS)", with: "64")]
@@ -253,7 +435,7 @@ struct MakefileGates {
                     objects.append(word)
                 }
             }
-            let symbols = MakefileGates.configSymbols(in: lhs)
+            let symbols = conditions.flatMap { $0 } + MakefileGates.configSymbols(in: lhs)
             if lhs.hasPrefix("obj-") {
                 for o in objects { gates[o, default: []] += symbols }
             } else if let dash = lhs.lastIndex(of: "-") {
@@ -291,6 +473,8 @@ extension KconfigIndex {
     /// In the `depends on` alternatives field: between lines, and between
     /// the alternatives of one line (symbols are split by `item`).
     static let line: UInt8 = 0x04, alternative: UInt8 = 0x05
+    /// Starts the line of a `choice` (members, depends on, defaults).
+    static let choiceLine: UInt8 = 0x06
 
     public func serialized() -> Data {
         var out: [UInt8] = []
@@ -323,6 +507,23 @@ extension KconfigIndex {
                     list(symbols)
                 }
             }
+            out.append(KconfigIndex.field)
+            list(e.conditionalSelects.map(\.0))
+            out.append(KconfigIndex.field)
+            list(e.conditionalSelects.map(\.1))
+            out.append(0x0a)
+        }
+        for c in choices {
+            out.append(KconfigIndex.choiceLine)
+            list(c.members)
+            out.append(KconfigIndex.field)
+            list(c.dependsOn)
+            out.append(KconfigIndex.field)
+            list(c.defaults.map(\.0))
+            out.append(KconfigIndex.field)
+            list(c.defaults.map(\.1))
+            out.append(KconfigIndex.field)
+            list([c.condition])
             out.append(0x0a)
         }
         return Data(out)
@@ -341,8 +542,22 @@ extension KconfigIndex {
         guard let first = lines.first, lines.last?.isEmpty == true else { return nil }
         files = list(first).compactMap { $0 }
         for line in lines.dropFirst().dropLast() {
+            if line.first == KconfigIndex.choiceLine {
+                let f = line.dropFirst().split(separator: KconfigIndex.field, omittingEmptySubsequences: false)
+                guard f.count == 5 else { return nil }
+                let values = list(f[2]), conditions = list(f[3])
+                guard values.count == conditions.count else { return nil }
+                var c = Choice()
+                c.members = list(f[0]).compactMap { $0 }
+                c.dependsOn = list(f[1]).compactMap { $0 }
+                c.defaults = zip(values, conditions).map { ($0.0 ?? "", $0.1) }
+                c.condition = list(f[4]).first ?? nil
+                guard !c.members.isEmpty else { return nil }
+                choices.append(c)
+                continue
+            }
             let f = line.split(separator: KconfigIndex.field, omittingEmptySubsequences: false)
-            guard f.count == 7 else { return nil }
+            guard f.count == 9 else { return nil }
             let values = list(f[3]), conditions = list(f[4])
             guard values.count == conditions.count else { return nil }
             var e = Entry()
@@ -353,6 +568,9 @@ extension KconfigIndex {
             e.alternatives = f[6].isEmpty ? [] : f[6].split(separator: KconfigIndex.line, omittingEmptySubsequences: false).map {
                 $0.split(separator: KconfigIndex.alternative, omittingEmptySubsequences: false).map { list($0).compactMap { $0 } }
             }
+            let selected = list(f[7]), selectConditions = list(f[8])
+            guard selected.count == selectConditions.count else { return nil }
+            e.conditionalSelects = zip(selected, selectConditions).map { ($0.0 ?? "", $0.1 ?? "") }
             entries[String(decoding: f[0], as: UTF8.self)] = e
         }
     }

@@ -1,24 +1,36 @@
 import Foundation
 
-/// The `-I` directories a directory's Makefile/Kbuild adds through
-/// `ccflags-y` / `subdir-ccflags-y` (drivers/gpu/drm/i915 adds `$(src)`,
-/// nouveau its include/ and nvkm/ trees). Kbuild applies an ancestor's flags
-/// to the objects it lists from subdirectories, so a file gets those of
-/// every directory above it.
+/// The `-I` directories and `-D` macros a directory's Makefile/Kbuild adds
+/// through `ccflags-y` / `subdir-ccflags-y` (drivers/gpu/drm/i915 adds
+/// `$(src)` and `-DI915`, nouveau its include/ and nvkm/ trees, xe the i915
+/// display compat `-Ddrm_i915_private=xe_device`, atomisp a long
+/// `INCLUDES += -I$(atomisp)/...` variable). Kbuild applies an ancestor's
+/// flags to the objects it lists from subdirectories, so a file gets the
+/// `-I`s of every directory above it.
 struct MakefileIncludes {
     /// Absolute include directories, in Makefile order.
     let directories: [String]
+    /// `-D` words of `ccflags-*` (the objects this Makefile lists).
+    let defines: [String]
+    /// `-D` words of `subdir-ccflags-*` (every object below it too).
+    let subdirectoryDefines: [String]
 
     init(directory: URL, treeRoot: URL) {
         var found: [String] = []
+        var defines: [String] = [], subdirectoryDefines: [String] = []
         let root = treeRoot.standardizedFileURL.path
         let relative = directory.standardizedFileURL.path == root ? "" : String(directory.standardizedFileURL.path.dropFirst(root.count + 1))
         for name in ["Makefile", "Kbuild"] {
             guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
-            MakefileIncludes.scan(text, root: root, variables: ["srctree": root, "src": relative, "obj": relative],
+            let variables = ["srctree": root, "src": relative, "obj": relative]
+            MakefileIncludes.scan(text, root: root, variables: variables,
                                   prefixes: ["ccflags-y", "subdir-ccflags-y", "ccflags-$(CONFIG_", "subdir-ccflags-$(CONFIG_"], into: &found)
+            defines += MakefileIncludes.defines(text, variables: variables, prefixes: ["ccflags-y", "ccflags-$(CONFIG_"])
+            subdirectoryDefines += MakefileIncludes.defines(text, variables: variables, prefixes: ["subdir-ccflags-y", "subdir-ccflags-$(CONFIG_"])
         }
         directories = found
+        self.defines = defines
+        self.subdirectoryDefines = subdirectoryDefines
     }
 
     /// The `-I` directories an arch's top Makefile adds for every file built
@@ -32,40 +44,92 @@ struct MakefileIncludes {
                                   prefixes: ["KBUILD_CPPFLAGS", "KBUILD_CFLAGS", "LINUXINCLUDE", "cflags-y"], into: &found)
         }
         directories = found
+        defines = []
+        subdirectoryDefines = []
     }
 
-    /// The `-I` words of the assignments to `prefixes`, with simple
-    /// variables of the file and `variables` expanded; words that still
-    /// hold an unknown `$(...)` are skipped.
+    /// The `-I` words of the assignments to `prefixes`, with the file's
+    /// variables and `variables` expanded (`INCLUDES += -I$(atomisp)/pci`
+    /// then `ccflags-y += $(INCLUDES)`); words that still hold an unknown
+    /// `$(...)` are skipped.
     static func scan(_ text: String, root: String, variables given: [String: String], prefixes: [String], into found: inout [String]) {
-        var variables = given
-        let lines = text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
-        // Simple variables first (NOUVEAU_PATH ?= $(srctree)).
-        for line in lines {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let name = parts[0].trimmingCharacters(in: CharacterSet(charactersIn: " \t?:+"))
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), variables[name] == nil else { continue }
-            if let value = MakefileIncludes.expand(parts[1].trimmingCharacters(in: .whitespaces), variables), !value.contains("$") {
-                variables[name] = value
-            }
+        for word in flagWords(text, variables: given, prefixes: prefixes) {
+            guard let raw = word.hasPrefix("-I") ? String(word.dropFirst(2)) : nil, !raw.isEmpty, !raw.contains("$") else { continue }
+            let absolute = raw.hasPrefix("/") ? raw : root + "/" + raw
+            let normalized = URL(fileURLWithPath: absolute).standardizedFileURL.path
+            if normalized.hasPrefix(root), !found.contains(normalized) { found.append(normalized) }
         }
+    }
+
+    /// The `-DNAME` / `-DNAME=VALUE` words of the assignments to
+    /// `prefixes`; values the shell would have to unquote or that still
+    /// hold a Make reference are skipped.
+    static func defines(_ text: String, variables: [String: String], prefixes: [String]) -> [String] {
+        flagWords(text, variables: variables, prefixes: prefixes).filter { word in
+            guard word.hasPrefix("-D"), word.count > 2 else { return false }
+            let name = word.dropFirst(2).prefix { $0 != "=" }
+            return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+                && !word.contains { "$()'\"\\`".contains($0) }
+        }
+    }
+
+    /// The words assigned to `prefixes` (`-I dir` joined into `-Idir`),
+    /// with Make variables expanded: the file's own (`=`, `:=`, `?=` set,
+    /// `+=` appends, whatever conditional they sit in) and `variables`.
+    static func flagWords(_ text: String, variables given: [String: String], prefixes: [String]) -> [String] {
+        let lines = text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+        var raw: [String: String] = [:]
+        for line in lines {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var lhs = line[..<eq]
+            var append = false, conditional = false
+            if lhs.hasSuffix("+") { append = true } else if lhs.hasSuffix("?") { conditional = true }
+            if lhs.hasSuffix("+") || lhs.hasSuffix(":") || lhs.hasSuffix("?") { lhs = lhs.dropLast() }
+            let name = lhs.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), given[name] == nil else { continue }
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if append { raw[name] = (raw[name].map { $0 + " " } ?? "") + value } else if !conditional || raw[name] == nil { raw[name] = value }
+        }
+        var words: [String] = []
         for line in lines {
             let l = line.trimmingCharacters(in: .whitespaces)
             guard prefixes.contains(where: { l.hasPrefix($0) }), let eq = l.firstIndex(of: "=") else { continue }
-            let words = l[l.index(after: eq)...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let split = expandAll(String(l[l.index(after: eq)...]), given, raw, depth: 0)
+                .split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             var i = 0
-            while i < words.count {
-                var path: String?
-                if words[i] == "-I", i + 1 < words.count { path = words[i + 1]; i += 1 }
-                else if words[i].hasPrefix("-I") { path = String(words[i].dropFirst(2)) }
+            while i < split.count {
+                if (split[i] == "-I" || split[i] == "-D"), i + 1 < split.count {
+                    words.append(split[i] + split[i + 1])
+                    i += 2
+                    continue
+                }
+                words.append(split[i].replacingOccurrences(of: "//", with: "/"))
                 i += 1
-                guard let raw = path, let expanded = MakefileIncludes.expand(raw, variables), !expanded.contains("$") else { continue }
-                let absolute = expanded.hasPrefix("/") ? expanded : root + "/" + expanded
-                let normalized = URL(fileURLWithPath: absolute).standardizedFileURL.path
-                if normalized.hasPrefix(root), !found.contains(normalized) { found.append(normalized) }
             }
         }
+        return words
+    }
+
+    /// `$(name)` replaced from `given`, then from the file's `raw`
+    /// variables (themselves expanded, eight levels at most); an unknown
+    /// reference is left as written.
+    static func expandAll(_ text: String, _ given: [String: String], _ raw: [String: String], depth: Int) -> String {
+        var out = ""
+        var rest = text[...]
+        while let open = rest.range(of: "$(") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: ")") else { break }
+            let name = String(rest[open.upperBound..<close])
+            if let value = given[name] {
+                out += value
+            } else if let value = raw[name], depth < 8 {
+                out += expandAll(value, given, raw, depth: depth + 1)
+            } else {
+                out += rest[open.lowerBound...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     /// `$(name)` replaced from `variables`; nil when one is unknown.

@@ -50,6 +50,8 @@ public final class Workspace: @unchecked Sendable {
     private var includeCache: [String: MakefileIncludes] = [:]
     private var archIncludeCache: [String: [String]] = [:]
     private var preludeCache: [String: HeaderPrelude] = [:]
+    private var capabilityCache: [String: Set<String>] = [:]
+    private var selectedByAnyArchCache: Set<String>?
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -116,7 +118,7 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig-3|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-4|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = KconfigIndex(serialized: data) {
             kconfigs[arch] = k
@@ -140,14 +142,91 @@ public final class Workspace: @unchecked Sendable {
         var direct = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
         let root = tree.root.standardizedFileURL.path
         var dir = file.deletingLastPathComponent().standardizedFileURL
+        // Kbuild also lists objects of subdirectories without a Makefile
+        // (xe's `xe-$(CONFIG_DRM_XE_DISPLAY) += display/xe_hdcp_gsc.o`).
+        var below = object
         while dir.path.hasPrefix(root + "/") {
             let parent = dir.deletingLastPathComponent()
-            direct += makefileGates(parent).gates[dir.lastPathComponent + "/"] ?? []
+            below = dir.lastPathComponent + "/" + below
+            let g = makefileGates(parent)
+            direct += (g.gates[dir.lastPathComponent + "/"] ?? []) + (g.gates[below] ?? [])
             dir = parent
         }
         guard !direct.isEmpty else { return [] }
         let index = kconfig(arch: arch)
         return index.closure(of: direct, foreign: ArchSelects.foreignSymbols(arch: arch)).filter { ["bool", "tristate"].contains(index.entries[$0]?.type ?? "bool") }.sorted()
+    }
+
+    /// The arch that builds `file` (outside arch/) when the options it is
+    /// gated on need a capability only other arches select: kernel/scs.c is
+    /// built under SHADOW_CALL_STACK, which depends on
+    /// ARCH_SUPPORTS_SHADOW_CALL_STACK, which arm64 and riscv select (under
+    /// a compiler condition) and x86 does not. Nil when `arch` has every
+    /// such capability, or no arch selects all of them. 64-bit arches with
+    /// a configuration table are preferred.
+    ///
+    /// The options on the object's own Makefile lines are alternatives
+    /// (mm/kasan/shadow.o is listed under KASAN_GENERIC and under
+    /// KASAN_SW_TAGS, which only arm64 has): the arch changes only when
+    /// every one of them needs such a capability.
+    func archWithCapabilities(for file: URL, arch: String) -> String? {
+        let object = file.deletingPathExtension().lastPathComponent + ".o"
+        let own = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
+        // Of a `depends on A || B`, an alternative the arch can take is
+        // preferred (KASAN: generic before HW tags).
+        let absent = selectedByAnyArch.subtracting(capabilities(arch: arch))
+        let foreign = ArchSelects.foreignSymbols(arch: arch).union(absent)
+        func lacking(_ symbols: [String]) -> Set<String> {
+            Set(kconfig(arch: arch).closure(of: symbols, foreign: foreign)).intersection(absent)
+        }
+        guard !own.isEmpty, own.allSatisfy({ !lacking([$0]).isEmpty }) else { return nil }
+        let missing = lacking(own)
+        return Workspace.capabilityArches.first { other in
+            other != arch && tree.arches.contains(other) && missing.isSubset(of: Set(ArchSelects.selects(tree: tree, arch: other).map(\.0)))
+        }
+    }
+
+    /// The sub-arch of `arch` whose configuration meets a header prelude's
+    /// `requirements`, when kpolicy's default configuration of the arch
+    /// does not (asm/nohash/pgtable.h needs PPC_BOOK3S off: powerpc 8xx).
+    public func subArchitecture(arch: String, meeting requirements: [String: Bool]) -> DefaultConfig.SubArchitecture? {
+        let base = capabilities(arch: arch)
+        guard requirements.contains(where: { base.contains($0.key) != $0.value }) else { return nil }
+        return DefaultConfig.subArchitectures[arch]?.first { sub in
+            let own = Dictionary(sub.options.map { ($0.0, $0.1 != .off) }, uniquingKeysWith: { _, last in last })
+            return requirements.allSatisfy { (own[$0.key] ?? base.contains($0.key)) == $0.value }
+        }
+    }
+
+    /// The arches a file outside arch/ may be parsed for by its
+    /// capabilities, in order of preference.
+    static let capabilityArches = ["x86", "arm64", "riscv", "powerpc", "s390"]
+
+    /// What the default configuration of `arch` turns on, with the selects
+    /// of its main Kconfig entries (ArchSelects), computed once.
+    func capabilities(arch: String) -> Set<String> {
+        lock.lock()
+        if let known = capabilityCache[arch] { lock.unlock(); return known }
+        lock.unlock()
+        let all = DefaultConfig.options(arch: arch)
+        let on = Set(all.filter { $0.1 != .off }.map(\.0))
+        let result = on.union(ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: Set(all.filter { $0.1 == .off }.map(\.0))))
+        lock.lock()
+        capabilityCache[arch] = result
+        lock.unlock()
+        return result
+    }
+
+    /// Every symbol some arch's main Kconfig entry selects.
+    private var selectedByAnyArch: Set<String> {
+        lock.lock()
+        if let known = selectedByAnyArchCache { lock.unlock(); return known }
+        lock.unlock()
+        let all = Set(Workspace.capabilityArches.filter { tree.arches.contains($0) }.flatMap { ArchSelects.selects(tree: tree, arch: $0).map(\.0) })
+        lock.lock()
+        selectedByAnyArchCache = all
+        lock.unlock()
+        return all
     }
 
     /// The Makefile gates of one directory, read once.
@@ -160,13 +239,21 @@ public final class Workspace: @unchecked Sendable {
         return g
     }
 
-    /// Whether Kbuild builds `file` only for 32-bit x86: its Makefile names
-    /// it `*_$(BITS).o` and it is the `_32` one, or gates it on CONFIG_X86_32.
-    func isThirtyTwoBitOnly(_ file: URL, arch: String) -> Bool {
-        guard arch == "x86" else { return false }
-        let g = makefileGates(file.deletingLastPathComponent())
+    /// The arch's option for a 32-bit build, which a `*_$(BITS).o` object's
+    /// `_32` file is built under.
+    static let thirtyTwoBitSymbol = ["x86": "X86_32", "powerpc": "PPC32"]
+
+    /// The sub-arch Kbuild builds `file` for, when it is not kpolicy's
+    /// default one for `arch`: the Makefile names it `*_$(BITS).o` and it
+    /// is the `_32` one, or its gating options name a trigger of one of
+    /// `DefaultConfig.subArchitectures` (CONFIG_X86_32, CONFIG_PPC_8xx ...).
+    func subArchitecture(for file: URL, arch: String, gates: [String]) -> DefaultConfig.SubArchitecture? {
+        var options = Set(gates)
         let object = file.deletingPathExtension().lastPathComponent + ".o"
-        return g.thirtyTwoBitOnly.contains(object) || (g.gates[object] ?? []).contains("X86_32")
+        let g = makefileGates(file.deletingLastPathComponent())
+        options.formUnion(g.gates[object] ?? [])
+        if g.thirtyTwoBitOnly.contains(object), let symbol = Workspace.thirtyTwoBitSymbol[arch] { options.insert(symbol) }
+        return DefaultConfig.subArchitecture(arch: arch, options: options)
     }
 
     /// The `-I` directories the Makefiles above `file` add (nearest first).
@@ -175,17 +262,44 @@ public final class Workspace: @unchecked Sendable {
         var dir = file.deletingLastPathComponent().standardizedFileURL
         var out: [String] = []
         while dir.path.hasPrefix(root + "/") {
-            lock.lock()
-            let includes: MakefileIncludes
-            if let cached = includeCache[dir.path] { includes = cached } else {
-                includes = MakefileIncludes(directory: dir, treeRoot: tree.root)
-                includeCache[dir.path] = includes
-            }
-            lock.unlock()
-            out += includes.directories.filter { !out.contains($0) }
+            out += makefileFlags(dir).directories.filter { !out.contains($0) }
             dir = dir.deletingLastPathComponent()
         }
         return out
+    }
+
+    /// The `-D` macros Kbuild compiles `file` with from Makefiles: the
+    /// `ccflags-*` of the Makefile that lists it (the nearest directory
+    /// above it with a Makefile or Kbuild) and the `subdir-ccflags-*` of
+    /// that one and every one above it, outermost first (xe's i915 display
+    /// compat `-Ddrm_i915_private=xe_device`, i915's `-DI915`).
+    func makefileDefines(for file: URL) -> [String] {
+        let root = tree.root.standardizedFileURL.path
+        var dir = file.deletingLastPathComponent().standardizedFileURL
+        var out: [[String]] = []
+        var listed = false
+        while dir.path.hasPrefix(root + "/") {
+            let includes = makefileFlags(dir)
+            let fm = FileManager.default
+            if !listed, fm.fileExists(atPath: dir.path + "/Makefile") || fm.fileExists(atPath: dir.path + "/Kbuild") {
+                listed = true
+                out.append(includes.subdirectoryDefines + includes.defines)
+            } else if listed {
+                out.append(includes.subdirectoryDefines)
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return out.reversed().flatMap { $0 }
+    }
+
+    /// One directory's Makefile flags, read once.
+    private func makefileFlags(_ dir: URL) -> MakefileIncludes {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = includeCache[dir.path] { return cached }
+        let includes = MakefileIncludes(directory: dir, treeRoot: tree.root)
+        includeCache[dir.path] = includes
+        return includes
     }
 
     /// The include directories the arch's own Makefile adds, read once.
@@ -209,6 +323,7 @@ public final class Workspace: @unchecked Sendable {
         if let known = preludeCache[relative + "|" + arch] { lock.unlock(); return known }
         lock.unlock()
         var parts: [HeaderPrelude.Part] = []
+        var requirements: [String: Bool] = [:]
         var current = relative
         var seen: Set<String> = [relative]
         let root = tree.root.standardizedFileURL.path
@@ -221,6 +336,7 @@ public final class Workspace: @unchecked Sendable {
             let name = ".kpolicy-prelude-\((found.path as NSString).lastPathComponent)"
             parts.insert(HeaderPrelude.Part(source: source, path: directory + "/" + name,
                                             text: HeaderIncluders.beginning(of: found.text, beforeLine: found.line)), at: 0)
+            requirements.merge(HeaderIncluders.requirements(of: found.text, beforeLine: found.line)) { inner, _ in inner }
             guard found.path.hasSuffix(".h") else { break }
             current = found.path
         }
@@ -234,7 +350,8 @@ public final class Workspace: @unchecked Sendable {
             parts[0].text = "#define \(name)\n" + parts[0].text
             parts[parts.count - 1].text += "#undef \(name)\n"
         }
-        let prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
+        var prelude = HeaderPrelude(parts: parts, guardMacro: guardMacro)
+        prelude.requirements = requirements
         lock.lock()
         preludeCache[relative + "|" + arch] = prelude
         lock.unlock()
@@ -244,11 +361,16 @@ public final class Workspace: @unchecked Sendable {
     /// The parse configuration of `file` (an absolute path inside the tree),
     /// with its own arch or, for files outside arch/, `archOverride` or the
     /// workspace's default.
-    public func configuration(for file: URL, archOverride: String? = nil) throws -> ParseConfiguration {
+    public func configuration(for file: URL, archOverride: String? = nil,
+                              subArchitecture forced: DefaultConfig.SubArchitecture? = nil) throws -> ParseConfiguration {
         guard let relative = tree.relativePath(of: file) else {
             throw KPolicyError.outsideTree(path: file.path, tree: tree.root.path)
         }
-        let arch = archOverride ?? tree.arch(for: relative, fallback: defaultArch)
+        var arch = archOverride ?? tree.arch(for: relative, fallback: defaultArch)
+        if archOverride == nil, !relative.hasPrefix("arch/"), compileCommands == nil,
+           let other = archWithCapabilities(for: file, arch: arch) {
+            arch = other
+        }
         let target = Workspace.targetTriple(arch: arch)
         if let args = compileCommands?.arguments[file.standardizedFileURL.path] {
             return ParseConfiguration(
@@ -259,24 +381,26 @@ public final class Workspace: @unchecked Sendable {
         var base = synthesizedBase(arch: arch, overlay: overlay)
         var virtualFiles: [String: String] = [:]
         var flags = Workspace.archFlags(arch)
-        if isThirtyTwoBitOnly(file, arch: arch) {
-            // Built only for i386: that target and configuration, forced in
-            // right after kconfig.h has read the default autoconf.h.
-            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-x86_32.h").path
-            virtualFiles[override] = DefaultConfig.overrideHeader(DefaultConfig.x86ThirtyTwoBit, name: "32-bit x86")
-            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=i386-linux-gnu" : $0 }
+        let gates = gatingOptions(for: file, arch: arch)
+        if let sub = forced ?? subArchitecture(for: file, arch: arch, gates: gates) {
+            // Built only for another sub-arch (i386, powerpc 8xx ...): that
+            // target and configuration, forced in right after kconfig.h has
+            // read the default autoconf.h.
+            let stem = sub.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }
+            let override = overlay.root.appendingPathComponent("include/generated/kpolicy-\(String(stem)).h").path
+            virtualFiles[override] = DefaultConfig.overrideHeader(sub.options, name: sub.name)
+            base.arguments = base.arguments.map { $0.hasPrefix("--target=") ? "--target=\(sub.target)" : $0 }
             if let kconfig = base.forcedIncludes.firstIndex(where: { $0.hasSuffix("/linux/kconfig.h") }) {
                 base.forcedIncludes.insert(override, at: kconfig + 1)
             }
-            flags = flags.filter { $0 != "-mcmodel=kernel" && $0 != "-mno-red-zone" }
+            flags = flags.filter { !sub.droppedFlags.contains($0) }
         }
         var args = base.arguments + base.forcedIncludes.flatMap { ["-include", $0] }
         let directory = file.deletingLastPathComponent().path
         let stem = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-", with: "_")
-        var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" }
+        var own = ["-I\(directory)"] + makefileIncludes(for: file).map { "-I\($0)" } + makefileDefines(for: file)
         own += ["-DKBUILD_MODNAME=\"\(stem)\"", "-DKBUILD_BASENAME=\"\(stem)\"", "-DKBUILD_MODFILE=\"\(relative)\""]
         args += own + flags
-        let gates = gatingOptions(for: file, arch: arch)
         args += gates.map { "-DCONFIG_\($0)=1" }
         var configuration = ParseConfiguration(arguments: args, arch: arch, origin: .synthesized, overlay: overlay)
         configuration.fileArguments = own + gates.map { "-DCONFIG_\($0)=1" }
