@@ -67,21 +67,11 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
     public var severity: DiagnosticSeverity
     public var message: String
     public var location: SourceLocation
-    /// Where its notes point ("previous definition is here" for a macro
-    /// redefinition).
-    public var noteLocations: [SourceLocation] = []
 
     init(_ raw: CXDiagnostic) {
         severity = DiagnosticSeverity(rawValue: Int(clang_getDiagnosticSeverity(raw).rawValue)) ?? .error
         message = consume(clang_getDiagnosticSpelling(raw))
         location = SourceLocation(expansionOf: clang_getDiagnosticLocation(raw))
-        if let children = clang_getChildDiagnostics(raw) {
-            for i in 0..<clang_getNumDiagnosticsInSet(children) {
-                guard let child = clang_getDiagnosticInSet(children, i) else { continue }
-                noteLocations.append(SourceLocation(expansionOf: clang_getDiagnosticLocation(child)))
-                clang_disposeDiagnostic(child)
-            }
-        }
     }
 
     public var description: String { "\(location): \(severity): \(message)" }

@@ -124,33 +124,4 @@ final class PrecompiledHeaderTests: XCTestCase {
             .filter { $0.hasSuffix(".declarations") }
         XCTAssertFalse(declarations.isEmpty, "the x86 PCH keeps its declarations")
     }
-
-    /// Two headers of the union define the same macro differently (as
-    /// arm's asm/pgtable.h and asm/pgtable-nommu.h both define
-    /// VMALLOC_START): the later one is left out of the PCH, so a file that
-    /// includes only the first sees its definition, as the full parse does.
-    func testHeaderRedefiningAMacroIsLeftOut() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-pchredef-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let tree = dir.appendingPathComponent("tree")
-        func write(_ path: String, _ text: String) throws {
-            let url = tree.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        try FileManager.default.createDirectory(at: tree.appendingPathComponent("arch/x86/include/asm"), withIntermediateDirectories: true)
-        try write("Makefile", "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n")
-        try write("include/asm-generic/Kbuild", "mandatory-y += barrier.h\n")
-        try write("include/linux/vmalloc.h", "#pragma once\nvoid *vmalloc(unsigned long size);\nvoid *module_alloc(unsigned long size);\n")
-        try write("include/linux/area.h", "#pragma once\n#define AREA_SIZE (4096 * 4)\n")
-        try write("include/linux/area-nommu.h", "#pragma once\n#define AREA_SIZE 0\n")
-        try write("kernel/a.c", "#include <linux/vmalloc.h>\n#include <linux/area.h>\nvoid *a(void) { return module_alloc(AREA_SIZE); }\n")
-        try write("kernel/b.c", "#include <linux/vmalloc.h>\n#include <linux/area-nommu.h>\nvoid *b(void) { return module_alloc(AREA_SIZE); }\n")
-        let r = try KPolicyBinary.run(["check", "--tree", tree.path, "--pch-fidelity", "--cache-dir", dir.appendingPathComponent("cache").path, "--jobs", "1"])
-        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        XCTAssert(r.stdout.contains("left out (did not parse together): linux/area-nommu.h"), r.stdout)
-        XCTAssert(r.stdout.contains("3 candidates: 2 parsed with a precompiled header, 1 the full way; 0 differ"), r.stdout)
-        // A candidate header the PCH holds is parsed the full way (its guard is defined in the PCH).
-        XCTAssert(r.stdout.contains("full    include/linux/vmalloc.h: the file itself is in the precompiled header"), r.stdout)
-    }
 }

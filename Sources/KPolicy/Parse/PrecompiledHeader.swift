@@ -282,7 +282,6 @@ public final class PrecompiledHeader: @unchecked Sendable {
         var dropped = unresolved
         let unique = UUID().uuidString
         var lastErrors: [String] = []
-        var redefinitionsDropped = false
         for round in 0..<maxRounds {
             // Each round's list under its own name (a later round drops headers).
             let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
@@ -298,32 +297,9 @@ public final class PrecompiledHeader: @unchecked Sendable {
                 try? fm.removeItem(at: source)
                 try fm.moveItem(at: temp, to: source)
             }
-            // Warnings are off for every parse (-w) but this one reports
-            // macro redefinitions (see `isMacroRedefinition`).
-            let unit = try TranslationUnit(index: index, path: source.path,
-                                           arguments: ["-x", "c-header"] + arguments.filter { $0 != "-w" } + ["-Wno-everything", "-Wmacro-redefined"],
+            let unit = try TranslationUnit(index: index, path: source.path, arguments: ["-x", "c-header"] + arguments,
                                            options: [.detailedPreprocessingRecord, .incomplete, .forSerialization])
-            var errors = unit.diagnostics.filter { $0.severity >= .error }
-            // A header that redefines a macro another top-level header of
-            // the union defined (arm: asm/pgtable-nommu.h after
-            // asm/pgtable.h, so VMALLOC_START became 0UL for every file)
-            // would change what a file that never includes it sees: dropped
-            // like a header with errors, in one round at most (a pair both
-            // reached through common headers cannot be dropped). Not: a
-            // redefinition within one top-level header's own includes (what
-            // that header does anyway), or one involving kpolicy's
-            // generated stand-ins (their values are guesses).
-            if errors.isEmpty, !redefinitionsDropped {
-                let overlayRoot = overlay.root.standardizedFileURL.path + "/"
-                errors = unit.diagnostics.filter { d in
-                    guard PrecompiledHeader.isMacroRedefinition(d), let file = d.location.file, file != source.path,
-                          let previous = d.noteLocations.first?.file,
-                          ![file, previous].contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.path.hasPrefix(overlayRoot) })
-                    else { return false }
-                    return Set(unit.topLevelIncludeLines(of: [file])).isDisjoint(with: unit.topLevelIncludeLines(of: [previous]))
-                }
-                redefinitionsDropped = !errors.isEmpty
-            }
+            let errors = unit.diagnostics.filter { $0.severity >= .error }
             if errors.isEmpty {
                 let temp = dir.appendingPathComponent(".tmp-\(unique).pch")
                 try unit.save(to: temp.path)
@@ -368,11 +344,6 @@ public final class PrecompiledHeader: @unchecked Sendable {
         }
         throw remember(BuildFailed(reason: "still errors after \(maxRounds) rounds dropping \(dropped.count) headers: "
                                    + lastErrors.joined(separator: "; ")), at: failure)
-    }
-
-    /// clang's -Wmacro-redefined: "'NAME' macro redefined".
-    static func isMacroRedefinition(_ d: Diagnostic) -> Bool {
-        d.severity == .warning && d.message.hasSuffix("' macro redefined")
     }
 
     /// Rounds of a build (each parses the whole union again) before giving
