@@ -324,4 +324,20 @@ final class ParseFidelityTests: XCTestCase {
         XCTAssertEqual(parsed.prelude?.parts.map { URL(fileURLWithPath: $0.source).lastPathComponent }, ["pg.h"])
         XCTAssertEqual(ParseSummary(parsed).functions, ["pte_get"])
     }
+
+    /// riscv is parsed with arch/riscv/Makefile's -mcmodel=medany (the
+    /// code model Kconfig chooses for 64BIT): mm/init.c has an #error
+    /// without it.
+    func testRiscvCodeModel() throws {
+        let tree = try RealTrees.path("6.12")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-riscv-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let r = try KPolicyBinary.run(["parse", "arch/riscv/mm/init.c", "--tree", tree, "--format", "json"], environment: ["KPOLICY_CACHE": cache.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let file = try XCTUnwrap((report["files"] as? [[String: Any]])?.first)
+        XCTAssertEqual(file["arch"] as? String, "riscv")
+        XCTAssertEqual((file["mainFileErrors"] as? [String]) ?? ["missing"], [], r.stdout)
+    }
 }
+

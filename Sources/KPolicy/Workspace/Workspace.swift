@@ -464,7 +464,10 @@ public final class Workspace: @unchecked Sendable {
         switch arch {
         case "x86": return ["-DCC_USING_FENTRY", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-red-zone", "-mcmodel=kernel"]
         case "arm64": return ["-mgeneral-regs-only", "-DKASAN_SHADOW_SCALE_SHIFT="]
-        case "riscv": return ["-mno-relax", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64"]
+        // -mcmodel=medany: arch/riscv/Makefile's flag for CMODEL_MEDANY, the
+        // choice's default for 64BIT on 6.1 and 6.12 (riscv mm/init.c has an
+        // #error without __riscv_cmodel_medany).
+        case "riscv": return ["-mno-relax", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-mcmodel=medany"]
         case "powerpc": return ["-mcpu=power8", "-mabi=elfv2"]
         case "s390": return ["-march=z10"]
         case "arm": return ["-D__LINUX_ARM_ARCH__=7", "-march=armv7-a", "-mfloat-abi=soft"]
