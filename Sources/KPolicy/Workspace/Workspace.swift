@@ -52,6 +52,7 @@ public final class Workspace: @unchecked Sendable {
     private var preludeCache: [String: HeaderPrelude] = [:]
     private var capabilityCache: [String: Set<String>] = [:]
     private var selectedByAnyArchCache: Set<String>?
+    private var archSelectsCache: [String: Set<String>] = [:]
 
     /// Where kpolicy keeps what it derives from trees.
     public static var defaultCacheRoot: URL { cacheRoot(environment: ProcessInfo.processInfo.environment) }
@@ -182,7 +183,7 @@ public final class Workspace: @unchecked Sendable {
         guard !own.isEmpty, own.allSatisfy({ !lacking([$0]).isEmpty }) else { return nil }
         let missing = lacking(own)
         return Workspace.capabilityArches.first { other in
-            other != arch && tree.arches.contains(other) && missing.isSubset(of: Set(ArchSelects.selects(tree: tree, arch: other).map(\.0)))
+            other != arch && tree.arches.contains(other) && missing.isSubset(of: selectedSymbols(arch: other))
         }
     }
 
@@ -218,11 +219,24 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Every symbol some arch's main Kconfig entry selects.
+    /// What arch/<arch>/Kconfig's own config symbol selects, read once
+    /// (every file outside arch/ asks when its options lack a capability).
+    func selectedSymbols(arch: String) -> Set<String> {
+        lock.lock()
+        if let known = archSelectsCache[arch] { lock.unlock(); return known }
+        lock.unlock()
+        let result = Set(ArchSelects.selects(tree: tree, arch: arch).map(\.0))
+        lock.lock()
+        archSelectsCache[arch] = result
+        lock.unlock()
+        return result
+    }
+
     private var selectedByAnyArch: Set<String> {
         lock.lock()
         if let known = selectedByAnyArchCache { lock.unlock(); return known }
         lock.unlock()
-        let all = Set(Workspace.capabilityArches.filter { tree.arches.contains($0) }.flatMap { ArchSelects.selects(tree: tree, arch: $0).map(\.0) })
+        let all = Set(Workspace.capabilityArches.filter { tree.arches.contains($0) }.flatMap { selectedSymbols(arch: $0) })
         lock.lock()
         selectedByAnyArchCache = all
         lock.unlock()
