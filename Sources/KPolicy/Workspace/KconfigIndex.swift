@@ -485,20 +485,19 @@ extension KconfigIndex {
                 if let v { out.append(contentsOf: v.utf8) } else { out.append(KconfigIndex.none) }
             }
         }
+        /// Lists separated by `field`.
+        func fields(_ lists: [[String?]]) {
+            for (i, l) in lists.enumerated() {
+                if i > 0 { out.append(KconfigIndex.field) }
+                list(l)
+            }
+        }
         list(files)
         out.append(0x0a)
         for (name, e) in entries.sorted(by: { $0.key < $1.key }) {
             out.append(contentsOf: name.utf8)
             out.append(KconfigIndex.field)
-            list([e.type])
-            out.append(KconfigIndex.field)
-            list(e.dependsOn)
-            out.append(KconfigIndex.field)
-            list(e.defaults.map(\.0))
-            out.append(KconfigIndex.field)
-            list(e.defaults.map(\.1))
-            out.append(KconfigIndex.field)
-            list(e.selects)
+            fields([[e.type], e.dependsOn, e.defaults.map(\.0), e.defaults.map(\.1), e.selects])
             out.append(KconfigIndex.field)
             for (i, choices) in e.alternatives.enumerated() {
                 if i > 0 { out.append(KconfigIndex.line) }
@@ -508,22 +507,12 @@ extension KconfigIndex {
                 }
             }
             out.append(KconfigIndex.field)
-            list(e.conditionalSelects.map(\.0))
-            out.append(KconfigIndex.field)
-            list(e.conditionalSelects.map(\.1))
+            fields([e.conditionalSelects.map(\.0), e.conditionalSelects.map(\.1)])
             out.append(0x0a)
         }
         for c in choices {
             out.append(KconfigIndex.choiceLine)
-            list(c.members)
-            out.append(KconfigIndex.field)
-            list(c.dependsOn)
-            out.append(KconfigIndex.field)
-            list(c.defaults.map(\.0))
-            out.append(KconfigIndex.field)
-            list(c.defaults.map(\.1))
-            out.append(KconfigIndex.field)
-            list([c.condition])
+            fields([c.members, c.dependsOn, c.defaults.map(\.0), c.defaults.map(\.1), [c.condition]])
             out.append(0x0a)
         }
         return Data(out)
