@@ -332,7 +332,7 @@ final class ParseFidelityTests: XCTestCase {
         let tree = try RealTrees.path("6.12")
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-riscv-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: cache) }
-        let r = try KPolicyBinary.run(["parse", "arch/riscv/mm/init.c", "--tree", tree, "--format", "json"], environment: ["KPOLICY_CACHE": cache.path])
+        let r = try KPolicyBinary.run(["parse", tree + "/arch/riscv/mm/init.c", "--tree", tree, "--format", "json"], environment: ["KPOLICY_CACHE": cache.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let file = try XCTUnwrap((report["files"] as? [[String: Any]])?.first)
