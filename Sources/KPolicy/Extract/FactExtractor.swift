@@ -102,26 +102,44 @@ public struct UnitIndex {
     /// The definition of macro `name` the unit sees: its own (the file's
     /// and the headers it parsed), else the precompiled header's.
     func macro(_ name: String) -> MacroDefinition? {
-        if let cursor = localMacros[name] {
-            return MacroDefinition(isFunctionLike: cursor.isMacroFunctionLike, isInMainFile: cursor.isInMainFile, file: cursor.location.file,
-                                   read: { cursor.tokens.map { MacroToken(kind: $0.kind, spelling: $0.spelling) } })
-        }
-        if let stored = precompiled?.macros[name] {
-            return MacroDefinition(isFunctionLike: stored.isFunctionLike, isInMainFile: false, file: stored.file, read: { stored.tokens })
-        }
-        return nil
+        if let cursor = localMacros[name] { return .local(cursor) }
+        return precompiled?.macros[name].map(MacroDefinition.precompiled)
     }
 }
 
 /// A macro definition as the fact stages read it, from a cursor of the
-/// unit or from a precompiled header's declarations.
-struct MacroDefinition {
-    let isFunctionLike: Bool
-    let isInMainFile: Bool
-    let file: String?
-    let read: () -> [MacroToken]
+/// unit or from a precompiled header's declarations; each property is
+/// read only when asked for (expansion asks most names only for tokens).
+enum MacroDefinition {
+    case local(Cursor)
+    case precompiled(PrecompiledDeclarations.Macro)
+
+    var isFunctionLike: Bool {
+        switch self {
+        case .local(let cursor): return cursor.isMacroFunctionLike
+        case .precompiled(let macro): return macro.isFunctionLike
+        }
+    }
+
+    var isInMainFile: Bool {
+        if case .local(let cursor) = self { return cursor.isInMainFile }
+        return false
+    }
+
+    var file: String? {
+        switch self {
+        case .local(let cursor): return cursor.location.file
+        case .precompiled(let macro): return macro.file
+        }
+    }
+
     /// The definition's tokens, its name first.
-    var tokens: [MacroToken] { read() }
+    var tokens: [MacroToken] {
+        switch self {
+        case .local(let cursor): return cursor.tokens.map { MacroToken(kind: $0.kind, spelling: $0.spelling) }
+        case .precompiled(let macro): return macro.tokens
+        }
+    }
 }
 
 /// One pass over one unit's function bodies and file-scope variables.
@@ -451,8 +469,8 @@ private struct Walk {
     /// which function came first). Truncated results are kept per remaining
     /// depth, which bounds the work at (macros × depth).
     mutating func expand(_ name: String, depth: Int) -> (identifiers: Set<String>, complete: Bool) {
-        guard let definition = index.macro(name) else { return ([], true) }
         if let memo = macroExpansionMemo[name] { return (memo, true) }
+        guard let definition = index.macro(name) else { return ([], true) }
         guard depth > 0 else { return ([], false) }
         let key = "\(depth):\(name)"
         if let memo = truncatedExpansionMemo[key] { return (memo, false) }
