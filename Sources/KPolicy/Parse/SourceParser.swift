@@ -37,9 +37,14 @@ public struct ParsedFile: @unchecked Sendable {
     /// Error and fatal diagnostics, split by where they are.
     public var errors: (mainFile: [Diagnostic], headers: [Diagnostic]) {
         let errors = unit.diagnostics.filter { $0.severity >= .error }
-        let main = errors.filter { $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path }
-        let headers = errors.filter { $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } != file.path }
+        let main = errors.filter { ParsedFile.isIn($0, file.path) }
+        let headers = errors.filter { !ParsedFile.isIn($0, file.path) }
         return (main, headers)
+    }
+
+    /// Whether diagnostic `d` is in the file at `path` (standardized).
+    static func isIn(_ d: Diagnostic, _ path: String) -> Bool {
+        d.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == path
     }
 }
 
@@ -79,9 +84,13 @@ public final class SourceParser {
                 throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
             }
         }
-        var unsavedFiles = unsaved.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+        /// Files libclang reads from memory, in path order.
+        func inMemory(_ files: [String: String]) -> [UnsavedFile] {
+            files.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+        }
+        var unsavedFiles = inMemory(unsaved)
         var configuration = try workspace.configuration(for: file)
-        unsavedFiles += configuration.virtualFiles.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+        unsavedFiles += inMemory(configuration.virtualFiles)
         let relative = workspace.tree.relativePath(of: file) ?? file.path
         var stubbed: [String] = []
         var switchedArch = false
@@ -109,13 +118,14 @@ public final class SourceParser {
         // A header (or a .c file another one #includes, like mm/percpu-vm.c)
         // with errors in it is parsed again after its includers' beginnings
         // (HeaderPrelude); the parse with fewer errors in the file is kept.
-        var withoutPrelude: ParsedFile?
+        // Parses kept with their number of errors in the file.
+        var withoutPrelude: (parsed: ParsedFile, errors: Int)?
         var prelude: HeaderPrelude?
-        var bestWithPrelude: ParsedFile?
+        var bestWithPrelude: (parsed: ParsedFile, errors: Int)?
         var configurationBeforePrelude: ParseConfiguration?
         var triedShorterPrelude = false
         func errorsInFile(_ unit: TranslationUnit) -> Int {
-            unit.diagnostics.filter { $0.severity >= .error && $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path }.count
+            unit.diagnostics.filter { $0.severity >= .error && ParsedFile.isIn($0, file.path) }.count
         }
         for _ in 0..<16 {
             let unit: TranslationUnit
@@ -151,12 +161,11 @@ public final class SourceParser {
             }
             let fixed = missing.filter { configuration.overlay?.stub(include: $0) == true }
             if fixed.isEmpty {
+                let inFile = errorsInFile(unit)
                 // Errors in the file with the PCH: it does not fit (a name
                 // clash with a header the file never includes); parse it
                 // the full way.
-                if pch != nil, unit.diagnostics.contains(where: {
-                    $0.severity >= .error && $0.location.file.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == file.path
-                }) {
+                if pch != nil, inFile > 0 {
                     pch = nil
                     misfit = "errors in the file with the precompiled header"
                     continue
@@ -169,24 +178,22 @@ public final class SourceParser {
                 parsed.parseCPUSeconds = parseCPU
                 parsed.prelude = prelude
                 if let plain = withoutPrelude {
-                    // The prelude must not have included the header itself
-                    // (its guard would then hide the whole body).
                     // Without a guard to hold it off, the prelude must not
                     // have included the header (a guard of its own, then
                     // defined, would hide its body).
                     let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [file.path]).isEmpty
                     if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
-                        FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(errorsInFile(unit)) errors in the file (\(errorsInFile(plain.unit)) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
+                        FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(inFile) errors in the file (\(plain.errors) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
                         for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { FileHandle.standardError.write(Data("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n".utf8)) }
                     }
-                    if !includedByPrelude, errorsInFile(unit) < (bestWithPrelude.map { errorsInFile($0.unit) } ?? Int.max) {
-                        bestWithPrelude = parsed
+                    if !includedByPrelude, inFile < (bestWithPrelude?.errors ?? Int.max) {
+                        bestWithPrelude = (parsed, inFile)
                     }
                     // Errors left after the whole chain: the outermost
                     // includer's beginning may bring the generic fallbacks
                     // the header's own definitions then clash with (its
                     // body is held off there); try the chain without it.
-                    if errorsInFile(unit) > 0, !triedShorterPrelude, let whole = prelude, whole.parts.count > 1,
+                    if inFile > 0, !triedShorterPrelude, let whole = prelude, whole.parts.count > 1,
                        let base = configurationBeforePrelude {
                         triedShorterPrelude = true
                         var shorter = whole
@@ -200,20 +207,20 @@ public final class SourceParser {
                         prelude = shorter
                         continue
                     }
-                    guard let best = bestWithPrelude, errorsInFile(best.unit) < errorsInFile(plain.unit) else { return plain }
-                    return best
+                    guard let best = bestWithPrelude, best.errors < plain.errors else { return plain.parsed }
+                    return best.parsed
                 }
                 if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, ["h", "c"].contains(file.pathExtension),
-                   errorsInFile(unit) > 0 {
+                   inFile > 0 {
                     let found = workspace.prelude(forHeader: file, arch: configuration.arch)
                     if !found.parts.isEmpty {
-                        withoutPrelude = parsed
+                        withoutPrelude = (parsed, inFile)
                         prelude = found
                         // Included only under another sub-arch's options:
                         // parse it with that configuration.
                         if let sub = workspace.subArchitecture(arch: configuration.arch, meeting: found.requirements) {
                             configuration = try workspace.configuration(for: file, archOverride: configuration.arch, subArchitecture: sub)
-                            unsavedFiles += configuration.virtualFiles.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+                            unsavedFiles += inMemory(configuration.virtualFiles)
                             pch = nil
                         }
                         configurationBeforePrelude = configuration
