@@ -151,8 +151,6 @@ public final class PrecompiledHeader: @unchecked Sendable {
         return nil
     }
 
-    /// Whether the first directive of `text` (comments skipped) opens an
-    /// include guard (`#ifndef`, `#if !defined`) or is `#pragma once`.
     /// At a `/* */` or `//` comment: moves `i` past it (to the newline that
     /// ends a `//` comment) and says so.
     static func skipComment(_ text: [UInt8], _ i: inout Int) -> Bool {
@@ -171,6 +169,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
         return false
     }
 
+    /// Whether the first directive of `text` (comments skipped) opens an
+    /// include guard (`#ifndef`, `#if !defined`) or is `#pragma once`.
     static func hasIncludeGuard(_ text: [UInt8]) -> Bool {
         var i = 0
         let n = text.count
@@ -189,24 +189,9 @@ public final class PrecompiledHeader: @unchecked Sendable {
 
     /// The `<linux/…>`, `<asm/…>` includes of `text`, in order.
     static func systemIncludes(in text: [UInt8]) -> [String] {
-        var out: [String] = []
-        var lineStart = 0
-        for i in 0...text.count where i == text.count || text[i] == 0x0a {
-            var j = lineStart
-            lineStart = i + 1
-            while j < i, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
-            guard j < i, text[j] == UInt8(ascii: "#") else { continue }
-            j += 1
-            while j < i, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
-            let keyword = Array("include".utf8)
-            guard i - j > keyword.count, Array(text[j..<j + keyword.count]) == keyword else { continue }
-            j += keyword.count
-            while j < i, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
-            guard j < i, text[j] == UInt8(ascii: "<"), let close = text[j..<i].firstIndex(of: UInt8(ascii: ">")) else { continue }
-            let name = String(decoding: text[(j + 1)..<close], as: UTF8.self)
-            if name.hasPrefix("linux/") || name.hasPrefix("asm/") { out.append(name) }
+        IncludeGuard.includes(in: text).compactMap { name, quoted in
+            !quoted && (name.hasPrefix("linux/") || name.hasPrefix("asm/")) ? name : nil
         }
-        return out
     }
 
     /// Builds (or finds in the cache) the PCH of `arch` over the headers

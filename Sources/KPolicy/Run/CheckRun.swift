@@ -164,7 +164,7 @@ public final class CheckRun: @unchecked Sendable {
         var out: [String: PrecompiledHeader] = [:]
         for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
             if reuseFirst || files.count < precompiledHeaderMinimum {
-                // Too few to build one: the last whole run's, if still valid.
+                // Too few to build one (or patch mode): the last one built, if still valid.
                 if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identities: cache.identities(of:)) {
                     out[arch] = pch
                     notes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
