@@ -133,8 +133,7 @@ public final class ResultCache: @unchecked Sendable {
     func prefetch(_ paths: [String]) {
         lock.lock()
         let wanted = paths.filter { path in
-            pending[path] == nil && known[path] == nil && !absent.contains(path)
-                && !loadedPrefixes.contains { path.hasPrefix($0 + "/") }
+            pending[path] == nil && known[path] == nil && !isKnownMissing(path)
         }
         lock.unlock()
         guard !wanted.isEmpty else { return }
@@ -157,13 +156,19 @@ public final class ResultCache: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Whether `path` is known to have no row: looked up and missing, or
+    /// under a prefix whose rows were all read. Call with `lock` held.
+    private func isKnownMissing(_ path: String) -> Bool {
+        absent.contains(path) || loadedPrefixes.contains { path.hasPrefix($0 + "/") }
+    }
+
     private func row(_ path: String) -> FileRow? {
         lock.lock()
         if let r = pending[path] ?? known[path] {
             lock.unlock()
             return r
         }
-        let skip = absent.contains(path) || loadedPrefixes.contains { path.hasPrefix($0 + "/") }
+        let skip = isKnownMissing(path)
         lock.unlock()
         if skip { return nil }
         let r = try? pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]) }
