@@ -95,9 +95,7 @@ extension KPolicyCommand {
             }
             let patch = PatchInput(origin: PatchOrigin(index: 1, total: 1, subject: label, messageID: nil, source: "git diff"),
                                    diff: diff, recipients: .noRecipientInformation)
-            let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
-            run.cache = try cache.open(for: workspace)
-            run.usePrecompiledHeaders = !engine.noPch
+            let run = try makePatchRun(workspace, rules: ruleSet, engine: engine, cache: cache)
             run.readOriginal = { path in base.isEmpty ? nil : git.blob(base + path) }
             run.progress = reporting.progressLine()
             let report = try run.run([patch], jobs: engine.jobs)

@@ -48,9 +48,7 @@ extension KPolicyCommand {
             }
             let ruleSet = try loadRules(engine.rules)
             let workspace = try tree.workspace(cacheRoot: cache.root)
-            let run = PatchRun(workspace: workspace, rules: ruleSet, toolVersion: KPolicyVersion.string)
-            run.cache = try cache.open(for: workspace)
-            run.usePrecompiledHeaders = !engine.noPch
+            let run = try makePatchRun(workspace, rules: ruleSet, engine: engine, cache: cache)
             // A tree that is a git work tree: a patch that does not apply to
             // its file is applied to the pre-image blob the patch names
             // (b4 prep --check hands over patches of the checked-out branch).

@@ -97,6 +97,15 @@ struct EngineOptions: ParsableArguments {
     }
 }
 
+/// A patch run (`kpolicy patch`, `kpolicy diff`) over `workspace` with the
+/// result cache and precompiled-header choice the options give.
+func makePatchRun(_ workspace: Workspace, rules: RuleSet, engine: EngineOptions, cache: CacheOptions) throws -> PatchRun {
+    let run = PatchRun(workspace: workspace, rules: rules, toolVersion: KPolicyVersion.string)
+    run.cache = try cache.open(for: workspace)
+    run.usePrecompiledHeaders = !engine.noPch
+    return run
+}
+
 /// KPOLICY_DEBUG=1: what a run did that its report does not say (which
 /// precompiled headers it built or reused, whether it answered from its
 /// run record), one line each on stderr.
