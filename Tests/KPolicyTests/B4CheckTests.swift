@@ -103,19 +103,27 @@ final class B4CheckTests: XCTestCase {
         XCTAssertEqual(bad.stderr.components(separatedBy: "drivers/misc/jit.c").count, 2, "the file named once: \(bad.stderr)")
     }
 
-    /// The real b4, offline: `b4 prep -n` enrolls a branch, the series is
-    /// committed on it, `b4 prep --check` runs kpolicy per patch.
-    func testRealB4PrepCheck() throws {
-        try requireB4()
+    /// `b4 prep -n` enrolls a branch, the series is committed on it, and
+    /// `b4 prep --check` runs the configured checks per patch: its output,
+    /// which must name kpolicy's error in the second patch.
+    func prepCheck() throws -> String {
         let enrolled = try b4(["prep", "-n", "jitfix", "-f", "main"])
         XCTAssertEqual(enrolled.status, 0, enrolled.stdout + enrolled.stderr)
         try commitSeries()
-        try repo.git("config", "b4.prep-perpatch-check-cmd", Self.command)
         let check = try b4(["prep", "--check"])
         let output = check.stdout + check.stderr
         XCTAssertEqual(check.status, 0, output)
         XCTAssert(output.contains("kpolicy: drivers/misc/jit.c:11: ERROR: module_alloc() called outside the module loader, in jit_alloc; "
                                   + "instead: execmem_alloc(EXECMEM_BPF, size) [module-alloc-misuse]"), output)
+        return output
+    }
+
+    /// The real b4, offline, with kpolicy as the per-patch check in git's
+    /// configuration.
+    func testRealB4PrepCheck() throws {
+        try requireB4()
+        try repo.git("config", "b4.prep-perpatch-check-cmd", Self.command)
+        let output = try prepCheck()
         XCTAssert(output.contains("Success: 1, Warning: 0, Error: 1"), output)
         XCTAssertFalse(output.contains("kpolicy: kpolicy:"), "nothing on kpolicy's stderr: \(output)")
     }
@@ -133,14 +141,7 @@ final class B4CheckTests: XCTestCase {
         try repo.write(".b4-config", "[b4]\n\tprep-perpatch-check-cmd = \(Self.command)\n\tprep-perpatch-check-cmd = ./scripts/second-check\n")
         try repo.git("add", "-A")
         try repo.commit("b4 configuration")
-        let enrolled = try b4(["prep", "-n", "jitfix", "-f", "main"])
-        XCTAssertEqual(enrolled.status, 0, enrolled.stdout + enrolled.stderr)
-        try commitSeries()
-        let check = try b4(["prep", "--check"])
-        let output = check.stdout + check.stderr
-        XCTAssertEqual(check.status, 0, output)
-        XCTAssert(output.contains("kpolicy: drivers/misc/jit.c:11: ERROR: module_alloc() called outside the module loader, in jit_alloc; "
-                                  + "instead: execmem_alloc(EXECMEM_BPF, size) [module-alloc-misuse]"), output)
+        let output = try prepCheck()
         // b4 counts, for a failing patch, each check's line (kpolicy's error,
         // the second check's pass), and one success per clean patch.
         XCTAssert(output.contains("second-check: passed all checks"), output)
