@@ -198,7 +198,9 @@ final class ParseFidelityTests: XCTestCase {
     /// options make visible gets its default member, a member brings what
     /// its choice depends on, `select X if C` counts when C holds, options
     /// inside `if A ... endif` depend on A; a value default naming another
-    /// option takes its value. The cache's form keeps all of it.
+    /// option takes its value; `default y if C` turns an option on when C
+    /// holds and its own dependencies are met (not for a negated C). The
+    /// cache's form keeps all of it.
     func testKconfigChoicesConditionalSelectsAndIfBlocks() throws {
         let index = KconfigIndex(texts: ["""
             config MODULE_COMPRESS
@@ -250,17 +252,41 @@ final class ParseFidelityTests: XCTestCase {
             config RND_BITS
             	int "bits"
             	default RND_BITS_MIN
+
+            config RTC_DRV_RV3028
+            	tristate "rv3028"
+            	select REGMAP_I2C
+
+            config REGMAP_I2C
+            	tristate
+
+            config REGMAP
+            	bool
+            	default y if (REGMAP_I2C || REGMAP_SPI)
+
+            config REGMAP_DEBUG
+            	bool
+            	depends on DEBUG_FS
+            	default y if REGMAP
+
+            config NO_REGMAP
+            	bool
+            	default y if !REGMAP
             """])
         XCTAssertEqual(Set(index.closure(of: ["MODULE_DECOMPRESS"])), ["MODULE_DECOMPRESS", "MODULE_COMPRESS", "MODULE_COMPRESS_GZIP", "ZLIB_INFLATE"])
         XCTAssertEqual(Set(index.closure(of: ["PPC_8xx"])), ["PPC_8xx", "PPC32"], "a member, not the default, and the choice's dependency")
         XCTAssertEqual(Set(index.closure(of: ["PPC32"])), ["PPC32", "PPC_BOOK3S_32"])
         XCTAssertEqual(Set(index.closure(of: ["PARAVIRT"])), ["PARAVIRT", "HYPERVISOR_GUEST"])
+        XCTAssertEqual(Set(index.closure(of: ["RTC_DRV_RV3028"])), ["RTC_DRV_RV3028", "REGMAP_I2C", "REGMAP"],
+                       "REGMAP by its default; REGMAP_DEBUG's DEBUG_FS is off; a negated condition is never taken")
+        XCTAssertEqual(Set(index.closure(of: ["RTC_DRV_RV3028", "DEBUG_FS"])), ["RTC_DRV_RV3028", "REGMAP_I2C", "REGMAP", "DEBUG_FS", "REGMAP_DEBUG"])
         XCTAssertTrue(index.valueDefaults(excluding: []).contains("#define CONFIG_RND_BITS 28"), "\(index.valueDefaults(excluding: []))")
         XCTAssertEqual(index.choiceDefaults(on: ["PPC32"], disabled: []), ["PPC_BOOK3S_32"])
         XCTAssertEqual(index.choiceDefaults(on: [], disabled: []), [])
         let copy = try XCTUnwrap(KconfigIndex(serialized: index.serialized()))
         XCTAssertEqual(copy.serialized(), index.serialized())
         XCTAssertEqual(Set(copy.closure(of: ["MODULE_DECOMPRESS"])), Set(index.closure(of: ["MODULE_DECOMPRESS"])))
+        XCTAssertEqual(Set(copy.closure(of: ["RTC_DRV_RV3028"])), Set(index.closure(of: ["RTC_DRV_RV3028"])))
         XCTAssertEqual(copy.choices.map(\.members), [["MODULE_COMPRESS_GZIP", "MODULE_COMPRESS_XZ"], ["PPC_8xx", "PPC_BOOK3S_32"]])
         XCTAssertEqual(copy.choices.map(\.condition), ["MODULE_COMPRESS", "PPC32"])
     }
@@ -327,8 +353,12 @@ final class ParseFidelityTests: XCTestCase {
 
     /// riscv is parsed with arch/riscv/Makefile's -mcmodel=medany (the
     /// code model Kconfig chooses for 64BIT): mm/init.c has an #error
-    /// without it.
-    func testRiscvCodeModel() throws {
+    /// without it. No header error either: its -march is one libclang
+    /// accepts (with rv64imac_zicsr_zifencei every riscv parse had "invalid
+    /// arch name"), PGTABLE_LEVELS is 64BIT's 5 (include/linux/pgtable.h
+    /// checks it against the folded levels), MODULE_SECTIONS gives
+    /// asm/module.h's struct mod_arch_specific.
+    func testRiscvCodeModelISAAndConfiguration() throws {
         let real = try RealTrees.path("6.12")
         let r = try KPolicyBinary.run(["parse", real + "/arch/riscv/mm/init.c", "--tree", real, "--format", "json"], environment: ["KPOLICY_CACHE": cache.path])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -336,6 +366,7 @@ final class ParseFidelityTests: XCTestCase {
         let file = try XCTUnwrap((report["files"] as? [[String: Any]])?.first)
         XCTAssertEqual(file["arch"] as? String, "riscv")
         XCTAssertEqual((file["mainFileErrors"] as? [String]) ?? ["missing"], [], r.stdout)
+        let headerErrors = try XCTUnwrap(file["headerErrors"] as? [String])
+        XCTAssertEqual(headerErrors, [])
     }
 }
-

@@ -121,6 +121,13 @@ public enum DefaultConfig {
             ("RISCV", .yes), ("ARCH_RV64I", .yes), ("RISCV_ISA_C", .yes), ("MMU", .yes),
             ("PAGE_OFFSET", .number("0xff60000000000000")), ("VA_BITS", .number("57")),
             ("RISCV_ISA_ZICBOM", .yes), ("FPU", .yes), ("CMDLINE", .string("")),
+            // 64BIT's default (Sv57 with folding at run time: nothing is
+            // folded at build time, which include/linux/pgtable.h checks).
+            ("PGTABLE_LEVELS", .number("5")),
+            // Selected when MODULES is on (6.1: by RISCV; 6.12: by
+            // RELOCATABLE); the base's HAVE_MOD_ARCH_SPECIFIC needs the
+            // struct mod_arch_specific that asm/module.h defines under it.
+            ("MODULE_SECTIONS", .yes),
         ],
         "powerpc": [
             ("PPC", .yes), ("PPC64", .yes), ("PPC_BOOK3S_64", .yes), ("PPC_BOOK3S", .yes),

@@ -45,6 +45,11 @@ public struct KconfigIndex: Sendable {
 
     public private(set) var entries: [String: Entry] = [:]
     public private(set) var choices: [Choice] = []
+    /// (option, COND) for each bool/tristate `default y if COND` (or `m`)
+    /// whose COND names no negation or comparison: REGMAP is
+    /// `default y if (REGMAP_I2C || REGMAP_SPI || ...)`, with no select.
+    /// With the options COND names: it can only hold when one is on.
+    private(set) var conditionalDefaults: [(option: String, condition: String, names: [String])] = []
     /// The Kconfig files read (relative to the tree), for the cache.
     public private(set) var files: [String] = []
 
@@ -67,10 +72,24 @@ public struct KconfigIndex: Sendable {
                 queue.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
             }
         }
+        indexConditionalDefaults()
     }
 
     init(texts: [String]) {
         texts.forEach { _ = read(Array($0.utf8), enclosing: []) }
+        indexConditionalDefaults()
+    }
+
+    private mutating func indexConditionalDefaults() {
+        conditionalDefaults = entries.keys.sorted().flatMap { name -> [(option: String, condition: String, names: [String])] in
+            guard let e = entries[name], e.type == "bool" || e.type == "tristate" else { return [] }
+            return e.defaults.compactMap { value, condition in
+                guard value == "y" || value == "m", let condition,
+                      !condition.contains("!"), !condition.contains("=") else { return nil }
+                let names = condition.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+                return names.isEmpty ? nil : (name, condition, names)
+            }
+        }
     }
 
     /// Reads one file's bytes line by line; only the lines that matter are
@@ -295,7 +314,10 @@ public struct KconfigIndex: Sendable {
     /// visible (everything its `depends on` names is in the set) and that
     /// has no member in it adds its default member, as Kconfig would
     /// (MODULE_DECOMPRESS needs MODULE_COMPRESS, whose algorithm choice
-    /// defaults to GZIP).
+    /// defaults to GZIP); an option whose `default y if COND` holds over
+    /// the set, and whose own dependencies are in it, is added (a driver
+    /// that selects REGMAP_I2C gets REGMAP, and with it regmap.h's
+    /// `struct regmap_config`).
     public func closure(of symbols: [String], foreign: Set<String> = []) -> [String] {
         var seen: [String] = []
         var set = Set<String>()
@@ -313,6 +335,13 @@ public struct KconfigIndex: Sendable {
                 for (symbol, condition) in entries[s]?.conditionalSelects ?? [] where !set.contains(symbol) && ArchSelects.evaluate(condition, set) {
                     queue.append(symbol)
                 }
+            }
+            for (symbol, condition, names) in conditionalDefaults
+            where !set.contains(symbol) && names.contains(where: set.contains) && ArchSelects.evaluate(condition, set) {
+                let e = entries[symbol]
+                guard (e?.dependsOn ?? []).allSatisfy(set.contains),
+                      (e?.alternatives ?? []).allSatisfy({ $0.contains { !$0.isEmpty && $0.allSatisfy(set.contains) } }) else { continue }
+                queue.append(symbol)
             }
             for choice in choices {
                 if choice.members.contains(where: set.contains) {
@@ -562,5 +591,6 @@ extension KconfigIndex {
             e.conditionalSelects = zip(selected, selectConditions).map { ($0.0 ?? "", $0.1 ?? "") }
             entries[String(decoding: f[0], as: UTF8.self)] = e
         }
+        indexConditionalDefaults()
     }
 }
