@@ -159,7 +159,9 @@ public final class SourceParser {
                 switchedArch = true
                 continue
             }
-            let fixed = missing.filter { configuration.overlay?.stub(include: $0) == true }
+            // Each header once: one that is there and still not found is not
+            // on this file's include path.
+            let fixed = missing.filter { !stubbed.contains($0) && configuration.overlay?.stub(include: $0) == true }
             if fixed.isEmpty {
                 let inFile = errorsInFile(unit)
                 // Errors in the file with the PCH: it does not fit (a name

@@ -119,7 +119,10 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Writes an empty header for an include the parser could not find, if it
-    /// is one Kbuild would have generated. Returns whether a stub was written.
+    /// is one Kbuild would have generated. Returns whether the stub is there
+    /// now: written here, or by another worker between that parse and this
+    /// call (two files of one driver parsed at once both miss it; the
+    /// second must parse again too, not keep its error).
     public func stub(include name: String) -> Bool {
         let relative: String
         if name.hasPrefix("generated/") {
@@ -131,7 +134,7 @@ public struct GeneratedHeaders: Sendable {
         }
         guard !name.contains("..") else { return false }
         let url = root.appendingPathComponent(relative)
-        if FileManager.default.fileExists(atPath: url.path) { return false }
+        if FileManager.default.fileExists(atPath: url.path) { return true }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString)")
         let text = GeneratedHeaders.recipe(for: name, sourceRoot: sourceRoot) ?? "/* kpolicy: empty stand-in for a generated header */\n"
