@@ -327,13 +327,17 @@ final class ParseFidelityTests: XCTestCase {
         for sub in ["arch/arm64/include/asm", "kernel"] {
             try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
-        try write("Kconfig", "config SHADOW_STACK\n\tbool \"shadow stack\"\n\tdepends on ARCH_SUPPORTS_SHADOW_STACK\n\nconfig ARCH_SUPPORTS_SHADOW_STACK\n\tbool\n")
+        // ACCOUNTING_GEN: only arm64 selects it, but it is also `default y
+        // if 64BIT`, which NUMA's closure holds: a consequence of NUMA, not
+        // a need (mm/numa.c was parsed as powerpc that way).
+        try write("Kconfig", "config SHADOW_STACK\n\tbool \"shadow stack\"\n\tdepends on ARCH_SUPPORTS_SHADOW_STACK\n\nconfig ARCH_SUPPORTS_SHADOW_STACK\n\tbool\n\nconfig 64BIT\n\tbool\n\nconfig NUMA\n\tbool \"numa\"\n\tdepends on 64BIT\n\nconfig ACCOUNTING_GEN\n\tbool\n\tdefault y if 64BIT\n")
         try write("arch/x86/Kconfig", "config X86\n\tdef_bool y\n\tselect HAVE_OTHER\n")
-        try write("arch/arm64/Kconfig", "config ARM64\n\tdef_bool y\n\tselect ARCH_SUPPORTS_SHADOW_STACK if CC_HAVE_SHADOW_STACK\n")
-        try write("kernel/Makefile", "obj-y += fork.o\nobj-$(CONFIG_SHADOW_STACK) += shadow.o\n")
+        try write("arch/arm64/Kconfig", "config ARM64\n\tdef_bool y\n\tselect ARCH_SUPPORTS_SHADOW_STACK if CC_HAVE_SHADOW_STACK\n\tselect ACCOUNTING_GEN\n")
+        try write("kernel/Makefile", "obj-y += fork.o\nobj-$(CONFIG_SHADOW_STACK) += shadow.o\nobj-$(CONFIG_NUMA) += numa.o\n")
         let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
         XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/shadow.c")).arch, "arm64")
         XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/fork.c")).arch, "x86")
+        XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/numa.c")).arch, "x86")
     }
 
     /// When the whole includer chain leaves errors in the header (the

@@ -317,8 +317,12 @@ public struct KconfigIndex: Sendable {
     /// defaults to GZIP); an option whose `default y if COND` holds over
     /// the set, and whose own dependencies are in it, is added (a driver
     /// that selects REGMAP_I2C gets REGMAP, and with it regmap.h's
-    /// `struct regmap_config`).
-    public func closure(of symbols: [String], foreign: Set<String> = []) -> [String] {
+    /// `struct regmap_config`). Those follow from the set rather than being
+    /// needed by it: `withDefaults: false` leaves them out (an arch's
+    /// capabilities are checked against what the options need; x86 has
+    /// HAVE_VIRT_CPU_ACCOUNTING_GEN by `default y if 64BIT` although only
+    /// other arches select it).
+    public func closure(of symbols: [String], foreign: Set<String> = [], withDefaults: Bool = true) -> [String] {
         var seen: [String] = []
         var set = Set<String>()
         var queue = symbols
@@ -337,7 +341,7 @@ public struct KconfigIndex: Sendable {
                 }
             }
             for (symbol, condition, names) in conditionalDefaults
-            where !set.contains(symbol) && names.contains(where: set.contains) && ArchSelects.evaluate(condition, set) {
+            where withDefaults && !set.contains(symbol) && names.contains(where: set.contains) && ArchSelects.evaluate(condition, set) {
                 let e = entries[symbol]
                 guard (e?.dependsOn ?? []).allSatisfy(set.contains),
                       (e?.alternatives ?? []).allSatisfy({ $0.contains { !$0.isEmpty && $0.allSatisfy(set.contains) } }) else { continue }

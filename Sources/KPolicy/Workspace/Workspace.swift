@@ -178,7 +178,7 @@ public final class Workspace: @unchecked Sendable {
         let absent = selectedByAnyArch.subtracting(capabilities(arch: arch))
         let foreign = ArchSelects.foreignSymbols(arch: arch).union(absent)
         func lacking(_ symbols: [String]) -> Set<String> {
-            Set(kconfig(arch: arch).closure(of: symbols, foreign: foreign)).intersection(absent)
+            Set(kconfig(arch: arch).closure(of: symbols, foreign: foreign, withDefaults: false)).intersection(absent)
         }
         guard !own.isEmpty, own.allSatisfy({ !lacking([$0]).isEmpty }) else { return nil }
         let missing = lacking(own)
