@@ -340,6 +340,24 @@ final class ParseFidelityTests: XCTestCase {
         XCTAssertEqual(try workspace.configuration(for: tree.appendingPathComponent("kernel/numa.c")).arch, "x86")
     }
 
+    /// The generated syscall headers carry what scripts/syscallhdr.sh
+    /// --emit-nr writes: `__NR_syscalls` (arm64 sys.c and syscall.c,
+    /// kernel/trace/trace_syscalls.c use NR_syscalls), with the ABIs the
+    /// arch adds in kernel/Makefile.syscalls.
+    func testSyscallHeadersCountTheSyscallsOfTheArchsABIs() throws {
+        for sub in ["scripts", "arch/arm64/kernel"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("scripts/syscall.tbl", "# comment\n0\tcommon\tio_setup\tsys_io_setup\n1\t32\tonly32\tsys_only32\n163\trlimit\tgetrlimit\tsys_getrlimit\n")
+        try write("arch/arm64/kernel/Makefile.syscalls", "syscall_abis_32 +=\nsyscall_abis_64 += renameat rlimit memfd_secret\n")
+        let headers = SyscallHeaders.headers(tree: try KernelTree(path: tree.path), arch: "arm64")
+        let text = try XCTUnwrap(headers.first { $0.0.hasSuffix("unistd_64.h") }?.1)
+        XCTAssertTrue(text.contains("#define __NR_io_setup 0\n"), text)
+        XCTAssertTrue(text.contains("#define __NR_getrlimit 163\n"), text)
+        XCTAssertFalse(text.contains("only32"), text)
+        XCTAssertTrue(text.contains("#ifdef __KERNEL__\n#define __NR_syscalls 164\n#endif"), text)
+    }
+
     /// When the whole includer chain leaves errors in the header (the
     /// outermost .c's beginning pulls in generic fallbacks while the
     /// header's body is held off, then the header's own definitions

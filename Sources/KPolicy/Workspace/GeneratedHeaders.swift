@@ -92,7 +92,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 15
+    static let formatVersion = 16
 
     static let markerHeader = "kpolicy-overlay-files 1"
 
@@ -346,12 +346,28 @@ enum SyscallHeaders {
         case "arm64", "riscv":
             let table = tree.root.appendingPathComponent("scripts/syscall.tbl")
             guard FileManager.default.fileExists(atPath: table.path) else { return [] }
-            return [("\(out)/unistd_64.h", defines(table: table, abis: ["common", "64"], guardName: "_ASM_UNISTD_64_H"))]
+            return [("\(out)/unistd_64.h", defines(table: table, abis: Set(["common", "64"]).union(extraABIs(tree: tree, arch: arch)), guardName: "_ASM_UNISTD_64_H"))]
         default:
             return []
         }
     }
 
+    /// The ABIs an arch adds to the 64-bit table's (6.12
+    /// arch/<arch>/kernel/Makefile.syscalls: `syscall_abis_64 += rlimit
+    /// memfd_secret ...`).
+    static func extraABIs(tree: KernelTree, arch: String) -> Set<String> {
+        guard let text = try? String(contentsOf: tree.root.appendingPathComponent("arch/\(arch)/kernel/Makefile.syscalls"), encoding: .utf8)
+        else { return [] }
+        return Set(text.split(separator: "\n").flatMap { line -> [String] in
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard parts.count > 2, parts[0] == "syscall_abis_64", parts[1] == "+=" else { return [] }
+            return Array(parts.dropFirst(2))
+        })
+    }
+
+    /// As scripts/syscallhdr.sh --emit-nr writes them (both Makefiles pass
+    /// it): the numbers, then `__NR_syscalls`, one past the highest, for
+    /// the kernel (NR_syscalls in asm/unistd.h is defined from it).
     static func defines(table: URL, abis: Set<String>, guardName: String) -> String {
         var lines = ["#ifndef \(guardName)", "#define \(guardName)"]
         var highest = -1
@@ -363,6 +379,7 @@ enum SyscallHeaders {
                 highest = max(highest, nr)
             }
         }
+        if highest >= 0 { lines += ["#ifdef __KERNEL__", "#define __NR_syscalls \(highest + 1)", "#endif"] }
         lines.append("#endif")
         return lines.joined(separator: "\n") + "\n"
     }
