@@ -358,11 +358,7 @@ enum SyscallHeaders {
     static func extraABIs(tree: KernelTree, arch: String) -> Set<String> {
         guard let text = try? String(contentsOf: tree.root.appendingPathComponent("arch/\(arch)/kernel/Makefile.syscalls"), encoding: .utf8)
         else { return [] }
-        return Set(text.split(separator: "\n").flatMap { line -> [String] in
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard parts.count > 2, parts[0] == "syscall_abis_64", parts[1] == "+=" else { return [] }
-            return Array(parts.dropFirst(2))
-        })
+        return Set(MakefileIncludes.flagWords(text, variables: [:], prefixes: ["syscall_abis_64"]))
     }
 
     /// As scripts/syscallhdr.sh --emit-nr writes them (both Makefiles pass
