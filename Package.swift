@@ -77,6 +77,6 @@ let package = Package(
             name: "KernelModelTests",
             dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy"], swiftSettings: clangHeaders),
+        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel"], swiftSettings: clangHeaders),
     ]
 )

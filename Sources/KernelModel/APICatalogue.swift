@@ -29,88 +29,139 @@ public enum APIRole: String, Hashable, Sendable, Codable {
 /// the model.
 public struct ModelAPI: Hashable, Sendable {
     public var name: String
-    public var generations: Set<KernelGeneration>
+    /// The first Linux version that has it; nil: every version kpolicy
+    /// knows (6.1 and later).
+    public var since: KernelVersion?
+    /// The first Linux version that no longer has it; nil: still there.
+    public var until: KernelVersion?
+    /// Where a tree declares it (paths relative to the tree), for the APIs
+    /// whose presence depends on the version: a tree has the API when one
+    /// of these headers declares it (TreeCapabilities). Empty for the APIs
+    /// every version has.
+    public var headers: [String]
     /// nil: every arch (possibly as the weak default).
     public var arches: Set<Arch>?
     public var layer: APILayer
     public var role: APIRole
-    /// For allocators: the documented matching free(s).
+    /// For allocators: the documented matching free(s), the first the one
+    /// to suggest (MODEL_SPEC §3). The only statement of which free pairs
+    /// with which allocator.
     public var pairedFree: [String]
     public var note: String
 
-    public func exists(in config: ModelConfig) -> Bool {
-        generations.contains(config.generation) && (arches?.contains(config.arch) ?? true)
+    /// Whether a tree's version decides whether it has this API.
+    public var isVersioned: Bool { since != nil || until != nil }
+
+    /// Whether `version`'s range includes this API.
+    public func isExpected(in version: KernelVersion) -> Bool {
+        (since.map { version >= $0 } ?? true) && (until.map { version < $0 } ?? true)
     }
 
-    /// The catalogue, in MODEL_SPEC §2 order.
-    public static let all: [ModelAPI] = {
-        let both: Set<KernelGeneration> = [.v6_1, .v6_12]
-        let old: Set<KernelGeneration> = [.v6_1]
-        let new: Set<KernelGeneration> = [.v6_12]
-        func api(_ n: String, _ g: Set<KernelGeneration>, _ l: APILayer, _ r: APIRole, arches: Set<Arch>? = nil,
-                 free: [String] = [], _ note: String) -> ModelAPI {
-            ModelAPI(name: n, generations: g, arches: arches, layer: l, role: r, pairedFree: free, note: note)
+    /// "6.10+", "before 6.10", "6.2 to 6.15", "all".
+    public var versions: String {
+        switch (since, until) {
+        case (nil, nil): return "all"
+        case (let s?, nil): return "\(s.series)+"
+        case (nil, let u?): return "before \(u.series)"
+        case (let s?, let u?): return "\(s.series) to \(u.series)"
         }
+    }
+
+    public func exists(in config: ModelConfig) -> Bool {
+        config.capabilities.has(name) && (arches?.contains(config.arch) ?? true)
+    }
+
+    /// The catalogue, in MODEL_SPEC §2 order. Versions and headers are the
+    /// upstream facts kpolicy falls back on where it has no tree to read;
+    /// on a tree, its own headers decide (TreeCapabilities).
+    public static let all: [ModelAPI] = {
+        func v(_ s: String) -> KernelVersion { KernelVersion(string: s)! }
+        func api(_ n: String, since: String? = nil, until: String? = nil, in headers: [String] = [], _ l: APILayer, _ r: APIRole,
+                 arches: Set<Arch>? = nil, free: [String] = [], _ note: String) -> ModelAPI {
+            ModelAPI(name: n, since: since.map(v), until: until.map(v), headers: headers, arches: arches, layer: l, role: r,
+                     pairedFree: free, note: note)
+        }
+        let vmallocH = ["include/linux/vmalloc.h"]
+        let execmemH = ["include/linux/execmem.h"]
+        let x86Patching = ["arch/x86/include/asm/text-patching.h"]
         return [
-            api("vmalloc", both, .D, .allocator, free: ["vfree", "vfree_atomic"], "PAGE_KERNEL area in vmalloc space"),
-            api("vzalloc", both, .D, .allocator, free: ["vfree", "vfree_atomic"], "vmalloc, zero-filled"),
-            api("__vmalloc", both, .D, .allocator, free: ["vfree", "vfree_atomic"], "vmalloc with gfp flags; takes no pgprot"),
-            api("vmalloc_huge", both, .DG, .allocator, free: ["vfree", "vfree_atomic"], "VM_ALLOW_HUGE_VMAP; PMD pages when HAVE_ARCH_HUGE_VMALLOC and size >= PMD"),
-            api("__vmalloc_node_range", both, .C, .allocator, free: ["vfree", "vfree_atomic"], "any range, pgprot and vm_flags; no fallback"),
-            api("vfree", both, .D, .free, "in irq acts as vfree_atomic; resets perms when VM_FLUSH_RESET_PERMS"),
-            api("vfree_atomic", both, .C, .free, "defers to a work item; writes a list node into the first word"),
-            api("vmap", both, .D, .mapping, free: ["vunmap"], "maps caller pages; never executable; 6.12 refuses VM_FLUSH_RESET_PERMS"),
-            api("vunmap", both, .D, .free, "unmaps a vmap area; pages stay with the caller"),
-            api("vm_map_ram", both, .D, .mapping, free: ["vm_unmap_ram"], "PAGE_KERNEL mapping without a vm_struct"),
-            api("vm_unmap_ram", both, .D, .free, "needs the same page count"),
-            api("get_vm_area", both, .C, .allocator, free: ["free_vm_area"], "reserves an unmapped area"),
-            api("free_vm_area", both, .DG, .free, "frees the descriptor, not the pages"),
-            api("vm_area_map_pages", new, .C, .mapping, "maps caller pages into a VM_SPARSE area (BPF arena)"),
-            api("vm_area_unmap_pages", new, .C, .mapping, "unmaps part of a VM_SPARSE area"),
-            api("vmap_pages_range", both, .M, .mapping, "mm-internal page mapper behind vmap/vmalloc"),
-            api("find_vm_area", both, .C, .query, "the live area with a vm_struct containing an address"),
-            api("set_vm_flush_reset_perms", both, .C, .permission, "sets VM_FLUSH_RESET_PERMS via find_vm_area"),
-            api("module_alloc", old, .C, .allocator, free: ["module_memfree"], "per-arch __vmalloc_node_range (MODEL_SPEC §1.4)"),
-            api("module_memfree", old, .C, .free, "WARNs in irq, then vfree"),
-            api("execmem_alloc", new, .C, .allocator, free: ["execmem_free"], "ranges[type] with fallback; VM_FLUSH_RESET_PERMS"),
-            api("execmem_free", new, .C, .free, "WARNs in irq, then vfree"),
-            api("bpf_jit_alloc_exec", both, .C, .allocator, free: ["bpf_jit_free_exec"], "6.1: module_alloc (arm64 vmalloc, riscv BPF region); 6.12: execmem_alloc(BPF)"),
-            api("bpf_jit_free_exec", both, .C, .free, "6.1: module_memfree (arm64/riscv vfree); 6.12: execmem_free"),
-            api("bpf_prog_pack_alloc", both, .C, .allocator, free: ["bpf_prog_pack_free", "bpf_jit_binary_pack_free"], "64-byte chunks of a ROX pack"),
-            api("bpf_prog_pack_free", both, .C, .free, "6.1 (hdr), 6.12 (ptr, size)"),
-            api("bpf_jit_binary_pack_alloc", both, .C, .allocator, free: ["bpf_jit_binary_pack_free"], "ROX chunk + kvmalloc RW buffer"),
-            api("bpf_jit_binary_pack_finalize", both, .C, .patch, "bpf_arch_text_copy then kvfree of the RW buffer"),
-            api("bpf_jit_binary_pack_free", both, .C, .free, "frees the chunk and the RW buffer"),
-            api("bpf_arch_text_copy", both, .C, .patch, "x86 both trees; arm64/riscv/ppc64 from 6.12; elsewhere the weak default fails"),
-            api("set_memory_ro", both, .C, .permission, "W:=0; alias per arch"),
-            api("set_memory_rw", both, .C, .permission, "W:=1; alias per arch"),
-            api("set_memory_x", both, .C, .permission, "X:=1"),
-            api("set_memory_nx", both, .C, .permission, "X:=0"),
-            api("set_memory_rox", new, .C, .permission, "W:=0 and X:=1 without a W+X window"),
-            api("set_direct_map_invalid_noflush", both, .C, .permission, "alias becomes not-present; no TLB flush"),
-            api("set_direct_map_default_noflush", both, .C, .permission, "alias becomes PAGE_KERNEL; no TLB flush"),
-            api("text_poke", both, .C, .patch, arches: [.x86_64], "text_mutex held; at most 2 pages"),
-            api("text_poke_copy", both, .C, .patch, arches: [.x86_64], "takes text_mutex itself; any length"),
-            api("text_poke_set", both, .C, .patch, arches: [.x86_64], "takes text_mutex itself; any length"),
-            api("text_poke_copy_locked", new, .C, .patch, arches: [.x86_64], "text_poke_copy for callers holding text_mutex"),
-            api("text_poke_bp", both, .C, .patch, arches: [.x86_64], "int3-based live patching; text_mutex held"),
-            api("aarch64_insn_patch_text_nosync", both, .C, .patch, arches: [.arm64], "arm64 fixmap patching"),
-            api("aarch64_insn_copy", new, .C, .patch, arches: [.arm64], "arm64 bulk text copy (bpf_arch_text_copy)"),
-            api("patch_text_nosync", both, .C, .patch, arches: [.riscv64], "riscv fixmap patching"),
-            api("patch_instructions", new, .C, .patch, arches: [.ppc64], "ppc bulk patching"),
-            api("s390_kernel_write", both, .C, .patch, arches: [.s390], "s390 write through the real-address alias"),
-            api("kvmalloc", both, .D, .allocator, free: ["kvfree"], "kmalloc or vmalloc; PAGE_KERNEL"),
-            api("kmalloc", both, .D, .allocator, free: ["kfree", "kvfree"], "slab memory in the direct map"),
-            api("kvfree", both, .D, .free, "vfree for vmalloc addresses, kfree otherwise"),
-            api("kfree", both, .D, .free, "slab free; BUGs on vmalloc memory"),
-            api("alloc_pages", both, .D, .allocator, free: ["__free_pages"], "caller-owned page frames"),
-            api("__free_pages", both, .D, .free, "returns page frames"),
+            api("vmalloc", .D, .allocator, free: ["vfree", "vfree_atomic"], "PAGE_KERNEL area in vmalloc space"),
+            api("vzalloc", .D, .allocator, free: ["vfree", "vfree_atomic"], "vmalloc, zero-filled"),
+            api("__vmalloc", .D, .allocator, free: ["vfree", "vfree_atomic"], "vmalloc with gfp flags; takes no pgprot"),
+            api("vmalloc_huge", .DG, .allocator, free: ["vfree", "vfree_atomic"], "VM_ALLOW_HUGE_VMAP; PMD pages when HAVE_ARCH_HUGE_VMALLOC and size >= PMD"),
+            api("__vmalloc_node_range", .C, .allocator, free: ["vfree", "vfree_atomic"], "any range, pgprot and vm_flags; no fallback"),
+            api("vfree", .D, .free, "in irq acts as vfree_atomic; resets perms when VM_FLUSH_RESET_PERMS"),
+            api("vfree_atomic", .C, .free, "defers to a work item; writes a list node into the first word"),
+            api("vmap", .D, .mapping, free: ["vunmap"], "maps caller pages; never executable; 6.12 refuses VM_FLUSH_RESET_PERMS"),
+            api("vunmap", .D, .free, "unmaps a vmap area; pages stay with the caller"),
+            api("vm_map_ram", .D, .mapping, free: ["vm_unmap_ram"], "PAGE_KERNEL mapping without a vm_struct"),
+            api("vm_unmap_ram", .D, .free, "needs the same page count"),
+            api("get_vm_area", .C, .allocator, free: ["free_vm_area"], "reserves an unmapped area"),
+            api("free_vm_area", .DG, .free, "frees the descriptor, not the pages"),
+            api("vm_area_map_pages", since: "6.9", in: vmallocH, .C, .mapping, "maps caller pages into a VM_SPARSE area (BPF arena)"),
+            api("vm_area_unmap_pages", since: "6.9", in: vmallocH, .C, .mapping, "unmaps part of a VM_SPARSE area"),
+            api("vmap_pages_range", .M, .mapping, "mm-internal page mapper behind vmap/vmalloc"),
+            api("find_vm_area", .C, .query, "the live area with a vm_struct containing an address"),
+            api("set_vm_flush_reset_perms", .C, .permission, "sets VM_FLUSH_RESET_PERMS via find_vm_area"),
+            api("module_alloc", until: "6.10", in: ["include/linux/moduleloader.h"], .C, .allocator, free: ["module_memfree"],
+                "per-arch __vmalloc_node_range (MODEL_SPEC §1.4)"),
+            api("module_memfree", until: "6.10", in: ["include/linux/moduleloader.h"], .C, .free, "WARNs in irq, then vfree"),
+            api("execmem_alloc", since: "6.10", in: execmemH, .C, .allocator, free: ["execmem_free"],
+                "ranges[type] with fallback; VM_FLUSH_RESET_PERMS; from the ROX cache (read-only+executable) for the types whose range has EXECMEM_ROX_CACHE"),
+            api("execmem_alloc_rw", since: "6.17", in: execmemH, .C, .allocator, free: ["execmem_free"],
+                "execmem_alloc made writable (ROX cache) or left in the type's writable pgprot; the caller restores ROX"),
+            api("execmem_restore_rox", since: "6.15", in: execmemH, .C, .permission,
+                "set_memory_rox on ROX-cache memory made writable; 0 without ARCH_HAS_EXECMEM_ROX"),
+            api("execmem_is_rox", since: "6.13", in: execmemH, .C, .query, "whether a type's range uses the ROX cache"),
+            api("execmem_fill_trapping_insns", since: "6.13", in: execmemH, .C, .patch, "the arch fills ROX-cache memory with trapping instructions"),
+            api("execmem_free", since: "6.10", in: execmemH, .C, .free, "WARNs in irq; back to the ROX cache, else vfree"),
+            api("bpf_jit_alloc_exec", .C, .allocator, free: ["bpf_jit_free_exec"], "6.1: module_alloc (arm64 vmalloc, riscv BPF region); 6.10+: execmem_alloc(BPF)"),
+            api("bpf_jit_free_exec", .C, .free, "6.1: module_memfree (arm64/riscv vfree); 6.10+: execmem_free"),
+            api("bpf_prog_pack_alloc", .C, .allocator, free: ["bpf_prog_pack_free", "bpf_jit_binary_pack_free"], "64-byte chunks of a ROX pack"),
+            api("bpf_prog_pack_free", .C, .free, "6.1 (hdr), 6.12 (ptr, size)"),
+            api("bpf_jit_binary_pack_alloc", .C, .allocator, free: ["bpf_jit_binary_pack_free"], "ROX chunk + kvmalloc RW buffer"),
+            api("bpf_jit_binary_pack_finalize", .C, .patch, "bpf_arch_text_copy then kvfree of the RW buffer"),
+            api("bpf_jit_binary_pack_free", .C, .free, "frees the chunk and the RW buffer"),
+            api("bpf_arch_text_copy", .C, .patch, "implemented per arch (TreeCapabilities); elsewhere the weak default fails"),
+            api("set_memory_ro", .C, .permission, "W:=0; alias per arch"),
+            api("set_memory_rw", .C, .permission, "W:=1; alias per arch"),
+            api("set_memory_x", .C, .permission, "X:=1"),
+            api("set_memory_nx", .C, .permission, "X:=0"),
+            api("set_memory_rox", since: "6.2", in: ["include/linux/set_memory.h"], .C, .permission, "W:=0 and X:=1 without a W+X window"),
+            api("set_direct_map_invalid_noflush", .C, .permission, "alias becomes not-present; no TLB flush"),
+            api("set_direct_map_default_noflush", .C, .permission, "alias becomes PAGE_KERNEL; no TLB flush"),
+            api("text_poke", .C, .patch, arches: [.x86_64], "text_mutex held; at most 2 pages"),
+            api("text_poke_copy", .C, .patch, arches: [.x86_64], "takes text_mutex itself; any length"),
+            api("text_poke_set", .C, .patch, arches: [.x86_64], "takes text_mutex itself; any length"),
+            api("text_poke_copy_locked", since: "6.3", in: x86Patching, .C, .patch, arches: [.x86_64], "text_poke_copy for callers holding text_mutex"),
+            api("text_poke_bp", until: "6.16", in: x86Patching, .C, .patch, arches: [.x86_64], "int3-based live patching; text_mutex held"),
+            api("smp_text_poke_single", since: "6.16", in: x86Patching, .C, .patch, arches: [.x86_64], "text_poke_bp's name from 6.16: int3-based live patching; text_mutex held"),
+            api("aarch64_insn_patch_text_nosync", .C, .patch, arches: [.arm64], "arm64 fixmap patching"),
+            api("aarch64_insn_copy", since: "6.8", in: ["arch/arm64/include/asm/patching.h", "arch/arm64/include/asm/text-patching.h"], .C, .patch,
+                arches: [.arm64], "arm64 bulk text copy (bpf_arch_text_copy)"),
+            api("patch_text_nosync", .C, .patch, arches: [.riscv64], "riscv fixmap patching"),
+            api("patch_instructions", since: "6.8", in: ["arch/powerpc/include/asm/code-patching.h", "arch/powerpc/include/asm/text-patching.h"], .C, .patch,
+                arches: [.ppc64], "ppc bulk patching"),
+            api("s390_kernel_write", .C, .patch, arches: [.s390], "s390 write through the real-address alias"),
+            api("kvmalloc", .D, .allocator, free: ["kvfree"], "kmalloc or vmalloc; PAGE_KERNEL"),
+            api("kmalloc", .D, .allocator, free: ["kfree", "kvfree"], "slab memory in the direct map"),
+            api("kvfree", .D, .free, "vfree for vmalloc addresses, kfree otherwise"),
+            api("kfree", .D, .free, "slab free; BUGs on vmalloc memory"),
+            api("ioremap", .D, .mapping, free: ["iounmap"], "maps device or SRAM memory; never vmalloc'd"),
+            api("alloc_pages", .D, .allocator, free: ["__free_pages"], "caller-owned page frames"),
+            api("__free_pages", .D, .free, "returns page frames"),
         ]
     }()
 
     static let index: [String: ModelAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     public static func named(_ name: String) -> ModelAPI? { index[name] }
+
+    /// The free to suggest for memory from `allocator` (its name as code
+    /// writes it: `vmalloc_noprof`, `vzalloc_node`...).
+    public static func pairedFree(ofAllocator allocator: String) -> String? {
+        named(KernelCall.canonicalName(allocator))?.pairedFree.first
+    }
 }
 
 /// One line of the MODEL_SPEC §5 replacement map: what a 6.1-era use becomes

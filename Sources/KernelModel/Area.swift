@@ -45,6 +45,9 @@ public enum Allocator: String, Hashable, Sendable, Codable {
     case kvmalloc, kmalloc
     /// An ioremapped or otherwise pre-existing region (sram pool), declared by the scenario.
     case ioremap
+
+    /// The catalogue API that allocates it (`ModelAPI.named`).
+    var api: String { self == .bpfProgPack ? "bpf_prog_pack_alloc" : rawValue }
 }
 
 /// What the memory is for, as the caller declares it or as the execmem type

@@ -3,6 +3,46 @@
 /// ARCH_HAS_SET_MEMORY.
 public enum Arch: String, CaseIterable, Hashable, Sendable, Codable {
     case x86_64, arm64, riscv64, ppc64, s390, generic
+
+    /// The model arch of a kernel arch directory (`arch/x86` → x86_64);
+    /// every arch without a profile of its own is `generic`.
+    public init(kernelArch: String) {
+        self = Arch.allCases.first { $0.kernelArch == kernelArch } ?? .generic
+    }
+
+    /// The directory under arch/ this model arch stands for (nil: generic).
+    public var kernelArch: String? {
+        switch self {
+        case .x86_64: return "x86"
+        case .arm64: return "arm64"
+        case .riscv64: return "riscv"
+        case .ppc64: return "powerpc"
+        case .s390: return "s390"
+        case .generic: return nil
+        }
+    }
+
+    /// The arches a file is checked on: its own under arch/<a>/, else every
+    /// arch with a model profile.
+    public static func checked(forPath path: String) -> [Arch] {
+        let parts = path.split(separator: "/")
+        if parts.count > 1, parts[0] == "arch" { return [Arch(kernelArch: String(parts[1]))] }
+        return allCases.filter { $0 != .generic }
+    }
+
+    /// The calls that copy generated code into read-only text on this arch,
+    /// preferred first; a tree has those it declares
+    /// (`TreeCapabilities.codeWriter(on:)`).
+    var codeWriters: [TextPatchAPI] {
+        switch self {
+        case .x86_64: return [.textPokeCopy]
+        case .arm64: return [.aarch64InsnCopy]
+        case .riscv64: return [.patchTextNosync]
+        case .ppc64: return [.patchInstructions]
+        case .s390: return [.s390KernelWrite]
+        case .generic: return []
+        }
+    }
 }
 
 /// Which kernel world the model runs in. The 6.1 tree is the `module_alloc`
@@ -13,13 +53,20 @@ public enum KernelGeneration: String, CaseIterable, Hashable, Sendable, Codable,
 
     public static func < (a: Self, b: Self) -> Bool { a == .v6_1 && b == .v6_12 }
 
-    /// Accepts `6.1`, `6.1.192`, `6.12`, `6.10`... Anything from 6.10 on is the
-    /// execmem world.
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ".").compactMap { Int($0) }
-        guard parts.count >= 2, parts[0] == 6 else { return nil }
-        self = parts[1] >= 10 ? .v6_12 : .v6_1
+    /// The world of a tree of `version`, when there is no tree to read:
+    /// execmem from the version the catalogue gives `execmem_alloc()`.
+    public init(version: KernelVersion) {
+        self = TreeCapabilities.expected(for: version).generation
     }
+
+    /// Accepts `6.1`, `6.1.192`, `6.12`, `7.3`... (`init(version:)`).
+    public init?(parsing text: String) {
+        guard let v = KernelVersion(string: text), v.version >= 2 else { return nil }
+        self.init(version: v)
+    }
+
+    /// The tree this world was written from.
+    public var version: KernelVersion { self == .v6_1 ? KernelVersion(6, 1) : KernelVersion(6, 12) }
 }
 
 /// How strictly W+X mappings are judged (MODEL_SPEC §0).
@@ -47,15 +94,20 @@ public struct ModelConfig: Hashable, Sendable {
     public var kaslr: Bool
     public var kasan: Bool
     public var numNodes: Int
+    /// What the tree offers (APIs, bpf_arch_text_copy, the ROX cache).
+    public var capabilities: TreeCapabilities
     /// Whether the next fallible call (set_memory_*, bpf_arch_text_copy,
     /// allocations) should fail; consumed by that call.
     public var injectFailures: Bool
 
-    public init(arch: Arch, generation: KernelGeneration, wxMode: WXMode = .kernel,
+    /// `capabilities`: the tree's; the prediction for `generation`'s tree
+    /// when nil.
+    public init(arch: Arch, generation: KernelGeneration, capabilities: TreeCapabilities? = nil, wxMode: WXMode = .kernel,
                 strictModuleRWX: Bool? = nil, rodataFull: Bool = true, kaslr: Bool = true,
                 kasan: Bool = false, numNodes: Int = 1) {
         self.arch = arch
         self.generation = generation
+        self.capabilities = capabilities ?? .expected(for: generation)
         self.wxMode = wxMode
         // An arch without ARCH_HAS_SET_MEMORY cannot select STRICT_MODULE_RWX.
         self.strictModuleRWX = strictModuleRWX ?? (arch != .generic)
@@ -78,7 +130,13 @@ public struct ModelConfig: Hashable, Sendable {
     /// ARCH_HAS_SET_MEMORY. Without it `set_memory_*` are stubs returning 0.
     public var hasSetMemory: Bool { arch != .generic }
 
-    public var label: String { "\(arch.rawValue)/\(generation.rawValue)" }
+    /// A tree's configuration on `arch`: its world and its capabilities.
+    public init(arch: Arch, tree capabilities: TreeCapabilities) {
+        self.init(arch: arch, generation: capabilities.generation, capabilities: capabilities)
+    }
+
+    /// `x86_64/6.12`: the arch and the tree's series.
+    public var label: String { "\(arch.rawValue)/\(capabilities.version.series)" }
 }
 
 /// What kind of code is running, as `in_interrupt()`, `in_atomic()` and

@@ -205,10 +205,10 @@ extension ModelState {
     mutating func checkCatalogue(_ name: String, _ call: APICall) -> Bool {
         guard let api = ModelAPI.named(name) else { return true }
         if !api.exists(in: config) {
-            let gens = api.generations.map(\.rawValue).sorted().joined(separator: ", ")
             let archNote = api.arches.map { " on " + $0.map(\.rawValue).sorted().joined(separator: "/") } ?? ""
             let repl = Replacement.replacing(name).first.map { "use " + $0.replacement } ?? nil
-            emit(.version, nil, callRef(name), "\(name) exists only in \(gens)\(archNote); this is \(config.label)", instead: repl)
+            let versions = api.isVersioned ? " in \(api.versions)" : ""
+            emit(.version, nil, callRef(name), "\(name) exists only\(versions)\(archNote); this is \(config.label)", instead: repl)
             lastResult = .status(-38)
             if case .vmalloc(_, _, let b) = call { bindings[b] = .address(0) }
             for b in call.boundSymbols { bindings[b] = .address(0) }

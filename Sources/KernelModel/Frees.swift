@@ -2,20 +2,11 @@
 /// and what happens to the pages and their direct-map alias (INV-RESET).
 extension ModelState {
     /// The documented pair of an area's allocator, for messages.
+    /// The catalogue's pair, except that a VM_MAP_PUT_PAGES vmap area hands
+    /// its pages to vfree.
     func documentedFree(_ a: Area) -> String {
-        switch a.allocator {
-        case .vmalloc, .vmallocHuge, .vmallocNodeRange: return "vfree"
-        case .moduleAlloc: return "module_memfree"
-        case .execmemAlloc: return "execmem_free"
-        case .bpfJitAllocExec: return "bpf_jit_free_exec"
-        case .bpfProgPack: return "bpf_prog_pack_free"
-        case .vmap: return a.flags.contains(.mapPutPages) ? "vfree" : "vunmap"
-        case .vmMapRam: return "vm_unmap_ram"
-        case .getVMArea: return "free_vm_area"
-        case .kvmalloc: return "kvfree"
-        case .kmalloc: return "kfree"
-        case .ioremap: return "iounmap"
-        }
+        if a.allocator == .vmap && a.flags.contains(.mapPutPages) { return "vfree" }
+        return ModelAPI.pairedFree(ofAllocator: a.allocator.api) ?? "vfree"
     }
 
     /// Judges `api` against the allocator of `a`: nil severity = the pair.
@@ -46,14 +37,7 @@ extension ModelState {
                 return (.error, "\(api.rawValue) on a bpf_prog_pack area frees the chunks of other programs", .release)
             default: break
             }
-            let expected: FreeAPI? = {
-                switch a.allocator {
-                case .moduleAlloc: return .moduleMemfree
-                case .execmemAlloc: return .execmemFree
-                case .bpfJitAllocExec: return .bpfJitFreeExec
-                default: return .vfree
-                }
-            }()
+            let expected = FreeAPI(rawValue: pair)
             if api == expected || (expected == .vfree && api == .vfreeAtomic) { return (nil, "", .release) }
             if api == .kvfree && expected == .vfree { return (.advisory, "kvfree on \(alloc) memory calls vfree; the documented pair is vfree", .release) }
             return (.advisory, "\(api.rawValue) on \(alloc) memory works through vfree but the documented pair is \(pair)", .release)

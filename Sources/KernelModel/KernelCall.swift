@@ -138,8 +138,7 @@ public struct KernelCall: Hashable, Sendable {
     /// node variants folded into the allocator they wrap, plain stores named
     /// `write`.
     public static func canonicalName(_ raw: String) -> String {
-        var n = raw
-        if n.hasSuffix("_noprof") { n = String(n.dropLast("_noprof".count)) }
+        var n = withoutProfilingSuffix(raw)
         if n.hasPrefix("__builtin_") { n = String(n.dropFirst("__builtin_".count)) }
         switch n {
         case "memcpy", "memset", "fill", "fncpy", "memmove", "__memcpy", "__memset": return "write"
@@ -151,6 +150,12 @@ public struct KernelCall: Hashable, Sendable {
         case "kfree_sensitive": return "kfree"
         default: return n
         }
+    }
+
+    /// `name` without 6.10+'s allocation-profiling suffix (`vmalloc_noprof`
+    /// is what `vmalloc()` expands to).
+    public static func withoutProfilingSuffix(_ name: String) -> String {
+        name.hasSuffix("_noprof") ? String(name.dropLast("_noprof".count)) : name
     }
 
     public enum LoweringError: Error, Equatable, Sendable {
@@ -236,12 +241,7 @@ public struct KernelCall: Hashable, Sendable {
 /// Kernel names that stand for model values wherever they are written.
 public enum KernelNames {
     /// The pgprot a name stands for (`PAGE_KERNEL_ROX`, `PAGE_KERNEL_EXEC`...).
-    public static func prot(_ name: String) -> Perm? {
-        switch name {
-        case "PAGE_KERNEL_RWX", "PAGE_KERNEL_X", "PAGE_KERNEL_EXEC_NOENC": return .kernelExec
-        default: return name.hasPrefix("PAGE_") ? Perm(pgprot: name) : nil
-        }
-    }
+    public static func prot(_ name: String) -> Perm? { Perm.pgprots[name] }
 
     /// The vm flag a name stands for (`VM_FLUSH_RESET_PERMS`...).
     public static func flag(_ name: String) -> VMFlags? { name.hasPrefix("VM_") ? VMFlags(name: name) : nil }
@@ -260,38 +260,4 @@ public enum KernelNames {
         default: return nil
         }
     }
-}
-
-/// What a suggested change turns a call into: the API knowledge behind
-/// rewriting a function's events (suggestions proven on its paths).
-public enum KernelRewrite {
-    /// The free an allocator's memory pairs with (MODEL_SPEC §3).
-    public static func pairedFree(ofAllocator name: String) -> String? {
-        switch KernelCall.canonicalName(name) {
-        case "module_alloc", "module_alloc_huge": return "module_memfree"
-        case "execmem_alloc": return "execmem_free"
-        case "bpf_jit_alloc_exec": return "bpf_jit_free_exec"
-        case "vmalloc", "vzalloc", "__vmalloc", "vmalloc_huge", "__vmalloc_node_range": return "vfree"
-        case "kvmalloc": return "kvfree"
-        case "kmalloc": return "kfree"
-        default: return nil
-        }
-    }
-
-    /// The call that writes code into read-only text on `arch`, or nil when
-    /// the tree has none the model carries (6.1 powerpc has only the
-    /// single-instruction patch_instruction()).
-    public static func textWriter(arch: Arch, generation: KernelGeneration) -> TextPatchAPI? {
-        switch arch {
-        case .x86_64: return .textPokeCopy
-        case .arm64: return .aarch64InsnCopy
-        case .riscv64: return .patchTextNosync
-        case .ppc64: return generation == .v6_12 ? .patchInstructions : nil
-        case .s390: return .s390KernelWrite
-        case .generic: return nil
-        }
-    }
-
-    /// Whether the tree has set_memory_rox() (Linux 6.2 on; the 6.12 model).
-    public static func hasSetMemoryROX(_ generation: KernelGeneration) -> Bool { generation == .v6_12 }
 }

@@ -69,7 +69,7 @@ extension ModelState {
             emit(.poke, nil, callRef(name), "\(name) without text_mutex held", instead: "take text_mutex, or use text_poke_copy which takes it")
         }
         if api.takesTextMutex && context.textMutexHeld {
-            emit(.poke, nil, callRef(name), "\(name) with text_mutex already held deadlocks" + (config.generation == .v6_12 ? "; use text_poke_copy_locked" : ""))
+            emit(.poke, nil, callRef(name), "\(name) with text_mutex already held deadlocks" + (config.capabilities.has("text_poke_copy_locked") ? "; use text_poke_copy_locked" : ""))
         }
         guard let addr = resolve(p), addr != 0 else {
             emit(.poke, nil, callRef(name), "\(name)(\(p)): the target is NULL or unbound")
@@ -106,20 +106,9 @@ extension ModelState {
         }
     }
 
-    /// The text-patch function `bpf_arch_text_copy` uses on this arch.
-    var textCopyAPI: TextPatchAPI? {
-        switch config.arch {
-        case .x86_64: return .textPokeCopy
-        case .arm64: return config.generation == .v6_12 ? .aarch64InsnCopy : nil
-        case .riscv64: return config.generation == .v6_12 ? .patchTextNosync : nil
-        case .ppc64: return config.generation == .v6_12 ? .patchInstructions : nil
-        case .s390, .generic: return nil
-        }
-    }
-
     /// Returns whether the copy happened.
     mutating func bpfArchTextCopy(_ p: PtrExpr, length len: Int) -> Bool {
-        guard let api = textCopyAPI else {
+        guard let api = config.capabilities.bpfTextCopyWriter(on: config.arch) else {
             emit(.version, nil, callRef("bpf_arch_text_copy"), "\(config.label) has only the weak bpf_arch_text_copy (-ENOTSUPP): nothing is copied")
             return false
         }

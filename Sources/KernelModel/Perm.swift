@@ -36,15 +36,28 @@ public struct Perm: OptionSet, Hashable, Sendable, CustomStringConvertible {
         return "R" + (contains(.write) ? "W" : "-") + (contains(.exec) ? "X" : "-")
     }
 
-    /// Parses the kernel's pgprot names (`PAGE_KERNEL_EXEC`, `KERNEL_ROX`...)
-    /// and the compact `RWX` spelling.
+    /// The kernel's pgprot names and what each grants: the one table of
+    /// them (rules' `pgprots` lists are checked against it).
+    public static let pgprots: [String: Perm] = [
+        "PAGE_KERNEL": .kernel,
+        "PAGE_KERNEL_RO": .kernelRO,
+        "PAGE_KERNEL_EXEC": .kernelExec, "PAGE_KERNEL_RWX": .kernelExec, "PAGE_KERNEL_X": .kernelExec,
+        "PAGE_KERNEL_EXEC_NOENC": .kernelExec,
+        // riscv spells read-only+executable PAGE_KERNEL_READ_EXEC, arm PAGE_KERNEL_RX.
+        "PAGE_KERNEL_ROX": .kernelROX, "PAGE_KERNEL_READ_EXEC": .kernelROX, "PAGE_KERNEL_RX": .kernelROX,
+        "PAGE_NONE": .notPresent,
+    ]
+
+    /// Parses a kernel pgprot name (`PAGE_KERNEL_EXEC`, also without its
+    /// `PAGE_` prefix: `KERNEL_ROX`) and the compact `RWX` spelling.
     public init?(pgprot text: String) {
-        let t = text.uppercased().replacingOccurrences(of: "PAGE_", with: "")
+        let t = text.uppercased()
+        if let p = Perm.pgprots[t] ?? Perm.pgprots["PAGE_" + t] { self = p; return }
         switch t {
-        case "KERNEL", "RW-", "RW": self = .kernel
-        case "KERNEL_RO", "R--", "RO": self = .kernelRO
-        case "KERNEL_EXEC", "RWX": self = .kernelExec
-        case "KERNEL_ROX", "KERNEL_READ_EXEC", "R-X", "ROX", "RX": self = .kernelROX
+        case "RW-", "RW": self = .kernel
+        case "R--", "RO": self = .kernelRO
+        case "RWX": self = .kernelExec
+        case "R-X", "ROX", "RX": self = .kernelROX
         case "NONE", "NP", "---", "0": self = .notPresent
         default: return nil
         }

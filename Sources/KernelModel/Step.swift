@@ -71,6 +71,9 @@ public enum TextPatchAPI: String, CaseIterable, Hashable, Sendable {
 
     /// Must be called with text_mutex held.
     var needsTextMutex: Bool { self == .textPoke || self == .textPokeCopyLocked || self == .textPokeBp }
+    /// Called under text_mutex by the arch's own code writer (arm64's and
+    /// riscv's `bpf_arch_text_copy()` take it around the copy).
+    var calledUnderTextMutex: Bool { needsTextMutex || self == .aarch64InsnCopy || self == .patchTextNosync }
     /// Takes text_mutex itself: calling it with the mutex held deadlocks.
     var takesTextMutex: Bool { self == .textPokeCopy || self == .textPokeSet }
     /// Sleeps (mutex, vmalloc-backed temporary mm); arch helpers use a raw spinlock.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KernelModel
+import KPolicy
 import ModelScenarios
 
 extension KPolicyCommand {
@@ -82,44 +83,70 @@ extension KPolicyCommand.Model {
         }
     }
 
-    /// Lists the modelled APIs.
+    /// Lists the modelled APIs, and with `--tree` what a tree has of them.
     struct Apis: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the modelled kernel APIs with versions and layers.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the modelled kernel APIs with versions and layers.",
+            discussion: "With --tree, also what that tree has, read from its own headers, Kconfig and arch code: which version-dependent APIs it declares, which arches implement bpf_arch_text_copy, and which execmem types come from an arch's ROX cache."
+        )
 
         @Option(help: "Output format: text or json.")
         var format: TraceFormat = .text
 
+        @Option(help: "A kernel tree to read the APIs it has from.")
+        var tree: String?
+
         func run() throws {
-            switch format {
-            case .text:
-                var out = "layer: D exported, DG exported GPL, C core/arch only, M mm only\n\n"
-                let w = ModelAPI.all.map(\.name.count).max() ?? 20
-                out += "API".padding(toLength: w, withPad: " ", startingAt: 0) + "  kernel     layer  role        arches        pairs with / note\n"
-                for a in ModelAPI.all {
-                    let gens = a.generations.map(\.rawValue).sorted().joined(separator: ",")
-                    let arches = a.arches.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "all"
-                    let pair = a.pairedFree.isEmpty ? "" : "free: \(a.pairedFree.joined(separator: "/")); "
-                    out += a.name.padding(toLength: w, withPad: " ", startingAt: 0) + "  "
-                        + gens.padding(toLength: 9, withPad: " ", startingAt: 0) + "  "
-                        + a.layer.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0) + "  "
-                        + a.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
-                        + arches.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + pair + a.note + "\n"
-                }
-                out += "\nreplacements (6.1 -> 6.12):\n"
-                for r in Replacement.all { out += "  \(r.deprecated)\n    -> \(r.replacement)  [\(r.since); \(r.evidence)]\n" }
-                try emit(out, to: nil)
-            case .json:
-                let items: [[String: Any]] = ModelAPI.all.map { a in
-                    ["name": a.name, "kernels": a.generations.map(\.rawValue).sorted(), "layer": a.layer.rawValue,
-                     "role": a.role.rawValue, "arches": a.arches.map { $0.map(\.rawValue).sorted() } ?? ["all"],
-                     "pairedFree": a.pairedFree, "note": a.note]
-                }
-                let repl: [[String: String]] = Replacement.all.map {
-                    ["deprecated": $0.deprecated, "replacement": $0.replacement, "evidence": $0.evidence, "since": $0.since]
-                }
-                let data = try JSONSerialization.data(withJSONObject: ["apis": items, "replacements": repl], options: [.prettyPrinted, .sortedKeys])
-                try emit(String(decoding: data, as: UTF8.self) + "\n", to: nil)
+            var read: (root: String, capabilities: TreeCapabilities)?
+            if let tree {
+                let kernel = try KernelTree(path: tree)
+                read = (kernel.root.path, TreeCapabilitiesReader.read(tree: kernel.root, version: kernel.version).capabilities)
             }
+            switch format {
+            case .text: try emit(text(read?.capabilities, root: read?.root), to: nil)
+            case .json: try emit(json(read?.capabilities), to: nil)
+            }
+        }
+
+        func text(_ tree: TreeCapabilities?, root: String?) -> String {
+            var out = "layer: D exported, DG exported GPL, C core/arch only, M mm only\n"
+            if let tree, let root { out += "tree: \(root) (Linux \(tree.version)): 'yes' when it has the API\n" }
+            out += "\n"
+            let w = ModelAPI.all.map(\.name.count).max() ?? 20
+            func column(_ s: String, _ width: Int) -> String { s.padding(toLength: width, withPad: " ", startingAt: 0) + "  " }
+            out += column("API", w) + (tree == nil ? "" : column("tree", 4)) + column("versions", 13) + column("layer", 5)
+                + column("role", 10) + column("arches", 12) + "pairs with / note\n"
+            for a in ModelAPI.all {
+                let arches = a.arches.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "all"
+                let pair = a.pairedFree.isEmpty ? "" : "free: \(a.pairedFree.joined(separator: "/")); "
+                var line = column(a.name, w)
+                if let tree { line += column(tree.has(a.name) ? "yes" : "no", 4) }
+                line += column(a.versions, 13) + column(a.layer.rawValue, 5) + column(a.role.rawValue, 10) + column(arches, 12)
+                out += line + pair + a.note + "\n"
+            }
+            if let tree { out += "\nwhat the tree has: \(tree)\n" }
+            out += "\nreplacements (6.1 -> 6.12):\n"
+            for r in Replacement.all { out += "  \(r.deprecated)\n    -> \(r.replacement)  [\(r.since); \(r.evidence)]\n" }
+            return out
+        }
+
+        func json(_ tree: TreeCapabilities?) throws -> String {
+            let items: [[String: Any]] = ModelAPI.all.map { a in
+                var item: [String: Any] = ["name": a.name, "versions": a.versions, "layer": a.layer.rawValue,
+                                           "role": a.role.rawValue, "arches": a.arches.map { $0.map(\.rawValue).sorted() } ?? ["all"],
+                                           "pairedFree": a.pairedFree, "note": a.note]
+                if let since = a.since { item["since"] = since.series }
+                if let until = a.until { item["until"] = until.series }
+                if let tree { item["inTree"] = tree.has(a.name) }
+                return item
+            }
+            let repl: [[String: String]] = Replacement.all.map {
+                ["deprecated": $0.deprecated, "replacement": $0.replacement, "evidence": $0.evidence, "since": $0.since]
+            }
+            var top: [String: Any] = ["apis": items, "replacements": repl]
+            if let tree { top["tree"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(tree)) }
+            let data = try JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys])
+            return String(decoding: data, as: UTF8.self) + "\n"
         }
     }
 }

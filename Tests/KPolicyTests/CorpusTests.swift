@@ -1,6 +1,7 @@
 import Foundation
 import KPolicy
 import XCTest
+import KernelModel
 
 /// Runs every rule on its annotated corpus (Corpus/<category>/<rule-id>[.<label>].c)
 /// and every rule example, bare and hidden in a comment, a string and #if 0.

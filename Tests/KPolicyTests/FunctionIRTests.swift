@@ -218,7 +218,7 @@ final class FunctionIRTests: XCTestCase {
                 return p;
         }
         """)["f"])
-        let r = PathChecker.check(ir, arches: [.x86_64], generation: .v6_1)
+        let r = PathChecker.check(ir, arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertEqual(r.paths, 2, "success and failure, each taking only its side of `if (!p)`")
         XCTAssertFalse(r.bounded)
         XCTAssertFalse(r.findings.contains { $0.invariant == .order || $0.invariant == .write })
@@ -235,7 +235,7 @@ final class FunctionIRTests: XCTestCase {
                 return page;
         }
         """, kernel: "6.12")["f"])
-        let r = PathChecker.check(ir, arches: [.x86_64, .arm64], generation: .v6_12)
+        let r = PathChecker.check(ir, arches: [.x86_64, .arm64], tree: .expected(for: .v6_12))
         let order = r.findings.filter { $0.invariant == .order }
         XCTAssertEqual(order.map(\.arch), [.x86_64], "EXECMEM_KPROBES is RW on x86 and ROX on arm64")
         let trace = try XCTUnwrap(order.first?.trace)
@@ -253,7 +253,7 @@ final class FunctionIRTests: XCTestCase {
                 set_memory_ro((unsigned long)buf, 1);
         }
         """)["f"])
-        let r = PathChecker.check(ir, arches: [.x86_64], generation: .v6_1)
+        let r = PathChecker.check(ir, arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertFalse(r.bounded)
         XCTAssertLessThan(r.states, 200, "identical states at a join are explored once")
     }
@@ -293,7 +293,7 @@ final class FunctionIRTests: XCTestCase {
         let direct = try XCTUnwrap(f["direct"])
         XCTAssertEqual(direct.parameters, ["insn"])
         XCTAssertNotNil(direct.helpers["alloc_text"], "the helper's IR rides with the caller's")
-        let r = PathChecker.check(direct, arches: [.x86_64], generation: .v6_1)
+        let r = PathChecker.check(direct, arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertEqual(r.paths, 2, "the helper's success and failure are the caller's two paths; its NULL test follows the state")
         let write = r.findings.filter { $0.invariant == .write }
         XCTAssertEqual(write.map(\.event.position.line), [18], "the write into the page the helper made read-only")
@@ -303,7 +303,7 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertEqual(PathChecker.maxHelperDepth, 2)
         XCTAssertNotNil(f["level3"])
         XCTAssertNil(f["deep"], "past the depth bound a caller gets no IR")
-        let l3 = PathChecker.check(try XCTUnwrap(f["level3"]), arches: [.x86_64], generation: .v6_1)
+        let l3 = PathChecker.check(try XCTUnwrap(f["level3"]), arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertEqual(l3.paths, 2)
     }
 
@@ -334,11 +334,11 @@ final class FunctionIRTests: XCTestCase {
                                 truncated: false, helpers: ["branchy": helper])
         let one = PathChecker.check(FunctionIR(name: "one", position: at, blocks: [IRBlock(events: [events[0]], exit: .return(nil))],
                                                objects: [:], truncated: false, helpers: ["branchy": helper]),
-                                    arches: [.x86_64], generation: .v6_12)
+                                    arches: [.x86_64], tree: .expected(for: .v6_12))
         let perCall = one.helperStates
         XCTAssertGreaterThan(perCall, 2 * diamonds, "one call explores the helper's branches")
         XCTAssertGreaterThan(perCall * calls, PathChecker.maxHelperStatesPerFunction, "unbounded, the caller would explore more than the bound")
-        let r = PathChecker.check(caller, arches: [.x86_64], generation: .v6_12)
+        let r = PathChecker.check(caller, arches: [.x86_64], tree: .expected(for: .v6_12))
         XCTAssertGreaterThanOrEqual(r.helperStates, PathChecker.maxHelperStatesPerFunction, "the calls before the bound are followed")
         XCTAssertLessThan(r.helperStates, PathChecker.maxHelperStatesPerFunction + perCall, "no summary starts past the bound")
         let followed = r.helperStates / perCall
@@ -359,9 +359,9 @@ final class FunctionIRTests: XCTestCase {
         }
         void *caller(const void *src) { return alloc_bad(src); }
         """)
-        let own = PathChecker.check(try XCTUnwrap(f["alloc_bad"]), arches: [.x86_64], generation: .v6_1)
+        let own = PathChecker.check(try XCTUnwrap(f["alloc_bad"]), arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertTrue(own.findings.contains { $0.invariant == .order }, "the helper's own window, in its own check")
-        let caller = PathChecker.check(try XCTUnwrap(f["caller"]), arches: [.x86_64], generation: .v6_1)
+        let caller = PathChecker.check(try XCTUnwrap(f["caller"]), arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertFalse(caller.findings.contains { $0.invariant == .order }, "not again at every call")
     }
 
@@ -378,12 +378,12 @@ final class FunctionIRTests: XCTestCase {
         """
         let ir61 = try XCTUnwrap(try irs(body)["f"])
         XCTAssertEqual(ir61.events.first?.kind, .call, "a known wrapper is an event, not a helper")
-        let r61 = PathChecker.check(ir61, arches: Arch.allCases, generation: .v6_1)
+        let r61 = PathChecker.check(ir61, arches: Arch.allCases, tree: .expected(for: .v6_1))
         XCTAssertEqual(Set(r61.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .ppc64, .riscv64, .s390],
                        "every 6.1 override returns a read-only page; the __weak default (module_alloc) does not")
         XCTAssertEqual(Set(KernelWrapper.overridingArches("alloc_insn_page", generation: .v6_12)), [.x86_64, .arm64, .s390])
         let ir612 = try XCTUnwrap(try irs(body, kernel: "6.12")["f"])
-        let r612 = PathChecker.check(ir612, arches: [.x86_64, .arm64, .s390, .generic], generation: .v6_12)
+        let r612 = PathChecker.check(ir612, arches: [.x86_64, .arm64, .s390, .generic], tree: .expected(for: .v6_12))
         XCTAssertEqual(Set(r612.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .s390])
         XCTAssertEqual(r612.paths, 8, "allocation success and failure on each of four arches")
     }
@@ -416,10 +416,10 @@ final class FunctionIRTests: XCTestCase {
         """)
         let tested = try XCTUnwrap(f["tested"])
         XCTAssertEqual(tested.testedStatuses, ["err"])
-        let t = PathChecker.check(tested, arches: [.x86_64], generation: .v6_1)
+        let t = PathChecker.check(tested, arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertEqual(t.paths, 3, "allocation failure, set_memory_ro() failure (which takes only `if (err)`), success")
         XCTAssertFalse(t.findings.contains { $0.invariant == .order })
-        let u = PathChecker.check(try XCTUnwrap(f["untested"]), arches: [.x86_64], generation: .v6_1)
+        let u = PathChecker.check(try XCTUnwrap(f["untested"]), arches: [.x86_64], tree: .expected(for: .v6_1))
         XCTAssertEqual(u.paths, 2, "an untested result is taken as success")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicy
 import XCTest
+import KernelModel
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

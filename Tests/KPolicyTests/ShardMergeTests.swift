@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KPolicy
+import KernelModel
 
 /// `--shard K/N` and `kpolicy merge`: the shards of a check, merged, equal
 /// the single run; the split is fixed by the path alone.

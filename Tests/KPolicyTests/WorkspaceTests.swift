@@ -2,6 +2,7 @@ import ClangKit
 import Foundation
 import XCTest
 @testable import KPolicy
+import KernelModel
 
 final class WorkspaceTests: XCTestCase {
     func testVersionFromMakefile() {

@@ -65,7 +65,8 @@ public enum PathChecker {
         /// the seed's W is an assumption, not something the code shows.
         public var evidentlyWritable: Bool
         public var arch: Arch
-        public var generation: KernelGeneration
+        /// The tree the model ran (its world and capabilities).
+        public var tree: TreeCapabilities
         public var trace: [TraceStep]
     }
 
@@ -88,11 +89,11 @@ public enum PathChecker {
         public var witness: [TraceStep]?
     }
 
-    /// Checks `ir` on `arches` of `generation`.
-    public static func check(_ ir: FunctionIR, arches: [Arch], generation: KernelGeneration, witnessAt: Position? = nil) -> Result {
+    /// Checks `ir` on `arches` of a tree with `tree`'s capabilities.
+    public static func check(_ ir: FunctionIR, arches: [Arch], tree: TreeCapabilities, witnessAt: Position? = nil) -> Result {
         var total = Result()
         for arch in arches {
-            let r = check(ir, config: ModelConfig(arch: arch, generation: generation), witnessAt: witnessAt)
+            let r = check(ir, config: ModelConfig(arch: arch, tree: tree), witnessAt: witnessAt)
             if total.witness == nil { total.witness = r.witness }
             total.findings += r.findings
             total.paths += r.paths
@@ -549,7 +550,7 @@ public enum PathChecker {
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
                                             seededObject: object.map { v.seeded.contains($0) } ?? false,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                            generation: config.generation, trace: v.trace)
+                                            tree: config.capabilities, trace: v.trace)
             }
         }
         return v

@@ -1,5 +1,6 @@
 import ClangKit
 import Foundation
+import KernelModel
 
 /// Runs rules on a standalone corpus file or snippet: parsed over
 /// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the

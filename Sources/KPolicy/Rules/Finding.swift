@@ -1,4 +1,5 @@
 import Foundation
+import KernelModel
 
 /// One reported case.
 public struct Finding: Sendable, Equatable {
@@ -239,11 +240,16 @@ public struct RuleContext: Sendable {
     public var arch: String
     /// Per internal-exposure rule id, what the tree says is internal.
     public var internalFunctions: [String: DerivedInternals]
+    /// What the tree offers (read from it; without a tree, what its
+    /// version predicts).
+    public var capabilities: TreeCapabilities
 
-    public init(kernelVersion: KernelVersion, arch: String = "x86", internalFunctions: [String: DerivedInternals] = [:]) {
+    public init(kernelVersion: KernelVersion, arch: String = "x86", internalFunctions: [String: DerivedInternals] = [:],
+                capabilities: TreeCapabilities? = nil) {
         self.kernelVersion = kernelVersion
         self.arch = arch
         self.internalFunctions = internalFunctions
+        self.capabilities = capabilities ?? .expected(for: kernelVersion)
     }
 }
 

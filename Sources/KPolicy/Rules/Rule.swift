@@ -1,3 +1,4 @@
+import KernelModel
 /// A policy rule, loaded from `Rules/<category>/<id>.yaml`
 /// (docs/rules-schema.md). Rules are data; the matcher kinds are the only
 /// code behind them.

@@ -44,10 +44,9 @@ public struct RuleEngine: Sendable {
             case .recipients: matches = []   // mail headers, not C: RecipientCheck
             case .path(let m):
                 if pathResults == nil {
-                    let arches = RuleEngine.modelArches(path: facts.path)
-                    let generation = RuleEngine.modelGeneration(context.kernelVersion)
+                    let arches = Arch.checked(forPath: facts.path)
                     let t0 = StageTimes.now()
-                    pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, generation: generation)) }
+                    pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities)) }
                     pathSeconds = StageTimes.now() - t0
                 }
                 matches = m.matches(in: pathResults ?? [])
@@ -63,8 +62,8 @@ public struct RuleEngine: Sendable {
                    let ir = functions.first(where: { $0.name == fn && $0.events.contains { $0.position == match.position } }),
                    let e = ir.events.first(where: { $0.position == match.position }) {
                     match.pathSite = PathSite(ir: ir, event: match.position, object: e.result ?? e.arguments.first?.object ?? "",
-                                              arches: RuleEngine.modelArches(path: facts.path), generation: .v6_12,
-                                              originalGeneration: RuleEngine.modelGeneration(context.kernelVersion))
+                                              arches: Arch.checked(forPath: facts.path), tree: context.capabilities.execmemWorld,
+                                              originalTree: context.capabilities)
                 }
                 out.append(finding(rule, match, facts: facts, context: context))
             }
@@ -77,19 +76,6 @@ public struct RuleEngine: Sendable {
             occurrences[key, default: 0] += 1
         }
         return unique
-    }
-
-    /// The arches a file is checked on: its own under arch/<a>/, else every
-    /// arch with a model profile.
-    static func modelArches(path: String) -> [Arch] {
-        let parts = path.split(separator: "/")
-        if parts.count > 1, parts[0] == "arch" { return [SuggestionBuilder.modelArch(String(parts[1]))] }
-        return Arch.allCases.filter { $0 != .generic }
-    }
-
-    /// The model generation of a tree: 6.12 (execmem) from Linux 6.10 on.
-    static func modelGeneration(_ v: KernelVersion) -> KernelGeneration {
-        (v.version, v.patchlevel) >= (6, 10) ? .v6_12 : .v6_1
     }
 
     func finding(_ rule: Rule, _ match: Match, facts: FileFacts, context: RuleContext) -> Finding {
@@ -136,7 +122,7 @@ public struct Match: Sendable {
 
 extension CallFact {
     /// The resolved name without 6.10+'s allocation-profiling suffix.
-    var baseCallee: String { callee.hasSuffix("_noprof") ? String(callee.dropLast("_noprof".count)) : callee }
+    var baseCallee: String { KernelCall.withoutProfilingSuffix(callee) }
 
     func isCall(to names: Set<String>) -> Bool {
         names.contains(spelled) || names.contains(callee) || names.contains(baseCallee)

@@ -1,6 +1,7 @@
 import Foundation
 import ModelScenarios
 import Yams
+import KernelModel
 
 /// Reads and validates rule files. Every problem is one `KPolicyError.badInput`
 /// naming the file and the field.

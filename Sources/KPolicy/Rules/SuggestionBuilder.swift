@@ -31,8 +31,8 @@ struct SuggestionBuilder {
         var validation: ModelValidation?
         // Path rules (`rewrite`) are validated on the function's own paths (RuleEngine, PathSuggestion).
         if template.validate && (template.rewrite == nil || match.pathSite == nil) {
-            validation = ModelCheck(arch: SuggestionBuilder.modelArch(context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
-                                    originalGeneration: context.kernelVersion.series).run()
+            validation = ModelCheck(arch: Arch(kernelArch: context.arch), match: match, type: type?.type ?? "EXECMEM_DEFAULT",
+                                    tree: context.capabilities).run()
         }
         let validated = validation.map { $0.replacementViolations.isEmpty } ?? false
         let replacement = replacementTemplate.filled(values)
@@ -49,17 +49,6 @@ struct SuggestionBuilder {
             rule.paths.contains { $0.matches(match.position.file) } || rule.functions.contains { function.contains($0) }
         }
     }
-
-    static func modelArch(_ kernelArch: String) -> Arch {
-        switch kernelArch {
-        case "x86": return .x86_64
-        case "arm64": return .arm64
-        case "riscv": return .riscv64
-        case "powerpc": return .ppc64
-        case "s390": return .s390
-        default: return .generic
-        }
-    }
 }
 
 /// The two model runs behind a suggestion: what the code does now, and the
@@ -68,15 +57,16 @@ struct ModelCheck {
     let arch: Arch
     let match: Match
     let type: String
-    let originalGeneration: String
+    /// The tree the original runs in; the replacement runs in its
+    /// `execmemWorld`.
+    let tree: TreeCapabilities
 
     func run() -> ModelValidation? {
         guard let subject = match.values["subject"] else { return nil }
         let execType = ExecmemType(name: type) ?? .moduleText
         let size = 4096
-        let before = ModelConfig(arch: arch, generation: KernelGeneration(parsing: originalGeneration) ?? .v6_1)
-        // execmem exists from 6.10: the replacement runs in that world.
-        let after = ModelConfig(arch: arch, generation: .v6_12)
+        let before = ModelConfig(arch: arch, tree: tree)
+        let after = ModelConfig(arch: arch, tree: tree.execmemWorld)
         // Every step goes through the model's one lowering of kernel calls.
         func k(_ name: String, _ args: [String: KernelValue]) -> APICall {
             switch KernelCall(name, args).lower() {
@@ -88,7 +78,7 @@ struct ModelCheck {
         let original: [APICall]
         switch subject {
         case "module_alloc", "module_alloc_huge":
-            original = [k("module_alloc", ["size": .size(size), "as": .bind("p")])] + writeCode("p", before.generation)
+            original = [k("module_alloc", ["size": .size(size), "as": .bind("p")])] + before.capabilities.codeWriteSteps(on: arch, at: .sym("p"), length: 64)
                 + [.checkWX, k("module_memfree", ["ptr": p])]
         case "module_memfree":
             original = [k("module_alloc", ["size": .size(size), "as": .bind("p")]), k("module_memfree", ["ptr": p])]
@@ -105,7 +95,7 @@ struct ModelCheck {
         let alloc = k("execmem_alloc", ["type": .type(execType), "size": .size(size), "as": .bind("p")])
         let replacement: [APICall] = subject == "module_memfree"
             ? [alloc, k("execmem_free", ["ptr": p])]
-            : [alloc] + writeCode("p", after.generation) + [.checkWX, k("execmem_free", ["ptr": p])]
+            : [alloc] + after.capabilities.codeWriteSteps(on: arch, at: .sym("p"), length: 64) + [.checkWX, k("execmem_free", ["ptr": p])]
         let prefix: [APICall] = [.setCaller(.core)]
         let a = Executor.run(prefix + original, config: before)
         let b = Executor.run(prefix + replacement, config: after)
@@ -115,21 +105,5 @@ struct ModelCheck {
         return ModelValidation(configuration: "\(before.label) -> \(after.label)",
                                original: (prefix + original).map(\.description), originalViolations: errors(a.violations),
                                replacement: (prefix + replacement).map(\.description), replacementViolations: errors(b.violations))
-    }
-
-    /// Writing generated code into executable memory the way `arch` must.
-    /// Each sequence ends with a CONFIG_DEBUG_WX checkpoint before the free.
-    func writeCode(_ p: String, _ generation: KernelGeneration) -> [APICall] {
-        switch arch {
-        case .x86_64: return [.textPatch(.textPokeCopy, .sym(p), length: 64)]
-        case .arm64: return [.textMutex(held: true), .textPatch(.aarch64InsnCopy, .sym(p), length: 64), .textMutex(held: false)]
-        case .riscv64: return [.textMutex(held: true), .textPatch(.patchTextNosync, .sym(p), length: 64), .textMutex(held: false)]
-        case .ppc64:
-            // 6.1 has only the single-instruction patch_instruction(), which
-            // the model does not carry: no write step there.
-            return generation == .v6_12 ? [.textPatch(.patchInstructions, .sym(p), length: 64)] : []
-        case .s390: return [.textPatch(.s390KernelWrite, .sym(p), length: 64)]
-        case .generic: return [.write(.sym(p), length: 64)]
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KernelModel
 
 /// The result of a run over a tree: every file's result merged, in the
 /// shape of the `kpolicy-report/1` JSON (docs/report-format.md), which is

@@ -68,20 +68,21 @@ public final class CheckRun: @unchecked Sendable {
         public var candidates: [String]
         /// Files that could not be read as source at all, with why.
         public var unreadable: [(file: String, reason: FailureReason)]
-        public var internals: [String: DerivedInternals]
+        public var tree: TreeFacts
     }
 
     /// What the rules need to know about the tree beyond one file (the
     /// internal vmalloc set, read from the tree) and the prefilter on every
     /// trigger identifier that follows.
-    public func knowledge(archSupport: ArchSupport) throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
+    public func knowledge(archSupport: ArchSupport) throws -> (tree: TreeFacts, prefilter: Prefilter) {
+        let capabilities = TreeCapabilitiesReader.read(tree: workspace.tree.root, version: workspace.tree.version).capabilities
         var internals: [String: DerivedInternals] = [:]
         if archSupport.unsupportedReason(arch: workspace.defaultArch) == nil {
             // The generated-header overlay first: a cache directory that cannot
             // hold it is the run's problem, said once, not every file's.
             _ = try workspace.overlay(arch: workspace.defaultArch)
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace),
-                                                    cache: activeCache, salt: cacheSalt(internals: [:]) ?? "")
+                                                    cache: activeCache, salt: cacheSalt(tree: TreeFacts(capabilities: capabilities)) ?? "")
         }
         var triggers: Set<String> = []
         for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
@@ -91,7 +92,7 @@ public final class CheckRun: @unchecked Sendable {
                 triggers.formUnion(derived.staticFunctions)
             }
         }
-        return (internals, Prefilter(identifiers: triggers))
+        return (TreeFacts(internals: internals, capabilities: capabilities), Prefilter(identifiers: triggers))
     }
 
     /// Enumerates (only the files of `shard`, when given) and prefilters.
@@ -102,10 +103,10 @@ public final class CheckRun: @unchecked Sendable {
         // The identities of the whole tree in one query, for a run over
         // directories; a run of named files asks for the few rows it needs.
         if !CheckRun.namesOnlyFiles(paths, root: root.path) { cache?.load(prefix: root.path) }
-        let (internals, prefilter) = try knowledge(archSupport: archSupport)
+        let (tree, prefilter) = try knowledge(archSupport: archSupport)
         var files = try sourceFiles(under: paths)
         if let shard { files = files.filter(shard.contains) }
-        var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], internals: internals)
+        var plan = Plan(filesScanned: files.count, candidates: [], unreadable: [], tree: tree)
         let engine = self.engine
         // One verdict per file, on all cores; a file the cache knows by its
         // stat is not read again. Whether a rule applies to the file's path
@@ -194,9 +195,9 @@ public final class CheckRun: @unchecked Sendable {
 
     /// What every cached result of this run depends on besides its file:
     /// cache format, tool, libclang, rules, the tree knowledge.
-    func cacheSalt(internals: [String: DerivedInternals]) -> String? {
+    func cacheSalt(tree: TreeFacts) -> String? {
         guard let digest = engine.rules.digest else { return nil }
-        return [ResultCache.format, toolVersion, libclangVersionString, digest, TreeKnowledge.digest(internals),
+        return [ResultCache.format, toolVersion, libclangVersionString, digest, tree.digest,
                 workspace.tree.version.description].joined(separator: "|")
     }
 
@@ -217,7 +218,7 @@ public final class CheckRun: @unchecked Sendable {
         let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
         let clock = StageTimes.enabled ? StageClock() : nil
         let context = {
-            var c = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
+            var c = FileAnalyzer.Context(workspace: workspace, engine: engine, tree: plan.tree, archSupport: archSupport)
             c.stageClock = clock
             return c
         }()
@@ -226,7 +227,7 @@ public final class CheckRun: @unchecked Sendable {
         var slots: [FileResult?] = Array(repeating: nil, count: candidates.count)
         var keys: [String?] = Array(repeating: nil, count: candidates.count)
         var fromCache = 0
-        if let cache = activeCache, let salt = cacheSalt(internals: plan.internals) {
+        if let cache = activeCache, let salt = cacheSalt(tree: plan.tree) {
             let looked = ParallelMap.run(candidates, jobs: prefilterJobs) { target -> (String?, FileResult?) in
                 guard let key = FileAnalyzer.cacheKey(for: target, context: context, salt: salt, cache: cache) else { return (nil, nil) }
                 guard let data = cache.lookup(kind: "file", key: key) else { return (key, nil) }

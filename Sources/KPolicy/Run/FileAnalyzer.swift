@@ -10,18 +10,18 @@ public final class FileAnalyzer {
     public struct Context: Sendable {
         public var workspace: Workspace
         public var engine: RuleEngine
-        public var internals: [String: DerivedInternals]
+        public var tree: TreeFacts
         public var archSupport: ArchSupport
         /// Precompiled headers by arch (empty: every file parsed the full way).
         public var precompiled: [String: PrecompiledHeader] = [:]
         /// Where the workers add their files' stage times, when the run records them.
         public var stageClock: StageClock?
 
-        public init(workspace: Workspace, engine: RuleEngine, internals: [String: DerivedInternals], archSupport: ArchSupport = ArchSupport(),
+        public init(workspace: Workspace, engine: RuleEngine, tree: TreeFacts, archSupport: ArchSupport = ArchSupport(),
                     precompiled: [String: PrecompiledHeader] = [:]) {
             self.workspace = workspace
             self.engine = engine
-            self.internals = internals
+            self.tree = tree
             self.archSupport = archSupport
             self.precompiled = precompiled
         }
@@ -36,7 +36,7 @@ public final class FileAnalyzer {
         self.context = context
         parser = try SourceParser(workspace: context.workspace)
         parser.precompiled = context.precompiled
-        extractor = FactExtractor(headerDeclarationsOf: context.engine.rules.headerDeclarationsOfInterest(internals: context.internals))
+        extractor = FactExtractor(headerDeclarationsOf: context.engine.rules.headerDeclarationsOfInterest(internals: context.tree.internals))
     }
 
     /// Analyses `target`, reading the files of `overlay` from it instead of
@@ -111,7 +111,8 @@ public final class FileAnalyzer {
                 return (facts, built.functions, built.unbuilt)
             }
             times.functions = irs.count
-            let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.internals)
+            let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.tree.internals,
+                                    capabilities: context.tree.capabilities)
             let functions = facts.functions.compactMap { f -> FunctionSpan? in
                 guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)

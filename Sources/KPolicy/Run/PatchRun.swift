@@ -108,8 +108,8 @@ public final class PatchRun: @unchecked Sendable {
         defer { check.activeCache?.flush() }
         // Tree knowledge (a parse of mm/vmalloc.c) only when a touched file
         // is C: a patch to docs, Kconfig or a Makefile needs none.
-        var knowledge: (internals: [String: DerivedInternals], prefilter: Prefilter)?
-        func known() throws -> (internals: [String: DerivedInternals], prefilter: Prefilter) {
+        var knowledge: (tree: TreeFacts, prefilter: Prefilter)?
+        func known() throws -> (tree: TreeFacts, prefilter: Prefilter) {
             if let knowledge { return knowledge }
             let k = try check.knowledge(archSupport: archSupport)
             knowledge = k
@@ -210,7 +210,7 @@ public final class PatchRun: @unchecked Sendable {
             }
         }
 
-        var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, internals: knowledge?.internals ?? [:],
+        var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, tree: knowledge?.tree ?? TreeFacts(expectedFor: version),
                                            archSupport: archSupport)
         // The last PCH built for the arch (by a tree run or an earlier
         // patch) while its headers are unchanged, else one built over the

@@ -61,7 +61,7 @@ extension CheckRun {
     public func precompiledHeaderFidelity(paths: [String], jobs: Int) throws -> PrecompiledHeaderFidelity {
         let archSupport = ArchSupport()
         let plan = try plan(paths: paths, archSupport: archSupport)
-        let full = FileAnalyzer.Context(workspace: workspace, engine: engine, internals: plan.internals, archSupport: archSupport)
+        let full = FileAnalyzer.Context(workspace: workspace, engine: engine, tree: plan.tree, archSupport: archSupport)
         var pchContext = full
         let saved = precompiledHeaderMinimum
         precompiledHeaderMinimum = 1

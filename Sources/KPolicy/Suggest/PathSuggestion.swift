@@ -7,10 +7,12 @@ public struct PathSite: Sendable {
     public var event: Position
     public var object: String
     public var arches: [Arch]
-    /// The world the changed function runs in (6.12 for a move to execmem).
-    public var generation: KernelGeneration
-    /// The tree's own generation, where the unchanged function runs.
-    public var originalGeneration: KernelGeneration? = nil
+    /// The tree the changed function runs in (`execmemWorld` for a move to
+    /// execmem).
+    public var tree: TreeCapabilities
+    /// The tree's own capabilities, where the unchanged function runs, when
+    /// they differ from `tree`.
+    public var originalTree: TreeCapabilities? = nil
 }
 
 /// A suggestion proven on the function's own paths: the rule's rewrite is
@@ -86,7 +88,7 @@ public enum PathSuggestion {
             case .readOnlyFirst:
                 let name = KernelCall.canonicalName(e.callee)
                 if name == "set_memory_x" {
-                    let replacement = KernelRewrite.hasSetMemoryROX(site.generation)
+                    let replacement = site.tree.hasSetMemoryROX
                         ? [call("set_memory_rox", e)] : [call("set_memory_ro", e), call("set_memory_x", e)]
                     ir.blocks[b].events.replaceSubrange(i...i, with: replacement)
                 } else if name == "set_memory_rw" {
@@ -95,8 +97,8 @@ public enum PathSuggestion {
                     return .failure(RewriteRefusal(why: "\(e.spelled) is not set_memory_x or set_memory_rw"))
                 }
             case .textPatch:
-                guard let api = KernelRewrite.textWriter(arch: arch, generation: site.generation) else {
-                    return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.generation.rawValue) has no text-patching helper the model carries"))
+                guard let api = site.tree.codeWriter(on: arch) else {
+                    return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.tree.version.series) has no text-patching helper the model carries"))
                 }
                 var args = e.arguments
                 if e.kind == .store {
@@ -106,7 +108,7 @@ public enum PathSuggestion {
                 ir.blocks[b].events[i] = call(api.rawValue, e, args: args)
             case .pairedFree:
                 guard let alloc = ir.events.first(where: { $0.result == object && $0.kind == .call }),
-                      let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else {
+                      let free = ModelAPI.pairedFree(ofAllocator: alloc.callee) ?? ModelAPI.pairedFree(ofAllocator: alloc.spelled) else {
                     return .failure(RewriteRefusal(why: "the function does not show how \(object) was allocated"))
                 }
                 var args = e.arguments
@@ -162,7 +164,7 @@ public enum PathSuggestion {
             guard e.kind == .call else { return nil }
             switch KernelCall.canonicalName(e.callee) {
             case "set_memory_x":
-                if KernelRewrite.hasSetMemoryROX(site.generation) { return [rename("set_memory_rox")] }
+                if site.tree.hasSetMemoryROX { return [rename("set_memory_rox")] }
                 return [SourceChange(kind: .insertBefore, file: file, line: e.position.line, column: e.position.column, old: "",
                                      text: "set_memory_ro(\(args));")]
             case "set_memory_rw":
@@ -171,14 +173,14 @@ public enum PathSuggestion {
             default: return nil
             }
         case .textPatch:
-            guard e.kind == .call, site.arches.count == 1, let api = KernelRewrite.textWriter(arch: site.arches[0], generation: site.generation) else { return nil }
+            guard e.kind == .call, site.arches.count == 1, let api = site.tree.codeWriter(on: site.arches[0]) else { return nil }
             let name = KernelCall.canonicalName(e.callee)
             guard name == "write", e.spelled == "memcpy" || (e.spelled == "memset" && api == .textPokeCopy) else { return nil }
             return [rename(e.spelled == "memset" ? TextPatchAPI.textPokeSet.rawValue : api.rawValue)]
         case .pairedFree:
             guard e.kind == .call, e.arguments.first?.offset == 0,
                   let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }),
-                  let free = KernelRewrite.pairedFree(ofAllocator: alloc.callee) ?? KernelRewrite.pairedFree(ofAllocator: alloc.spelled) else { return nil }
+                  let free = ModelAPI.pairedFree(ofAllocator: alloc.callee) ?? ModelAPI.pairedFree(ofAllocator: alloc.spelled) else { return nil }
             return [rename(free)]
         case .execmem:
             return nil   // the call rules write their own one-line replacement (`Suggestion.edit`)
@@ -207,11 +209,11 @@ public enum PathSuggestion {
             case .failure(let refusal):
                 failures.append("\(arch.rawValue): \(refusal.why)")
             case .success(let ir):
-                let r = PathChecker.check(ir, arches: [arch], generation: site.generation, witnessAt: site.event)
+                let r = PathChecker.check(ir, arches: [arch], tree: site.tree, witnessAt: site.event)
                 if r.bounded { failures.append("\(arch.rawValue): not every path was explored (bounded at \(PathChecker.maxStates) states)") }
-                let before = PathChecker.check(site.ir, arches: [arch], generation: site.generation)
+                let before = PathChecker.check(site.ir, arches: [arch], tree: site.tree)
                 // What the unchanged function does in the tree's own world.
-                let own = site.originalGeneration.map { PathChecker.check(site.ir, arches: [arch], generation: $0) } ?? before
+                let own = site.originalTree.map { PathChecker.check(site.ir, arches: [arch], tree: $0) } ?? before
                 for f in own.findings where original == nil {
                     let text = "\(f.invariant.rawValue)\(f.severity == .advisory ? " (advisory)" : "") at line \(f.event.position.line) on \(arch.rawValue): \(f.message)"
                     if !originalViolations.contains(text) { originalViolations.append(text) }
@@ -228,7 +230,7 @@ public enum PathSuggestion {
                 if replacementTrace == nil, bad.isEmpty { witness = witness ?? r.witness }
             }
         }
-        let configuration = "every path of \(site.ir.name) on \(site.arches.map(\.rawValue).joined(separator: ", ")) (\(site.generation.rawValue) model)"
+        let configuration = "every path of \(site.ir.name) on \(site.arches.map(\.rawValue).joined(separator: ", ")) (\(site.tree.version.series) model)"
         let validation = ModelValidation(configuration: configuration,
                                          original: original?.map(\.call) ?? site.ir.events.filter { $0.kind != .disown && $0.kind != .rebind }.map(\.text),
                                          originalViolations: originalViolations,

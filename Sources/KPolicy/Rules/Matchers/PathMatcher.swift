@@ -27,7 +27,7 @@ extension PathMatcher {
                     "arches": arches.joined(separator: ", "),
                     "invariant": first.invariant.rawValue,
                     "model": first.message,
-                    "kernel-generation": first.generation.rawValue,
+                    "kernel-generation": first.tree.version.series,
                 ]
                 values["lines"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
                 out.append(Match(position: position, function: ir.name, values: values, call: nil,
@@ -37,7 +37,7 @@ extension PathMatcher {
                                      return s
                                  },
                                  pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? "",
-                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, generation: first.generation)))
+                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
             }
         }
         return out

@@ -1,4 +1,5 @@
 import Foundation
+import KernelModel
 
 /// Runs the recipients rules over patch mails: for each patch that touches
 /// files in a rule's scope, the maintainers and lists MAINTAINERS gives for

@@ -1,5 +1,51 @@
 import ClangKit
 import Foundation
+import KernelModel
+
+/// What rules know about the tree beyond the file at hand, derived once per
+/// run: the internal vmalloc sets (a parse of mm/vmalloc.c) and the tree's
+/// capabilities (its headers, Kconfig and arch code). Every cached result
+/// depends on `digest`.
+public struct TreeFacts: Sendable {
+    /// Per internal-exposure rule id, what the tree says is internal.
+    public var internals: [String: DerivedInternals]
+    public var capabilities: TreeCapabilities
+
+    public init(internals: [String: DerivedInternals] = [:], capabilities: TreeCapabilities) {
+        self.internals = internals
+        self.capabilities = capabilities
+    }
+
+    /// What a tree of `version` is expected to be, with nothing read.
+    public init(expectedFor version: KernelVersion) {
+        self.init(capabilities: .expected(for: version))
+    }
+
+    /// Sorted, so the same on every run.
+    public var digest: String {
+        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16)
+    }
+}
+
+extension TreeCapabilities {
+    /// A hash that is the same in every process (Swift's `hashValue` is
+    /// seeded per process).
+    var hashValueStable: UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        let text = (try? String(decoding: JSONEncoder.sorted.encode(self), as: UTF8.self)) ?? description
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return h
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted: the same bytes for the same value.
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}
 
 /// What rules need to know about the tree beyond the file at hand, read
 /// from the tree once per run.
