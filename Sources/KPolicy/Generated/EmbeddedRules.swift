@@ -316,7 +316,7 @@ suggestion:
     saying what it is for, so the arch can place and protect it; {type} fits
     because {because}. Free it with execmem_free().
   before:
-    version: "6.10"
+    lacks: execmem_alloc
     explanation: >-
       This tree predates execmem (Linux 6.10), so there is no typed allocator
       yet: allocate through the subsystem's own overridable hook (kprobes'
@@ -498,7 +498,7 @@ suggestion:
     read-only and executable permissions; write into it only through the
     text-patching helpers. {type} fits because {because}.
   before:
-    version: "6.10"
+    lacks: execmem_alloc
     replacement: "allocate with PAGE_KERNEL, write the code, then set_memory_ro() and set_memory_x() (checked) before use, with VM_FLUSH_RESET_PERMS set"
     explanation: >-
       This tree predates execmem (Linux 6.10): map the memory non-executable,
@@ -602,7 +602,7 @@ suggestion:
     helper instead of making the page writable again. The model reported:
     {model}.
   before:
-    version: "6.2"
+    lacks: set_memory_rox
     explanation: >-
       This tree predates set_memory_rox() (Linux 6.2): call set_memory_ro()
       before set_memory_x() (or set_memory_nx() before set_memory_rw()), so

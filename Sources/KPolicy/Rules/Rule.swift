@@ -274,8 +274,23 @@ public struct SuggestionTemplate: Sendable {
     public var replacements: [String: String]
     /// Why the replacement fits; placeholders as in `message`.
     public var explanation: String
-    /// On trees older than `version`, use `explanation` of this instead.
-    public var before: (version: KernelVersion, replacement: String?, explanation: String)?
+    /// On trees that lack an API (`SuggestionTemplate.Before.lacks`), what
+    /// to say instead.
+    public var before: Before?
+
+    /// The advice for a tree without the API the replacement needs: which
+    /// tree that is is a capability of the tree (`TreeCapabilities.has`),
+    /// never a version compared here.
+    public struct Before: Sendable {
+        /// The catalogue API whose absence selects this advice
+        /// (`set_memory_rox`, `execmem_alloc`).
+        public var lacks: String
+        public var replacement: String?
+        public var explanation: String
+
+        /// The version that brought the API, as the catalogue states it.
+        public var since: KernelVersion { ModelAPI.named(lacks)!.since! }
+    }
     /// How to infer the execmem type from the calling code.
     public var execmemTypes: [ExecmemTypeRule]
     /// Whether the suggestion is re-run through the reference model.

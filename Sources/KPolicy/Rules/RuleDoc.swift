@@ -28,7 +28,7 @@ public enum RuleDoc {
             }
             out += "\n" + s.explanation.trimmed + "\n\n"
             if let b = s.before {
-                out += "On trees before \(b.version.series): " + (b.replacement.map { "`\($0)`. " } ?? "") + b.explanation.trimmed + "\n\n"
+                out += "On trees without `\(b.lacks)()` (Linux \(b.since.series) brought it): " + (b.replacement.map { "`\($0)`. " } ?? "") + b.explanation.trimmed + "\n\n"
             }
             if !s.execmemTypes.isEmpty {
                 out += "The execmem type is inferred from the calling code, first match wins:\n\n| type | paths | function names containing | because |\n| --- | --- | --- | --- |\n"

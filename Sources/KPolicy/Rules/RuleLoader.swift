@@ -150,10 +150,15 @@ public enum RuleLoader {
     static func suggestion(_ s: FieldReader) throws -> SuggestionTemplate {
         try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate", "rewrite"])
         let replacements = try s.stringMap("replacements")
-        var before: (KernelVersion, String?, String)?
+        var before: SuggestionTemplate.Before?
         if let b = try s.optionalMap("before") {
-            try b.onlyKeys(["version", "replacement", "explanation"])
-            before = (try b.version("version"), try b.optionalString("replacement"), try b.string("explanation"))
+            try b.onlyKeys(["lacks", "replacement", "explanation"])
+            let lacks = try b.string("lacks")
+            guard ModelAPI.named(lacks)?.since != nil else {
+                let versioned = ModelAPI.all.filter { $0.since != nil }.map(\.name)
+                throw b.error("lacks", "\"\(lacks)\" is not an API that arrived in some kernel version (one of \(versioned.joined(separator: ", ")))")
+            }
+            before = SuggestionTemplate.Before(lacks: lacks, replacement: try b.optionalString("replacement"), explanation: try b.string("explanation"))
         }
         let types = try s.list("execmem-types", nonEmpty: false).map { t -> ExecmemTypeRule in
             try t.onlyKeys(["type", "paths", "functions", "because"])

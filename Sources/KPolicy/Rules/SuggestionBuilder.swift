@@ -16,13 +16,13 @@ struct SuggestionBuilder {
         var replacementTemplate = modernTemplate
         var explanation = template.explanation.filled(values)
         var olderTree = false
-        if let before = template.before, context.kernelVersion < before.version {
+        if let before = template.before, !context.capabilities.has(before.lacks) {
             olderTree = true
             // The older tree's own move, and where the code goes once it is on a newer kernel.
             replacementTemplate = before.replacement ?? modernTemplate
             explanation = before.explanation.filled(values)
             if let modernTemplate {
-                explanation += " From Linux \(before.version.series) on: \(modernTemplate.filled(values))."
+                explanation += " From Linux \(before.since.series) on: \(modernTemplate.filled(values))."
             }
         }
         guard let replacementTemplate else {
