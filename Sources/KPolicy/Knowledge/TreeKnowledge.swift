@@ -72,7 +72,7 @@ public enum TreeKnowledge {
             var key: String?
             if let cache, let content = cache.identity(of: file.standardizedFileURL.path),
                let configuration = try? parser.workspace.configuration(for: file) {
-                key = ContentHash.of([salt, m.definedIn, m.internalHeader, content, parser.arguments(for: configuration).joined(separator: "\u{0}")]
+                key = ContentHash.of([salt, TreeKnowledge.derivation, m.definedIn, m.internalHeader, content, parser.arguments(for: configuration).joined(separator: "\u{0}")]
                     .joined(separator: "\n"))
                 if let data = cache.lookup(kind: "knowledge", key: key!),
                    let derived = try? JSONDecoder().decode(DerivedInternals.self, from: data) {
@@ -81,7 +81,7 @@ public enum TreeKnowledge {
                 }
             }
             let parsed = try parser.parse(file)
-            let derived = derive(parsed.unit, internalHeader: m.internalHeader, treeRoot: workspace.tree.root)
+            let derived = derive(parsed.unit, matcher: m, treeRoot: workspace.tree.root)
             out[rule.id] = derived
             if let cache, let key, let data = try? JSONEncoder().encode(derived) {
                 cache.store(kind: "knowledge", key: key, dependencies: parsed.inclusions, value: data)
@@ -90,18 +90,29 @@ public enum TreeKnowledge {
         return out
     }
 
+    /// The version of `derive`: a cached derivation of another is not used.
+    static let derivation = "internals-2"
+
     /// A digest of derived internals (sorted, so the same on every run).
     public static func digest(_ internals: [String: DerivedInternals]) -> String {
         ContentHash.of(internals.keys.sorted().map { id in
-            "\(id):\(internals[id]!.staticFunctions.sorted().joined(separator: ",")):\(internals[id]!.internalHeaderDeclarations.sorted().joined(separator: ","))"
+            let d = internals[id]!
+            return "\(id):\(d.staticFunctions.sorted().joined(separator: ",")):\(d.internalHeaderDeclarations.sorted().joined(separator: ","))"
+                + (d.publicDeclarations.isEmpty ? "" : ":" + d.publicDeclarations.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ","))
         }.joined(separator: "\n"))
     }
 
-    static func derive(_ unit: TranslationUnit, internalHeader: String, treeRoot: URL) -> DerivedInternals {
+    /// Internal: the defining file's static functions, and the functions it
+    /// defines that its internal header (or another header inside the
+    /// allowed paths, such as 7.x's mm/vmalloc.h) declares. Public: which of
+    /// those, or of the matcher's `also-internal` names, a public header of
+    /// the tree declares (the tree's owners made them public).
+    static func derive(_ unit: TranslationUnit, matcher m: InternalExposureMatcher, treeRoot: URL) -> DerivedInternals {
         var statics: Set<String> = []
         var definedHere: Set<String> = []
         var declaredInHeader: Set<String> = []
-        let header = treeRoot.standardizedFileURL.appendingPathComponent(internalHeader).path
+        var declaredPublic: [String: String] = [:]
+        let root = treeRoot.standardizedFileURL.path + "/"
         unit.cursor.visitChildren { cursor, _ in
             guard cursor.kind == .functionDecl else { return .continue }
             if cursor.isInMainFile {
@@ -109,11 +120,20 @@ public enum TreeKnowledge {
                     definedHere.insert(cursor.spelling)
                     if cursor.storageClass == .static { statics.insert(cursor.spelling) }
                 }
-            } else if let file = cursor.location.file, URL(fileURLWithPath: file).standardizedFileURL.path == header {
-                declaredInHeader.insert(cursor.spelling)
+            } else if let file = cursor.location.file {
+                let path = URL(fileURLWithPath: file).standardizedFileURL.path
+                guard path.hasPrefix(root) else { return .continue }
+                let relative = String(path.dropFirst(root.count))
+                if relative == m.internalHeader || (relative.hasSuffix(".h") && m.allowedIn.contains { $0.matches(relative) }) {
+                    declaredInHeader.insert(cursor.spelling)
+                } else if m.publicHeaders.contains(where: { $0.matches(relative) }), declaredPublic[cursor.spelling] == nil {
+                    declaredPublic[cursor.spelling] = relative
+                }
             }
             return .continue
         }
-        return DerivedInternals(staticFunctions: statics, internalHeaderDeclarations: declaredInHeader.intersection(definedHere))
+        let internalNames = statics.union(declaredInHeader.intersection(definedHere)).union(m.alsoInternal)
+        return DerivedInternals(staticFunctions: statics, internalHeaderDeclarations: declaredInHeader.intersection(definedHere),
+                                publicDeclarations: declaredPublic.filter { internalNames.contains($0.key) })
     }
 }

@@ -159,6 +159,10 @@ public enum Matcher: Sendable {
     /// (PathCheck/).
     case path(PathMatcher)
 
+    /// Whether the rule reports mm internals reached from outside
+    /// (UpstreamState reads the tree's accepted state for these).
+    public var isInternalExposure: Bool { if case .internalExposure = self { return true }; return false }
+
     /// The names a file must mention for this matcher to find anything in
     /// it; a rule's triggers must include them. Internal-exposure names come
     /// from the tree and are added to the prefilter at run time.

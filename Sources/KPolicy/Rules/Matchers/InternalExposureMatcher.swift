@@ -48,12 +48,24 @@ struct InternalFunctions {
 }
 
 /// What a tree says is internal: the defining file's static functions and
-/// the internal header's declarations.
+/// the internal headers' declarations; and which internal names the tree
+/// nevertheless declares in a public header (name → header).
 public struct DerivedInternals: Sendable, Codable, Equatable {
     public var staticFunctions: Set<String>
     public var internalHeaderDeclarations: Set<String>
-    public init(staticFunctions: Set<String> = [], internalHeaderDeclarations: Set<String> = []) {
+    public var publicDeclarations: [String: String]
+    public init(staticFunctions: Set<String> = [], internalHeaderDeclarations: Set<String> = [], publicDeclarations: [String: String] = [:]) {
         self.staticFunctions = staticFunctions
         self.internalHeaderDeclarations = internalHeaderDeclarations
+        self.publicDeclarations = publicDeclarations
+    }
+
+    enum CodingKeys: String, CodingKey { case staticFunctions, internalHeaderDeclarations, publicDeclarations }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(staticFunctions: try c.decode(Set<String>.self, forKey: .staticFunctions),
+                  internalHeaderDeclarations: try c.decode(Set<String>.self, forKey: .internalHeaderDeclarations),
+                  publicDeclarations: try c.decodeIfPresent([String: String].self, forKey: .publicDeclarations) ?? [:])
     }
 }
