@@ -12,6 +12,16 @@ final class TreeCapabilitiesTests: XCTestCase {
         return TreeCapabilitiesReader.read(tree: tree.root, version: tree.version).capabilities
     }
 
+    /// A scratch directory and a writer of files in it.
+    func scratch(_ name: String) -> (root: URL, write: (String, String) throws -> Void) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        return (root, { path, text in
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        })
+    }
+
     /// The 6.1 and 6.12 expectations (what the model was written from) are
     /// exactly what the trees declare.
     func testTheDebianTreesAreWhatTheCatalogueExpects() throws {
@@ -43,13 +53,8 @@ final class TreeCapabilitiesTests: XCTestCase {
     /// written directly, a range without it, and an arch whose Kconfig does
     /// not select ARCH_HAS_EXECMEM_ROX (mm/execmem.c clears the flag there).
     func testROXCacheIsReadFromTheArchSetup() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("caps-\(UUID().uuidString)")
+        let (root, write) = scratch("caps")
         defer { try? FileManager.default.removeItem(at: root) }
-        func write(_ path: String, _ text: String) throws {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
         let setup = """
             /* execmem_alloc_rw(int type, unsigned long size); in a comment is not a declaration */
             struct execmem_info __init *execmem_arch_setup(void)
@@ -89,13 +94,8 @@ final class TreeCapabilitiesTests: XCTestCase {
     /// advice and the diff of `--format patch` both use set_memory_rox;
     /// without the header's set_memory_rox() both fall back to ro then x.
     func testAdviceAndPatchAgreeOnATreeBetweenSixTwoAndSixTen() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tree65-\(UUID().uuidString)")
+        let (root, write) = scratch("tree65")
         defer { try? FileManager.default.removeItem(at: root) }
-        func write(_ path: String, _ text: String) throws {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
         try write("Makefile", "VERSION = 6\nPATCHLEVEL = 5\nSUBLEVEL = 0\n")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("arch/x86/include"), withIntermediateDirectories: true)
         try write("include/linux/moduleloader.h", "void *module_alloc(unsigned long size);\nvoid module_memfree(void *region);\n")
