@@ -18,87 +18,30 @@ final class CorpusTests: XCTestCase {
         return try CorpusRunner(rules: rules, includeDirectory: corpus.appendingPathComponent("include"), internals: internals)
     }
 
-    struct Annotation {
-        enum Kind: String { case ruleid, ok, todoruleid, todook }
-        var kind: Kind
-        var rule: String
-        /// The line the annotation is about (the next line that is not itself an annotation).
-        var target: Int
-    }
+    /// The corpus files, as `kpolicy rules test` finds them.
+    func corpusFiles() throws -> [URL] { try RuleTest.cases(in: Self.corpus) }
 
-    static func annotations(in text: String) -> [Annotation] {
-        let lines = text.components(separatedBy: "\n")
-        var out: [Annotation] = []
-        var pending: [(Annotation.Kind, String)] = []
-        for (i, line) in lines.enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            var matched = false
-            for kind in [Annotation.Kind.todoruleid, .todook, .ruleid, .ok] where t.hasPrefix("// \(kind.rawValue):") {
-                let ids = t.dropFirst("// \(kind.rawValue):".count).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
-                pending += ids.map { (kind, $0) }
-                matched = true
-                break
-            }
-            if !matched && !pending.isEmpty {
-                out += pending.map { Annotation(kind: $0.0, rule: $0.1, target: i + 1) }
-                pending = []
-            }
-        }
-        return out
-    }
-
-    func corpusFiles() throws -> [URL] {
-        let fm = FileManager.default
-        var out: [URL] = []
-        for category in try fm.contentsOfDirectory(atPath: Self.corpus.path).sorted() where !["model", "include"].contains(category) {
-            let dir = Self.corpus.appendingPathComponent(category)
-            for name in try fm.contentsOfDirectory(atPath: dir.path).sorted() where name.hasSuffix(".c") {
-                out.append(dir.appendingPathComponent(name))
-            }
-        }
-        return out
-    }
-
+    /// Every corpus file with the internal sets of the real 6.12 tree (as a
+    /// check run derives them), and the count of cases per rule.
     func testCorpus() throws {
         let runner = try Self.runner()
         let ruleIDs = Set(runner.engine.rules.rules.map(\.id))
-        var counts: [String: (ruleid: Int, ok: Int, todo: Int)] = [:]
+        var counts: [String: RuleTest.Counts] = [:]
         var problems: [String] = []
         for file in try corpusFiles() {
-            let text = try String(contentsOf: file, encoding: .utf8)
             let name = file.lastPathComponent
-            let stem = String(name.split(separator: ".").first!)
-            XCTAssert(ruleIDs.contains(stem), "\(name): the file name does not start with a rule id")
-            let header = try CorpusRunner.header(of: text, file: file.path)
-            let (findings, errors) = try runner.run(text: text, path: header.path, kernel: header.kernel)
-            for e in errors { problems.append("\(name):\(e): the corpus file does not compile") }
-            let notes = Self.annotations(in: text)
-            let annotated = Set(notes.map(\.rule)).union([stem])
-            for n in notes where !ruleIDs.contains(n.rule) { problems.append("\(name):\(n.target - 1): unknown rule \(n.rule)") }
-            for n in notes {
-                var c = counts[n.rule] ?? (0, 0, 0)
-                switch n.kind {
-                case .ruleid: c.ruleid += 1
-                case .ok: c.ok += 1
-                case .todoruleid, .todook: c.todo += 1
-                }
-                counts[n.rule] = c
-                let hit = findings.contains { $0.rule == n.rule && $0.position.line == n.target }
-                switch n.kind {
-                case .ruleid where !hit: problems.append("\(name):\(n.target): missing \(n.rule) finding")
-                case .ok where hit: problems.append("\(name):\(n.target): extra \(n.rule) finding on an ok line: \(findings.first { $0.rule == n.rule && $0.position.line == n.target }!.message)")
-                default: break
-                }
-            }
-            let expectedLines = Set(notes.filter { $0.kind == .ruleid || $0.kind == .todook }.map { "\($0.rule):\($0.target)" })
-            for f in findings where annotated.contains(f.rule) && !expectedLines.contains("\(f.rule):\(f.position.line)") {
-                if notes.contains(where: { $0.rule == f.rule && $0.target == f.position.line && $0.kind == .ok }) { continue }
-                problems.append("\(name):\(f.position.line): unannotated \(f.rule) finding: \(f.message)")
+            XCTAssert(ruleIDs.contains(String(name.split(separator: ".").first!)), "\(name): the file name does not start with a rule id")
+            let outcome = try RuleTest.run(file, name: name, runner: runner)
+            problems += outcome.problems
+            for (rule, c) in outcome.counts {
+                counts[rule, default: RuleTest.Counts()].ruleid += c.ruleid
+                counts[rule, default: RuleTest.Counts()].ok += c.ok
+                counts[rule, default: RuleTest.Counts()].todo += c.todo
             }
         }
         let mailRules = Set(runner.engine.rules.rules.filter { $0.match.kind == "recipients" }.map(\.id))
         for id in ruleIDs.sorted() where !mailRules.contains(id) {
-            let c = counts[id] ?? (0, 0, 0)
+            let c = counts[id] ?? RuleTest.Counts()
             if c.ruleid < 8 || c.ok < 8 { problems.append("\(id): the corpus has \(c.ruleid) ruleid and \(c.ok) ok cases; at least 8 of each are required") }
         }
         XCTAssert(problems.isEmpty, "corpus mismatches:\n" + problems.joined(separator: "\n"))

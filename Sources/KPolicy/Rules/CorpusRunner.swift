@@ -50,13 +50,7 @@ public final class CorpusRunner {
     /// without an IR.
     public func functionIRs(text: String, path: String, kernel: KernelVersion, builder: IRBuilder) throws
         -> (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) {
-        let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
-        let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
-                         "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
-                         "-Wno-unused-function", "-Wno-unused-variable"]
-        let unit = try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
-                                       unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
-                                       options: [.detailedPreprocessingRecord, .keepGoing])
+        let unit = try parse(text, kernel: kernel)
         return LargeStack.run {
             let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
             let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
@@ -64,16 +58,32 @@ public final class CorpusRunner {
         }
     }
 
-    /// Findings for C `text` pretending to be `path` in a tree of `kernel`.
-    /// Also returns the error diagnostics of the file, which make a corpus invalid.
-    public func run(text: String, path: String, kernel: KernelVersion) throws -> (findings: [Finding], errors: [String]) {
+    /// The facts of C `text` pretending to be `path` (for deriving what a
+    /// set of cases says is internal).
+    public func facts(text: String, path: String, kernel: KernelVersion) throws -> FileFacts {
+        let unit = try parse(text, kernel: kernel)
+        let interest = engine.rules.headerDeclarationsOfInterest(internals: internals)
+        return LargeStack.run {
+            FactExtractor(headerDeclarationsOf: interest).facts(of: UnitIndex(unit: unit, source: SourceText(text: text), interest: interest),
+                                                               relativePath: path, treeRoot: nil)
+        }
+    }
+
+    /// `text` parsed over the corpus header, as a scratch file.
+    func parse(_ text: String, kernel: KernelVersion) throws -> TranslationUnit {
         let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kpolicy-corpus-\(UUID().uuidString).c")
         let arguments = ["-x", "c", "-std=gnu11", "-nostdinc", "-I", includeDirectory.path,
                          "-DKPOLICY_CORPUS_KERNEL=\(kernel.version * 100 + kernel.patchlevel)",
                          "-Wno-unused-function", "-Wno-unused-variable"]
-        let unit = try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
-                                       unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
-                                       options: [.detailedPreprocessingRecord, .keepGoing])
+        return try TranslationUnit(index: index, path: scratch.path, arguments: arguments,
+                                   unsavedFiles: [UnsavedFile(path: scratch.path, contents: text)],
+                                   options: [.detailedPreprocessingRecord, .keepGoing])
+    }
+
+    /// Findings for C `text` pretending to be `path` in a tree of `kernel`.
+    /// Also returns the error diagnostics of the file, which make a corpus invalid.
+    public func run(text: String, path: String, kernel: KernelVersion) throws -> (findings: [Finding], errors: [String]) {
+        let unit = try parse(text, kernel: kernel)
         let errors = unit.diagnostics.filter { $0.severity >= .error }.map { "\($0.location.line):\($0.location.column): \($0.message)" }
         let interest = engine.rules.headerDeclarationsOfInterest(internals: internals)
         let extractor = FactExtractor(headerDeclarationsOf: interest)
