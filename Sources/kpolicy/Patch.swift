@@ -33,15 +33,7 @@ extension KPolicyCommand {
         }
 
         func run() throws {
-            var texts: [(source: String, bytes: [UInt8])] = []
-            for file in files {
-                if file == "-" {
-                    texts.append(("-", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
-                    continue
-                }
-                guard let data = try SourceFile.contentsIfPresent(file, name: file) else { throw KPolicyError.missingFile(path: file) }
-                texts.append((file, [UInt8](data)))
-            }
+            let texts = try files.map { (source: $0, bytes: try InputSource.read($0)) }
             let patches: [PatchInput]
             do { patches = try PatchInput.read(texts) } catch let error as InputError {
                 throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)

@@ -25,6 +25,10 @@ public final class ResultCache: @unchecked Sendable {
     public static let fileName = "results.sqlite"
     /// Default bound of the stored entries.
     public static let defaultMaxBytes: Int64 = 512 << 20
+    /// Largest bound accepted (1 PiB): far beyond any disk, and small
+    /// enough that the eviction's arithmetic on it cannot overflow. A
+    /// larger `maxBytes` is taken as this.
+    public static let largestMaxBytes: Int64 = 1 << 50
 
     public let path: URL
     public let maxBytes: Int64
@@ -61,7 +65,7 @@ public final class ResultCache: @unchecked Sendable {
     init(directory: URL, maxBytes: Int64 = ResultCache.defaultMaxBytes, format: String, warn: (String) -> Void) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent(ResultCache.fileName)
-        self.maxBytes = maxBytes
+        self.maxBytes = min(max(1, maxBytes), ResultCache.largestMaxBytes)
         do {
             pool = try ResultCache.open(path, format: format)
         } catch let problem as Problem {
@@ -327,7 +331,8 @@ public final class ResultCache: @unchecked Sendable {
     /// Deletes least recently used entries until they fit in 80% of `limit`;
     /// the file table (only identities, rebuilt by reading) is cleared when
     /// it alone outgrows a tenth of the limit.
-    static func evict(_ db: Database, limit: Int64) throws {
+    static func evict(_ db: Database, limit requested: Int64) throws {
+        let limit = min(max(1, requested), largestMaxBytes)
         let total = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM entry") ?? 0
         if total > limit {
             var excess = total - limit * 8 / 10

@@ -37,7 +37,7 @@ public final class CheckRun: @unchecked Sendable {
             guard standardized == root.path || standardized.hasPrefix(root.path + "/") else {
                 throw KPolicyError.outsideTree(path: p, tree: root.path)
             }
-            guard fm.fileExists(atPath: standardized) else { throw KPolicyError.missingFile(path: p) }
+            guard try SourceFile.exists(standardized, name: p) else { throw KPolicyError.missingFile(path: p) }
             let real = URL(fileURLWithPath: standardized).resolvingSymlinksInPath().path
             guard real == realRoot || real.hasPrefix(realRoot + "/") else {
                 throw KPolicyError.badInput(path: p, reason: "is a symbolic link to \(real), outside the tree \(root.path)")

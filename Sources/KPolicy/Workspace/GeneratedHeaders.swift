@@ -414,9 +414,10 @@ enum ArchTools {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = try? InputSource.read(fileDescriptor: out.fileHandleForReading.fileDescriptor, source: "awk -f \(script)")
+        if data == nil { process.terminate() }
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard process.terminationStatus == 0, let data else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }
