@@ -34,10 +34,8 @@ extension KPolicyCommand {
 
         func run() throws {
             let texts = try files.map { (source: $0, bytes: try InputSource.read($0)) }
-            let patches: [PatchInput]
-            do { patches = try PatchInput.read(texts) } catch let error as InputError {
-                throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
-            }
+            // An InputError names its source and line itself: exit 2, one line.
+            let patches = try PatchInput.read(texts)
             let ruleSet = try loadRules(engine.rules)
             let workspace = try tree.workspace(cacheRoot: cache.root)
             let run = try makePatchRun(workspace, rules: ruleSet, engine: engine, cache: cache)

@@ -27,7 +27,6 @@ public final class CheckRun: @unchecked Sendable {
     /// A named path must exist and, symlinks resolved, lie inside the tree.
     public func sourceFiles(under paths: [String]) throws -> [String] {
         let root = workspace.tree.root.standardizedFileURL
-        let realRoot = root.resolvingSymlinksInPath().path
         let fm = FileManager.default
         var out: Set<String> = []
         let starts = paths.isEmpty ? [""] : try paths.map { p -> String in
@@ -38,10 +37,7 @@ public final class CheckRun: @unchecked Sendable {
                 throw KPolicyError.outsideTree(path: p, tree: root.path)
             }
             guard try SourceFile.exists(standardized, name: p) else { throw KPolicyError.missingFile(path: p) }
-            let real = URL(fileURLWithPath: standardized).resolvingSymlinksInPath().path
-            guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-                throw KPolicyError.badInput(path: p, reason: "is a symbolic link to \(real), outside the tree \(root.path)")
-            }
+            if let escape = workspace.tree.escapeError(standardized, name: p) { throw escape }
             return standardized == root.path ? "" : String(standardized.dropFirst(root.path.count + 1))
         }
         for start in starts {
@@ -253,6 +249,7 @@ public final class CheckRun: @unchecked Sendable {
         stats.filesScanned = plan.filesScanned
         stats.candidates = plan.candidates.count
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
+        report.shard = shard?.description
         if let cache = activeCache {
             report.stats.fromCache = fromCache
             // The run record, unless a file failed (a failure is tried
