@@ -268,7 +268,8 @@ public final class ResultCache: @unchecked Sendable {
             prefetch(pairs.compactMap { $0.count == 2 ? String($0[0]) : nil })
             let valid = pairs.allSatisfy { parts -> Bool in
                 guard parts.count == 2 else { return false }
-                return identity(of: String(parts[0])) == String(parts[1])
+                let recorded = parts[1] == ResultCache.absentMark ? nil : String(parts[1])
+                return identity(of: String(parts[0])) == recorded
             }
             if valid {
                 lock.lock()
@@ -284,14 +285,25 @@ public final class ResultCache: @unchecked Sendable {
         return nil
     }
 
+    /// What a dependency row holds instead of a content hash for a file
+    /// the value was computed without: valid while the file is still not
+    /// there (not a hash: `ContentHash` is hex).
+    static let absentMark = "-"
+
     /// Stores `value` under `kind`/`key`, valid while the files in
-    /// `dependencies` keep their content. Nothing is stored when one of them
-    /// cannot be read now. At most four entries are kept per key.
-    public func store(kind: String, key: String, dependencies: [String], value: Data) {
+    /// `dependencies` keep their content and the files in `absent` (looked
+    /// for and not found: a missing Kconfig) stay missing. Nothing is
+    /// stored when a dependency cannot be read now, or an absent file is
+    /// there now. At most four entries are kept per key.
+    public func store(kind: String, key: String, dependencies: [String], absent: [String] = [], value: Data) {
         var lines: [String] = []
         for dep in Set(dependencies).sorted() {
             guard let hash = identity(of: dep) else { return }
             lines.append("\(dep)\t\(hash)")
+        }
+        for path in Set(absent).subtracting(dependencies).sorted() {
+            guard identity(of: path) == nil else { return }
+            lines.append("\(path)\t\(ResultCache.absentMark)")
         }
         let deps = lines.joined(separator: "\n")
         let now = Date().timeIntervalSince1970

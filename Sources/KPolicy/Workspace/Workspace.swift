@@ -128,7 +128,8 @@ public final class Workspace: @unchecked Sendable {
         let k = KconfigIndex(tree: tree, arch: arch)
         kconfigs[arch] = k
         if let cache = knowledgeCache {
-            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 }, value: k.serialized())
+            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 },
+                        absent: k.missingFiles.map { root + "/" + $0 }, value: k.serialized())
         }
         return k
     }
