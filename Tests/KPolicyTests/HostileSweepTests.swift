@@ -248,9 +248,22 @@ final class HostileSweepTests: XCTestCase {
             defer { workspace.knowledgeCache?.flush() }
             return workspace.kconfig(arch: "x86")
         }
+        func overlay() throws -> URL { try Workspace(tree: tree, cacheRoot: cache).overlay(arch: "x86").root }
         XCTAssertEqual(try index().missingFiles, ["Kconfig"])
+        let before = try overlay()
         try repo.write("Kconfig", "config SWEEP_OPTION\n\tbool \"x\"\n\tdefault y\n")
         XCTAssertEqual(try index().files, ["Kconfig"], "the index must be read again once Kconfig exists")
+        // The generated headers' default configuration is made from the
+        // Kconfig files: not the overlay made without them.
+        XCTAssertNotEqual(try overlay(), before)
+        // Nor the one made before the tree had its own configuration.
+        let defaultOverlay = try overlay()
+        try repo.write(".config", "CONFIG_SWEEP_OPTION=y\n")
+        XCTAssertNotEqual(try overlay(), defaultOverlay)
+        try FileManager.default.createDirectory(at: repo.root.appendingPathComponent("include/generated"), withIntermediateDirectories: true)
+        let dotConfigOverlay = try overlay()
+        try repo.write("include/generated/autoconf.h", "#define CONFIG_SWEEP_OPTION 1\n")
+        XCTAssertNotEqual(try overlay(), dotConfigOverlay)
         // And the cache's own rule: an absent dependency invalidates when it appears.
         let results = try ResultCache(directory: cache.appendingPathComponent("unit"), warn: { XCTFail($0) })
         let later = repo.root.appendingPathComponent("later").path

@@ -41,6 +41,7 @@ extension CheckReport {
             return lists.joined().sorted { ($0.file, $0.reason) < ($1.file, $1.reason) }.filter { seen.insert($0.file).inserted }
         }
         var merged = first
+        merged.shard = nil   // the whole check again
         merged.findings = unique(reports.flatMap(\.report.findings))
         merged.suppressed = unique(reports.flatMap(\.report.suppressed))
         merged.parseFailures = notes(reports.map(\.report.parseFailures))

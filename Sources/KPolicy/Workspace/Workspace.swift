@@ -96,11 +96,20 @@ public final class Workspace: @unchecked Sendable {
     /// The overlay of generated headers for `arch`, built on first use.
     public func overlay(arch: String) throws -> GeneratedHeaders {
         lock.lock()
+        if let o = overlays[arch] {
+            lock.unlock()
+            return o
+        }
+        lock.unlock()
+        // The Kconfig index (kept in the result cache) when the default
+        // configuration is made from it: the overlay depends on it.
+        let index = GeneratedHeaders.configurationSourceName(tree) == "default" ? kconfig(arch: arch) : nil
+        lock.lock()
         defer { lock.unlock() }
         if let o = overlays[arch] { return o }
         let o: GeneratedHeaders
         do {
-            o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
+            o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot, kconfig: index)
         } catch let error as KPolicyError {
             throw error
         } catch {
