@@ -27,17 +27,22 @@ public struct GeneratedHeaders: Sendable {
     let sourceRoot: URL
 
     /// Builds (once) and returns the overlay for `tree` and `arch` below `cacheRoot`.
-    /// `kconfig`: the tree's Kconfig index for `arch` when the caller has
-    /// it (read here otherwise, only for a tree without its own
-    /// configuration).
-    public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL, kconfig: KconfigIndex? = nil) throws -> GeneratedHeaders {
+    /// `kconfig`: the tree's Kconfig index for `arch` and a hash of it
+    /// when the caller has them (`Workspace.kconfigDigest`); read here
+    /// otherwise, only for a tree without its own configuration.
+    public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL,
+                               kconfig: (index: KconfigIndex, digest: String)? = nil) throws -> GeneratedHeaders {
         let fm = FileManager.default
         // The default configuration is made from the Kconfig files: an
         // overlay made while one was missing or different is not the one
         // for the files there now.
-        var index: KconfigIndex? = kconfig
-        if configurationSourceName(tree) == "default", index == nil { index = KconfigIndex(tree: tree, arch: arch) }
-        let kconfigStamp = index.map { ContentHash.of($0.serialized()) } ?? "-"
+        var known = kconfig
+        if configurationSourceName(tree) == "default", known == nil {
+            let index = KconfigIndex(tree: tree, arch: arch)
+            known = (index, ContentHash.of(index.serialized()))
+        }
+        let index = known?.index
+        let kconfigStamp = known?.digest ?? "-"
         let key = stableHash("\(tree.root.path)|\(tree.version)|\(arch)|\(formatVersion)|\(configurationStamp(tree))|\(DefaultConfig.autoconf(arch: arch))|\(kconfigStamp)")
         let root = cacheRoot.appendingPathComponent("overlay-\(arch)-\(tree.version)-\(key)")
         let marker = root.appendingPathComponent(".complete")
