@@ -89,9 +89,21 @@ extension KPolicyCommand {
                 try reporting.finish(emptyReport(workspace), rules: ruleSet)
                 return
             }
-            let diff: UnifiedDiff
-            do { diff = try UnifiedDiff.parse(bytes: text, source: "git " + arguments.joined(separator: " ")) } catch let e as InputError {
-                throw KPolicyError.badInput(path: "git diff", reason: e.description)
+            var diff = try parse(text, arguments)
+            // A source file git calls binary (a NUL byte in it) has no
+            // lines in the diff: its change is asked for again as text
+            // (`--text`, only those paths), so it is applied to the blob
+            // and checked like any other. What stays binary is named as
+            // not checked in the report (PatchRun).
+            let binary = diff.files.filter { $0.isBinary && !$0.isGitlink && Self.isSource($0.path) }
+            if !binary.isEmpty {
+                let paths = Set(binary.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }).sorted().map { ":(literal)" + $0 }
+                let again = [arguments[0], "--text"] + arguments.dropFirst() + ["--"] + paths
+                let textual = try parse(try git.run(again), again)
+                diff.files = diff.files.map { file in
+                    guard file.isBinary, let text = textual.files.first(where: { $0.path == file.path && !$0.isBinary }) else { return file }
+                    return text
+                }
             }
             let patch = PatchInput(origin: PatchOrigin(index: 1, total: 1, subject: label, messageID: nil, source: "git diff"),
                                    diff: diff, recipients: .noRecipientInformation)
@@ -102,6 +114,15 @@ extension KPolicyCommand {
             printDebugNotes(run.notes)
             try reporting.finish(report, rules: ruleSet)
         }
+
+        func parse(_ text: [UInt8], _ arguments: [String]) throws -> UnifiedDiff {
+            do { return try UnifiedDiff.parse(bytes: text, source: "git " + arguments.joined(separator: " ")) } catch let e as InputError {
+                throw KPolicyError.badInput(path: "git diff", reason: e.description)
+            }
+        }
+
+        /// A path kpolicy parses as C (the rules' candidates are .c and .h files).
+        static func isSource(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") }
 
         func emptyTree(_ git: Git) throws -> String {
             String(decoding: try git.run(["hash-object", "-t", "tree", "/dev/null"]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

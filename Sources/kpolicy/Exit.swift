@@ -23,15 +23,11 @@ enum Exit {
     /// could be said anyway).
     /// A warning line on stderr (the message carries its own "kpolicy: warning:" prefix).
     static func printWarning(_ message: String) {
-        let line = message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n"
-        let bytes = Array(line.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, bytes.count) }
+        StandardError.write(message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n")
     }
 
     static func printError(_ message: String) {
-        let line = "kpolicy: " + message.split(whereSeparator: \.isNewline).joined(separator: " ").escapingControlCharacters + "\n"
-        let bytes = Array(line.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress!, bytes.count) }
+        printWarning("kpolicy: " + message)
     }
 
     /// The code for an error that ended a subcommand, with its line printed:

@@ -28,16 +28,7 @@ extension KPolicyCommand {
 
         func run() throws {
             let inputs = try reports.map { path -> (source: String, report: CheckReport) in
-                let data: Data
-                if path == "-" {
-                    data = FileHandle.standardInput.readDataToEndOfFile()
-                } else {
-                    guard FileManager.default.fileExists(atPath: path) else { throw KPolicyError.missingFile(path: path) }
-                    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                        throw KPolicyError.unreadableFile(path: path, reason: error.localizedDescription)
-                    }
-                }
-                return (path, try CheckReport.decode(json: data, source: path))
+                (path, try CheckReport.decode(json: Data(try InputSource.read(path)), source: path))
             }
             try reporting.finish(try CheckReport.merged(inputs), rules: try loadRules(rules))
         }

@@ -24,6 +24,12 @@ extension KPolicyCommand {
                                    discussion: "libclang cannot be interrupted inside a parse, so the whole process ends (bench/parse-sweep re-runs the other files)."))
         var timeLimit: Double?
 
+        func validate() throws {
+            if let timeLimit, !(timeLimit > 0 && timeLimit <= ParseTimeLimit.largest) {
+                throw ValidationError("--time-limit must be a number of seconds above 0 and at most \(Int(ParseTimeLimit.largest)), got \(timeLimit)")
+            }
+        }
+
         func run() throws {
             let workspace = try tree.workspace()
             let parser: SourceParser
@@ -41,7 +47,7 @@ extension KPolicyCommand {
                 } catch let error as KPolicyError {
                     if error.isParseFailure {
                         failed = true
-                        FileHandle.standardError.write(Data("kpolicy: \(error)\n".utf8))
+                        Exit.printError("\(error)")
                     } else {
                         throw Exit.fail("\(error)", Exit.badInput)
                     }
@@ -101,6 +107,9 @@ struct TreeOptions: ParsableArguments {
 /// process ends with code 3 (a parse inside libclang cannot be stopped any
 /// other way; `check` has no such limit, docs/robustness.md).
 final class ParseTimeLimit {
+    /// The longest limit accepted: a week, far below where the deadline's
+    /// nanoseconds would overflow.
+    static let largest: Double = 7 * 24 * 3600
     private let timer: DispatchSourceTimer
 
     init(seconds: Double, file: String) {

@@ -33,19 +33,9 @@ extension KPolicyCommand {
         }
 
         func run() throws {
-            var texts: [(source: String, bytes: [UInt8])] = []
-            for file in files {
-                if file == "-" {
-                    texts.append(("-", [UInt8](FileHandle.standardInput.readDataToEndOfFile())))
-                    continue
-                }
-                guard let data = try SourceFile.contentsIfPresent(file, name: file) else { throw KPolicyError.missingFile(path: file) }
-                texts.append((file, [UInt8](data)))
-            }
-            let patches: [PatchInput]
-            do { patches = try PatchInput.read(texts) } catch let error as InputError {
-                throw KPolicyError.badInput(path: files.joined(separator: " "), reason: error.description)
-            }
+            let texts = try files.map { (source: $0, bytes: try InputSource.read($0)) }
+            // An InputError names its source and line itself: exit 2, one line.
+            let patches = try PatchInput.read(texts)
             let ruleSet = try loadRules(engine.rules)
             let workspace = try tree.workspace(cacheRoot: cache.root)
             let run = try makePatchRun(workspace, rules: ruleSet, engine: engine, cache: cache)

@@ -100,8 +100,8 @@ struct ReportingOptions: ParsableArguments {
             let elapsed = Date().timeIntervalSince(start)
             let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
             let line = String(format: "\r\u{1B}[K[%d/%d] %.0fs, about %.0fs left %@", done, total, elapsed, eta, file.escapingControlCharacters)
-            FileHandle.standardError.write(Data(line.utf8))
-            if done == total { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            StandardError.write(line)
+            if done == total { StandardError.write("\r\u{1B}[K") }
         }
     }
 }

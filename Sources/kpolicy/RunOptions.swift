@@ -57,8 +57,14 @@ struct CacheOptions: ParsableArguments {
     @Option(help: "Bound of the result cache in MiB; least recently used results go first.")
     var cacheSize: Int = Int(ResultCache.defaultMaxBytes >> 20)
 
+    /// The largest --cache-size, in MiB: what `Int64(cacheSize) << 20` can
+    /// hold without wrapping (a wrapped bound emptied the cache).
+    static let largestCacheSize = Int(ResultCache.largestMaxBytes >> 20)
+
     func validate() throws {
-        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1 (MiB)") }
+        guard (1...Self.largestCacheSize).contains(cacheSize) else {
+            throw ValidationError("--cache-size must be between 1 and \(Self.largestCacheSize) (MiB), got \(cacheSize)")
+        }
     }
 
     /// --cache-dir, when given.

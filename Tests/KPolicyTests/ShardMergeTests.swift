@@ -61,10 +61,19 @@ final class ShardMergeTests: XCTestCase {
         actual.stats.fromCache = nil
         XCTAssertEqual(actual, expected)
 
-        // Merging a shard with itself changes nothing (fingerprints dedup) but the counts summed.
+        // A shard given twice is refused (issue 21): the merge would count its files twice.
         let twice = try KPolicyBinary.run(["merge", shardFiles[0], shardFiles[0], "--format", "json", "--fail-on", "never"])
-        XCTAssertEqual(twice.status, 0, twice.stderr)
-        let t = try JSONDecoder().decode(CheckReport.self, from: Data(twice.stdout.utf8))
+        XCTAssertEqual(twice.status, 2, twice.stderr)
+        XCTAssert(twice.stderr.contains("is shard 1/3, and so is"), twice.stderr)
+        // Without the shard field (reports of an older kpolicy), the same
+        // report twice changes nothing (fingerprints dedup) but the counts summed.
+        var unmarked = shards[0]
+        unmarked.shard = nil
+        let copy = dir.appendingPathComponent("unmarked.json")
+        try unmarked.encodedJSON().write(to: copy, atomically: true, encoding: .utf8)
+        let again = try KPolicyBinary.run(["merge", copy.path, copy.path, "--format", "json", "--fail-on", "never"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let t = try JSONDecoder().decode(CheckReport.self, from: Data(again.stdout.utf8))
         XCTAssertEqual(t.findings, shards[0].findings)
     }
 

@@ -25,6 +25,10 @@ public final class ResultCache: @unchecked Sendable {
     public static let fileName = "results.sqlite"
     /// Default bound of the stored entries.
     public static let defaultMaxBytes: Int64 = 512 << 20
+    /// Largest bound accepted (1 PiB): far beyond any disk, and small
+    /// enough that the eviction's arithmetic on it cannot overflow. A
+    /// larger `maxBytes` is taken as this.
+    public static let largestMaxBytes: Int64 = 1 << 50
 
     public let path: URL
     public let maxBytes: Int64
@@ -61,7 +65,7 @@ public final class ResultCache: @unchecked Sendable {
     init(directory: URL, maxBytes: Int64 = ResultCache.defaultMaxBytes, format: String, warn: (String) -> Void) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent(ResultCache.fileName)
-        self.maxBytes = maxBytes
+        self.maxBytes = min(max(1, maxBytes), ResultCache.largestMaxBytes)
         do {
             pool = try ResultCache.open(path, format: format)
         } catch let problem as Problem {
@@ -264,7 +268,8 @@ public final class ResultCache: @unchecked Sendable {
             prefetch(pairs.compactMap { $0.count == 2 ? String($0[0]) : nil })
             let valid = pairs.allSatisfy { parts -> Bool in
                 guard parts.count == 2 else { return false }
-                return identity(of: String(parts[0])) == String(parts[1])
+                let recorded = parts[1] == ResultCache.absentMark ? nil : String(parts[1])
+                return identity(of: String(parts[0])) == recorded
             }
             if valid {
                 lock.lock()
@@ -280,14 +285,25 @@ public final class ResultCache: @unchecked Sendable {
         return nil
     }
 
+    /// What a dependency row holds instead of a content hash for a file
+    /// the value was computed without: valid while the file is still not
+    /// there (not a hash: `ContentHash` is hex).
+    static let absentMark = "-"
+
     /// Stores `value` under `kind`/`key`, valid while the files in
-    /// `dependencies` keep their content. Nothing is stored when one of them
-    /// cannot be read now. At most four entries are kept per key.
-    public func store(kind: String, key: String, dependencies: [String], value: Data) {
+    /// `dependencies` keep their content and the files in `absent` (looked
+    /// for and not found: a missing Kconfig) stay missing. Nothing is
+    /// stored when a dependency cannot be read now, or an absent file is
+    /// there now. At most four entries are kept per key.
+    public func store(kind: String, key: String, dependencies: [String], absent: [String] = [], value: Data) {
         var lines: [String] = []
         for dep in Set(dependencies).sorted() {
             guard let hash = identity(of: dep) else { return }
             lines.append("\(dep)\t\(hash)")
+        }
+        for path in Set(absent).subtracting(dependencies).sorted() {
+            guard identity(of: path) == nil else { return }
+            lines.append("\(path)\t\(ResultCache.absentMark)")
         }
         let deps = lines.joined(separator: "\n")
         let now = Date().timeIntervalSince1970
@@ -327,7 +343,8 @@ public final class ResultCache: @unchecked Sendable {
     /// Deletes least recently used entries until they fit in 80% of `limit`;
     /// the file table (only identities, rebuilt by reading) is cleared when
     /// it alone outgrows a tenth of the limit.
-    static func evict(_ db: Database, limit: Int64) throws {
+    static func evict(_ db: Database, limit requested: Int64) throws {
+        let limit = min(max(1, requested), largestMaxBytes)
         let total = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(bytes), 0) FROM entry") ?? 0
         if total > limit {
             var excess = total - limit * 8 / 10

@@ -64,15 +64,24 @@ public struct Git: Sendable {
             throw KPolicyError.badInput(path: directory.path, reason: "cannot run git: \(error.localizedDescription)")
         }
         // Read both pipes while git runs, so a large diff cannot fill one and block.
-        final class Box: @unchecked Sendable { var data = Data() }
+        // Both bounded like any input (InputSource): a blob or diff past
+        // the limit stops git and is bad input.
+        final class Box: @unchecked Sendable { var data: [UInt8] = [] }
         let errBox = Box()
         let done = DispatchSemaphore(value: 0)
-        let errHandle = err.fileHandleForReading
+        let errDescriptor = err.fileHandleForReading.fileDescriptor
+        let command = "git " + (arguments.first ?? "")
         Thread {
-            errBox.data = errHandle.readDataToEndOfFile()
+            errBox.data = (try? InputSource.read(fileDescriptor: errDescriptor, source: command)) ?? []
             done.signal()
         }.start()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data: [UInt8]
+        do { data = try InputSource.read(fileDescriptor: out.fileHandleForReading.fileDescriptor, source: command) } catch {
+            process.terminate()
+            process.waitUntilExit()
+            done.wait()
+            throw error
+        }
         process.waitUntilExit()
         done.wait()
         let errData = errBox.data
@@ -80,6 +89,6 @@ public struct Git: Sendable {
             let line = String(decoding: errData, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? "exit \(process.terminationStatus)"
             throw KPolicyError.badInput(path: directory.path, reason: "git \(arguments.joined(separator: " ")): \(line)")
         }
-        return [UInt8](data)
+        return data
     }
 }

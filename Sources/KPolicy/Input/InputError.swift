@@ -39,9 +39,9 @@ public enum InputError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Limits that keep hostile input from exhausting memory or overflowing
 /// arithmetic. Kernel patches are far below all of them (the largest
 /// mainline commits are a few hundred thousand lines).
-enum InputLimits {
+public enum InputLimits {
     /// Largest diff, mail or mbox read, in bytes.
-    static let maxBytes = 512 << 20
+    public static let maxBytes = 512 << 20
     /// Largest line number or count accepted in a hunk header.
     static let maxLineNumber = 50_000_000
     /// Most headers one mail may carry.

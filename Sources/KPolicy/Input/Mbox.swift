@@ -21,16 +21,36 @@ public struct Mbox: Equatable, Sendable {
         try parse(bytes: Array(text.utf8), source: source)
     }
 
+    /// `bytes` with CRLF line ends made LF when every line ends in CRLF (a
+    /// patch saved from a mail client or passed through unix2dos), as `git
+    /// am` reads mail (mailsplit without --keep-cr); otherwise unchanged, so
+    /// a diff of a file with CRLF lines keeps them.
+    static func withoutCRLF(_ bytes: [UInt8]) -> [UInt8] {
+        var newlines = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            guard i > bytes.startIndex, bytes[i - 1] == 0x0D else { return bytes }
+            newlines += 1
+        }
+        guard newlines > 0 else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - newlines)
+        for i in bytes.indices where !(bytes[i] == 0x0D && i + 1 < bytes.endIndex && bytes[i + 1] == 0x0A) {
+            out.append(bytes[i])
+        }
+        return out
+    }
+
     /// Splits and parses `bytes`.
     ///
     /// An mbox is split at lines starting `From ` that open the input or
     /// follow an empty line (format-patch separators always do; a commit
     /// message line starting "From " inside a paragraph is not taken for
     /// one), and `>From `, `>>From ` lines are unquoted by one `>` (mboxrd).
-    public static func parse(bytes: [UInt8], source: String = "<mbox>") throws -> Mbox {
-        guard bytes.count <= InputLimits.maxBytes else {
-            throw InputError.tooLarge(source: source, reason: "\(bytes.count) bytes, more than \(InputLimits.maxBytes)")
+    public static func parse(bytes input: [UInt8], source: String = "<mbox>") throws -> Mbox {
+        guard input.count <= InputLimits.maxBytes else {
+            throw InputError.tooLarge(source: source, reason: "\(input.count) bytes, more than \(InputLimits.maxBytes)")
         }
+        let bytes = withoutCRLF(input)
         let lines = ByteLines(bytes).lines
         guard let first = lines.firstIndex(where: { !$0.isEmpty }) else {
             throw InputError.malformedMail(source: source, line: 1, reason: "empty input: neither a mail nor a diff")

@@ -61,6 +61,15 @@ public struct FileDiff: Equatable, Sendable {
     /// The pre-image blob id of git's `index <old>..<new>` line (hex,
     /// possibly abbreviated); nil without one, or for a new file.
     public var oldBlob: String? = nil
+    /// The mode of git's `index <old>..<new> <mode>` line (a change that
+    /// keeps the mode says it there, not in `old mode`/`new mode`).
+    public var unchangedMode: String? = nil
+
+    /// A submodule pointer (git's gitlink, mode 160000): a commit id, not a
+    /// file; its "content" is a `Subproject commit <id>` line.
+    public var isGitlink: Bool {
+        [oldMode, newMode, unchangedMode].contains("160000")
+    }
 
     /// The path the file has after the change, or had before a deletion.
     public var path: String { newPath ?? oldPath ?? "" }
@@ -183,7 +192,13 @@ struct DiffParser {
             else if line.hasASCIIPrefix("rename to ") { file.newPath = try path(value("rename to "), at: i, strip: 0); file.status = .renamed }
             else if line.hasASCIIPrefix("copy from ") { file.oldPath = try path(value("copy from "), at: i, strip: 0); file.status = .copied }
             else if line.hasASCIIPrefix("copy to ") { file.newPath = try path(value("copy to "), at: i, strip: 0); file.status = .copied }
-            else if line.hasASCIIPrefix("index ") { file.oldBlob = Self.preimageBlob(value("index ")) }
+            else if line.hasASCIIPrefix("index ") {
+                file.oldBlob = Self.preimageBlob(value("index "))
+                // `index <old>..<new> <mode>`: the mode when it did not change.
+                if let mode = value("index ").split(separator: " ").dropFirst().first {
+                    file.unchangedMode = String(mode)
+                }
+            }
             else if line.hasASCIIPrefix("similarity index ") || line.hasASCIIPrefix("dissimilarity index ") {}
             else if line.hasASCIIPrefix("Binary files ") { file.isBinary = true }
             else if line.hasASCIIPrefix("GIT binary patch") { file.isBinary = true; skipBinaryPatch(); continue }
@@ -374,7 +389,20 @@ struct DiffParser {
         }
         let result = components.joined(separator: "/")
         guard !result.isEmpty else { throw fail(index, "empty file name") }
+        if let why = Self.leavesTree(components) { throw fail(index, "file name \(result) \(why); refused before anything is read") }
         return result
+    }
+
+    /// Why a path (its components, after `-p` stripping) is not a path
+    /// inside the tree, or nil when it is one: absolute, or holding a `..`
+    /// component (git apply refuses both the same way, whatever follows).
+    /// Every name a diff gives — `---`/`+++`, `diff --git`, rename and copy
+    /// from/to — goes through `path(_:at:strip:)` and so through this,
+    /// before any file is looked at.
+    static func leavesTree(_ components: [Substring]) -> String? {
+        if components.first == "" { return "is absolute: it leaves the tree" }
+        if components.contains("..") { return "has a '..' component: it can leave the tree" }
+        return nil
     }
 
     /// `a/x b/y` from `diff --git`: quoted names, or the split where the

@@ -76,7 +76,9 @@ public final class SourceParser {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if unsaved[file.path] == nil {
-            guard fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else { throw KPolicyError.missingFile(path: file.path) }
+            guard try SourceFile.exists(file.path), fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
+                throw KPolicyError.missingFile(path: file.path)
+            }
             guard !isDirectory.boolValue else {
                 throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
             }
@@ -185,8 +187,8 @@ public final class SourceParser {
                     // defined, would hide its body).
                     let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [file.path]).isEmpty
                     if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
-                        FileHandle.standardError.write(Data("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(inFile) errors in the file (\(plain.errors) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n".utf8))
-                        for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { FileHandle.standardError.write(Data("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n".utf8)) }
+                        StandardError.write("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(inFile) errors in the file (\(plain.errors) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n")
+                        for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { StandardError.write("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n") }
                     }
                     if !includedByPrelude, inFile < (bestWithPrelude?.errors ?? Int.max) {
                         bestWithPrelude = (parsed, inFile)

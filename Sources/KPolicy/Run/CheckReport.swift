@@ -117,6 +117,10 @@ public struct CheckReport: Sendable, Codable, Equatable {
     /// What the run could not check and says once (a plain diff has no
     /// recipients to check against MAINTAINERS).
     public var notices: [String]?
+    /// `--shard K/N`: which part of a split check this report is ("K/N");
+    /// absent for a whole check and for a merge. `kpolicy merge` refuses a
+    /// set of shards with one missing or given twice.
+    public var shard: String?
     public var stats: Stats
 
     public init(tree: Tree, toolVersion: String, findings: [Finding], parseFailures: [FileNote] = [],

@@ -27,7 +27,6 @@ public final class CheckRun: @unchecked Sendable {
     /// A named path must exist and, symlinks resolved, lie inside the tree.
     public func sourceFiles(under paths: [String]) throws -> [String] {
         let root = workspace.tree.root.standardizedFileURL
-        let realRoot = root.resolvingSymlinksInPath().path
         let fm = FileManager.default
         var out: Set<String> = []
         let starts = paths.isEmpty ? [""] : try paths.map { p -> String in
@@ -37,11 +36,8 @@ public final class CheckRun: @unchecked Sendable {
             guard standardized == root.path || standardized.hasPrefix(root.path + "/") else {
                 throw KPolicyError.outsideTree(path: p, tree: root.path)
             }
-            guard fm.fileExists(atPath: standardized) else { throw KPolicyError.missingFile(path: p) }
-            let real = URL(fileURLWithPath: standardized).resolvingSymlinksInPath().path
-            guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-                throw KPolicyError.badInput(path: p, reason: "is a symbolic link to \(real), outside the tree \(root.path)")
-            }
+            guard try SourceFile.exists(standardized, name: p) else { throw KPolicyError.missingFile(path: p) }
+            if let escape = workspace.tree.escapeError(standardized, name: p) { throw escape }
             return standardized == root.path ? "" : String(standardized.dropFirst(root.path.count + 1))
         }
         for start in starts {
@@ -258,6 +254,7 @@ public final class CheckRun: @unchecked Sendable {
         if report.findings.contains(where: { f in engine.rules.rules.contains { $0.id == f.rule && $0.match.isInternalExposure } }) {
             UpstreamState.apply(to: &report, rules: engine.rules, tree: plan.tree, maintainers: try? Maintainers(tree: workspace.tree.root))
         }
+        report.shard = shard?.description
         if let cache = activeCache {
             report.stats.fromCache = fromCache
             // The run record, unless a file failed (a failure is tried

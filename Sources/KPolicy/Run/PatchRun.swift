@@ -79,9 +79,13 @@ public final class PatchRun: @unchecked Sendable {
 
     public init(workspace: Workspace, rules: RuleSet, toolVersion: String) {
         check = CheckRun(workspace: workspace, rules: rules, toolVersion: toolVersion)
-        let root = workspace.tree.root.standardizedFileURL
+        let tree = workspace.tree
         readOriginal = { path in
-            try SourceFile.contentsIfPresent(root.appendingPathComponent(path).path, name: path).map { [UInt8]($0) }
+            // Diff names cannot leave the tree (UnifiedDiff refuses them);
+            // a symbolic link of the tree that does is refused here.
+            let file = tree.root.standardizedFileURL.appendingPathComponent(path).path
+            if let escape = tree.escapeError(file, name: path) { throw escape }
+            return try SourceFile.contentsIfPresent(file, name: path).map { [UInt8]($0) }
         }
     }
 
@@ -121,6 +125,7 @@ public final class PatchRun: @unchecked Sendable {
         // analyses before a patch parse it, not the work tree's file.
         var originals: [String: [UInt8]] = [:]
         var preimageNotices: [String] = []
+        var skippedNotices: [String] = []   // binary changes and gitlinks, named, not checked
         var failedPaths: Set<String> = []
         var applyFailures: [CheckReport.ApplyFailure] = []
         var changes: [Change] = []
@@ -157,7 +162,11 @@ public final class PatchRun: @unchecked Sendable {
         for (k, patch) in patches.enumerated() {
             let currentBefore = current
             var applied: [(FileDiff, PatchedFile?)] = []
-            for file in patch.diff.files where !file.isBinary {
+            for file in patch.diff.files {
+                if let why = Self.notAFileToCheck(file) {
+                    skippedNotices.append("\(patch.origin.label): \(file.path): \(why)")
+                    continue
+                }
                 let oldPath = file.oldPath
                 let source = oldPath ?? file.path
                 if failedPaths.contains(source) {
@@ -292,9 +301,20 @@ public final class PatchRun: @unchecked Sendable {
         let (mailFindings, notices) = try recipients.findings(for: patches)
         report.findings += mailFindings
         report.findings.sort { ($0.patch?.index ?? 0, $0.position, $0.rule) < ($1.patch?.index ?? 0, $1.position, $1.rule) }
-        report.notices = preimageNotices + notices
+        report.notices = skippedNotices + preimageNotices + notices
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         return report
+    }
+
+    /// Why a file of a diff is not applied and checked, or nil when it is:
+    /// a submodule pointer is not a file (a commit that only bumps one
+    /// must not be blocked), and a binary change (`GIT binary patch`,
+    /// `Binary files ... differ`) carries no lines to apply. Either is
+    /// named in the report's notices, never skipped in silence.
+    static func notAFileToCheck(_ file: FileDiff) -> String? {
+        if file.isGitlink { return "a submodule (gitlink) pointer, not a file: skipped" }
+        if file.isBinary { return "a binary change (git's binary diff has no lines to apply): not checked" }
+        return nil
     }
 
     /// Unchanged lines right after (and before) a place where the patch

@@ -28,12 +28,24 @@ public enum SourceFile {
     /// The file's bytes, or nil when nothing is at `path` (ENOENT); any other
     /// reason it cannot be read as source is `unreadableFile` naming `name`.
     public static func contentsIfPresent(_ path: String, name: String) throws -> Data? {
-        var st = stat()
-        if stat(path, &st) != 0, errno == ENOENT { return nil }
+        guard try exists(path, name: name) else { return nil }
         switch read(path) {
         case .success(let data): return data
         case .failure(let reason): throw KPolicyError.unreadableFile(path: name, reason: reason.description)
         }
+    }
+
+    /// Whether something is at `path`: false only when nothing is (ENOENT,
+    /// also for a symbolic link to nothing). A path that cannot be followed
+    /// (a symbolic link that points at itself, a directory on the way that
+    /// cannot be searched) is `unreadableFile` with the system's reason,
+    /// not "no such file".
+    public static func exists(_ path: String, name: String? = nil) throws -> Bool {
+        var st = stat()
+        if stat(path, &st) == 0 { return true }
+        let reason = errno
+        if reason == ENOENT || reason == ENOTDIR { return false }
+        throw KPolicyError.unreadableFile(path: name ?? path, reason: String(cString: strerror(reason)))
     }
 
     /// Why a path is not a regular file, or nil if it is one (following symlinks).

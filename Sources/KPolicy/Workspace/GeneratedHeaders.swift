@@ -27,9 +27,23 @@ public struct GeneratedHeaders: Sendable {
     let sourceRoot: URL
 
     /// Builds (once) and returns the overlay for `tree` and `arch` below `cacheRoot`.
-    public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL) throws -> GeneratedHeaders {
+    /// `kconfig`: the tree's Kconfig index for `arch` and a hash of it
+    /// when the caller has them (`Workspace.kconfigDigest`); read here
+    /// otherwise, only for a tree without its own configuration.
+    public static func overlay(for tree: KernelTree, arch: String, cacheRoot: URL,
+                               kconfig: (index: KconfigIndex, digest: String)? = nil) throws -> GeneratedHeaders {
         let fm = FileManager.default
-        let key = stableHash("\(tree.root.path)|\(tree.version)|\(arch)|\(formatVersion)|\(configurationStamp(tree))|\(DefaultConfig.autoconf(arch: arch))")
+        // The default configuration is made from the Kconfig files: an
+        // overlay made while one was missing or different is not the one
+        // for the files there now.
+        var known = kconfig
+        if configurationSourceName(tree) == "default", known == nil {
+            let index = KconfigIndex(tree: tree, arch: arch)
+            known = (index, ContentHash.of(index.serialized()))
+        }
+        let index = known?.index
+        let kconfigStamp = known?.digest ?? "-"
+        let key = stableHash("\(tree.root.path)|\(tree.version)|\(arch)|\(formatVersion)|\(configurationStamp(tree))|\(DefaultConfig.autoconf(arch: arch))|\(kconfigStamp)")
         let root = cacheRoot.appendingPathComponent("overlay-\(arch)-\(tree.version)-\(key)")
         let marker = root.appendingPathComponent(".complete")
         let source = configurationSourceName(tree)
@@ -46,7 +60,7 @@ public struct GeneratedHeaders: Sendable {
         try fm.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
         let scratch = cacheRoot.appendingPathComponent(".tmp-\(UUID().uuidString)")
         defer { try? fm.removeItem(at: scratch) }
-        let files = try populate(scratch, tree: tree, arch: arch)
+        let files = try populate(scratch, tree: tree, arch: arch, kconfig: index)
         try Data(completionMarker(files).utf8).write(to: scratch.appendingPathComponent(".complete"))
         // Another process may have finished first; either copy is equivalent.
         if !fm.fileExists(atPath: marker.path) {
@@ -182,16 +196,19 @@ public struct GeneratedHeaders: Sendable {
         return "default"
     }
 
-    /// Changes when the tree's own configuration changes.
+    /// Changes when the tree's own configuration (include/generated/autoconf.h
+    /// or .config) appears, changes or goes away.
     static func configurationStamp(_ tree: KernelTree) -> String {
-        let path = tree.root.appendingPathComponent(".config").path
-        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-              let date = attrs[.modificationDate] as? Date else { return "-" }
-        return "\(date.timeIntervalSince1970)"
+        ["include/generated/autoconf.h", ".config"].map { relative -> String in
+            let path = tree.root.appendingPathComponent(relative).path
+            guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+                  let date = attrs[.modificationDate] as? Date else { return "-" }
+            return "\(date.timeIntervalSince1970):\((attrs[.size] as? NSNumber)?.int64Value ?? -1)"
+        }.joined(separator: "|")
     }
 
     /// Writes the overlay below `root`; returns its files (path → content).
-    static func populate(_ root: URL, tree: KernelTree, arch: String) throws -> [String: String] {
+    static func populate(_ root: URL, tree: KernelTree, arch: String, kconfig: KconfigIndex?) throws -> [String: String] {
         var files: [String: String] = [:]
         let src = tree.root
         // asm-generic wrappers and generated-y stubs, kernel and uapi.
@@ -221,7 +238,7 @@ public struct GeneratedHeaders: Sendable {
         for (path, text) in ArchTools.headers(tree: tree, arch: arch) {
             files[path] = text
         }
-        files["include/generated/autoconf.h"] = try configurationHeader(tree: tree, arch: arch)
+        files["include/generated/autoconf.h"] = try configurationHeader(tree: tree, arch: arch, kconfig: kconfig)
         files["include/generated/bounds.h"] = """
             #define NR_PAGEFLAGS 24
             #define MAX_NR_ZONES 4
@@ -275,7 +292,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// autoconf.h: the tree's own, else one made from its .config, else the default.
-    static func configurationHeader(tree: KernelTree, arch: String) throws -> String {
+    static func configurationHeader(tree: KernelTree, arch: String, kconfig: KconfigIndex?) throws -> String {
         let own = tree.root.appendingPathComponent("include/generated/autoconf.h")
         if let text = try? String(contentsOf: own, encoding: .utf8) { return text }
         let config = tree.root.appendingPathComponent(".config")
@@ -285,7 +302,7 @@ public struct GeneratedHeaders: Sendable {
             }
             return autoconf(fromDotConfig: text)
         }
-        return DefaultConfig.autoconf(arch: arch, tree: tree, kconfig: KconfigIndex(tree: tree, arch: arch))
+        return DefaultConfig.autoconf(arch: arch, tree: tree, kconfig: kconfig ?? KconfigIndex(tree: tree, arch: arch))
     }
 
     /// Turns .config lines into autoconf.h defines the way Kconfig does:
@@ -414,9 +431,10 @@ enum ArchTools {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = try? InputSource.read(fileDescriptor: out.fileHandleForReading.fileDescriptor, source: "awk -f \(script)")
+        if data == nil { process.terminate() }
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard process.terminationStatus == 0, let data else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

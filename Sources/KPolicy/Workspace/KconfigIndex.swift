@@ -52,6 +52,11 @@ public struct KconfigIndex: Sendable {
     private(set) var conditionalDefaults: [(option: String, condition: String, names: [String])] = []
     /// The Kconfig files read (relative to the tree), for the cache.
     public private(set) var files: [String] = []
+    /// Kconfig files a `source` line (or the top `Kconfig`) named that were
+    /// not there, for the cache: the index must be read again when one
+    /// appears. Not kept in `serialized()` (only the run that read the
+    /// tree stores the index).
+    public private(set) var missingFiles: [String] = []
 
     /// Reads the tree's Kconfig files the way Kconfig does: from the top
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
@@ -61,8 +66,11 @@ public struct KconfigIndex: Sendable {
         var queue: [(String, [String])] = [("Kconfig", [])]
         var seen = Set<String>()
         while let (relative, enclosing) = queue.popLast() {
-            guard seen.insert(relative).inserted,
-                  let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
+            guard seen.insert(relative).inserted else { continue }
+            guard let data = FileManager.default.contents(atPath: root + "/" + relative) else {
+                missingFiles.append(relative)
+                continue
+            }
             files.append(relative)
             let directory = (relative as NSString).deletingLastPathComponent
             for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {

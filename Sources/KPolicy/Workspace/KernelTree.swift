@@ -5,6 +5,16 @@ import KernelModel
 public struct KernelTree: Sendable {
     /// Absolute, standardized path of the tree's top directory.
     public let root: URL
+
+    /// The error for a path of the tree (absolute, standardized) whose
+    /// symbolic links lead outside the tree, or nil when it stays inside
+    /// (or does not exist): what is outside is never read as the tree's.
+    public func escapeError(_ path: String, name: String) -> KPolicyError? {
+        let realRoot = root.resolvingSymlinksInPath().path
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard real != realRoot, !real.hasPrefix(realRoot + "/") else { return nil }
+        return .badInput(path: name, reason: "is a symbolic link to \(real), outside the tree \(root.path)")
+    }
     public let version: KernelVersion
     /// The architectures under arch/ (directory names, e.g. "x86", "arm64").
     public let arches: [String]

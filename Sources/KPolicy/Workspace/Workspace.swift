@@ -46,6 +46,7 @@ public final class Workspace: @unchecked Sendable {
     private let lock = NSLock()
     private var overlays: [String: GeneratedHeaders] = [:]
     private var kconfigs: [String: KconfigIndex] = [:]
+    private var kconfigDigests: [String: String] = [:]
     private var gates: [String: MakefileGates] = [:]
     private var includeCache: [String: MakefileIncludes] = [:]
     private var archIncludeCache: [String: [String]] = [:]
@@ -96,11 +97,21 @@ public final class Workspace: @unchecked Sendable {
     /// The overlay of generated headers for `arch`, built on first use.
     public func overlay(arch: String) throws -> GeneratedHeaders {
         lock.lock()
+        if let o = overlays[arch] {
+            lock.unlock()
+            return o
+        }
+        lock.unlock()
+        // The Kconfig index (kept in the result cache) when the default
+        // configuration is made from it: the overlay depends on it.
+        let index = GeneratedHeaders.configurationSourceName(tree) == "default"
+            ? (index: kconfig(arch: arch), digest: kconfigDigest(arch: arch)) : nil
+        lock.lock()
         defer { lock.unlock() }
         if let o = overlays[arch] { return o }
         let o: GeneratedHeaders
         do {
-            o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot)
+            o = try GeneratedHeaders.overlay(for: tree, arch: arch, cacheRoot: cacheRoot, kconfig: index)
         } catch let error as KPolicyError {
             throw error
         } catch {
@@ -123,14 +134,27 @@ public final class Workspace: @unchecked Sendable {
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = KconfigIndex(serialized: data) {
             kconfigs[arch] = k
+            kconfigDigests[arch] = ContentHash.of(data)
             return k
         }
         let k = KconfigIndex(tree: tree, arch: arch)
         kconfigs[arch] = k
+        let data = k.serialized()
+        kconfigDigests[arch] = ContentHash.of(data)
         if let cache = knowledgeCache {
-            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 }, value: k.serialized())
+            cache.store(kind: "kconfig", key: key, dependencies: k.files.map { root + "/" + $0 },
+                        absent: k.missingFiles.map { root + "/" + $0 }, value: data)
         }
         return k
+    }
+
+    /// A hash of what `kconfig(arch:)` holds (its serialized form, hashed
+    /// once when it is read or loaded): the generated headers' key.
+    public func kconfigDigest(arch: String) -> String {
+        _ = kconfig(arch: arch)
+        lock.lock()
+        defer { lock.unlock() }
+        return kconfigDigests[arch]!
     }
 
     /// The options Kbuild builds `file` under (from its directory's
