@@ -1,4 +1,5 @@
 import Foundation
+import KernelModel
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.
@@ -104,33 +105,56 @@ public final class PatchRun: @unchecked Sendable {
         var before: Int?
     }
 
+    /// Applies the series in memory, analyses each touched file before and
+    /// after its patch, and reports what the patches introduce.
     public func run(_ patches: [PatchInput], jobs: Int) throws -> CheckReport {
         let start = Date()
-        let version = check.workspace.tree.version
-        let archSupport = ArchSupport()
         check.workspace.knowledgeCache = check.activeCache
         defer { check.activeCache?.flush() }
-        // Tree knowledge (a parse of mm/vmalloc.c) only when a touched file
-        // is C: a patch to docs, Kconfig or a Makefile needs none.
+        var series = SeriesApplication(run: self)
+        for (k, patch) in patches.enumerated() { try series.apply(patch, number: k) }
+        let results = try analyze(series, jobs: jobs)
+        var report = try self.report(patches, series: series, results: results)
+        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        return report
+    }
+
+    /// The series applied so far: the text of every touched path before
+    /// and after, what each patch changed, and the analyses to run (one
+    /// per distinct file text, shared by patches that leave it alike).
+    struct SeriesApplication {
+        let run: PatchRun
+        let version: KernelVersion
+        let archSupport = ArchSupport()
+        /// Tree knowledge (a parse of mm/vmalloc.c) only once a touched file
+        /// is C: a patch to docs, Kconfig or a Makefile needs none.
         var knowledge: (tree: TreeFacts, prefilter: Prefilter)?
-        func known() throws -> (tree: TreeFacts, prefilter: Prefilter) {
-            if let knowledge { return knowledge }
-            let k = try check.knowledge(archSupport: archSupport)
-            knowledge = k
-            return k
-        }
-        var current: [String: [UInt8]?] = [:]   // touched paths: text after the patches so far (nil: deleted)
-        // Touched paths: the text the series started from (the tree's file,
-        // a git blob for `kpolicy diff`, or a patch's pre-image blob). The
-        // analyses before a patch parse it, not the work tree's file.
+        /// Touched paths: text after the patches so far (nil: deleted).
+        var current: [String: [UInt8]?] = [:]
+        /// Touched paths: the text the series started from (the tree's file,
+        /// a git blob for `kpolicy diff`, or a patch's pre-image blob). The
+        /// analyses before a patch parse it, not the work tree's file.
         var originals: [String: [UInt8]] = [:]
         var preimageNotices: [String] = []
-        var skippedNotices: [String] = []   // binary changes and gitlinks, named, not checked
+        /// Binary changes and gitlinks: named, not checked.
+        var skippedNotices: [String] = []
         var failedPaths: Set<String> = []
         var applyFailures: [CheckReport.ApplyFailure] = []
         var changes: [Change] = []
-        var jobs_: [CheckRun.AnalysisJob] = []
+        var jobs: [CheckRun.AnalysisJob] = []
         var jobIndex: [String: Int] = [:]
+
+        init(run: PatchRun) {
+            self.run = run
+            version = run.check.workspace.tree.version
+        }
+
+        mutating func known() throws -> (tree: TreeFacts, prefilter: Prefilter) {
+            if let knowledge { return knowledge }
+            let k = try run.check.knowledge(archSupport: archSupport)
+            knowledge = k
+            return k
+        }
 
         func overlay(_ current: [String: [UInt8]?]) -> SourceOverlay {
             var files = originals.mapValues { String(decoding: $0, as: UTF8.self) }
@@ -139,60 +163,71 @@ public final class PatchRun: @unchecked Sendable {
             }
             return SourceOverlay(files: files)
         }
-        func original(_ path: String) throws -> [UInt8]? {
+
+        mutating func original(_ path: String) throws -> [UInt8]? {
             if let known = originals[path] { return known }
-            let text = try readOriginal(path)
+            let text = try run.readOriginal(path)
             if let text { originals[path] = text }
             return text
         }
-        func job(_ path: String, _ overlay: SourceOverlay) -> Int {
+
+        mutating func job(_ path: String, _ overlay: SourceOverlay) -> Int {
             var key = path
             for (p, t) in overlay.files.sorted(by: { $0.key < $1.key }) { key += "\u{0}\(p)\u{0}\(FNV1a.hash(t))" }
             if let known = jobIndex[key] { return known }
-            jobs_.append(.init(target: AnalysisTarget(path: path), overlay: overlay))
-            jobIndex[key] = jobs_.count - 1
-            return jobs_.count - 1
+            jobs.append(.init(target: AnalysisTarget(path: path), overlay: overlay))
+            jobIndex[key] = jobs.count - 1
+            return jobs.count - 1
         }
-        func isCandidate(_ path: String, _ texts: [[UInt8]?]) throws -> Bool {
-            guard path.hasSuffix(".c") || path.hasSuffix(".h"), !check.engine.applicable(to: path, version: version).isEmpty else { return false }
+
+        mutating func isCandidate(_ path: String, _ texts: [[UInt8]?]) throws -> Bool {
+            guard path.hasSuffix(".c") || path.hasSuffix(".h"), !run.check.engine.applicable(to: path, version: version).isEmpty else { return false }
             let prefilter = try known().prefilter
             return texts.contains { $0.map { prefilter.mentionsAny(Data($0)) } ?? false }
         }
 
-        for (k, patch) in patches.enumerated() {
+        /// The text `file` of `patch` applies to, and the result: the text so
+        /// far, else the original, else (as `git am -3`) the pre-image blob
+        /// its `index` line names.
+        mutating func applyFile(_ file: FileDiff, of patch: PatchInput) throws -> PatchedFile? {
+            let source = file.oldPath ?? file.path
+            let base: [UInt8]?
+            if file.status == .added { base = nil }
+            else if let known = current[source] { base = known }
+            else { base = try original(source) }
+            do {
+                if base == nil, file.status != .added {
+                    throw InputError.cannotApply(path: source, reason: "the file is not in the tree")
+                }
+                return try PatchApplier.apply(file, to: base)
+            } catch {
+                // Not applicable to the tree's file: the pre-image blob, when the repository has it.
+                guard file.status != .added, current[source] == nil, let id = file.oldBlob,
+                      let blob = run.readPreimage?(id), let applied = try? PatchApplier.apply(file, to: blob) else { throw error }
+                originals[source] = blob
+                preimageNotices.append("\(patch.origin.label): \(source): applied to blob \(id), the pre-image its index line names (the tree's file differs)")
+                return applied
+            }
+        }
+
+        /// Applies patch number `k` and plans the analyses of the candidate
+        /// files it touched, before and after it.
+        mutating func apply(_ patch: PatchInput, number k: Int) throws {
             let currentBefore = current
             var applied: [(FileDiff, PatchedFile?)] = []
             for file in patch.diff.files {
-                if let why = Self.notAFileToCheck(file) {
+                if let why = PatchRun.notAFileToCheck(file) {
                     skippedNotices.append("\(patch.origin.label): \(file.path): \(why)")
                     continue
                 }
-                let oldPath = file.oldPath
-                let source = oldPath ?? file.path
+                let source = file.oldPath ?? file.path
                 if failedPaths.contains(source) {
                     applyFailures.append(.init(patch: patch.origin, file: file.path, reason: "skipped: an earlier patch of the series did not apply to this file"))
                     continue
                 }
                 do {
-                    let base: [UInt8]?
-                    if file.status == .added { base = nil }
-                    else if let known = current[source] { base = known }
-                    else { base = try original(source) }
-                    var result: PatchedFile?
-                    do {
-                        if base == nil, file.status != .added {
-                            throw InputError.cannotApply(path: source, reason: "the file is not in the tree")
-                        }
-                        result = try PatchApplier.apply(file, to: base)
-                    } catch {
-                        // Not applicable to the tree's file: the pre-image blob, when the repository has it.
-                        guard file.status != .added, current[source] == nil, let id = file.oldBlob,
-                              let blob = readPreimage?(id), let applied = try? PatchApplier.apply(file, to: blob) else { throw error }
-                        originals[source] = blob
-                        result = applied
-                        preimageNotices.append("\(patch.origin.label): \(source): applied to blob \(id), the pre-image its index line names (the tree's file differs)")
-                    }
-                    if let oldPath, oldPath != file.path, file.status == .renamed { current[oldPath] = .some(nil) }
+                    let result = try applyFile(file, of: patch)
+                    if let oldPath = file.oldPath, oldPath != file.path, file.status == .renamed { current[oldPath] = .some(nil) }
                     current[file.path] = .some(result?.contents)
                     applied.append((file, result))
                 } catch {
@@ -212,27 +247,37 @@ public final class PatchRun: @unchecked Sendable {
                 let beforeText = oldPath.flatMap { p in before.files[p].map { Array($0.utf8) } ?? originals[p] }
                 guard try isCandidate(file.path, [result.contents, beforeText]) else { continue }
                 var change = Change(patch: k, oldPath: oldPath, path: file.path, patched: result, changedLines: result.changedLines,
-                                    touchedLines: result.changedLines.union(Self.removalPoints(result)))
+                                    touchedLines: result.changedLines.union(PatchRun.removalPoints(result)))
                 change.after = job(file.path, after)
                 if let oldPath, beforeText != nil { change.before = job(oldPath, before) }
                 changes.append(change)
             }
         }
+    }
 
-        var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine, tree: knowledge?.tree ?? TreeFacts(expectedFor: version),
-                                           archSupport: archSupport)
-        // The last PCH built for the arch (by a tree run or an earlier
-        // patch) while its headers are unchanged, else one built over the
-        // touched files' includes and kept for the next patch or commit:
-        // a pre-commit hook pays for it once. A patched header it holds,
-        // or a patched file that defines a macro before its first include,
-        // sends a file the full way.
+    /// Runs the series' analyses. The last PCH built for the arch (by a tree
+    /// run or an earlier patch) while its headers are unchanged, else one
+    /// built over the touched files' includes and kept for the next patch
+    /// or commit: a pre-commit hook pays for it once. A patched header it
+    /// holds, or a patched file that defines a macro before its first
+    /// include, sends a file the full way.
+    func analyze(_ series: SeriesApplication, jobs: Int) throws -> [FileResult] {
+        var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine,
+                                           tree: series.knowledge?.tree ?? TreeFacts(expectedFor: series.version),
+                                           archSupport: series.archSupport)
         if check.usePrecompiledHeaders, check.activeCache != nil {
-            let paths = Array(Set(jobs_.map(\.target.path))).sorted()
-            context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: archSupport, reuseFirst: true)
+            let paths = Array(Set(series.jobs.map(\.target.path))).sorted()
+            context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: series.archSupport, reuseFirst: true)
         }
-        let results = try check.analyze(jobs_, context: context, jobs: jobs)
+        return try check.analyze(series.jobs, context: context, jobs: jobs)
+    }
 
+    /// The report: for each change, the findings on its changed lines and
+    /// the new ones (by fingerprint) in the functions it touched, after
+    /// inline suppressions in the patched text, attributed to the patch;
+    /// then the recipients of the mails.
+    func report(_ patches: [PatchInput], series: SeriesApplication, results: [FileResult]) throws -> CheckReport {
+        let version = series.version
         var findings: [Finding] = []
         var suppressed: [Finding] = []
         var unused: [CheckReport.UnusedSuppression] = []
@@ -242,8 +287,8 @@ public final class PatchRun: @unchecked Sendable {
         var seen: Set<String> = []
         var stats = CheckReport.Stats()
         stats.filesScanned = Set(patches.flatMap { $0.diff.files.map(\.path) }).count
-        stats.candidates = Set(changes.map(\.path)).count
-        for change in changes {
+        stats.candidates = Set(series.changes.map(\.path)).count
+        for change in series.changes {
             guard let a = change.after else { continue }
             let result = results[a]
             switch result.outcome {
@@ -296,13 +341,12 @@ public final class PatchRun: @unchecked Sendable {
         report.suppressed = suppressed
         report.unusedSuppressions = unused
         report.patches = patches.map(\.origin)
-        report.applyFailures = applyFailures
+        report.applyFailures = series.applyFailures
         let recipients = RecipientCheck(rules: check.engine.rules, version: version, tree: check.workspace.tree.root)
         let (mailFindings, notices) = try recipients.findings(for: patches)
         report.findings += mailFindings
         report.findings.sort { ($0.patch?.index ?? 0, $0.position, $0.rule) < ($1.patch?.index ?? 0, $1.position, $1.rule) }
-        report.notices = skippedNotices + preimageNotices + notices
-        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        report.notices = series.skippedNotices + series.preimageNotices + notices
         return report
     }
 
