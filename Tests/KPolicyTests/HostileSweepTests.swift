@@ -300,4 +300,27 @@ final class HostileSweepTests: XCTestCase {
         assertOneKPolicyLine(try kpolicy(["check", "drivers/misc/loop.c", "--tree", repo.root.path]), 2,
                              "drivers/misc/loop.c: cannot be read (Too many levels of symbolic links)")
     }
+
+    /// The other inputs a user names are bounded and regular files too: a
+    /// rule file over InputLimits.maxRuleFileBytes or a FIFO among the
+    /// rules, and a baseline over InputLimits.maxBytes (sparse: nothing is
+    /// written), are one line and exit 2, read no further than their stat.
+    func testRuleFilesAndBaselinesAreBoundedRegularFiles() throws {
+        let rules = repo.tmp.appendingPathComponent("rules/x")
+        try FileManager.default.createDirectory(at: rules, withIntermediateDirectories: true)
+        let big = rules.appendingPathComponent("big-rule.yaml")
+        XCTAssertTrue(FileManager.default.createFile(atPath: big.path, contents: nil))
+        try FileHandle(forWritingTo: big).truncate(atOffset: UInt64(InputLimits.maxRuleFileBytes + 1))
+        assertOneKPolicyLine(try KPolicyBinary.run(["rules", "list", "--rules", rules.deletingLastPathComponent().path]), 2,
+                             "big-rule.yaml: too large: \(InputLimits.maxRuleFileBytes + 1) bytes, more than \(InputLimits.maxRuleFileBytes)")
+        try FileManager.default.removeItem(at: big)
+        XCTAssertEqual(mkfifo(rules.appendingPathComponent("fifo-rule.yaml").path, 0o600), 0)
+        assertOneKPolicyLine(try KPolicyBinary.run(["rules", "list", "--rules", rules.deletingLastPathComponent().path]), 2,
+                             "fifo-rule.yaml: cannot be read (it is a FIFO, not a regular file)")
+        let baseline = repo.tmp.appendingPathComponent("baseline.json")
+        XCTAssertTrue(FileManager.default.createFile(atPath: baseline.path, contents: nil))
+        try FileHandle(forWritingTo: baseline).truncate(atOffset: UInt64(InputLimits.maxBytes + 1))
+        assertOneKPolicyLine(try kpolicy(["check", "drivers/misc", "--tree", repo.root.path, "--baseline", baseline.path]), 2,
+                             "baseline.json: too large: \(InputLimits.maxBytes + 1) bytes, more than \(InputLimits.maxBytes)")
+    }
 }

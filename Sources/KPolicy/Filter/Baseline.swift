@@ -49,8 +49,7 @@ public struct Baseline: Codable, Sendable, Equatable {
     /// Reads a baseline file; anything malformed is bad input naming the
     /// file and what is wrong.
     public static func load(path: String) throws -> Baseline {
-        guard let data = try SourceFile.contentsIfPresent(path, name: path) else { throw KPolicyError.missingFile(path: path) }
-        return try decode(data, path: path)
+        try decode(Data(try InputSource.read(path)), path: path)
     }
 
     public static func decode(_ data: Data, path: String) throws -> Baseline {

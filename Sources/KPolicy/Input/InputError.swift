@@ -40,8 +40,10 @@ public enum InputError: Error, CustomStringConvertible, Equatable, Sendable {
 /// arithmetic. Kernel patches are far below all of them (the largest
 /// mainline commits are a few hundred thousand lines).
 public enum InputLimits {
-    /// Largest diff, mail or mbox read, in bytes.
+    /// Largest diff, mail, mbox, report or baseline read, in bytes.
     public static let maxBytes = 512 << 20
+    /// Largest rule file read, in bytes (the built-in ones are under 10 KiB).
+    public static let maxRuleFileBytes = 1 << 20
     /// Largest line number or count accepted in a hunk header.
     static let maxLineNumber = 50_000_000
     /// Most headers one mail may carry.

@@ -35,10 +35,9 @@ public struct RuleSet: Sendable {
         var rules: [Rule] = []
         var texts: [(String, String)] = []
         for (relative, url) in try files(in: directory) {
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw KPolicyError.unreadableFile(path: url.path, reason: error.localizedDescription)
-            }
+            // Bounded like every input: a rule file is never a device, a FIFO
+            // or gigabytes.
+            let text = String(decoding: try InputSource.read(url.path, limit: InputLimits.maxRuleFileBytes), as: UTF8.self)
             texts.append((relative, text))
             let (category, id) = split(relative)
             rules.append(try RuleLoader.load(yaml: text, file: url.path, id: id, category: category))
