@@ -7,7 +7,7 @@ extension KPolicyCommand {
     struct Rules: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List, show and document the policy rules.",
-            subcommands: [List.self, Show.self, Docs.self, Test.self])
+            subcommands: [List.self, Show.self, Docs.self, Schema.self, Test.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "One line per rule: id, severity, title.")
@@ -57,6 +57,11 @@ extension KPolicyCommand {
                     try emit(RuleDoc.markdown(rule), to: dir.appendingPathComponent("\(rule.id).md").path)
                 }
             }
+        }
+
+        struct Schema: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "The rule-file schema (docs/rules-schema.md): fields and matcher kinds.")
+            func run() throws { try emit(RuleSchema.markdown(), to: nil) }
         }
 
         struct Test: ParsableCommand {

@@ -40,6 +40,14 @@ final class RuleFileTests: XCTestCase {
         XCTAssertEqual(Set(names), Set(rules.rules.map { "\($0.id).md" }), "docs/rules/ has pages for rules that no longer exist")
     }
 
+    /// docs/rules-schema.md is what the matcher kinds and the loader's
+    /// field tables say.
+    func testRuleSchemaPageIsCurrent() throws {
+        let onDisk = try String(contentsOf: Self.repo.appendingPathComponent("docs/rules-schema.md"), encoding: .utf8)
+        XCTAssertEqual(onDisk, RuleSchema.markdown(), "docs/rules-schema.md is stale: run scripts/generate-rules --docs")
+        for kind in MatcherKinds.all { XCTAssertTrue(onDisk.contains("### `\(kind.kind)`"), kind.kind) }
+    }
+
     func load(_ yaml: String) -> String? {
         do {
             _ = try RuleLoader.load(yaml: yaml, file: "Rules/x/bad-rule.yaml", id: "bad-rule", category: "x")

@@ -19,7 +19,7 @@ public enum UpstreamState {
         var kept: [Finding] = []
         var ownerLists: [String: Set<String>] = [:]
         for f in report.findings {
-            guard let rule = rules.rules.first(where: { $0.id == f.rule }), case .internalExposure(let m) = rule.match,
+            guard let rule = rules.rules.first(where: { $0.id == f.rule }), let m = rule.match as? InternalExposureMatcher,
                   let why = reason(f, matcher: m, derived: tree.internals[rule.id] ?? DerivedInternals(), maintainers: maintainers,
                                    ownerLists: &ownerLists[rule.id]) else {
                 kept.append(f)

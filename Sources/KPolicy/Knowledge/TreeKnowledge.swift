@@ -63,7 +63,7 @@ public enum TreeKnowledge {
         var out: [String: DerivedInternals] = [:]
         let workspace = parser.workspace
         for rule in rules.rules {
-            guard case .internalExposure(let m) = rule.match else { continue }
+            guard let m = rule.match as? InternalExposureMatcher else { continue }
             let file = workspace.tree.root.appendingPathComponent(m.definedIn)
             guard FileManager.default.fileExists(atPath: file.path) else {
                 out[rule.id] = DerivedInternals()

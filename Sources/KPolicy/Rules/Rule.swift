@@ -25,7 +25,7 @@ public struct Rule: Sendable {
     public var kernel: VersionRange
     /// Identifiers a file must contain (as raw bytes) to be parsed for this rule.
     public var triggers: [String]
-    public var match: Matcher
+    public var match: any RuleMatcher
     /// The finding's message; `{name}` placeholders are filled per finding.
     public var message: String
     public var suggestion: SuggestionTemplate?
@@ -136,140 +136,14 @@ public struct PathGlob: Sendable, CustomStringConvertible {
     }
 }
 
-/// How a rule finds its cases. Each kind is implemented once in Swift
-/// (Sources/KPolicy/Rules/Matchers/) and parameterised by the rule file.
-public enum Matcher: Sendable {
-    /// Calls to (or references to) named functions, outside allowed paths.
-    case call(CallMatcher)
-    /// Uses of named macros or calls to named functions outside allowed paths.
-    case symbolUse(SymbolUseMatcher)
-    /// Vmalloc-family mappings whose protection argument resolves to a
-    /// writable and executable pgprot.
-    case mapping(MappingMatcher)
-    /// Internal functions made reachable: exported, declared in public
-    /// headers, made non-static, or called from outside their subsystem.
-    case internalExposure(InternalExposureMatcher)
-    /// EXPORT_SYMBOL* of a function that returns what an allocator returned.
-    case exportOfAllocator(ExportOfAllocatorMatcher)
-    /// Patch mails touching the rule's scope whose recipients miss who the
-    /// tree's MAINTAINERS names for those files (patch mode only).
-    case recipients(RecipientsMatcher)
-    /// Violations of model invariants on some path of a function, found by
-    /// running each function's control-flow IR through the reference model
-    /// (PathCheck/).
-    case path(PathMatcher)
 
-    /// Whether the rule reports mm internals reached from outside
-    /// (UpstreamState reads the tree's accepted state for these).
-    public var isInternalExposure: Bool { if case .internalExposure = self { return true }; return false }
 
-    /// The names a file must mention for this matcher to find anything in
-    /// it; a rule's triggers must include them. Internal-exposure names come
-    /// from the tree and are added to the prefilter at run time.
-    public var namesLookedFor: [String] {
-        switch self {
-        case .call(let m): return m.functions
-        case .symbolUse(let m): return m.macros + m.functions
-        case .mapping(let m): return m.calls.map(\.function)
-        case .internalExposure: return []
-        case .exportOfAllocator(let m): return m.allocators
-        case .recipients: return []
-        case .path: return []
-        }
-    }
 
-    public var kind: String {
-        switch self {
-        case .call: return "call"
-        case .symbolUse: return "symbol-use"
-        case .mapping: return "mapping"
-        case .internalExposure: return "internal-exposure"
-        case .exportOfAllocator: return "export-of-allocator"
-        case .recipients: return "recipients"
-        case .path: return "path"
-        }
-    }
-}
 
-public struct CallMatcher: Sendable {
-    public var functions: [String]
-    /// Whether taking the function's address counts as a use.
-    public var references: Bool
-    /// Paths where the calls are legitimate.
-    public var allowedIn: [PathGlob]
-    /// From this version on the allowance no longer holds (the API is gone).
-    public var allowedUntil: KernelVersion?
-}
 
-public struct SymbolUseMatcher: Sendable {
-    public var macros: [String]
-    public var functions: [String]
-    public var allowedIn: [PathGlob]
-}
 
-public struct MappingMatcher: Sendable {
-    /// Mapping functions and the index of their pgprot argument (nil: the
-    /// function always maps writable and executable).
-    public var calls: [MappingCall]
-    /// pgprot names that are writable and executable.
-    public var pgprots: [String]
-    /// Paths where such mappings are the sanctioned allocator itself.
-    public var allowedIn: [PathGlob]
-}
 
-public struct MappingCall: Sendable {
-    public var function: String
-    public var prot: Int?
-}
 
-public struct InternalExposureMatcher: Sendable {
-    /// The file whose static functions are internal (mm/vmalloc.c).
-    public var definedIn: String
-    /// The internal header whose declarations are internal (mm/internal.h).
-    public var internalHeader: String
-    /// Names internal whatever the tree says (in case a tree already exposed one).
-    public var alsoInternal: [String]
-    /// Where using them is fine (mm/**).
-    public var allowedIn: [PathGlob]
-    /// Headers that make a declaration public (include/**).
-    public var publicHeaders: [PathGlob]
-}
-
-public struct ExportOfAllocatorMatcher: Sendable {
-    /// Functions whose result is executable memory.
-    public var allocators: [String]
-    /// Mapping functions that return executable memory when given one of `pgprots`.
-    public var mappings: [MappingCall]
-    public var pgprots: [String]
-}
-
-public struct RecipientsMatcher: Sendable {
-    /// Require the M: maintainers of the touched files' sections.
-    public var maintainers: Bool
-    /// Require the L: lists.
-    public var lists: Bool
-}
-
-public struct PathMatcher: Sendable {
-    /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.
-    public var invariants: [String]
-    /// The kinds of event the violation must happen at: `set-memory`,
-    /// `write`, `free`, `allocation`, `text-patch`, `flag` (empty: any).
-    public var at: [String]
-    /// `read-only`: the written page was present and read-only just before
-    /// the step (not NULL, not unmapped, not past the end); `perms-changed`:
-    /// set_memory_*() changed the object's permissions before the step;
-    /// `any` otherwise.
-    public var target: String
-    /// Model severities that count (`error` by default: an advisory, such
-    /// as W+X allowed by the configuration, is not a finding).
-    public var severities: [String]
-    /// `allocated`: only memory the function allocated on the path (its
-    /// allocator and flags are known); `evident`: also memory it received
-    /// when the function itself shows it writable (it writes to it or makes
-    /// it writable before, or makes it read-only somewhere); `any`: all.
-    public var memory: String
-}
 
 /// What to suggest instead, filled per finding.
 public struct SuggestionTemplate: Sendable {

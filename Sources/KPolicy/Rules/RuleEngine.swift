@@ -15,7 +15,7 @@ public struct RuleEngine: Sendable {
     /// Whether a rule over function paths applies to `path`: only then is
     /// the control-flow IR built.
     public func needsPaths(_ path: String, version: KernelVersion) -> Bool {
-        applicable(to: path, version: version).contains { if case .path = $0.match { return true }; return false }
+        applicable(to: path, version: version).contains { $0.match is PathMatcher }
     }
 
     /// Findings of the rules that apply to the file. `functions`: the
@@ -34,23 +34,14 @@ public struct RuleEngine: Sendable {
         for rule in applicable(to: facts.path, version: context.kernelVersion) {
             let matchStart = StageTimes.now()
             var pathSeconds = 0.0
-            let matches: [Match]
-            switch rule.match {
-            case .call(let m): matches = m.matches(in: facts, context: context)
-            case .symbolUse(let m): matches = m.matches(in: facts)
-            case .mapping(let m): matches = m.matches(in: facts)
-            case .internalExposure(let m): matches = m.matches(in: facts, internal: context.internalFunctions[rule.id] ?? DerivedInternals())
-            case .exportOfAllocator(let m): matches = m.matches(in: facts)
-            case .recipients: matches = []   // mail headers, not C: RecipientCheck
-            case .path(let m):
-                if pathResults == nil {
-                    let arches = Arch.checked(forPath: facts.path)
-                    let t0 = StageTimes.now()
-                    pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities)) }
-                    pathSeconds = StageTimes.now() - t0
-                }
-                matches = m.matches(in: pathResults ?? [])
+            // Every function's paths, checked once for all the path rules.
+            if rule.match is PathMatcher, pathResults == nil {
+                let arches = Arch.checked(forPath: facts.path)
+                let t0 = StageTimes.now()
+                pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities)) }
+                pathSeconds = StageTimes.now() - t0
             }
+            let matches = rule.match.matches(in: MatchInput(facts: facts, context: context, paths: pathResults ?? []), rule: rule)
             let suggestionStart = StageTimes.now()
             times.paths += pathSeconds
             times.rules += suggestionStart - matchStart - pathSeconds
@@ -88,8 +79,7 @@ public struct RuleEngine: Sendable {
             suggestion = SuggestionBuilder(template: template, context: context).build(for: match, values: &values)
             if template.validate, let site = match.pathSite, let name = template.rewrite, let rewrite = PathSuggestion.Rewrite(rawValue: name) {
                 let matchers = rules.rules.compactMap { r -> PathMatcher? in
-                    if case .path(let m) = r.match, r.kernel.contains(context.kernelVersion) { return m }
-                    return nil
+                    r.kernel.contains(context.kernelVersion) ? r.match as? PathMatcher : nil
                 }
                 let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace,
                                                     execmemType: ExecmemType(name: values["type"] ?? "") ?? .moduleText)

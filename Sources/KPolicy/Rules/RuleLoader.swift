@@ -21,8 +21,7 @@ public enum RuleLoader {
             throw KPolicyError.badInput(path: file, reason: "a rule file is a mapping of fields")
         }
         let r = FieldReader(file: file, map: map, prefix: "")
-        try r.onlyKeys(["id", "title", "summary", "rationale", "threads", "severity", "confidence", "scope", "kernel",
-                        "triggers", "match", "message", "suggestion", "examples"])
+        try r.onlyKeys(Set(RuleSchema.ruleFields.map(\.name)))
         let declared = try r.string("id")
         guard declared == id else {
             throw r.error("id", "is \"\(declared)\" but the file is named \(id).yaml (the id is the file stem)")
@@ -42,10 +41,10 @@ public enum RuleLoader {
         for (i, t) in triggers.enumerated() where !RuleLoader.isIdentifier(t) {
             throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
         }
-        let match = try matcher(r.map("match"))
+        let match = try MatcherKinds.decode(r.map("match"))
         // Rules over C need trigger identifiers for the prefilter; rules over
         // mail headers read no C.
-        if case .recipients = match {
+        if match is RecipientsMatcher {
             guard triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
         } else if triggers.isEmpty {
             throw r.error("triggers", "must not be empty")
@@ -82,73 +81,9 @@ public enum RuleLoader {
         }
     }
 
-    static func matcher(_ m: FieldReader) throws -> Matcher {
-        let kind = try m.string("kind")
-        switch kind {
-        case "call":
-            try m.onlyKeys(["kind", "functions", "references", "allowed-in", "allowed-until"])
-            return .call(CallMatcher(functions: try m.strings("functions", nonEmpty: true),
-                                     references: try m.optionalBool("references") ?? false,
-                                     allowedIn: try m.optionalGlobs("allowed-in"),
-                                     allowedUntil: try m.optionalVersion("allowed-until")))
-        case "symbol-use":
-            try m.onlyKeys(["kind", "macros", "functions", "allowed-in"])
-            return .symbolUse(SymbolUseMatcher(macros: try m.optionalStrings("macros"), functions: try m.optionalStrings("functions"),
-                                               allowedIn: try m.optionalGlobs("allowed-in")))
-        case "mapping":
-            try m.onlyKeys(["kind", "calls", "pgprots", "allowed-in"])
-            return .mapping(MappingMatcher(calls: try m.list("calls", nonEmpty: true).map(mappingCall),
-                                           pgprots: try m.strings("pgprots", nonEmpty: true),
-                                           allowedIn: try m.optionalGlobs("allowed-in")))
-        case "internal-exposure":
-            try m.onlyKeys(["kind", "defined-in", "internal-header", "also-internal", "allowed-in", "public-headers"])
-            return .internalExposure(InternalExposureMatcher(
-                definedIn: try m.string("defined-in"), internalHeader: try m.string("internal-header"),
-                alsoInternal: try m.optionalStrings("also-internal"), allowedIn: try m.globs("allowed-in", nonEmpty: true),
-                publicHeaders: try m.globs("public-headers", nonEmpty: true)))
-        case "export-of-allocator":
-            try m.onlyKeys(["kind", "allocators", "mappings", "pgprots"])
-            return .exportOfAllocator(ExportOfAllocatorMatcher(
-                allocators: try m.strings("allocators", nonEmpty: true),
-                mappings: try m.list("mappings", nonEmpty: false).map(mappingCall),
-                pgprots: try m.optionalStrings("pgprots")))
-        case "recipients":
-            try m.onlyKeys(["kind", "maintainers", "lists"])
-            let r = RecipientsMatcher(maintainers: try m.optionalBool("maintainers") ?? true, lists: try m.optionalBool("lists") ?? true)
-            guard r.maintainers || r.lists else { throw m.error("lists", "a recipients rule must require maintainers, lists or both") }
-            return .recipients(r)
-        case "path":
-            try m.onlyKeys(["kind", "invariants", "at", "target", "severities", "memory"])
-            let invariants = try m.strings("invariants", nonEmpty: true)
-            for (i, inv) in invariants.enumerated() where !PathMatcher.knownInvariants.contains(inv) {
-                throw m.error("invariants[\(i)]", "\"\(inv)\" is not a model invariant (\(PathMatcher.knownInvariants.sorted().joined(separator: ", ")))")
-            }
-            let at = try m.optionalStrings("at")
-            for (i, a) in at.enumerated() where !PathMatcher.eventClasses.contains(a) {
-                throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
-            }
-            let target = try m.optionalString("target") ?? "any"
-            guard ["any", "read-only", "perms-changed"].contains(target) else { throw m.error("target", "must be any, read-only or perms-changed") }
-            let severities = try m.optionalStrings("severities")
-            for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
-                throw m.error("severities[\(i)]", "must be error or advisory")
-            }
-            let memory = try m.optionalString("memory") ?? "any"
-            guard ["any", "allocated", "evident"].contains(memory) else { throw m.error("memory", "must be any, allocated or evident") }
-            return .path(PathMatcher(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities,
-                                     memory: memory))
-        default:
-            throw m.error("kind", "unknown matcher kind \"\(kind)\" (call, symbol-use, mapping, internal-exposure, export-of-allocator, recipients, path)")
-        }
-    }
-
-    static func mappingCall(_ m: FieldReader) throws -> MappingCall {
-        try m.onlyKeys(["function", "prot"])
-        return MappingCall(function: try m.string("function"), prot: try m.optionalInt("prot"))
-    }
 
     static func suggestion(_ s: FieldReader) throws -> SuggestionTemplate {
-        try s.onlyKeys(["replacements", "explanation", "before", "execmem-types", "validate", "rewrite"])
+        try s.onlyKeys(Set(RuleSchema.suggestionFields.map(\.name)))
         let replacements = try s.stringMap("replacements")
         var before: SuggestionTemplate.Before?
         if let b = try s.optionalMap("before") {
@@ -185,7 +120,7 @@ public enum RuleLoader {
 }
 
 /// Typed access to one YAML mapping, with errors that name the field.
-struct FieldReader {
+public struct FieldReader {
     let file: String
     let map: [String: Any]
     let prefix: String

@@ -88,7 +88,7 @@ public struct RuleSet: Sendable {
     func headerDeclarationsOfInterest(internals: [String: DerivedInternals]) -> Set<String> {
         var names: Set<String> = []
         for rule in rules {
-            guard case .internalExposure(let m) = rule.match else { continue }
+            guard let m = rule.match as? InternalExposureMatcher else { continue }
             names.formUnion(m.alsoInternal)
             if let derived = internals[rule.id] {
                 names.formUnion(derived.staticFunctions)

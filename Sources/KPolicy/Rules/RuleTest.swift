@@ -80,7 +80,7 @@ public enum RuleTest {
     public static func internals(for rules: RuleSet, cases: [URL], runner: CorpusRunner) throws -> [String: DerivedInternals] {
         var out: [String: DerivedInternals] = [:]
         for rule in rules.rules {
-            guard case .internalExposure(let m) = rule.match else { continue }
+            guard let m = rule.match as? InternalExposureMatcher else { continue }
             var statics: Set<String> = [], defined: Set<String> = [], declared: Set<String> = []
             for file in cases {
                 let text = try String(contentsOf: file, encoding: .utf8)

@@ -251,7 +251,7 @@ public final class CheckRun: @unchecked Sendable {
         stats.candidates = plan.candidates.count
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
         // An audit of the tree: what its owners accepted upstream is not a new violation.
-        if report.findings.contains(where: { f in engine.rules.rules.contains { $0.id == f.rule && $0.match.isInternalExposure } }) {
+        if report.findings.contains(where: { f in engine.rules.rules.contains { $0.id == f.rule && $0.match is InternalExposureMatcher } }) {
             UpstreamState.apply(to: &report, rules: engine.rules, tree: plan.tree, maintainers: try? Maintainers(tree: workspace.tree.root))
         }
         report.shard = shard?.description

@@ -1,3 +1,45 @@
+import Foundation
+import KernelModel
+
+public struct InternalExposureMatcher: Sendable {
+    /// The file whose static functions are internal (mm/vmalloc.c).
+    public var definedIn: String
+    /// The internal header whose declarations are internal (mm/internal.h).
+    public var internalHeader: String
+    /// Names internal whatever the tree says (in case a tree already exposed one).
+    public var alsoInternal: [String]
+    /// Where using them is fine (mm/**).
+    public var allowedIn: [PathGlob]
+    /// Headers that make a declaration public (include/**).
+    public var publicHeaders: [PathGlob]
+}
+
+extension InternalExposureMatcher: RuleMatcher {
+    public static let kind = "internal-exposure"
+    public static let summary = "for the functions `defined-in` keeps static or declares only in `internal-header` or another header under `allowed-in` (read from the tree being checked, by parsing `defined-in`) plus `also-internal`: an EXPORT_SYMBOL* of one, a declaration with external linkage in `public-headers`, a definition without `static` in `defined-in` (static ones only), a call from outside `allowed-in`. `check` lists what the tree's owners accepted upstream as suppressed (UpstreamState)"
+    public static let fields = [
+        MatcherField("defined-in", "the file whose static functions are internal"),
+        MatcherField("internal-header", "the header whose declarations are internal"),
+        MatcherField("also-internal", "names internal whatever the tree says"),
+        MatcherField("allowed-in", "globs where using them is fine"),
+        MatcherField("public-headers", "globs of headers that make a declaration public"),
+    ]
+
+    public init(reading m: FieldReader) throws {
+        self.init(definedIn: try m.string("defined-in"), internalHeader: try m.string("internal-header"),
+                  alsoInternal: try m.optionalStrings("also-internal"), allowedIn: try m.globs("allowed-in", nonEmpty: true),
+                  publicHeaders: try m.globs("public-headers", nonEmpty: true))
+    }
+
+    public var matchDescription: String {
+        "Functions `\(definedIn)` keeps static or declares only in `\(internalHeader)` (read from the tree), plus \(codeList(alsoInternal)): exported with EXPORT_SYMBOL*, declared in \(codeList(publicHeaders.map(\.pattern))), defined without `static` in `\(definedIn)`, or called from outside \(codeList(allowedIn.map(\.pattern)))."
+    }
+
+    public func matches(in file: MatchInput, rule: Rule) -> [Match] {
+        matches(in: file.facts, internal: file.context.internalFunctions[rule.id] ?? DerivedInternals())
+    }
+}
+
 extension InternalExposureMatcher {
     func matches(in facts: FileFacts, internal derived: DerivedInternals) -> [Match] {
         let knowledge = InternalFunctions(derived: derived, matcher: self)

@@ -1,3 +1,34 @@
+import Foundation
+import KernelModel
+
+public struct SymbolUseMatcher: Sendable {
+    public var macros: [String]
+    public var functions: [String]
+    public var allowedIn: [PathGlob]
+}
+
+extension SymbolUseMatcher: RuleMatcher {
+    public static let kind = "symbol-use"
+    public static let summary = "a use of one of `macros` (directly, or through a macro the file itself defines) or a call to one of `functions`, outside `allowed-in`"
+    public static let fields = [
+        MatcherField("macros", "macro names"),
+        MatcherField("functions", "function names"),
+        MatcherField("allowed-in", "globs where the uses are legitimate"),
+    ]
+
+    public init(reading m: FieldReader) throws {
+        self.init(macros: try m.optionalStrings("macros"), functions: try m.optionalStrings("functions"), allowedIn: try m.optionalGlobs("allowed-in"))
+    }
+
+    public var namesLookedFor: [String] { macros + functions }
+
+    public var matchDescription: String {
+        "Uses of the macros \(codeList(macros)) (also through a macro the file defines) and calls to \(codeList(functions)), outside \(codeList(allowedIn.map(\.pattern)))."
+    }
+
+    public func matches(in file: MatchInput, rule: Rule) -> [Match] { matches(in: file.facts) }
+}
+
 extension SymbolUseMatcher {
     func matches(in facts: FileFacts) -> [Match] {
         if allowedIn.contains(where: { $0.matches(facts.path) }) { return [] }
