@@ -101,6 +101,13 @@ public struct TreeCapabilities: Hashable, Sendable, Codable, CustomStringConvert
         roxCache[arch]?.contains(type) ?? false
     }
 
+    /// Whether `arch` has a ROX cache at all (selects
+    /// ARCH_HAS_EXECMEM_ROX): then `execmem_restore_rox()` is
+    /// `set_memory_rox()`, elsewhere a stub that returns 0 and does nothing.
+    public func hasROXCache(on arch: Arch) -> Bool {
+        roxCache[arch] != nil
+    }
+
     /// The capabilities of the tree a rewrite into execmem targets: this
     /// tree's when it has execmem, else those of the tree the model's
     /// execmem world was written from (6.12).

@@ -2,7 +2,7 @@ import KernelModel
 
 extension PathMatcher {
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
-    static let eventClasses = ["set-memory", "write", "free", "allocation", "text-patch", "flag"]
+    static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "text-patch", "flag"]
 
     /// One match per event the violation happens at, naming every arch
     /// (and the paths' first witness) it happens on.
