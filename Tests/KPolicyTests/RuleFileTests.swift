@@ -21,7 +21,7 @@ final class RuleFileTests: XCTestCase {
         XCTAssertEqual(Set(loaded.rules.map(\.id)),
                        ["module-alloc-misuse", "vmalloc-internal-exposed", "flush-reset-perms-outside-core", "wx-mapping", "exec-allocator-exported",
                         "missing-maintainer-cc", "wx-window", "write-to-readonly-text", "exec-free-mismatch", "missing-perms-reset",
-                        "exec-use-after-free"])
+                        "exec-use-after-free", "execmem-rox-not-restored"])
     }
 
     func testRuleDocsAreCurrent() throws {

@@ -472,6 +472,11 @@ private struct FunctionBuilder {
                 blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
                 return
             }
+            if KernelCall.canonicalName(callee) == "execmem_is_rox", let first = s.arguments.first,
+               let type = first.tokens.map(\.spelling).first(where: { KernelNames.execmemType($0) != nil }) {
+                blocks[current].exit = .branch(.execmemIsROX(type), then: then, else: elseB)
+                return
+            }
             if callee == "IS_ERR_OR_NULL", let first = s.arguments.first, let o = object(of: first) {
                 expression(first, result: nil)
                 blocks[current].exit = .branch(.isNull(o.name), then: then, else: elseB)

@@ -290,6 +290,11 @@ public enum PathChecker {
                         }
                     case .failed(let o):
                         if let failed = v.status[o] { takeThen = failed; takeElse = !failed }
+                    case .execmemIsROX(let name):
+                        if let type = KernelNames.execmemType(name) {
+                            takeThen = ctx.config.capabilities.usesROXCache(type, on: ctx.config.arch)
+                            takeElse = !takeThen
+                        }
                     case .unknown: break
                     }
                     if takeElse { var w = v; w.block = elseB; stack.append(w) }

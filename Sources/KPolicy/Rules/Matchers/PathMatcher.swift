@@ -24,6 +24,7 @@ extension PathMatcher {
                 var values: [String: String] = [
                     "subject": first.event.spelled,
                     "object": first.event.arguments.first?.text ?? "",
+                    "result": first.event.result.map { $0.hasPrefix("$") ? "the result" : $0 } ?? "",
                     "arches": arches.joined(separator: ", "),
                     "invariant": first.invariant.rawValue,
                     "model": first.message,
@@ -36,7 +37,7 @@ extension PathMatcher {
                                      s.arch = first.arch.rawValue
                                      return s
                                  },
-                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? "",
+                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? first.event.result ?? "",
                                                     arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
             }
         }
