@@ -142,6 +142,6 @@ extension ModelState {
                 ? "set_memory_rox() (EXECMEM_\(a.execmemType?.rawValue ?? "?") is not from the ROX cache on \(config.arch.rawValue))"
                 : "set_memory_rox(): \(config.arch.rawValue) has no ROX cache, so execmem_restore_rox() does nothing there"
         return Violation(.rox, nil, step: finished ? 0 : step, object: ref(i),
-                         "\(a.label) from execmem_alloc_rw (step \(a.allocStep)) holds code written by the caller and is still \(a.map.first ?? .notPresent): it needs " + how)
+                         "execmem_alloc_rw() memory \(a.name.isEmpty ? a.label : a.name) holds code the caller wrote and is still \(a.map.first ?? .notPresent): it needs " + how)
     }
 }

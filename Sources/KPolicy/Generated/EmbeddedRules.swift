@@ -242,7 +242,7 @@ match:
   at: [allocation, restore]
   severities: [error, advisory]
   memory: allocated
-message: "{subject}() in {function}: {model} (on {arches}; path through lines {lines})"
+message: "{model}, in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
     "execmem_restore_rox": "err = execmem_restore_rox({object}, size); if (err) { execmem_free({object}); return NULL; }"

@@ -323,7 +323,7 @@ public enum PathChecker {
         var trace = item.trace
         trace.append(TraceStep(line: 0, call: "return \(returned)", mapping: item.state.pagePermissions(.sym(returned))?.map.description ?? "-",
                                alias: item.state.pagePermissions(.sym(returned))?.alias?.description ?? "-", invariants: [viol.invariant.rawValue]))
-        ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: "\(ir.name)() returns it: " + viol.message,
+        ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: "returned: " + viol.message,
                                     event: site, eventClass: "allocation", targetReadOnly: false,
                                     seededObject: item.seeded.contains(returned), permissionsChanged: false, evidentlyWritable: true,
                                     arch: ctx.config.arch, tree: ctx.config.capabilities, trace: trace)
