@@ -37,7 +37,7 @@ extension PathMatcher {
                                      s.arch = first.arch.rawValue
                                      return s
                                  },
-                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? first.event.result ?? "",
+                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" ? first.event.result : nil) ?? "",
                                                     arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
             }
         }
