@@ -77,3 +77,17 @@ void *text_ignored(const void *code, size_t len)
 	}
 	return text;
 }
+
+/* Made executable while still writable: W+X on every arch, cache or not, and never ROX. */
+void *tramp_x_while_rw(const void *code, size_t len)
+{
+	// ruleid: execmem-rox-not-restored
+	void *tramp = execmem_alloc_rw(EXECMEM_FTRACE, PAGE_SIZE);
+
+	if (!tramp)
+		return NULL;
+	memcpy(tramp, code, len);
+	// ruleid: wx-window
+	set_memory_x((unsigned long)tramp, 1);
+	return tramp;
+}
