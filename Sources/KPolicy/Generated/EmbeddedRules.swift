@@ -239,7 +239,7 @@ triggers: [execmem_alloc_rw, execmem_restore_rox]
 match:
   kind: path
   invariants: [INV-ROX, INV-RET]
-  at: [allocation, restore]
+  at: [return, restore]
   severities: [error, advisory]
   memory: allocated
 message: "{model}, in {function} (on {arches}; path through lines {lines})"

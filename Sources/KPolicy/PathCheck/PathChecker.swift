@@ -49,7 +49,9 @@ public enum PathChecker {
         public var severity: Severity
         public var message: String
         public var event: IREvent
-        /// What the event is (`set-memory`, `write`, `free`, `allocation`, `text-patch`, `flag`).
+        /// What the event is (`set-memory`, `restore`, `write`, `free`, `allocation`, `text-patch`, `flag`), or
+        /// `return` for a violation found where the function returns
+        /// memory (INV-ROX), reported at the call that produced it.
         public var eventClass: String
         /// For writes: the target page was present and read-only before the step.
         public var targetReadOnly: Bool
@@ -324,7 +326,7 @@ public enum PathChecker {
         trace.append(TraceStep(line: 0, call: "return \(returned)", mapping: item.state.pagePermissions(.sym(returned))?.map.description ?? "-",
                                alias: item.state.pagePermissions(.sym(returned))?.alias?.description ?? "-", invariants: [viol.invariant.rawValue]))
         ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: "returned: " + viol.message,
-                                    event: site, eventClass: "allocation", targetReadOnly: false,
+                                    event: site, eventClass: "return", targetReadOnly: false,
                                     seededObject: item.seeded.contains(returned), permissionsChanged: false, evidentlyWritable: true,
                                     arch: ctx.config.arch, tree: ctx.config.capabilities, trace: trace)
     }

@@ -2,7 +2,7 @@ import KernelModel
 
 extension PathMatcher {
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
-    static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "text-patch", "flag"]
+    static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "return", "text-patch", "flag"]
 
     /// One match per event the violation happens at, naming every arch
     /// (and the paths' first witness) it happens on.
@@ -37,7 +37,7 @@ extension PathMatcher {
                                      s.arch = first.arch.rawValue
                                      return s
                                  },
-                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" ? first.event.result : nil) ?? "",
+                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
                                                     arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
             }
         }
