@@ -246,10 +246,12 @@ message: "{model}, in {function} (on {arches}; path through lines {lines})"
 suggestion:
   replacements:
     "execmem_restore_rox": "err = execmem_restore_rox({object}, size); if (err) { execmem_free({object}); return NULL; }"
-    "*": "make {result} read-only and executable before it is returned: execmem_restore_rox({result}, size) where the arch has a ROX cache (else set_memory_rox()), checking the result and freeing the memory on failure"
+    "*": "make {result} read-only and executable before it is returned with {restore}, checking the result and freeing the memory on failure"
   explanation: >-
-    Once the code is written, restore read-only+executable in the tree's
-    way for the arch, test the result and free the memory when it fails.
+    Once the code is written, restore read-only+executable the way this
+    tree does it on the arch (execmem_restore_rox() for ROX-cache memory,
+    set_memory_rox() where the arch has no cache and execmem_restore_rox()
+    is a stub), test the result and free the memory when it fails.
     The model reported: {model}.
   rewrite: restore-rox
   validate: true

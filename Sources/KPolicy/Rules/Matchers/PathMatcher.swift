@@ -30,6 +30,13 @@ extension PathMatcher {
                     "model": first.message,
                     "kernel-generation": first.tree.version.series,
                 ]
+                // How this tree makes code read-only and executable on each arch of the finding.
+                var restore: [String: [String]] = [:]
+                for a in Arch.allCases where arches.contains(a.rawValue) {
+                    restore[first.tree.restoreROX(on: a) ?? "set_memory_ro() then set_memory_x()", default: []].append(a.rawValue)
+                }
+                values["restore"] = restore.count == 1 ? restore.keys.first! + "()"
+                    : restore.sorted { $0.key < $1.key }.map { "\($0.key)() on \($0.value.joined(separator: ", "))" }.joined(separator: ", ")
                 values["lines"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
                 out.append(Match(position: position, function: ir.name, values: values, call: nil,
                                  trace: first.trace.isEmpty ? nil : first.trace.map { step in
