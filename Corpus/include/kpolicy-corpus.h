@@ -10,6 +10,8 @@
  *   601  Linux 6.1: module_alloc() era, plain vmalloc prototypes
  *   612  Linux 6.12: execmem era, allocation-tagging macros
  *        (vmalloc(...) -> vmalloc_noprof(...), and so on)
+ *   703  Linux 7.3: also execmem_is_rox() (6.13), execmem_restore_rox()
+ *        (6.15) and execmem_alloc_rw() (6.17)
  *
  * Only declarations live here. Nothing in this header is a corpus case:
  * kpolicy must not report lines of this file.
@@ -403,6 +405,16 @@ enum execmem_type {
 
 void *execmem_alloc(enum execmem_type type, size_t size);
 void execmem_free(void *ptr);
+#if KPOLICY_CORPUS_KERNEL >= 613
+bool execmem_is_rox(enum execmem_type type);
+#endif
+#if KPOLICY_CORPUS_KERNEL >= 615
+/* set_memory_rox() where the arch has a ROX cache, a stub returning 0 elsewhere */
+int execmem_restore_rox(void *ptr, size_t size);
+#endif
+#if KPOLICY_CORPUS_KERNEL >= 617
+void *execmem_alloc_rw(enum execmem_type type, size_t size);
+#endif
 
 /* ------------------------------------------------------------------ bpf */
 

@@ -122,6 +122,23 @@ public struct Area: Hashable, Sendable {
     public var allocStep: Int
     /// For `vm_map_ram`: the page count to unmap with.
     public var mapRamCount: Int
+    /// Carved from the execmem ROX cache (mm/execmem.c execmem_cache_alloc):
+    /// huge pages filled with trapping instructions
+    /// (`execmem_fill_trapping_insns`) and made read-only and executable,
+    /// the direct-map alias read-only with them, before any caller gets a
+    /// piece. `execmem_free` returns the piece to the cache, which makes it
+    /// writable, refills it with trapping instructions and restores ROX
+    /// (`__execmem_cache_free`): its pages never go back to the page
+    /// allocator, so no VM_FLUSH_RESET_PERMS is needed.
+    public var fromROXCache = false
+    /// From `execmem_alloc_rw` (Linux 6.17): writable, and the caller owes
+    /// read-only+executable (`execmem_restore_rox` on ROX-cache memory,
+    /// `set_memory_rox` elsewhere) before the code in it runs. Cleared once
+    /// every present page is read-only and executable.
+    public var awaitingROX = false
+    /// Written by a plain store while `awaitingROX`: it holds code the
+    /// caller put there (not just the cache's trapping fill).
+    public var codeWritten = false
 
     public var usable: Int { flags.contains(.noGuard) || !hasGuard ? size : size - Size.page }
     public var hasGuard: Bool { allocator != .kvmalloc && allocator != .kmalloc && allocator != .ioremap && allocator != .vmMapRam }

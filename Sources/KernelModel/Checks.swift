@@ -110,6 +110,9 @@ extension ModelState {
         drainDeferred()
         checkpoint()
         for i in areas.indices {
+            if let v = unrestoredCode(area: i) { pending.append(v) }
+        }
+        for i in areas.indices {
             let a = areas[i]
             guard a.state != .freed, !a.persistent, a.allocator != .bpfProgPack else { continue }
             emit(.leak, nil, ref(i), "\(a.label) (\(a.allocator.rawValue), step \(a.allocStep)) is never freed", instead: "free it with \(documentedFree(a)) on every path, or mark it persistent")
@@ -120,5 +123,25 @@ extension ModelState {
         for s in pageSets where s.live && !s.transferred {
             emit(.leak, nil, ObjectRef(kind: .pages, id: s.id, name: s.name), "pages \(s.name) (step \(s.allocStep)) are never freed", instead: "__free_pages them")
         }
+    }
+
+    /// INV-ROX: `execmem_alloc_rw` memory that the caller wrote code into
+    /// and has not made read-only and executable again, as a function hands
+    /// it back (the path checker asks at a return) or a scenario ends.
+    public func unrestoredCode(_ name: String) -> Violation? {
+        guard let a = resolve(.sym(name)), a != 0, let i = areaIndex(containing: a) else { return nil }
+        return unrestoredCode(area: i)
+    }
+
+    func unrestoredCode(area i: Int) -> Violation? {
+        let a = areas[i]
+        guard a.state == .live, a.awaitingROX, a.codeWritten else { return nil }
+        let how = a.fromROXCache
+            ? "execmem_restore_rox() (the ROX cache's memory on \(config.arch.rawValue) is RW and not executable until then)"
+            : config.capabilities.hasROXCache(on: config.arch)
+                ? "set_memory_rox() (EXECMEM_\(a.execmemType?.rawValue ?? "?") is not from the ROX cache on \(config.arch.rawValue))"
+                : "set_memory_rox(): \(config.arch.rawValue) has no ROX cache, so execmem_restore_rox() does nothing there"
+        return Violation(.rox, nil, step: finished ? 0 : step, object: ref(i),
+                         "execmem_alloc_rw() memory \(a.name.isEmpty ? a.label : a.name) holds code the caller wrote and is still \(a.map.first ?? .notPresent): it needs " + how)
     }
 }

@@ -41,7 +41,7 @@ enum WXCause {
     case allocation, setMemory, other
     init(_ c: APICall) {
         switch c {
-        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .bpfJitAllocExec, .vmap: self = .allocation
+        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .execmemAllocRW, .bpfJitAllocExec, .vmap: self = .allocation
         case .setMemory: self = .setMemory
         default: self = .other
         }
@@ -99,6 +99,14 @@ extension ModelState {
         case .execmemAlloc(let type, let size, let bind):
             allocContext("execmem_alloc")
             _ = execmemAlloc(type, size: size, allocator: .execmemAlloc, bind: bind)
+        case .execmemAllocRW(let type, let size, let bind):
+            allocContext("execmem_alloc_rw")
+            execmemAllocRW(type, size: size, bind: bind)
+        case .execmemRestoreROX(let p, let size, let checked):
+            lastResult = .status(execmemRestoreROX(p, size: size))
+            if !checked && config.capabilities.hasROXCache(on: config.arch) {
+                emit(.ret, nil, callRef("execmem_restore_rox"), "the result of execmem_restore_rox is ignored: on failure the code stays writable and not executable")
+            }
         case .bpfJitAllocExec(let size, let bind):
             allocContext("bpf_jit_alloc_exec")
             _ = bpfJitAllocExec(size: size, bind: bind)
@@ -288,13 +296,58 @@ extension ModelState {
                          allocator: allocator, purpose: purpose, type: nil, bind: bind)
     }
 
-    /// 6.12 `execmem_alloc`: ranges[type], VM_FLUSH_RESET_PERMS, fallback range.
+    /// 6.10+ `execmem_alloc`: ranges[type], VM_FLUSH_RESET_PERMS, fallback
+    /// range; where the tree gives the type's range EXECMEM_ROX_CACHE on
+    /// this arch (`TreeCapabilities.usesROXCache`, 6.13+ x86), a piece of
+    /// the ROX cache instead: read-only and executable, its alias read-only,
+    /// holding the cache's trapping-instruction fill (mm/execmem.c:
+    /// execmem_alloc, execmem_cache_populate_alloc).
     mutating func execmemAlloc(_ type: ExecmemType, size: Int, allocator: Allocator, bind: String) -> Int? {
         let r = profile.execmem[type]!
+        if config.capabilities.usesROXCache(type, on: config.arch) {
+            guard let i = allocArea(range: r.range, fallback: r.fallback, size: size, align: r.align, prot: .kernelROX, flags: [.alloc],
+                                    allocator: allocator, purpose: Purpose(type), type: type, bind: bind) else { return nil }
+            areas[i].fromROXCache = true
+            // set_memory_rox on the cache's vmalloc area took the alias's W away (x86 CPA).
+            for pfn in areas[i].pfns where pfn >= 0 { pages[Int(pfn)].alias.remove(.write) }
+            return i
+        }
         var flags: VMFlags = [.alloc, .flushResetPerms]
         if config.kasan && r.kasanShadow { flags.insert(.deferKmemleak) }
         return allocArea(range: r.range, fallback: r.fallback, size: size, align: r.align, prot: r.pgprot, flags: flags,
                          allocator: allocator, purpose: Purpose(type), type: type, bind: bind)
+    }
+
+    /// 6.17 `execmem_alloc_rw`: `execmem_alloc`, then on ROX-cache memory
+    /// `execmem_force_rw` (set_memory_nx, set_memory_rw; NULL when either
+    /// fails, the piece going back to the cache through `__free(execmem)`);
+    /// elsewhere the type's pgprot as it is, which the arch keeps writable.
+    /// Either way the caller owes ROX once the code is written.
+    mutating func execmemAllocRW(_ type: ExecmemType, size: Int, bind: String) {
+        guard let i = execmemAlloc(type, size: size, allocator: .execmemAlloc, bind: bind) else { return }
+        if areas[i].fromROXCache {
+            let p = PtrExpr.sym(bind)
+            let n = areas[i].map.count
+            if setMemory(.nx, p, pages: n, internalCall: true) != 0 || setMemory(.rw, p, pages: n, internalCall: true) != 0 {
+                areas[i].state = .freed
+                bindings[bind] = .address(0)
+                lastResult = .pointer(0)
+                return
+            }
+            lastResult = .pointer(areas[i].start)
+        }
+        areas[i].awaitingROX = true
+    }
+
+    /// 6.15 `execmem_restore_rox`: `set_memory_rox` over the range with
+    /// CONFIG_ARCH_HAS_EXECMEM_ROX (an arch with a ROX cache), a stub
+    /// returning 0 that changes nothing elsewhere (include/linux/execmem.h).
+    mutating func execmemRestoreROX(_ p: PtrExpr, size: Int) -> Int {
+        guard config.capabilities.hasROXCache(on: config.arch) else {
+            if let a = resolve(p), let i = areaIndex(containing: a) { touch(i) }
+            return 0
+        }
+        return setMemory(.rox, p, pages: max(1, Size.pages(size)))
     }
 
     /// `bpf_jit_alloc_exec` and its 6.1 arch overrides.
@@ -375,6 +428,7 @@ extension APICall {
     var boundSymbols: [String] {
         switch self {
         case .vmalloc(_, _, let b), .vmallocNodeRange(_, _, _, _, _, _, let b), .moduleAlloc(_, let b), .execmemAlloc(_, _, let b),
+             .execmemAllocRW(_, _, let b),
              .bpfJitAllocExec(_, let b), .bpfProgPackAlloc(_, let b), .kvmalloc(_, let b), .kmalloc(_, let b),
              .ioremap(_, let b), .vmap(_, _, _, _, let b), .vmMapRam(_, _, let b), .getVMArea(_, _, let b):
             return [b]

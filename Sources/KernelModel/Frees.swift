@@ -151,6 +151,14 @@ extension ModelState {
         checkAlias(i)
         let a = areas[i]
         touch(i)
+        if a.fromROXCache {
+            // Back to the ROX cache (mm/execmem.c __execmem_cache_free): made
+            // writable, refilled with trapping instructions and made ROX
+            // again by the cache; its pages stay the cache's.
+            areas[i].state = .freed
+            for k in areas[i].map.indices { areas[i].map[k] = .notPresent }
+            return
+        }
         var aliasDirty = 0
         for p in a.pfns where p >= 0 && pages[Int(p)].alias != .kernel { aliasDirty += 1 }
         let hasFlag = a.flags.contains(.flushResetPerms) && a.hasVmStruct

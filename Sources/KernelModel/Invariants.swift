@@ -27,6 +27,7 @@ public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
     case layer = "INV-LAYER"
     case version = "INV-VERSION"
     case ret = "INV-RET"
+    case rox = "INV-ROX"
 
     public var id: String { rawValue }
 
@@ -58,6 +59,7 @@ public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
         case .layer: return "callers use only the APIs their layer may reach (drivers: exported ones)"
         case .version: return "the API exists in the target kernel and arch"
         case .ret: return "results of set_memory_* and bpf_arch_text_copy are checked"
+        case .rox: return "execmem_alloc_rw memory the caller wrote code into is read-only and executable again before it is handed on"
         }
     }
 
@@ -81,6 +83,7 @@ public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
         case .layer: return "nothing else is exported, so the code will not load as a module"
         case .version: return "the call does not exist (or has another signature) in this tree"
         case .ret: return "these calls can fail, leaving memory writable or the copy not done"
+        case .rox: return "execmem_alloc_rw hands out writable (on ROX-cache arches non-executable) memory; whoever wrote the code must make it ROX, or it runs writable or faults"
         }
     }
 
@@ -104,6 +107,7 @@ public enum Invariant: String, CaseIterable, Hashable, Sendable, Codable {
         case .layer: return "use the exported API (vmalloc/vfree, vmap/vunmap) or move the code into the core kernel"
         case .version: return "use the API the target tree has (see `kpolicy model apis` and the replacement map)"
         case .ret: return "check the result and unwind on failure"
+        case .rox: return "call execmem_restore_rox (ROX-cache memory) or set_memory_rox once the code is written, and check its result"
         }
     }
 }

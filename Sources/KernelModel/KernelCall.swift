@@ -39,6 +39,10 @@ public struct KernelParameter: Hashable, Sendable {
         /// A positive count no larger than the page set named by `pages`.
         case countWithinPageSet
         case pointer, pageSet, prot, flags, range, purpose, type, bool
+        /// Whether the caller uses the call's result: a scenario says so
+        /// (`checked: false`); for a C call it is whether the result is
+        /// stored, tested or returned.
+        case resultUsed
         /// A symbol the call binds (to a pointer).
         case bind
         /// A symbol the call binds to a page set of `count` pages.
@@ -72,6 +76,14 @@ public struct KernelSignature: Sendable {
         return table[n].map { KernelSignature(name: n, parameters: $0) }
     }
 
+    /// Whether `name` returns 0 or an errno and leaves the permissions as
+    /// they were when it fails (`set_memory_*`, `execmem_restore_rox`), so
+    /// that `if (name(...))` tests a status (`APICall.returnsStatus`).
+    public static func returnsStatus(_ name: String) -> Bool {
+        let n = KernelCall.canonicalName(name)
+        return n.hasPrefix("set_memory_") || n == "execmem_restore_rox"
+    }
+
     /// Every name `named` knows, canonical spellings only.
     public static var allNames: [String] { table.keys.sorted() }
 
@@ -89,6 +101,8 @@ public struct KernelSignature: Sendable {
                                      P("range", .range, required: false, position: 2), P("prot", .prot, position: 5),
                                      P("flags", .flags, required: false, position: 6), P("purpose", .purpose, required: false), P("as", .bind)]
         t["execmem_alloc"] = [P("type", .type, position: 0), P("size", .size, position: 1), P("as", .bind)]
+        t["execmem_alloc_rw"] = t["execmem_alloc"]
+        t["execmem_restore_rox"] = [P("ptr", .pointer, position: 0), P("size", .size, position: 1), P("checked", .resultUsed, required: false)]
         t["bpf_jit_binary_pack_alloc"] = [P("size", .size), P("as", .bind), P("rw", .bind)]
         t["alloc_pages"] = [P("count", .count), P("as", .bindPages)]
         t["vmap"] = [P("pages", .pageSet), P("count", .countWithinPageSet), P("flags", .flags, required: false),
@@ -193,6 +207,11 @@ public struct KernelCall: Hashable, Sendable {
         case "execmem_alloc":
             guard case .type(let t)? = arguments["type"] else { return .failure(.wrongKind("type")) }
             return .success(.execmemAlloc(t, size: s, bind: bind("as")))
+        case "execmem_alloc_rw":
+            guard case .type(let t)? = arguments["type"] else { return .failure(.wrongKind("type")) }
+            return .success(.execmemAllocRW(t, size: s, bind: bind("as")))
+        case "execmem_restore_rox":
+            return .success(.execmemRestoreROX(ptr("ptr"), size: size("size") ?? Size.page, checked: checked()))
         case "bpf_jit_alloc_exec": return .success(.bpfJitAllocExec(size: s, bind: bind("as")))
         case "bpf_prog_pack_alloc": return .success(.bpfProgPackAlloc(size: s, bind: bind("as")))
         case "bpf_jit_binary_pack_alloc": return .success(.bpfJitBinaryPackAlloc(size: s, ro: bind("as"), rw: bind("rw")))

@@ -53,10 +53,13 @@ extension ModelState {
         for k in (off / Size.page)...((endOff - 1) / Size.page) {
             let perm = a.map[k]
             if !perm.isWritable {
-                emit(.write, nil, ref(i), "\(what) to page \(k) of \(a.label), which is \(perm)" + (perm.isPresent ? " (read-only)" : " (not mapped)"))
+                let cache = a.fromROXCache && perm.isPresent
+                    ? "; execmem_alloc(EXECMEM_\(a.execmemType?.rawValue ?? "?")) on \(config.arch.rawValue) hands out ROX-cache memory" : ""
+                emit(.write, nil, ref(i), "\(what) to page \(k) of \(a.label), which is \(perm)" + (perm.isPresent ? " (read-only)" : " (not mapped)") + cache)
                 return
             }
         }
+        if a.awaitingROX { areas[i].codeWritten = true }
     }
 
     /// A text-patch write: legal on W=0 targets, with each API's own rules.

@@ -98,6 +98,9 @@ extension ModelState {
         areas[i].map = map
         areas[i].permsChanged = true
         if op == .x || op == .rox { areas[i].everX = true }
+        if areas[i].awaitingROX && map.allSatisfy({ !$0.isPresent || (!$0.isWritable && $0.isExecutable) }) {
+            areas[i].awaitingROX = false
+        }
         return 0
     }
 

@@ -87,6 +87,11 @@ public enum APICall: Hashable, Sendable {
     case vmallocNodeRange(size: Int, align: Int, range: RangeSel, prot: Perm, flags: VMFlags, purpose: Purpose, bind: String)
     case moduleAlloc(size: Int, bind: String)
     case execmemAlloc(ExecmemType, size: Int, bind: String)
+    /// `execmem_alloc_rw` (Linux 6.17): execmem_alloc, then writable.
+    case execmemAllocRW(ExecmemType, size: Int, bind: String)
+    /// `execmem_restore_rox(ptr, size)` (Linux 6.15): set_memory_rox where
+    /// the arch has a ROX cache, 0 and nothing elsewhere.
+    case execmemRestoreROX(PtrExpr, size: Int, checked: Bool)
     case bpfJitAllocExec(size: Int, bind: String)
     case bpfProgPackAlloc(size: Int, bind: String)
     case bpfJitBinaryPackAlloc(size: Int, ro: String, rw: String)
@@ -138,6 +143,8 @@ public enum APICall: Hashable, Sendable {
         case .vmallocNodeRange: return "__vmalloc_node_range"
         case .moduleAlloc: return "module_alloc"
         case .execmemAlloc: return "execmem_alloc"
+        case .execmemAllocRW: return "execmem_alloc_rw"
+        case .execmemRestoreROX: return "execmem_restore_rox"
         case .bpfJitAllocExec: return "bpf_jit_alloc_exec"
         case .bpfProgPackAlloc: return "bpf_prog_pack_alloc"
         case .bpfJitBinaryPackAlloc: return "bpf_jit_binary_pack_alloc"
@@ -167,6 +174,17 @@ public enum APICall: Hashable, Sendable {
         }
     }
 
+    /// A permission change that returns 0 or an errno and, when it fails,
+    /// leaves the permissions as they were (`set_memory_*`,
+    /// `execmem_restore_rox`): a checker that sees the status tested
+    /// follows both outcomes.
+    public var returnsStatus: Bool {
+        switch self {
+        case .setMemory, .execmemRestoreROX: return true
+        default: return false
+        }
+    }
+
     /// A C-like rendering for traces.
     public var description: String {
         func sz(_ n: Int) -> String {
@@ -180,6 +198,8 @@ public enum APICall: Hashable, Sendable {
             return "\(b) = __vmalloc_node_range(\(sz(s)), align \(a), \(r.rawValue), \(p.pgprotName), \(f)) [\(pu.rawValue)]"
         case .moduleAlloc(let s, let b): return "\(b) = module_alloc(\(sz(s)))"
         case .execmemAlloc(let t, let s, let b): return "\(b) = execmem_alloc(EXECMEM_\(t.rawValue), \(sz(s)))"
+        case .execmemAllocRW(let t, let s, let b): return "\(b) = execmem_alloc_rw(EXECMEM_\(t.rawValue), \(sz(s)))"
+        case .execmemRestoreROX(let p, let s, let c): return "\(c ? "" : "(void)")execmem_restore_rox(\(p), \(sz(s)))"
         case .bpfJitAllocExec(let s, let b): return "\(b) = bpf_jit_alloc_exec(\(sz(s)))"
         case .bpfProgPackAlloc(let s, let b): return "\(b) = bpf_prog_pack_alloc(\(sz(s)))"
         case .bpfJitBinaryPackAlloc(let s, let ro, let rw): return "\(ro) = bpf_jit_binary_pack_alloc(\(sz(s)), &\(rw))"

@@ -101,6 +101,22 @@ public struct TreeCapabilities: Hashable, Sendable, Codable, CustomStringConvert
         roxCache[arch]?.contains(type) ?? false
     }
 
+    /// Whether `arch` has a ROX cache at all (selects
+    /// ARCH_HAS_EXECMEM_ROX): then `execmem_restore_rox()` is
+    /// `set_memory_rox()`, elsewhere a stub that returns 0 and does nothing.
+    public func hasROXCache(on arch: Arch) -> Bool {
+        roxCache[arch] != nil
+    }
+
+    /// How code written into `execmem_alloc_rw()` memory is made read-only
+    /// and executable on `arch` in this tree: `execmem_restore_rox()` where
+    /// the arch has a ROX cache (elsewhere it is a stub that does nothing),
+    /// else `set_memory_rox()`; nil when the tree has neither.
+    public func restoreROX(on arch: Arch) -> String? {
+        if has("execmem_restore_rox") && hasROXCache(on: arch) { return "execmem_restore_rox" }
+        return hasSetMemoryROX ? "set_memory_rox" : nil
+    }
+
     /// The capabilities of the tree a rewrite into execmem targets: this
     /// tree's when it has execmem, else those of the tree the model's
     /// execmem world was written from (6.12).

@@ -9,7 +9,10 @@ public struct Scenario: Sendable {
     public var source: String
     public var file: String
     public var arches: [Arch]
-    public var generations: [KernelGeneration]
+    /// The kernel series the scenario runs in (`6.1`, `6.12`, `7.3`...),
+    /// each with what the catalogue predicts its tree has
+    /// (`TreeCapabilities.expected(for:)`).
+    public var kernels: [KernelVersion]
     public var wxMode: WXMode
     public var strictModuleRWX: Bool?
     public var rodataFull: Bool
@@ -20,9 +23,20 @@ public struct Scenario: Sendable {
     /// nil when the file gives no `expect`; `[]` means `safe`.
     public var expectations: [Expectation]?
 
-    public func config(arch: Arch, generation: KernelGeneration) -> ModelConfig {
-        ModelConfig(arch: arch, generation: generation, wxMode: wxMode, strictModuleRWX: strictModuleRWX,
-                    rodataFull: rodataFull, kaslr: kaslr, kasan: kasan, numNodes: numNodes)
+    public func config(arch: Arch, kernel: KernelVersion) -> ModelConfig {
+        let tree = TreeCapabilities.expected(for: kernel)
+        return ModelConfig(arch: arch, generation: tree.generation, capabilities: tree, wxMode: wxMode, strictModuleRWX: strictModuleRWX,
+                           rodataFull: rodataFull, kaslr: kaslr, kasan: kasan, numNodes: numNodes)
+    }
+
+    /// The series a scenario runs in when it names none.
+    public static let defaultKernels = KernelGeneration.allCases.map(\.version)
+
+    /// `6.1`, `6.1.192`, `6.12`, `7.3`... as the series it stands for; nil
+    /// for anything that is not a kernel version the model has a world for.
+    public static func kernel(parsing text: String) -> KernelVersion? {
+        guard KernelGeneration(parsing: text) != nil, let v = KernelVersion(string: text) else { return nil }
+        return KernelVersion(v.version, v.patchlevel)
     }
 }
 
@@ -52,11 +66,12 @@ public struct Expectation: Hashable, Sendable, CustomStringConvertible {
     public var at: StepRef
     public var severity: Severity?
     public var arches: Set<Arch>?
-    public var generations: Set<KernelGeneration>?
+    /// Kernel series (`6.12`, `7.3`).
+    public var kernels: Set<String>?
     public var line: Int
 
     public func applies(to c: ModelConfig) -> Bool {
-        (arches?.contains(c.arch) ?? true) && (generations?.contains(c.generation) ?? true)
+        (arches?.contains(c.arch) ?? true) && (kernels?.contains(c.capabilities.version.series) ?? true)
     }
 
     public func matches(_ v: Violation) -> Bool {

@@ -184,7 +184,7 @@ struct Parser {
         guard let nameNode = field("scenario") else { throw error(root, "scenario", "missing: every scenario needs a name") }
         var sc = Scenario(name: try string(nameNode, "scenario"), summary: try field("summary").map { try string($0, "summary") } ?? "",
                           source: try field("source").map { try string($0, "source") } ?? "", file: file,
-                          arches: Arch.allCases, generations: KernelGeneration.allCases, wxMode: .kernel, strictModuleRWX: nil,
+                          arches: Arch.allCases, kernels: Scenario.defaultKernels, wxMode: .kernel, strictModuleRWX: nil,
                           rodataFull: true, kasan: false, kaslr: true, numNodes: 1, steps: [], expectations: nil)
         if let a = field("arch") {
             if a.scalar?.string == "all" { sc.arches = Arch.allCases } else {
@@ -192,13 +192,15 @@ struct Parser {
             }
         }
         if let k = field("kernel") {
-            sc.generations = try list(k).map { n in
+            sc.kernels = try list(k).map { n in
                 let s = try string(n, "kernel")
                 if s == "all" { return nil }
-                guard let g = KernelGeneration(parsing: s) else { throw error(n, "kernel", "'\(s)' is not a kernel version (6.1 or 6.12)") }
-                return g
+                guard let v = Scenario.kernel(parsing: s) else {
+                    throw error(n, "kernel", "'\(s)' is not a kernel version (6.1, 6.12 or a later series such as 7.3)")
+                }
+                return v
             }.compactMap { $0 }
-            if sc.generations.isEmpty { sc.generations = KernelGeneration.allCases }
+            if sc.kernels.isEmpty { sc.kernels = Scenario.defaultKernels }
         }
         if let c = field("config") {
             for (k, kn, v) in try map(c, "config") {
@@ -237,7 +239,7 @@ struct Parser {
         }
         guard let seq = n.sequence else { throw error(n, "expect", "expected `safe` or a list") }
         return try seq.map { item in
-            var e = Expectation(invariant: .wx, at: .any, severity: nil, arches: nil, generations: nil, line: item.mark?.line ?? 0)
+            var e = Expectation(invariant: .wx, at: .any, severity: nil, arches: nil, kernels: nil, line: item.mark?.line ?? 0)
             var sawInvariant = false
             for (k, kn, v) in try map(item, "expect") {
                 switch k {
@@ -256,9 +258,9 @@ struct Parser {
                 case "severity": e.severity = try enumValue(v, "expect.severity", Severity.self)
                 case "arch": e.arches = Set(try list(v).map { try enumValue($0, "expect.arch", Arch.self) })
                 case "kernel":
-                    e.generations = Set(try list(v).map { n in
-                        guard let g = KernelGeneration(parsing: try string(n, "expect.kernel")) else { throw error(n, "expect.kernel", "not a kernel version") }
-                        return g
+                    e.kernels = Set(try list(v).map { n in
+                        guard let k = Scenario.kernel(parsing: try string(n, "expect.kernel")) else { throw error(n, "expect.kernel", "not a kernel version") }
+                        return k.series
                     })
                 default: throw error(kn, "expect.\(k)", "unknown field (invariant, at, severity, arch, kernel)")
                 }
@@ -367,7 +369,7 @@ struct Parser {
                     throw error(n, p.key, "'\(ts)' is not an execmem type (\(ExecmemType.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 values[p.key] = .type(t)
-            case .bool: values[p.key] = .bool(try bool(n, p.key))
+            case .bool, .resultUsed: values[p.key] = .bool(try bool(n, p.key))
             case .bind: values[p.key] = .bind(try bind(n))
             case .bindPages:
                 guard case .size(let c)? = values["count"] else { throw error(n, p.key, "a page set needs a count") }

@@ -91,10 +91,10 @@ public struct ScenarioRun: Codable, Sendable {
 
 public enum ScenarioRunner {
     /// The configurations a scenario runs on, optionally narrowed.
-    public static func configs(_ sc: Scenario, arch: Arch? = nil, generation: KernelGeneration? = nil) -> [ModelConfig] {
+    public static func configs(_ sc: Scenario, arch: Arch? = nil, kernel: KernelVersion? = nil) -> [ModelConfig] {
         let arches = arch.map { [$0] } ?? sc.arches
-        let gens = generation.map { [$0] } ?? sc.generations
-        return gens.flatMap { g in arches.map { sc.config(arch: $0, generation: g) } }
+        let kernels = kernel.map { k in sc.kernels.filter { $0.series == k.series } } ?? sc.kernels
+        return kernels.flatMap { k in arches.map { sc.config(arch: $0, kernel: k) } }
     }
 
     public static func run(_ sc: Scenario, config: ModelConfig) -> ScenarioRun {
@@ -118,7 +118,7 @@ public enum ScenarioRunner {
         }
         let end = Executor.finish(&state)
         all += end
-        var run = ScenarioRun(scenario: sc.name, file: sc.file, arch: config.arch.rawValue, kernel: config.generation.rawValue,
+        var run = ScenarioRun(scenario: sc.name, file: sc.file, arch: config.arch.rawValue, kernel: config.capabilities.version.series,
                               settings: settings(config), steps: records, end: end.map(ViolationRecord.init),
                               hasExpectation: sc.expectations != nil, expected: [], missing: [], unexpected: [])
         let expected = (sc.expectations ?? []).filter { $0.applies(to: config) }

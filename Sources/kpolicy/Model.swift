@@ -32,7 +32,7 @@ extension KPolicyCommand.Model {
         @Option(help: "Run only on this arch (\(Arch.allCases.map(\.rawValue).joined(separator: ", "))).")
         var arch: String?
 
-        @Option(help: "Run only on this kernel (6.1 or 6.12).")
+        @Option(help: "Run only on this kernel series (6.1, 6.12, 7.3...).")
         var kernel: String?
 
         @Option(help: "Output format: text or json.")
@@ -52,12 +52,12 @@ extension KPolicyCommand.Model {
                 }
                 archFilter = a
             }
-            var genFilter: KernelGeneration?
+            var kernelFilter: KernelVersion?
             if let kernel {
-                guard let g = KernelGeneration(parsing: kernel) else {
-                    throw Exit.fail("unknown kernel '\(kernel)' (expected 6.1 or 6.12)", Exit.badInput)
+                guard let k = Scenario.kernel(parsing: kernel) else {
+                    throw Exit.fail("unknown kernel '\(kernel)' (expected 6.1, 6.12 or a later series such as 7.3)", Exit.badInput)
                 }
-                genFilter = g
+                kernelFilter = k
             }
             var runs: [ScenarioRun] = []
             for file in files {
@@ -67,7 +67,7 @@ extension KPolicyCommand.Model {
                 } catch let e as ScenarioError {
                     throw Exit.fail(e.description, Exit.badInput)
                 }
-                for c in ScenarioRunner.configs(sc, arch: archFilter, generation: genFilter) {
+                for c in ScenarioRunner.configs(sc, arch: archFilter, kernel: kernelFilter) {
                     runs.append(ScenarioRunner.run(sc, config: c))
                 }
             }

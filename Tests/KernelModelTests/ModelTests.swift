@@ -16,6 +16,38 @@ struct ModelTests {
         #expect(!Replacement.replacing("module_alloc").isEmpty)
     }
 
+    /// The 7.x execmem API runs in the capabilities of the tree: the ROX
+    /// cache only where the tree puts the type in it, `execmem_alloc_rw` and
+    /// `execmem_restore_rox` only from the versions that have them.
+    @Test func execmemROXCacheFollowsTheTree() {
+        let v73 = TreeCapabilities.expected(for: KernelVersion(7, 3))
+        let x86 = ModelConfig(arch: .x86_64, tree: v73)
+        var s = ModelState(config: x86)
+        _ = Executor.run(.execmemAlloc(.kprobes, size: 4096, bind: "k"), on: &s)
+        _ = Executor.run(.execmemAlloc(.moduleData, size: 4096, bind: "d"), on: &s)
+        #expect(s.pagePermissions(.sym("k"))?.map == .kernelROX)
+        #expect(s.pagePermissions(.sym("d"))?.map == .kernel)
+        _ = Executor.run(.execmemAllocRW(.ftrace, size: 4096, bind: "t"), on: &s)
+        #expect(s.pagePermissions(.sym("t"))?.map == .kernel)
+        #expect(Executor.run(.write(.sym("t"), length: 16), on: &s).isEmpty)
+        #expect(s.unrestoredCode("t")?.invariant == .rox)
+        #expect(Executor.run(.execmemRestoreROX(.sym("t"), size: 4096, checked: true), on: &s).isEmpty)
+        #expect(s.unrestoredCode("t") == nil)
+        #expect(s.pagePermissions(.sym("t"))?.map == .kernelROX)
+        // arm64 has no ROX cache: execmem_restore_rox is a stub.
+        var a = ModelState(config: ModelConfig(arch: .arm64, tree: v73))
+        _ = Executor.run(.execmemAllocRW(.moduleText, size: 4096, bind: "t"), on: &a)
+        _ = Executor.run(.write(.sym("t"), length: 16), on: &a)
+        #expect(Executor.run(.execmemRestoreROX(.sym("t"), size: 4096, checked: false), on: &a).isEmpty)
+        #expect(a.unrestoredCode("t")?.message.contains("set_memory_rox") == true)
+        // 6.12 has neither the cache nor the new calls.
+        var old = ModelState(config: ModelConfig(arch: .x86_64, generation: .v6_12))
+        _ = Executor.run(.execmemAlloc(.kprobes, size: 4096, bind: "k"), on: &old)
+        #expect(old.pagePermissions(.sym("k"))?.map == .kernel)
+        #expect(Executor.run(.execmemAllocRW(.ftrace, size: 4096, bind: "t"), on: &old).map(\.invariant) == [.version])
+        #expect(old.isNull("t") == true)
+    }
+
     @Test func execmemRangesPerArch() {
         // execmem_init_missing: MODULE_DATA copies DEFAULT but gets PAGE_KERNEL.
         for arch in Arch.allCases {

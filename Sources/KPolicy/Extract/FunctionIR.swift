@@ -86,6 +86,9 @@ public enum IRCondition: Sendable, Equatable {
     /// A status is non-zero (`if (err)`, `if (set_memory_ro(...))`, `err < 0`):
     /// the path checker follows it when a `set_memory_*()` result was stored there.
     case failed(String)
+    /// `execmem_is_rox(EXECMEM_X)`: decided by the tree's ROX cache on the
+    /// arch the path runs on (`TreeCapabilities.usesROXCache`).
+    case execmemIsROX(String)
     case unknown
 }
 
@@ -166,7 +169,7 @@ extension FunctionIR {
             case .isNull(let o): return .isNull(rename(o))
             case .nonNull(let o): return .nonNull(rename(o))
             case .failed(let o): return .failed(rename(o))
-            case .unknown: return .unknown
+            case .execmemIsROX, .unknown: return c
             }
         }
         for b in ir.blocks.indices {

@@ -37,7 +37,7 @@ public struct IRBuilder {
     /// protect or patch executable memory. A function that only kmallocs and
     /// memcpys gets none.
     public static let anchors: Set<String> = {
-        var s: Set<String> = ["module_alloc", "module_alloc_huge", "module_memfree", "execmem_alloc", "execmem_free",
+        var s: Set<String> = ["module_alloc", "module_alloc_huge", "module_memfree", "execmem_alloc", "execmem_alloc_rw", "execmem_restore_rox", "execmem_free",
                               "bpf_jit_alloc_exec", "bpf_jit_free_exec", "bpf_prog_pack_alloc", "bpf_prog_pack_free",
                               "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
         for op in SetMemoryOp.allCases { s.insert(op.apiName) }
@@ -466,10 +466,15 @@ private struct FunctionBuilder {
                 }
                 return condition(first, then: then, else: elseB)
             }
-            if KernelCall.canonicalName(callee).hasPrefix("set_memory_") {
+            if KernelSignature.returnsStatus(callee) {
                 let status = "$status@\(s.location.line):\(s.location.column)"
                 expression(s, result: status)
                 blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
+                return
+            }
+            if KernelCall.canonicalName(callee) == "execmem_is_rox", let first = s.arguments.first,
+               let type = first.tokens.map(\.spelling).first(where: { KernelNames.execmemType($0) != nil }) {
+                blocks[current].exit = .branch(.execmemIsROX(type), then: then, else: elseB)
                 return
             }
             if callee == "IS_ERR_OR_NULL", let first = s.arguments.first, let o = object(of: first) {

@@ -193,6 +193,97 @@ examples:
               module_memfree(p);
       }
 """##),
+        ("exec-memory/execmem-rox-not-restored.yaml", ##"""
+id: execmem-rox-not-restored
+title: execmem_alloc_rw() memory handed on with code in it but not made ROX again
+summary: >-
+  Some path writes code into memory from execmem_alloc_rw() and returns it
+  while it is still writable (no execmem_restore_rox() or
+  set_memory_rox()), or calls execmem_restore_rox() and drops its result.
+  Found by running every path of the function through the reference model
+  with the tree's ROX cache.
+rationale: |
+  On an arch with a ROX cache (x86 from Linux 6.13), execmem_alloc() hands
+  out pieces of large pages that are already read-only and executable,
+  filled with trapping instructions. Code that has to be written in place
+  before it runs (module text, ftrace trampolines, ITS thunks) asks for
+  execmem_alloc_rw() instead (Linux 6.17): the cache's memory made writable
+  and non-executable, or the type's own writable pgprot on arches without
+  a cache, and the caller takes over the duty of making it read-only and
+  executable once the code is in: execmem_restore_rox() for ROX-cache
+  memory (it is set_memory_rox() there and can fail), set_memory_rox()
+  elsewhere, since execmem_restore_rox() is a stub that changes nothing on
+  arches without a cache. Code left writable is exactly the W^X hole the
+  bcachefs vmalloc_exec() thread (June 2023) refused; code left
+  non-executable faults when it is called. The jit/text allocator thread
+  (June 2023) is where the per-type allocator with its own caches was
+  designed, and the bpf_prog_pack follow-up (November 2022) asked that
+  permission changes and the trapping fill live in the allocator and its
+  free rather than in every user; execmem_alloc_rw() hands one of those
+  steps back to the caller, and this rule holds callers to it. A function
+  that returns the memory untouched (a wrapper such as x86's alloc_tramp())
+  or stores it for a later restore (the module loader, ITS pages) is not
+  reported: the restore is its caller's. A restore whose result is dropped
+  is reported only where execmem_restore_rox() can fail (an arch with a ROX
+  cache) and only for memory the function allocated.
+threads:
+  - '"[PATCH 07/32] mm: Bring back vmalloc_exec", Kent Overstreet and Mark Rutland, June 2023 (seeds/000)'
+  - '"[PATCH 00/13] mm: jit/text allocator", Mike Rapoport, June 2023 (seeds/002)'
+  - '"[PATCH bpf-next 0/5] bpf_prog_pack followup", Song Liu, November 2022 (seeds/001)'
+severity: error
+confidence: medium
+scope:
+  include: ["**/*.c", "**/*.h"]
+  exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
+triggers: [execmem_alloc_rw, execmem_restore_rox]
+match:
+  kind: path
+  invariants: [INV-ROX, INV-RET]
+  at: [return, restore]
+  severities: [error, advisory]
+  memory: allocated
+message: "{model}, in {function} (on {arches}; path through lines {lines})"
+suggestion:
+  replacements:
+    "execmem_restore_rox": "err = execmem_restore_rox({object}, size); if (err) { execmem_free({object}); return NULL; }"
+    "*": "make {result} read-only and executable before it is returned with {restore}, checking the result and freeing the memory on failure"
+  explanation: >-
+    Once the code is written, restore read-only+executable the way this
+    tree does it on the arch (execmem_restore_rox() for ROX-cache memory,
+    set_memory_rox() where the arch has no cache and execmem_restore_rox()
+    is a stub), test the result and free the memory when it fails.
+    The model reported: {model}.
+  rewrite: restore-rox
+  validate: true
+examples:
+  - name: trampoline returned writable
+    path: arch/x86/kernel/tramp.c
+    kernel: "7.3"
+    bad: |
+      void *make_tramp(const void *code, size_t len)
+      {
+              void *tramp = execmem_alloc_rw(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!tramp)
+                      return NULL;
+              memcpy(tramp, code, len);
+              return tramp;
+      }
+    good: |
+      void *make_tramp(const void *code, size_t len)
+      {
+              void *tramp = execmem_alloc_rw(EXECMEM_FTRACE, PAGE_SIZE);
+
+              if (!tramp)
+                      return NULL;
+              memcpy(tramp, code, len);
+              if (execmem_restore_rox(tramp, PAGE_SIZE)) {
+                      execmem_free(tramp);
+                      return NULL;
+              }
+              return tramp;
+      }
+"""##),
         ("exec-memory/missing-perms-reset.yaml", ##"""
 id: missing-perms-reset
 title: memory whose permissions changed freed without VM_FLUSH_RESET_PERMS
@@ -381,7 +472,10 @@ title: a plain write to memory after it became read-only
 summary: >-
   Some path through the function writes with memcpy(), memset(), fncpy() or
   a store through the pointer into memory that set_memory_ro() or
-  set_memory_rox() (or a read-only allocation) already made read-only.
+  set_memory_rox() (or a read-only allocation: from Linux 6.13 on x86,
+  execmem_alloc() for module text, kprobes, ftrace and BPF hands out the
+  ROX cache's memory, read-only and executable from the start) already
+  made read-only.
   Found by running every path of the function through the reference model.
 rationale: |
   A store to a read-only page oopses. Once code is read-only (and
@@ -391,7 +485,12 @@ rationale: |
   arm64, patch_text_nosync() on riscv, patch_instructions() on powerpc,
   s390_kernel_write() on s390, or bpf_arch_text_copy() for BPF images. The
   bcachefs vmalloc_exec() thread (June 2023) settled that code is updated
-  through text_poke(), not by making pages writable again. The write is
+  through text_poke(), not by making pages writable again. The ROX cache
+  (x86, Linux 6.13) takes that further: execmem_alloc() returns memory that
+  is already read-only and executable, filled with trapping instructions,
+  so code goes in through text_poke_copy(), or the caller asks for
+  execmem_alloc_rw() and restores ROX itself; which types use the cache on
+  which arch is read from the tree. The write is
   reported only when the page was present and read-only just before it on
   some path (a write through NULL after a failed allocation, or past the
   end, is not this rule's).
@@ -403,7 +502,7 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [set_memory_ro, set_memory_rox]
+triggers: [set_memory_ro, set_memory_rox, execmem_alloc, execmem_restore_rox, bpf_jit_alloc_exec]
 match:
   kind: path
   invariants: [INV-WRITE]

@@ -49,7 +49,9 @@ public enum PathChecker {
         public var severity: Severity
         public var message: String
         public var event: IREvent
-        /// What the event is (`set-memory`, `write`, `free`, `allocation`, `text-patch`, `flag`).
+        /// What the event is (`set-memory`, `restore`, `write`, `free`, `allocation`, `text-patch`, `flag`), or
+        /// `return` for a violation found where the function returns
+        /// memory (INV-ROX), reported at the call that produced it.
         public var eventClass: String
         /// For writes: the target page was present and read-only before the step.
         public var targetReadOnly: Bool
@@ -290,16 +292,43 @@ public enum PathChecker {
                         }
                     case .failed(let o):
                         if let failed = v.status[o] { takeThen = failed; takeElse = !failed }
+                    case .execmemIsROX(let name):
+                        if let type = KernelNames.execmemType(name) {
+                            takeThen = ctx.config.capabilities.usesROXCache(type, on: ctx.config.arch)
+                            takeElse = !takeThen
+                        }
                     case .unknown: break
                     }
                     if takeElse { var w = v; w.block = elseB; stack.append(w) }
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
                 case .return(let returned):
+                    if frame.callSite == nil, let returned { checkReturn(v, returned: returned, ir: ir, ctx: &ctx) }
                     exits.append((v, returned))
                 }
             }
         }
         return (exits, states, false)
+    }
+
+    /// INV-ROX where the checked function returns `execmem_alloc_rw()`
+    /// memory it wrote code into without making it ROX again: reported at
+    /// the call that gave it the memory (the allocation, or the same-file
+    /// helper that made it). Memory returned untouched (a wrapper such as
+    /// x86's `alloc_tramp()`) is its caller's to restore, and memory stored
+    /// in a member or a file-scope variable is not returned: the restore
+    /// may happen elsewhere (the module loader, ITS pages).
+    static func checkReturn(_ item: Item, returned: String, ir: FunctionIR, ctx: inout Context) {
+        guard returned != FunctionIR.null, let viol = item.state.unrestoredCode(returned),
+              let site = ir.events.first(where: { $0.result == returned && ($0.kind == .call || $0.kind == .helper) }) else { return }
+        let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(ctx.config.arch.rawValue)"
+        guard ctx.findings[key] == nil else { return }
+        var trace = item.trace
+        trace.append(TraceStep(line: 0, call: "return \(returned)", mapping: item.state.pagePermissions(.sym(returned))?.map.description ?? "-",
+                               alias: item.state.pagePermissions(.sym(returned))?.alias?.description ?? "-", invariants: [viol.invariant.rawValue]))
+        ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: "returned: " + viol.message,
+                                    event: site, eventClass: "return", targetReadOnly: false,
+                                    seededObject: item.seeded.contains(returned), permissionsChanged: false, evidentlyWritable: true,
+                                    arch: ctx.config.arch, tree: ctx.config.capabilities, trace: trace)
     }
 
     /// Per object not allocated in the function: the pages to seed and
@@ -324,6 +353,7 @@ public enum PathChecker {
     static func eventClass(_ call: APICall) -> String {
         switch call {
         case .setMemory: return "set-memory"
+        case .execmemRestoreROX: return "restore"
         case .write: return "write"
         case .free, .bpfProgPackFree, .vmUnmapRam, .bpfJitBinaryPackFree, .freePages: return "free"
         case .textPatch, .bpfArchTextCopy: return "text-patch"
@@ -334,7 +364,7 @@ public enum PathChecker {
 
     static func isAllocation(_ call: APICall) -> Bool {
         switch call {
-        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .bpfJitAllocExec, .bpfProgPackAlloc, .kvmalloc, .kmalloc: return true
+        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .execmemAllocRW, .bpfJitAllocExec, .bpfProgPackAlloc, .kvmalloc, .kmalloc: return true
         default: return false
         }
     }
@@ -380,7 +410,7 @@ public enum PathChecker {
                 for more in calls.dropFirst() { ok = run(more, event, on: ok, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly) }
                 out.append(ok)
                 out.append(run(call, event, on: v, failing: true, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly))
-            } else if case .setMemory = call, let status = event.result, tested.contains(status) {
+            } else if call.returnsStatus, let status = event.result, tested.contains(status) {
                 var ok = run(call, event, on: v, failing: false, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly)
                 ok.status[status] = false
                 out.append(ok)
@@ -605,6 +635,8 @@ public enum PathChecker {
                 values[p.key] = .type(arg?.identifiers.lazy.compactMap(KernelNames.execmemType).first ?? .moduleText)
             case .bind, .bindPages:
                 values[p.key] = .bind((event.result ?? "$ret@\(event.position.line)") + (p.member.map { "->" + $0 } ?? ""))
+            case .resultUsed:
+                values[p.key] = .bool(event.result != nil)
             case .bool, .purpose, .pageSet:
                 break
             }

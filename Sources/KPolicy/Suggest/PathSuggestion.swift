@@ -33,6 +33,11 @@ public enum PathSuggestion {
         case pairedFree = "paired-free"
         /// set_vm_flush_reset_perms() right after the allocation.
         case flushResetPerms = "flush-reset-perms"
+        /// execmem_alloc_rw() memory handed back with code in it → made
+        /// read-only and executable before each return of it (the arch's
+        /// way: `TreeCapabilities.restoreROX`); an execmem_restore_rox()
+        /// whose result is dropped → its result kept and tested.
+        case restoreROX = "restore-rox"
         /// module_alloc() / an executable __vmalloc_node_range() →
         /// execmem_alloc(type), and their frees → execmem_free(), for the
         /// object the finding is about (Linux 6.10+).
@@ -63,6 +68,7 @@ public enum PathSuggestion {
             n.text = "\(name)(\(n.arguments.map(\.text).joined(separator: ", ")))"
             return n
         }
+        if rewrite == .restoreROX { return restoreROX(ir, at: site, places: places, arch: arch) }
         if rewrite == .flushResetPerms {
             let object = ir.blocks[places[0].0].events[places[0].1].arguments.first?.object ?? site.object
             var allocs: [(Int, Int)] = []
@@ -114,11 +120,42 @@ public enum PathSuggestion {
                 var args = e.arguments
                 if !args.isEmpty { args[0].offset = 0; args[0].text = object }
                 ir.blocks[b].events[i] = call(free, e, args: args)
-            case .flushResetPerms, .execmem:
+            case .flushResetPerms, .execmem, .restoreROX:
                 break
             }
         }
         return .success(ir)
+    }
+
+    /// `restore-rox`: at an allocation, the tree's ROX restore appended to
+    /// every block that returns the object; at a restore whose result is
+    /// dropped, the result kept (the caller tests it).
+    static func restoreROX(_ ir: FunctionIR, at site: PathSite, places: [(Int, Int)], arch: Arch) -> Swift.Result<FunctionIR, RewriteRefusal> {
+        var ir = ir
+        let e = ir.blocks[places[0].0].events[places[0].1]
+        if e.kind == .call, KernelCall.canonicalName(e.callee) == "execmem_restore_rox" {
+            for (b, i) in places { ir.blocks[b].events[i].result = "$restore@\(e.position.line):\(e.position.column)" }
+            return .success(ir)
+        }
+        guard let object = e.result, let restore = site.tree.restoreROX(on: arch) else {
+            return .failure(RewriteRefusal(why: "\(arch.rawValue) in \(site.tree.version.series) has neither execmem_restore_rox() for this memory nor set_memory_rox()"))
+        }
+        var changed = false
+        for b in ir.blocks.indices {
+            guard case .return(let returned) = ir.blocks[b].exit, returned == object else { continue }
+            let size = e.arguments.count > 1 ? e.arguments[1] : IRArgument(text: "PAGE_SIZE", object: nil, offset: nil, value: 4096, identifiers: [])
+            let pages = size.value.map { v -> IRArgument in
+                let n = Int64(Size.pages(Int(v)))
+                return IRArgument(text: "\(n)", object: nil, offset: nil, value: n, identifiers: [])
+            } ?? IRArgument(text: "PAGE_ALIGN(\(size.text)) >> PAGE_SHIFT", object: nil, offset: nil, value: nil, identifiers: [])
+            let target = IRArgument(text: object, object: object, offset: 0, value: nil, identifiers: [])
+            let args = restore == "execmem_restore_rox" ? [target, size] : [target, pages]
+            ir.blocks[b].events.append(IREvent(kind: .call, callee: restore, spelled: restore, position: e.position, arguments: args,
+                                               result: "$restore@\(e.position.line):\(e.position.column)",
+                                               text: "err = \(restore)(\(args.map(\.text).joined(separator: ", ")))"))
+            changed = true
+        }
+        return changed ? .success(ir) : .failure(RewriteRefusal(why: "the function does not return \(object)"))
     }
 
     /// Every allocation of `object` by module_alloc() or __vmalloc_node_range()
@@ -184,6 +221,8 @@ public enum PathSuggestion {
             return [rename(free)]
         case .execmem:
             return nil   // the call rules write their own one-line replacement (`Suggestion.edit`)
+        case .restoreROX:
+            return nil   // a restore before each return, with its error path: written in words
         case .flushResetPerms:
             guard let alloc = site.ir.events.first(where: { $0.result == site.object && $0.kind == .call }) else { return nil }
             return [SourceChange(kind: .insertAfter, file: file, line: alloc.position.line, column: alloc.position.column, old: "",
