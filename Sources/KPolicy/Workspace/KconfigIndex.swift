@@ -65,12 +65,18 @@ public struct KconfigIndex: Sendable {
                   let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
             files.append(relative)
             let directory = (relative as NSString).deletingLastPathComponent
+            // Depth first, in the order of the `source` lines, as Kconfig
+            // reads them: an option defined in several files takes its
+            // defaults in that order (x86's `PGTABLE_LEVELS` defaults come
+            // before arch/Kconfig's `default 2`).
+            var sourced: [(String, [String])] = []
             for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {
                 let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
                     .replacingOccurrences(of: "$(HEADER_ARCH)", with: arch)
                 guard !expanded.contains("$"), !expanded.contains("*") else { continue }
-                queue.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
+                sourced.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
             }
+            queue += sourced.reversed()
         }
         indexConditionalDefaults()
     }
@@ -136,7 +142,14 @@ public struct KconfigIndex: Sendable {
                 continue
             }
             if line == "choice" || line.hasPrefix("choice ") {
+                // A choice inside `if A ... endif` (here or around the
+                // `source` line) depends on A, as its members do: 7.x's
+                // module compression choice sits in `if MODULE_COMPRESS`
+                // where 6.12's said `depends on MODULE_COMPRESS`.
                 choice = Choice()
+                let blocks = enclosing + ifBlocks.flatMap { $0 }
+                for symbol in blocks where !choice!.dependsOn.contains(symbol) { choice!.dependsOn.append(symbol) }
+                if !choice!.dependsOn.isEmpty { choice!.condition = choice!.dependsOn.joined(separator: " && ") }
                 current = nil
                 continue
             }
@@ -214,9 +227,10 @@ public struct KconfigIndex: Sendable {
                     entries[c]?.alternatives.append(KconfigIndex.alternatives(of: String(expr)))
                     continue
                 }
-                // Otherwise only plain conjunctions of positive symbols count.
-                guard !expr.contains("||"), !expr.contains("!"), !expr.contains("=") else { continue }
-                for symbol in expr.split(separator: "&").map({ $0.trimmingCharacters(in: .whitespaces) })
+                // Otherwise the positive symbols among its top-level `&&`
+                // terms count: SNET_VDPA's `PCI_MSI && PCI_IOV && (HWMON ||
+                // HWMON=n)` needs PCI_MSI and PCI_IOV.
+                for symbol in KconfigIndex.conjuncts(of: String(expr))
                 where !symbol.isEmpty && symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
                     entries[c]?.dependsOn.append(symbol)
                 }
@@ -249,6 +263,41 @@ public struct KconfigIndex: Sendable {
             if next == b.count || b[next] == 0x20 || b[next] == 0x09 || b[next] == 0x0a { return true }
         }
         return false
+    }
+
+    /// The value Kconfig gives the value option `name` under `on`: its
+    /// first `default` whose condition holds (7.x x86's PGTABLE_LEVELS is
+    /// `default 5 if X86_64`, 6.12's `default 5 if X86_5LEVEL`, then `4 if
+    /// X86_64`). Nil when none holds or the value is not a literal number.
+    public func conditionalValue(of name: String, on: Set<String>) -> String? {
+        guard let e = entries[name], e.type == "int" || e.type == "hex",
+              let value = e.defaults.first(where: { $0.1 == nil || ArchSelects.evaluate($0.1!, on) })?.0,
+              value.allSatisfy({ $0.isHexDigit || $0 == "x" }) else { return nil }
+        return value
+    }
+
+    /// What the options of `on` select (unconditionally, or under a
+    /// condition that holds), transitively, leaving `disabled` off, as
+    /// Kconfig forces a selected option on: the default configuration's
+    /// TRANSPARENT_HUGEPAGE selects MM_ID, which 7.x's `struct mm_struct`
+    /// needs for its `mm_id` member.
+    public func selected(by on: Set<String>, disabled: Set<String>) -> [String] {
+        var set = on
+        var added: [String] = []
+        var changed = true
+        while changed {
+            changed = false
+            for name in set.sorted() {
+                guard let e = entries[name] else { continue }
+                let taken = e.selects + e.conditionalSelects.filter { ArchSelects.evaluate($0.1, set) }.map(\.0)
+                for symbol in taken where !set.contains(symbol) && !disabled.contains(symbol) {
+                    set.insert(symbol)
+                    added.append(symbol)
+                    changed = true
+                }
+            }
+        }
+        return added
     }
 
     /// `#define` lines for value options (int, hex, string) with a literal
@@ -356,6 +405,30 @@ public struct KconfigIndex: Sendable {
             }
             if queue.isEmpty { return seen }
         }
+    }
+
+    /// "A && B && (C || C=n)" → ["A", "B", "(C || C=n)"]: the terms of
+    /// the `&&` outside parentheses, trimmed; nothing when an `||` is
+    /// outside parentheses (the expression is then not a conjunction).
+    static func conjuncts(of expression: String) -> [String] {
+        var terms: [String] = []
+        var depth = 0
+        var current = ""
+        var chars = Array(expression)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+            if depth == 0, c == "&" || c == "|", chars.first == c {
+                chars = chars.dropFirst()
+                if c == "|" { return [] }
+                terms.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        terms.append(current.trimmingCharacters(in: .whitespaces))
+        return terms
     }
 
     /// "(X86 && HYPERVISOR_GUEST) || (ARM64 && !CPU_BIG_ENDIAN)" →
