@@ -470,6 +470,7 @@ final class ParseFidelityTests: XCTestCase {
             \tselect MM_ID
             \tselect OPTPROBES
             \tselect THP_SWAP if SWAP
+            \tselect GUP_GET_PXX_LOW_HIGH\t\tif X86_PAE
 
             config THP_SWAP
             \tdef_bool n
@@ -478,7 +479,7 @@ final class ParseFidelityTests: XCTestCase {
             \tdef_bool n
 
             """)
-        try write("mm/huge.c", "#if !defined(CONFIG_MM_ID) || !defined(CONFIG_THP_SWAP)\n#error MM_ID and THP_SWAP are selected\n#endif\n#ifdef CONFIG_OPTPROBES\n#error left off on purpose\n#endif\nint huge;\n")
+        try write("mm/huge.c", "#if !defined(CONFIG_MM_ID) || !defined(CONFIG_THP_SWAP)\n#error MM_ID and THP_SWAP are selected\n#endif\n#ifdef CONFIG_OPTPROBES\n#error left off on purpose\n#endif\n#ifdef CONFIG_GUP_GET_PXX_LOW_HIGH\n#error a select under a condition that does not hold\n#endif\nint huge;\n")
         XCTAssertEqual(try parse("mm/huge.c").errors.mainFile.map(\.message), [])
     }
 

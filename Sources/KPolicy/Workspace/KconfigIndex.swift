@@ -56,34 +56,29 @@ public struct KconfigIndex: Sendable {
     /// Reads the tree's Kconfig files the way Kconfig does: from the top
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
     public init(tree: KernelTree, arch: String) {
-        let root = tree.root.path
-        // (file, the symbols of the `if` blocks its `source` line sits in)
-        var queue: [(String, [String])] = [("Kconfig", [])]
         var seen = Set<String>()
-        while let (relative, enclosing) = queue.popLast() {
-            guard seen.insert(relative).inserted,
-                  let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
-            files.append(relative)
-            let directory = (relative as NSString).deletingLastPathComponent
-            // Depth first, in the order of the `source` lines, as Kconfig
-            // reads them: an option defined in several files takes its
-            // defaults in that order (x86's `PGTABLE_LEVELS` defaults come
-            // before arch/Kconfig's `default 2`).
-            var sourced: [(String, [String])] = []
-            for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {
-                let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
-                    .replacingOccurrences(of: "$(HEADER_ARCH)", with: arch)
-                guard !expanded.contains("$"), !expanded.contains("*") else { continue }
-                sourced.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
-            }
-            queue += sourced.reversed()
-        }
+        readFile("Kconfig", enclosing: [], context: (tree.root.path, arch), seen: &seen)
         indexConditionalDefaults()
     }
 
     init(texts: [String]) {
-        texts.forEach { _ = read(Array($0.utf8), enclosing: []) }
+        var seen = Set<String>()
+        texts.forEach { read(Array($0.utf8), enclosing: [], directory: "", context: nil, seen: &seen) }
         indexConditionalDefaults()
+    }
+
+    /// Reads one Kconfig file, and each file it `source`s where the
+    /// `source` line is, as Kconfig does: an option defined in several
+    /// files takes its defaults in that order (arch/Kconfig sources
+    /// arch/x86/Kconfig, whose `PGTABLE_LEVELS` defaults then come before
+    /// arch/Kconfig's own `default 2`).
+    private mutating func readFile(_ relative: String, enclosing: [String], context: (root: String, arch: String),
+                                   seen: inout Set<String>) {
+        guard seen.insert(relative).inserted,
+              let data = FileManager.default.contents(atPath: context.root + "/" + relative) else { return }
+        files.append(relative)
+        read([UInt8](data), enclosing: enclosing, directory: (relative as NSString).deletingLastPathComponent,
+             context: context, seen: &seen)
     }
 
     private mutating func indexConditionalDefaults() {
@@ -99,15 +94,16 @@ public struct KconfigIndex: Sendable {
     }
 
     /// Reads one file's bytes line by line; only the lines that matter are
-    /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). Returns
-    /// the (keyword, path) of its source lines.
+    /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). A
+    /// `source` line reads its file there (with `context`; `directory` is
+    /// this file's, for `rsource`).
     ///
     /// An option inside `if A && B ... endif` depends on A and B (x86's
     /// PARAVIRT sits in `if HYPERVISOR_GUEST`); `enclosing` are the blocks
-    /// around the `source` line that read this file, and each source line
-    /// returned carries its own.
-    private mutating func read(_ bytes: [UInt8], enclosing: [String]) -> [(String, String, [String])] {
-        var sources: [(String, String, [String])] = []
+    /// around the `source` line that read this file, and each file it
+    /// sources gets them with its own.
+    private mutating func read(_ bytes: [UInt8], enclosing: [String], directory: String,
+                               context: (root: String, arch: String)?, seen: inout Set<String>) {
         var ifBlocks: [[String]] = []
         var current: String?
         var lines: [String] = []
@@ -123,7 +119,9 @@ public struct KconfigIndex: Sendable {
                 pending += String(decoding: bytes[first..<end], as: UTF8.self) + " "
             }
             if !continued, !pending.isEmpty {
-                lines.append(pending.trimmingCharacters(in: .whitespaces))
+                // Tabs inside a line are blanks (x86's `select
+                // GUP_GET_PXX_LOW_HIGH\t\tif X86_PAE` is conditional).
+                lines.append(pending.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces))
                 pending = ""
             }
             lineStart = i + 1
@@ -177,7 +175,14 @@ public struct KconfigIndex: Sendable {
             let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if ["source", "rsource", "osource", "orsource"].contains(word) {
                 let quoted = line.split(separator: "\"")
-                if quoted.count >= 2 { sources.append((word, String(quoted[1]), enclosing + ifBlocks.flatMap { $0 })) }
+                if quoted.count >= 2, let context {
+                    let expanded = String(quoted[1]).replacingOccurrences(of: "$(SRCARCH)", with: context.arch)
+                        .replacingOccurrences(of: "$(HEADER_ARCH)", with: context.arch)
+                    if !expanded.contains("$"), !expanded.contains("*") {
+                        readFile(word.hasPrefix("r") || word.hasPrefix("or") ? directory + "/" + expanded : expanded,
+                                 enclosing: enclosing + ifBlocks.flatMap { $0 }, context: context, seen: &seen)
+                    }
+                }
                 current = nil
                 continue
             }
@@ -238,7 +243,6 @@ public struct KconfigIndex: Sendable {
                 break
             }
         }
-        return sources
     }
 
     /// The keywords the index reads, as bytes.
