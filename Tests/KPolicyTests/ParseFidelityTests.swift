@@ -391,4 +391,169 @@ final class ParseFidelityTests: XCTestCase {
         let headerErrors = try XCTUnwrap(file["headerErrors"] as? [String])
         XCTAssertEqual(headerErrors, [])
     }
+
+    /// xe's generated workaround headers are numbered from the rules file
+    /// of the same stem, with the header's name as prefix: 7.x's
+    /// generated/xe_device_wa_oob.h gives XE_DEVICE_WA_OOB_* (an empty
+    /// stand-in left every XE_DEVICE_WA() an undeclared identifier).
+    func testXeWorkaroundHeadersAreNumberedFromTheirRules() throws {
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("drivers/gpu/drm/xe"), withIntermediateDirectories: true)
+        try write("drivers/gpu/drm/xe/xe_wa_oob.rules", "1409600907\tGRAPHICS_VERSION(1200)\n# comment\n14016712196\tGRAPHICS_VERSION(1200)\n\t\tGRAPHICS_VERSION(1250)\n")
+        try write("drivers/gpu/drm/xe/xe_device_wa_oob.rules", "22010954014\tPLATFORM(DG2)\n22019338487_display\tPLATFORM(LUNARLAKE)\n")
+        try write("drivers/gpu/drm/xe/Makefile", "obj-y += xe.o\nxe-y += xe_device.o\n")
+        try write("drivers/gpu/drm/xe/xe_device.c", """
+            #include <generated/xe_device_wa_oob.h>
+            #include <generated/xe_wa_oob.h>
+            int device_wa[_XE_DEVICE_WA_OOB_COUNT == 2 ? 1 : -1] = { XE_DEVICE_WA_OOB_22019338487_display };
+            int gt_wa[_XE_WA_OOB_COUNT == 2 ? 1 : -1] = { XE_WA_OOB_14016712196 };
+
+            """)
+        XCTAssertEqual(try parse("drivers/gpu/drm/xe/xe_device.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// A `choice` inside `if A ... endif` depends on A, as Kconfig reads it:
+    /// 7.x's module compression choice sits in `if MODULE_COMPRESS` (6.12's
+    /// said `depends on MODULE_COMPRESS`), and kernel/module/decompress.c
+    /// has an `#error` unless one algorithm of it is on.
+    func testChoiceInsideAnIfBlockDependsOnIt() throws {
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("kernel/module"), withIntermediateDirectories: true)
+        try write("Kconfig", """
+            config MODULE_COMPRESS
+            \tbool "Module compression"
+
+            if MODULE_COMPRESS
+
+            choice
+            \tprompt "Module compression type"
+
+            config MODULE_COMPRESS_GZIP
+            \tbool "GZIP"
+
+            config MODULE_COMPRESS_XZ
+            \tbool "XZ"
+
+            endchoice
+
+            config MODULE_DECOMPRESS
+            \tbool "Support in-kernel module decompression"
+            \tselect ZLIB_INFLATE if MODULE_COMPRESS_GZIP
+
+            endif # MODULE_COMPRESS
+
+            """)
+        try write("kernel/module/Makefile", "obj-y += main.o\nobj-$(CONFIG_MODULE_DECOMPRESS) += decompress.o\n")
+        try write("kernel/module/decompress.c", """
+            #if defined(CONFIG_MODULE_COMPRESS_GZIP) && defined(CONFIG_ZLIB_INFLATE)
+            int gzip;
+            #else
+            #error "Unexpected configuration for CONFIG_MODULE_DECOMPRESS"
+            #endif
+
+            """)
+        let workspace = try Workspace(tree: KernelTree(path: tree.path), cacheRoot: cache)
+        let options = workspace.gatingOptions(for: tree.appendingPathComponent("kernel/module/decompress.c"), arch: "x86")
+        XCTAssertTrue(options.contains("MODULE_COMPRESS_GZIP"), "\(options)")
+        XCTAssertFalse(options.contains("MODULE_COMPRESS_XZ"), "\(options)")
+        XCTAssertEqual(try parse("kernel/module/decompress.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// What the default configuration's options select is on, as Kconfig
+    /// forces it (7.x's TRANSPARENT_HUGEPAGE selects MM_ID, which `struct
+    /// mm_struct` needs for `mm_id`), except the options left off on purpose.
+    func testDefaultConfigurationHasWhatItsOptionsSelect() throws {
+        try write("Kconfig", """
+            config MM_ID
+            \tdef_bool n
+
+            config TRANSPARENT_HUGEPAGE
+            \tbool "Transparent Hugepage Support"
+            \tselect MM_ID
+            \tselect OPTPROBES
+            \tselect THP_SWAP if SWAP
+            \tselect GUP_GET_PXX_LOW_HIGH\t\tif X86_PAE
+
+            config THP_SWAP
+            \tdef_bool n
+
+            config OPTPROBES
+            \tdef_bool n
+
+            """)
+        try write("mm/huge.c", "#if !defined(CONFIG_MM_ID) || !defined(CONFIG_THP_SWAP)\n#error MM_ID and THP_SWAP are selected\n#endif\n#ifdef CONFIG_OPTPROBES\n#error left off on purpose\n#endif\n#ifdef CONFIG_GUP_GET_PXX_LOW_HIGH\n#error a select under a condition that does not hold\n#endif\nint huge;\n")
+        XCTAssertEqual(try parse("mm/huge.c").errors.mainFile.map(\.message), [])
+    }
+
+    /// PGTABLE_LEVELS is what the tree's Kconfig gives the configuration:
+    /// 6.x x86 has 5 levels only with X86_5LEVEL (4 otherwise), 7.x always
+    /// (arch/x86/hyperv/hv_crash.c uses a `p4d_t` as a table of its own).
+    func testPageTableLevelsComeFromTheTreesKconfig() throws {
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("arch/x86"), withIntermediateDirectories: true)
+        try write("Kconfig", "source \"arch/$(SRCARCH)/Kconfig\"\n")
+        let kernelTree = try KernelTree(path: tree.path)
+        func levels(_ kconfig: String) throws -> String? {
+            try write("arch/x86/Kconfig", kconfig)
+            let text = DefaultConfig.autoconf(arch: "x86", tree: kernelTree, kconfig: KconfigIndex(tree: kernelTree, arch: "x86"))
+            return text.split(separator: "\n").first { $0.hasPrefix("#define CONFIG_PGTABLE_LEVELS ") }.map { String($0.split(separator: " ")[2]) }
+        }
+        XCTAssertEqual(try levels("config X86_64\n\tdef_bool y\n\nconfig PGTABLE_LEVELS\n\tint\n\tdefault 5 if X86_64\n\tdefault 3 if X86_PAE\n\tdefault 2\n"), "5")
+        XCTAssertEqual(try levels("config X86_64\n\tdef_bool y\n\nconfig PGTABLE_LEVELS\n\tint\n\tdefault 5 if X86_5LEVEL\n\tdefault 4 if X86_64\n\tdefault 2\n"), "4")
+        // An arch whose table sets it keeps its own (riscv: 5).
+        XCTAssertEqual(DefaultConfig.options(arch: "riscv").first { $0.0 == "PGTABLE_LEVELS" }?.1, .number("5"))
+    }
+
+    /// With a libclang that targets LoongArch (17 and later), a LoongArch
+    /// file is parsed for loongarch64 with the arch Makefile's flags and the
+    /// arch's default configuration (16 KiB pages, 3 levels).
+    func testLoongArchIsParsedForItsOwnTarget() throws {
+        if let reason = ArchSupport().unsupportedReason(arch: "loongarch") { throw XCTSkip(reason) }
+        for sub in ["arch/loongarch/include/asm", "arch/loongarch/kernel"] {
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try write("arch/loongarch/kernel/setup.c", """
+            #if !defined(__loongarch64) || !defined(__loongarch_soft_float)
+            #error not a soft-float loongarch64 target
+            #endif
+            #if CONFIG_PAGE_SHIFT != 14 || CONFIG_PGTABLE_LEVELS != 3 || !defined(CONFIG_LOONGARCH)
+            #error not LoongArch's default configuration
+            #endif
+            _Static_assert(sizeof(long) == 8, "64-bit");
+
+            """)
+        let parsed = try parse("arch/loongarch/kernel/setup.c")
+        XCTAssertEqual(parsed.errors.mainFile.map(\.message), [])
+        XCTAssertEqual(parsed.errors.headers.map(\.message), [])
+    }
+
+    /// A `depends on` that is a conjunction with a compound term still
+    /// gives its plain symbols (SNET_VDPA: `PCI_MSI && PCI_IOV && (HWMON ||
+    /// HWMON=n)`; without PCI_IOV, `struct pci_dev` has no `physfn`).
+    func testDependsOnConjunctionWithACompoundTerm() {
+        let index = KconfigIndex(texts: ["config SNET_VDPA\n\ttristate \"snet\"\n\tdepends on PCI_MSI && PCI_IOV && (HWMON || HWMON=n)\n\nconfig OTHER\n\tbool\n\tdepends on A && !B\n"])
+        XCTAssertEqual(index.entries["SNET_VDPA"]?.dependsOn, ["PCI_MSI", "PCI_IOV"])
+        XCTAssertEqual(index.entries["OTHER"]?.dependsOn, ["A"])
+        XCTAssertEqual(index.closure(of: ["SNET_VDPA"]).sorted(), ["PCI_IOV", "PCI_MSI", "SNET_VDPA"])
+        XCTAssertEqual(KconfigIndex.conjuncts(of: "A || B"), [])
+    }
+
+    /// What holds for any 7.x tree (the newest Debian carries): x86's
+    /// generated asm/cpufeaturemasks.h (cpu_feature_enabled() needs its
+    /// DISABLED_MASK_BIT_SET), the module compression choice inside `if
+    /// MODULE_COMPRESS`, TRANSPARENT_HUGEPAGE's MM_ID: files that need one
+    /// of them parse without errors in the file. Files a later 7.x no
+    /// longer has are left out.
+    func testNewestTreeParsesWhatItsBuildGenerates() throws {
+        let real = try RealTrees.newest()
+        let files = ["mm/execmem.c", "kernel/module/decompress.c", "mm/khugepaged.c"]
+            .filter { FileManager.default.fileExists(atPath: real + "/" + $0) }
+        XCTAssertFalse(files.isEmpty)
+        let r = try KPolicyBinary.run(["parse"] + files.map { real + "/" + $0 } + ["--tree", real, "--format", "json"],
+                                      environment: ["KPOLICY_CACHE": cache.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let parsed = try XCTUnwrap(report["files"] as? [[String: Any]])
+        XCTAssertEqual(parsed.count, files.count)
+        for file in parsed {
+            XCTAssertEqual((file["mainFileErrors"] as? [String]) ?? ["missing"], [], "\(file["file"] ?? "")")
+        }
+    }
 }

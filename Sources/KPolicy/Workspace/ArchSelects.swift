@@ -11,23 +11,7 @@ import Foundation
 /// ||, parentheses); the reading repeats until nothing changes.
 enum ArchSelects {
     /// The main config symbols of each arch directory, whose selects count.
-    static let archSymbols: [String: Set<String>] = [
-        "x86": ["X86", "X86_64"],
-        "arm64": ["ARM64"],
-        "riscv": ["RISCV"],
-        "powerpc": ["PPC", "PPC64", "PPC_BOOK3S_64", "PPC_RADIX_MMU"],
-        "s390": ["S390"],
-        "arm": ["ARM"],
-        "loongarch": ["LOONGARCH"],
-        "parisc": ["PARISC"],
-        "mips": ["MIPS"],
-        "nios2": ["NIOS2"],
-        "arc": ["ARC"],
-        "xtensa": ["XTENSA"],
-        "sh": ["SUPERH"],
-        "sparc": ["SPARC", "SPARC64"],
-        "um": ["UML"],
-    ]
+    static let archSymbols: [String: Set<String>] = Architecture.all.mapValues(\.kconfigSymbols)
 
     /// Symbols that mean "built for another arch" (or only for compile
     /// testing) when a file of `arch` is parsed: a `depends on A || B`

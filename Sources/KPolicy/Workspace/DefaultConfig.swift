@@ -66,6 +66,13 @@ public enum DefaultConfig {
         ("BLK_DEV", .yes), ("PCI", .yes), ("INPUT", .yes), ("TTY", .yes), ("CRYPTO", .yes),
     ]
 
+    /// Value options of `common` whose value the tree's Kconfig decides from
+    /// the configuration (its first `default` whose condition holds), unless
+    /// the arch's table (or `otherArch`) sets them: x86's PGTABLE_LEVELS is 4 up to 6.x (5
+    /// only with X86_5LEVEL) and 5 on 7.x, where 5-level paging is always
+    /// built in (hv_crash.c dereferences a `p4d_t`).
+    static let kconfigDecided: Set<String> = ["PGTABLE_LEVELS"]
+
     /// Options that differ per architecture (directory name under arch/).
     static let perArch: [String: [(String, Value)]] = [
         "x86": [
@@ -134,6 +141,14 @@ public enum DefaultConfig {
             ("PPC_RADIX_MMU", .yes), ("PPC_64K_PAGES", .yes), ("PAGE_SHIFT", .number("16")),
             ("PPC_PAGE_SHIFT", .number("16")), ("THREAD_SHIFT", .number("14")),
             ("NR_IRQS", .number("512")), ("CMDLINE", .string("")), ("PPC_BOOK3S_64", .yes),
+        ],
+        // 64-bit LoongArch at its Kconfig defaults: 16 KiB pages with 3
+        // levels (the page-table layout choice's default for 64BIT).
+        "loongarch": [
+            ("LOONGARCH", .yes), ("32BIT", .off), ("16KB_3LEVEL", .yes), ("PAGE_SIZE_4KB", .off),
+            ("PAGE_SIZE_16KB", .yes), ("HAVE_PAGE_SIZE_16KB", .yes), ("PAGE_SHIFT", .number("14")),
+            ("PGTABLE_3LEVEL", .yes), ("PGTABLE_LEVELS", .number("3")), ("CPU_HAS_FPU", .yes),
+            ("L1_CACHE_SHIFT", .number("6")), ("CMDLINE", .string("")), ("CMDLINE_BOOTLOADER", .yes),
         ],
         "s390": [
             ("S390", .yes), ("NR_CPUS", .number("64")), ("MARCH_Z10", .yes),
@@ -266,9 +281,23 @@ public enum DefaultConfig {
             let off = Set(all.filter { $0.1 == .off }.map(\.0))
             let selected = ArchSelects.enabled(tree: tree, arch: arch, base: on, disabled: off)
             all += selected.sorted().map { ($0, .yes) }
-            if perArch[arch] == nil, let kconfig {
-                // No table: the arch's own Kconfig choices at their defaults.
-                all += kconfig.choiceDefaults(on: on.union(selected), disabled: off).map { ($0, .yes) }
+            if let kconfig {
+                var enabled = on.union(selected)
+                if perArch[arch] == nil {
+                    // No table: the arch's own Kconfig choices at their defaults.
+                    let choices = kconfig.choiceDefaults(on: enabled, disabled: off)
+                    all += choices.map { ($0, .yes) }
+                    enabled.formUnion(choices)
+                }
+                // What the options that are on select, as Kconfig forces it.
+                let forced = kconfig.selected(by: enabled, disabled: off)
+                all += forced.sorted().map { ($0, .yes) }
+                enabled.formUnion(forced)
+                all = all.map { name, value in
+                    guard kconfigDecided.contains(name), !(perArch[arch] ?? otherArch).contains(where: { $0.0 == name }),
+                          let decided = kconfig.conditionalValue(of: name, on: enabled) else { return (name, value) }
+                    return (name, .number(decided))
+                }
             }
         }
         for (name, value) in all {

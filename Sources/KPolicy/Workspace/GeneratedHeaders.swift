@@ -106,7 +106,7 @@ public struct GeneratedHeaders: Sendable {
     }
 
     /// Bump when the overlay's contents change, so old caches are not reused.
-    static let formatVersion = 16
+    static let formatVersion = 17
 
     static let markerHeader = "kpolicy-overlay-files 1"
 
@@ -163,28 +163,32 @@ public struct GeneratedHeaders: Sendable {
 
     /// Generated headers whose contents matter to the parse, made the way
     /// their build-time generator would; nil for the others (an empty
-    /// stand-in is enough). xe's `generated/xe_wa_oob.h` numbers the
-    /// workarounds of xe_wa_oob.rules (drivers/gpu/drm/xe/xe_gen_wa_oob.c):
-    /// without it every XE_WA() use is an undeclared identifier.
+    /// stand-in is enough). xe's `generated/<stem>_wa_oob.h` numbers the
+    /// workarounds of drivers/gpu/drm/xe/<stem>_wa_oob.rules as
+    /// xe_gen_wa_oob.c does, with the header's upper-cased name as prefix:
+    /// `xe_wa_oob.h` gives XE_WA_OOB_* (6.8 on), `xe_device_wa_oob.h`
+    /// XE_DEVICE_WA_OOB_* (7.x). Without them every XE_WA() or
+    /// XE_DEVICE_WA() use is an undeclared identifier.
     static func recipe(for name: String, sourceRoot: URL) -> String? {
-        switch name {
-        case "generated/xe_wa_oob.h":
-            guard let rules = try? String(contentsOf: sourceRoot.appendingPathComponent("drivers/gpu/drm/xe/xe_wa_oob.rules"), encoding: .utf8)
-            else { return nil }
-            var out = "/* kpolicy: made from drivers/gpu/drm/xe/xe_wa_oob.rules as xe_gen_wa_oob numbers them */\n"
-            out += "#ifndef _GENERATED_XE_WA_OOB_\n#define _GENERATED_XE_WA_OOB_\nenum {\n"
-            var index = 0
-            for line in rules.split(separator: "\n") {
-                guard let first = line.first, first != "#", !first.isWhitespace else { continue }
-                let name = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
-                out += "\tXE_WA_OOB_\(name) = \(index),\n"
-                index += 1
-            }
-            return out + "\t_XE_WA_OOB_COUNT = \(index)\n};\n#endif\n"
-        default:
-            return nil
+        let prefix = "generated/", suffix = "_wa_oob.h"
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        let header = String(name.dropFirst(prefix.count))
+        let stem = String(header.dropLast(2))
+        guard !stem.contains("/"),
+              let rules = try? String(contentsOf: sourceRoot.appendingPathComponent("drivers/gpu/drm/xe/\(stem).rules"), encoding: .utf8)
+        else { return nil }
+        let symbol = stem.uppercased()
+        var out = "/* kpolicy: made from drivers/gpu/drm/xe/\(stem).rules as xe_gen_wa_oob numbers them */\n"
+        out += "#ifndef _GENERATED_\(symbol)_\n#define _GENERATED_\(symbol)_\nenum {\n"
+        var index = 0
+        for line in rules.split(separator: "\n") {
+            guard let first = line.first, first != "#", !first.isWhitespace else { continue }
+            let name = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+            out += "\t\(symbol)_\(name) = \(index),\n"
+            index += 1
         }
+        return out + "\t_\(symbol)_COUNT = \(index)\n};\n#endif\n"
     }
 
     // MARK: - Building the overlay
@@ -400,15 +404,26 @@ enum SyscallHeaders {
 
 /// Headers arch Makefiles generate with awk scripts kept in the tree
 /// (arm64: cpucap-defs.h from arch/arm64/tools/cpucaps, sysreg-defs.h from
-/// arch/arm64/tools/sysreg). The scripts are the tree's own; they are run
-/// with the system awk, reading the tree and writing only to the overlay.
+/// arch/arm64/tools/sysreg; x86 on 7.x: cpufeaturemasks.h from
+/// asm/cpufeatures.h and the .config). The scripts are the tree's own; they
+/// are run with the system awk, reading the tree and writing only to the
+/// overlay.
 enum ArchTools {
-    /// (name prefix of a generated-y header, awk script, input) per arch:
-    /// the header is cpucaps.h in 6.1 and cpucap-defs.h in 6.12.
-    static let generators: [String: [(prefix: String, script: String, input: String)]] = [
+    /// (name prefix of a generated-y header, awk script, inputs) per arch:
+    /// the header is cpucaps.h in 6.1 and cpucap-defs.h in 6.12. An input
+    /// outside the tree (/dev/null) is read as it is: x86's masks are made
+    /// with an empty .config, so no feature is compile-time required or
+    /// disabled (the X86_{REQUIRED,DISABLED}_FEATURE_* options are not in
+    /// kpolicy's configuration) and cpu_feature_enabled() stays a run-time
+    /// question; without the header every use of it is an undeclared
+    /// DISABLED_MASK_BIT_SET().
+    static let generators: [String: [(prefix: String, script: String, inputs: [String])]] = [
         "arm64": [
-            ("cpucap", "arch/arm64/tools/gen-cpucaps.awk", "arch/arm64/tools/cpucaps"),
-            ("sysreg", "arch/arm64/tools/gen-sysreg.awk", "arch/arm64/tools/sysreg"),
+            ("cpucap", "arch/arm64/tools/gen-cpucaps.awk", ["arch/arm64/tools/cpucaps"]),
+            ("sysreg", "arch/arm64/tools/gen-sysreg.awk", ["arch/arm64/tools/sysreg"]),
+        ],
+        "x86": [
+            ("cpufeaturemasks", "arch/x86/tools/cpufeaturemasks.awk", ["arch/x86/include/asm/cpufeatures.h", "/dev/null"]),
         ],
     ]
 
@@ -416,17 +431,18 @@ enum ArchTools {
         let generated = KbuildLists(file: tree.root.appendingPathComponent("arch/\(arch)/include/asm/Kbuild")).generatedY
         return (generators[arch] ?? []).flatMap { gen -> [(String, String)] in
             let script = tree.root.appendingPathComponent(gen.script).path
-            let input = tree.root.appendingPathComponent(gen.input).path
-            guard FileManager.default.fileExists(atPath: script), FileManager.default.fileExists(atPath: input),
-                  let text = runAwk(script: script, input: input) else { return [] }
+            let inputs = gen.inputs.map { $0.hasPrefix("/") ? $0 : tree.root.appendingPathComponent($0).path }
+            guard generated.contains(where: { $0.hasPrefix(gen.prefix) }),
+                  FileManager.default.fileExists(atPath: script), inputs.allSatisfy(FileManager.default.fileExists(atPath:)),
+                  let text = runAwk(script: script, inputs: inputs) else { return [] }
             return generated.filter { $0.hasPrefix(gen.prefix) }.map { ("arch/\(arch)/include/generated/asm/\($0)", text) }
         }
     }
 
-    static func runAwk(script: String, input: String) -> String? {
+    static func runAwk(script: String, inputs: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/awk")
-        process.arguments = ["-f", script, input]
+        process.arguments = ["-f", script] + inputs
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

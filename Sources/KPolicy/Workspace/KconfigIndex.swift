@@ -61,31 +61,33 @@ public struct KconfigIndex: Sendable {
     /// Reads the tree's Kconfig files the way Kconfig does: from the top
     /// `Kconfig`, following `source` lines, with $(SRCARCH) = `arch`.
     public init(tree: KernelTree, arch: String) {
-        let root = tree.root.path
-        // (file, the symbols of the `if` blocks its `source` line sits in)
-        var queue: [(String, [String])] = [("Kconfig", [])]
         var seen = Set<String>()
-        while let (relative, enclosing) = queue.popLast() {
-            guard seen.insert(relative).inserted else { continue }
-            guard let data = FileManager.default.contents(atPath: root + "/" + relative) else {
-                missingFiles.append(relative)
-                continue
-            }
-            files.append(relative)
-            let directory = (relative as NSString).deletingLastPathComponent
-            for (keyword, path, conditions) in read([UInt8](data), enclosing: enclosing) {
-                let expanded = path.replacingOccurrences(of: "$(SRCARCH)", with: arch)
-                    .replacingOccurrences(of: "$(HEADER_ARCH)", with: arch)
-                guard !expanded.contains("$"), !expanded.contains("*") else { continue }
-                queue.append((keyword.hasPrefix("r") || keyword.hasPrefix("or") ? directory + "/" + expanded : expanded, conditions))
-            }
-        }
+        readFile("Kconfig", enclosing: [], context: (tree.root.path, arch), seen: &seen)
         indexConditionalDefaults()
     }
 
     init(texts: [String]) {
-        texts.forEach { _ = read(Array($0.utf8), enclosing: []) }
+        var seen = Set<String>()
+        texts.forEach { read(Array($0.utf8), enclosing: [], directory: "", context: nil, seen: &seen) }
         indexConditionalDefaults()
+    }
+
+    /// Reads one Kconfig file, and each file it `source`s where the
+    /// `source` line is, as Kconfig does: an option defined in several
+    /// files takes its defaults in that order (arch/Kconfig sources
+    /// arch/x86/Kconfig, whose `PGTABLE_LEVELS` defaults then come before
+    /// arch/Kconfig's own `default 2`).
+    private mutating func readFile(_ relative: String, enclosing: [String], context: (root: String, arch: String),
+                                   seen: inout Set<String>) {
+        guard seen.insert(relative).inserted else { return }
+        guard let data = FileManager.default.contents(atPath: context.root + "/" + relative) else {
+            // A result that read this index depends on the file's absence.
+            missingFiles.append(relative)
+            return
+        }
+        files.append(relative)
+        read([UInt8](data), enclosing: enclosing, directory: (relative as NSString).deletingLastPathComponent,
+             context: context, seen: &seen)
     }
 
     private mutating func indexConditionalDefaults() {
@@ -101,15 +103,16 @@ public struct KconfigIndex: Sendable {
     }
 
     /// Reads one file's bytes line by line; only the lines that matter are
-    /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). Returns
-    /// the (keyword, path) of its source lines.
+    /// turned into strings (6.12 has 1,800 Kconfig files, 6.7 MB). A
+    /// `source` line reads its file there (with `context`; `directory` is
+    /// this file's, for `rsource`).
     ///
     /// An option inside `if A && B ... endif` depends on A and B (x86's
     /// PARAVIRT sits in `if HYPERVISOR_GUEST`); `enclosing` are the blocks
-    /// around the `source` line that read this file, and each source line
-    /// returned carries its own.
-    private mutating func read(_ bytes: [UInt8], enclosing: [String]) -> [(String, String, [String])] {
-        var sources: [(String, String, [String])] = []
+    /// around the `source` line that read this file, and each file it
+    /// sources gets them with its own.
+    private mutating func read(_ bytes: [UInt8], enclosing: [String], directory: String,
+                               context: (root: String, arch: String)?, seen: inout Set<String>) {
         var ifBlocks: [[String]] = []
         var current: String?
         var lines: [String] = []
@@ -125,7 +128,9 @@ public struct KconfigIndex: Sendable {
                 pending += String(decoding: bytes[first..<end], as: UTF8.self) + " "
             }
             if !continued, !pending.isEmpty {
-                lines.append(pending.trimmingCharacters(in: .whitespaces))
+                // Tabs inside a line are blanks (x86's `select
+                // GUP_GET_PXX_LOW_HIGH\t\tif X86_PAE` is conditional).
+                lines.append(pending.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespaces))
                 pending = ""
             }
             lineStart = i + 1
@@ -144,7 +149,14 @@ public struct KconfigIndex: Sendable {
                 continue
             }
             if line == "choice" || line.hasPrefix("choice ") {
+                // A choice inside `if A ... endif` (here or around the
+                // `source` line) depends on A, as its members do: 7.x's
+                // module compression choice sits in `if MODULE_COMPRESS`
+                // where 6.12's said `depends on MODULE_COMPRESS`.
                 choice = Choice()
+                let blocks = enclosing + ifBlocks.flatMap { $0 }
+                for symbol in blocks where !choice!.dependsOn.contains(symbol) { choice!.dependsOn.append(symbol) }
+                if !choice!.dependsOn.isEmpty { choice!.condition = choice!.dependsOn.joined(separator: " && ") }
                 current = nil
                 continue
             }
@@ -172,7 +184,14 @@ public struct KconfigIndex: Sendable {
             let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
             if ["source", "rsource", "osource", "orsource"].contains(word) {
                 let quoted = line.split(separator: "\"")
-                if quoted.count >= 2 { sources.append((word, String(quoted[1]), enclosing + ifBlocks.flatMap { $0 })) }
+                if quoted.count >= 2, let context {
+                    let expanded = String(quoted[1]).replacingOccurrences(of: "$(SRCARCH)", with: context.arch)
+                        .replacingOccurrences(of: "$(HEADER_ARCH)", with: context.arch)
+                    if !expanded.contains("$"), !expanded.contains("*") {
+                        readFile(word.hasPrefix("r") || word.hasPrefix("or") ? directory + "/" + expanded : expanded,
+                                 enclosing: enclosing + ifBlocks.flatMap { $0 }, context: context, seen: &seen)
+                    }
+                }
                 current = nil
                 continue
             }
@@ -222,9 +241,10 @@ public struct KconfigIndex: Sendable {
                     entries[c]?.alternatives.append(KconfigIndex.alternatives(of: String(expr)))
                     continue
                 }
-                // Otherwise only plain conjunctions of positive symbols count.
-                guard !expr.contains("||"), !expr.contains("!"), !expr.contains("=") else { continue }
-                for symbol in expr.split(separator: "&").map({ $0.trimmingCharacters(in: .whitespaces) })
+                // Otherwise the positive symbols among its top-level `&&`
+                // terms count: SNET_VDPA's `PCI_MSI && PCI_IOV && (HWMON ||
+                // HWMON=n)` needs PCI_MSI and PCI_IOV.
+                for symbol in KconfigIndex.conjuncts(of: String(expr))
                 where !symbol.isEmpty && symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
                     entries[c]?.dependsOn.append(symbol)
                 }
@@ -232,7 +252,6 @@ public struct KconfigIndex: Sendable {
                 break
             }
         }
-        return sources
     }
 
     /// The keywords the index reads, as bytes.
@@ -257,6 +276,41 @@ public struct KconfigIndex: Sendable {
             if next == b.count || b[next] == 0x20 || b[next] == 0x09 || b[next] == 0x0a { return true }
         }
         return false
+    }
+
+    /// The value Kconfig gives the value option `name` under `on`: its
+    /// first `default` whose condition holds (7.x x86's PGTABLE_LEVELS is
+    /// `default 5 if X86_64`, 6.12's `default 5 if X86_5LEVEL`, then `4 if
+    /// X86_64`). Nil when none holds or the value is not a literal number.
+    public func conditionalValue(of name: String, on: Set<String>) -> String? {
+        guard let e = entries[name], e.type == "int" || e.type == "hex",
+              let value = e.defaults.first(where: { $0.1 == nil || ArchSelects.evaluate($0.1!, on) })?.0,
+              value.allSatisfy({ $0.isHexDigit || $0 == "x" }) else { return nil }
+        return value
+    }
+
+    /// What the options of `on` select (unconditionally, or under a
+    /// condition that holds), transitively, leaving `disabled` off, as
+    /// Kconfig forces a selected option on: the default configuration's
+    /// TRANSPARENT_HUGEPAGE selects MM_ID, which 7.x's `struct mm_struct`
+    /// needs for its `mm_id` member.
+    public func selected(by on: Set<String>, disabled: Set<String>) -> [String] {
+        var set = on
+        var added: [String] = []
+        var changed = true
+        while changed {
+            changed = false
+            for name in set.sorted() {
+                guard let e = entries[name] else { continue }
+                let taken = e.selects + e.conditionalSelects.filter { ArchSelects.evaluate($0.1, set) }.map(\.0)
+                for symbol in taken where !set.contains(symbol) && !disabled.contains(symbol) {
+                    set.insert(symbol)
+                    added.append(symbol)
+                    changed = true
+                }
+            }
+        }
+        return added
     }
 
     /// `#define` lines for value options (int, hex, string) with a literal
@@ -364,6 +418,30 @@ public struct KconfigIndex: Sendable {
             }
             if queue.isEmpty { return seen }
         }
+    }
+
+    /// "A && B && (C || C=n)" → ["A", "B", "(C || C=n)"]: the terms of
+    /// the `&&` outside parentheses, trimmed; nothing when an `||` is
+    /// outside parentheses (the expression is then not a conjunction).
+    static func conjuncts(of expression: String) -> [String] {
+        var terms: [String] = []
+        var depth = 0
+        var current = ""
+        var chars = Array(expression)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+            if depth == 0, c == "&" || c == "|", chars.first == c {
+                chars = chars.dropFirst()
+                if c == "|" { return [] }
+                terms.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        terms.append(current.trimmingCharacters(in: .whitespaces))
+        return terms
     }
 
     /// "(X86 && HYPERVISOR_GUEST) || (ARM64 && !CPU_BIG_ENDIAN)" →

@@ -130,7 +130,7 @@ public final class Workspace: @unchecked Sendable {
         // With a result cache: kept until a Kconfig file it read changes
         // (reading 1,800 Kconfig files per arch is most of a warm run).
         let root = tree.root.standardizedFileURL.path
-        let key = ContentHash.of("kconfig-4|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
+        let key = ContentHash.of("kconfig-5|\(ResultCache.format)|\(root)|\(arch)|\(tree.version)")
         if let cache = knowledgeCache, let data = cache.lookup(kind: "kconfig", key: key),
            let k = KconfigIndex(serialized: data) {
             kconfigs[arch] = k
@@ -194,9 +194,20 @@ public final class Workspace: @unchecked Sendable {
     /// (mm/kasan/shadow.o is listed under KASAN_GENERIC and under
     /// KASAN_SW_TAGS, which only arm64 has): the arch changes only when
     /// every one of them needs such a capability.
+    ///
+    /// Options the arch's Kconfig does not define at all, because only
+    /// other arches `source` the file that does, take the first arch whose
+    /// Kconfig defines them all (drivers/hwtracing/coresight/Kconfig is
+    /// read from arch/arm64/Kconfig.debug and arm's: coresight-tmc-etr.c
+    /// uses arm64's dmb()).
     func archWithCapabilities(for file: URL, arch: String) -> String? {
         let object = file.deletingPathExtension().lastPathComponent + ".o"
         let own = makefileGates(file.deletingLastPathComponent()).gates[object] ?? []
+        if !own.isEmpty, own.allSatisfy({ kconfig(arch: arch).entries[$0] == nil }) {
+            return Workspace.capabilityArches.first { other in
+                other != arch && tree.arches.contains(other) && own.allSatisfy { kconfig(arch: other).entries[$0] != nil }
+            }
+        }
         // Of a `depends on A || B`, an alternative the arch can take is
         // preferred (KASAN: generic before HW tags).
         let absent = selectedByAnyArch.subtracting(capabilities(arch: arch))
@@ -455,7 +466,7 @@ public final class Workspace: @unchecked Sendable {
         let src = tree.root.path, obj = overlay.root.path
         let args = [
             "--target=\(target)", "-nostdinc", "-std=gnu11", "-w", "-ferror-limit=0", "-fno-caret-diagnostics",
-            "-fno-strict-aliasing", "-fms-extensions",
+            "-fno-strict-aliasing", "-fms-extensions", "-fshort-wchar",
             "-D__KERNEL__",
             "-I\(src)/arch/\(arch)/include", "-I\(obj)/arch/\(arch)/include/generated",
             "-I\(src)/include", "-I\(obj)/include",
@@ -481,40 +492,15 @@ public final class Workspace: @unchecked Sendable {
         return candidates.min { (preference.firstIndex(of: $0) ?? 99, $0) < (preference.firstIndex(of: $1) ?? 99, $1) }
     }
 
-    /// The clang target for an arch directory name.
+    /// The clang target for an arch directory name (x86-64 for one
+    /// without a target of its own in `Architecture.all`).
     static func targetTriple(arch: String) -> String {
-        switch arch {
-        case "x86": return "x86_64-linux-gnu"
-        case "arm64": return "aarch64-linux-gnu"
-        case "riscv": return "riscv64-linux-gnu"
-        case "powerpc": return "powerpc64le-linux-gnu"
-        case "s390": return "s390x-linux-gnu"
-        case "loongarch": return "loongarch64-linux-gnu"
-        case "mips": return "mips64el-linux-gnu"
-        case "arm": return "armv7a-linux-gnueabi"
-        case "sparc": return "sparc64-linux-gnu"
-        default: return "x86_64-linux-gnu"
-        }
+        Architecture.all[arch]?.triple ?? "x86_64-linux-gnu"
     }
 
     /// Per-arch flags the arch Makefiles set that change what headers see.
     static func archFlags(_ arch: String) -> [String] {
-        switch arch {
-        case "x86": return ["-DCC_USING_FENTRY", "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-red-zone", "-mcmodel=kernel"]
-        case "arm64": return ["-mgeneral-regs-only", "-DKASAN_SHADOW_SCALE_SHIFT="]
-        // -mcmodel=medany: arch/riscv/Makefile's flag for CMODEL_MEDANY, the
-        // choice's default for 64BIT on 6.1 and 6.12 (riscv mm/init.c has an
-        // #error without __riscv_cmodel_medany). -march=rv64imac: the
-        // Makefile appends _zicsr_zifencei only for toolchains that need it
-        // (TOOLCHAIN_NEEDS_EXPLICIT_ZICSR_ZIFENCEI, binutils >= 2.36 and
-        // not LLVM); libclang 14 rejects those extension names, and a
-        // rejected -march is a diagnostic in every riscv parse.
-        case "riscv": return ["-mno-relax", "-march=rv64imac", "-mabi=lp64", "-mcmodel=medany"]
-        case "powerpc": return ["-mcpu=power8", "-mabi=elfv2"]
-        case "s390": return ["-march=z10"]
-        case "arm": return ["-D__LINUX_ARM_ARCH__=7", "-march=armv7-a", "-mfloat-abi=soft"]
-        default: return []
-        }
+        Architecture.all[arch]?.flags ?? []
     }
 
     /// Include directories an arch's Makefile computes from its
