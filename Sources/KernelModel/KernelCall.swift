@@ -84,6 +84,18 @@ public struct KernelSignature: Sendable {
         return n.hasPrefix("set_memory_") || n == "execmem_restore_rox"
     }
 
+    /// The calls that allocate, free, protect or patch executable memory:
+    /// a function that makes one is worth following path by path (the IR
+    /// builder's anchors). One that only kmallocs and memcpys is not.
+    public static let executableMemoryAnchors: Set<String> = {
+        var s: Set<String> = ["module_alloc", "module_alloc_huge", "module_memfree", "execmem_alloc", "execmem_alloc_rw", "execmem_restore_rox",
+                              "execmem_free", "bpf_jit_alloc_exec", "bpf_jit_free_exec", "bpf_prog_pack_alloc", "bpf_prog_pack_free",
+                              "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
+        for op in SetMemoryOp.allCases { s.insert(op.apiName) }
+        for t in TextPatchAPI.allCases { s.insert(t.rawValue) }
+        return s.union(KernelWrapper.names)
+    }()
+
     /// Every name `named` knows, canonical spellings only.
     public static var allNames: [String] { table.keys.sorted() }
 

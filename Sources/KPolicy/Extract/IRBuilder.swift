@@ -36,14 +36,7 @@ public struct IRBuilder {
     /// Calls that make a function worth an IR: the ones that allocate, free,
     /// protect or patch executable memory. A function that only kmallocs and
     /// memcpys gets none.
-    public static let anchors: Set<String> = {
-        var s: Set<String> = ["module_alloc", "module_alloc_huge", "module_memfree", "execmem_alloc", "execmem_alloc_rw", "execmem_restore_rox", "execmem_free",
-                              "bpf_jit_alloc_exec", "bpf_jit_free_exec", "bpf_prog_pack_alloc", "bpf_prog_pack_free",
-                              "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
-        for op in SetMemoryOp.allCases { s.insert(op.apiName) }
-        for t in TextPatchAPI.allCases { s.insert(t.rawValue) }
-        return s.union(KernelWrapper.names)
-    }()
+    public static var anchors: Set<String> { KernelSignature.executableMemoryAnchors }
 
     /// Model APIs a C call can be lowered from (the page-set APIs take
     /// `struct page` arrays the IR does not follow).

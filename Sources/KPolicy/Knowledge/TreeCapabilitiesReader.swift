@@ -11,6 +11,11 @@ import KernelModel
 ///   `execmem_arch_setup()` (arch/<a>/mm/) has `.flags` holding
 ///   EXECMEM_ROX_CACHE, directly or through a local the function assigns it
 ///   to, provided arch/<a>/Kconfig selects ARCH_HAS_EXECMEM_ROX.
+///
+/// Where the files that would say are not in the tree at all (a partial
+/// tree, a scratch tree of a test), the fact is what the tree's version
+/// predicts (`TreeCapabilities.expected(for:)`): an absent header cannot
+/// say an API is gone.
 public enum TreeCapabilitiesReader {
     /// The capabilities and every file read (for the result cache's
     /// dependencies).
@@ -26,25 +31,30 @@ public enum TreeCapabilitiesReader {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path)) ?? []
             return names.filter { $0.hasSuffix(".c") }.sorted().map { dir + "/" + $0 }
         }
+        let predicted = TreeCapabilities.expected(for: version)
         var declared: Set<String> = []
         var headers: [String: String?] = [:]
         for api in ModelAPI.all where api.isVersioned {
-            for h in api.headers {
-                if headers[h] == nil { headers[h] = .some(text(h)) }
-                if let body = headers[h] ?? nil, CSource.declares(api.name, in: body) {
-                    declared.insert(api.name)
-                    break
-                }
+            for h in api.headers where headers[h] == nil { headers[h] = .some(text(h)) }
+            let present = api.headers.compactMap { headers[$0] ?? nil }
+            if present.isEmpty ? predicted.declared.contains(api.name) : present.contains(where: { CSource.declares(api.name, in: $0) }) {
+                declared.insert(api.name)
             }
         }
         var textCopy: Set<Arch> = []
         var rox: [Arch: Set<ExecmemType>] = [:]
         for arch in Arch.allCases {
             guard let dir = arch.kernelArch else { continue }
-            if sources(in: "arch/\(dir)/net").contains(where: { text($0).map { CSource.defines("bpf_arch_text_copy", in: $0) } ?? false }) {
+            let jit = sources(in: "arch/\(dir)/net")
+            if jit.isEmpty ? predicted.bpfArchTextCopy.contains(arch)
+                : jit.contains(where: { text($0).map { CSource.defines("bpf_arch_text_copy", in: $0) } ?? false }) {
                 textCopy.insert(arch)
             }
-            guard let kconfig = text("arch/\(dir)/Kconfig"), CSource.selects("ARCH_HAS_EXECMEM_ROX", in: kconfig) else { continue }
+            guard let kconfig = text("arch/\(dir)/Kconfig") else {
+                rox[arch] = predicted.roxCache[arch]
+                continue
+            }
+            guard CSource.selects("ARCH_HAS_EXECMEM_ROX", in: kconfig) else { continue }
             for file in sources(in: "arch/\(dir)/mm") {
                 guard let body = text(file).flatMap({ CSource.body(of: "execmem_arch_setup", in: $0) }) else { continue }
                 rox[arch] = roxCacheTypes(inSetup: String(body))
