@@ -23,8 +23,9 @@ public struct TreeCapabilities: Hashable, Sendable, Codable, CustomStringConvert
     /// flag elsewhere). Such memory is read-only and executable when
     /// `execmem_alloc()` returns it.
     public let roxCache: [Arch: Set<ExecmemType>]
-    /// Hashing a state hashes its configuration: one word, not the sets.
-    let fingerprint: UInt64
+    /// Hashing a state hashes its configuration: one word, not the sets
+    /// (in-process only, never stored).
+    let fingerprint: Int
 
     public init(version: KernelVersion, declared: Set<String>, bpfArchTextCopy: Set<Arch>, roxCache: [Arch: Set<ExecmemType>]) {
         self.version = version
@@ -36,9 +37,9 @@ public struct TreeCapabilities: Hashable, Sendable, Codable, CustomStringConvert
         for arch in self.roxCache.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             text += "|\(arch.rawValue):" + self.roxCache[arch]!.map(\.rawValue).sorted().joined(separator: ",")
         }
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        fingerprint = h
+        var h = Hasher()
+        h.combine(text)
+        fingerprint = h.finalize()
     }
 
     public static func == (a: Self, b: Self) -> Bool {

@@ -31,10 +31,7 @@ extension TreeCapabilities {
     /// A hash that is the same in every process (Swift's `hashValue` is
     /// seeded per process).
     var hashValueStable: UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        let text = (try? String(decoding: JSONEncoder.sorted.encode(self), as: UTF8.self)) ?? description
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return h
+        FNV1a.hash((try? String(decoding: JSONEncoder.sorted.encode(self), as: UTF8.self)) ?? description)
     }
 }
 

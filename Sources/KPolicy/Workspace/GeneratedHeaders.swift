@@ -456,11 +456,4 @@ enum ArchTools {
 }
 
 /// FNV-1a, for cache directory names that stay the same across runs.
-func stableHash(_ text: String) -> String {
-    var h: UInt64 = 0xcbf29ce484222325
-    for b in text.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100000001b3
-    }
-    return String(h, radix: 16)
-}
+func stableHash(_ text: String) -> String { String(FNV1a.hash(text), radix: 16) }
