@@ -232,6 +232,25 @@ final class ReporterTests: XCTestCase {
         let notifications = try XCTUnwrap((sarifRun["invocations"] as? [[String: Any]])?.first?["toolExecutionNotifications"] as? [[String: Any]])
         XCTAssertEqual(notifications.count, 5, "the parse failure, the unsupported file, the file with errors, the hunk and the notice")
     }
+    /// A validated change whose line is not in the tree's file (a finding of
+    /// `kpolicy patch`, on the patched text) is named, not silently dropped.
+    func testPatchFormatNamesAChangeTheTreesFileDoesNotHave() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("patch-format-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("kernel"), withIntermediateDirectories: true)
+        try "void f(void)\n{\n\tmemcpy(p, q, 4);\n}\n".write(to: root.appendingPathComponent("kernel/a.c"), atomically: true, encoding: .utf8)
+        var report = CheckReport(tree: .init(path: root.path, kernelVersion: KernelVersion(7, 3)), toolVersion: "t", findings: [], stats: CheckReport.Stats())
+        func finding(line: Int) -> Finding {
+            var s = Suggestion(replacement: "text_poke_copy", explanation: "", validated: true, validation: nil)
+            s.changes = [SourceChange(kind: .rename, file: "kernel/a.c", line: line, column: 2, old: "memcpy", text: "text_poke_copy")]
+            return Finding(rule: "write-to-readonly-text", severity: .error, position: Position(file: "kernel/a.c", line: line, column: 2),
+                           function: "f", message: "m", suggestion: s, values: [:])
+        }
+        report.findings = [finding(line: 3), finding(line: 40)]
+        let out = try PatchReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        XCTAssertTrue(out.contains("+\ttext_poke_copy(p, q, 4);"), out)
+        XCTAssertTrue(out.contains("# kernel/a.c:40: the change is to the text after the patches, not the tree's file"), out)
+    }
 }
 
 /// scripts/validate-sarif: the official schema through Python's jsonschema.
@@ -242,4 +261,5 @@ enum SARIFValidator {
     static func validate(_ file: URL) throws -> KPolicyBinary.Run {
         try KPolicyBinary.execute(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, file.path])
     }
+
 }

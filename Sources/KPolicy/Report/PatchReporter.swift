@@ -43,9 +43,27 @@ public struct PatchReporter: Reporter {
                 out += "# \(file): cannot read the file; no diff".escapingControlCharacters + "\n"
                 continue
             }
-            out += Self.diff(file: file, text: String(decoding: data, as: UTF8.self), changes: byFile[file]!)
+            let text = String(decoding: data, as: UTF8.self)
+            // A change made on other text than the tree's file (a finding of
+            // `kpolicy patch` sits in the patched text) is said, not dropped.
+            let stale = byFile[file]!.filter { !Self.applies($0, to: text) }
+            for c in stale {
+                out += "# \(file):\(c.line): the change is to the text after the patches, not the tree's file: apply them, then run check on the file".escapingControlCharacters + "\n"
+            }
+            let fitting = byFile[file]!.filter { Self.applies($0, to: text) }
+            if !fitting.isEmpty { out += Self.diff(file: file, text: text, changes: fitting) }
         }
         return out
+    }
+
+    /// Whether `change` fits `text`: its line exists and, for a rename of a
+    /// name, the name stands at its column.
+    static func applies(_ change: SourceChange, to text: String) -> Bool {
+        let lines = text.components(separatedBy: "\n")
+        guard change.line >= 1, change.line <= lines.count else { return false }
+        guard change.kind == .rename, change.endColumn == nil else { return true }
+        let bytes = Array(lines[change.line - 1].utf8), old = Array(change.old.utf8), at = change.column - 1
+        return at >= 0 && at + old.count <= bytes.count && Array(bytes[at..<(at + old.count)]) == old
     }
 
     /// The diff of `text` with `changes` applied.
