@@ -67,8 +67,10 @@ public struct ModelAPI: Hashable, Sendable {
         }
     }
 
+    /// Asked at every step the model runs: the name is already the
+    /// catalogue's, so no spelling is normalised here.
     public func exists(in config: ModelConfig) -> Bool {
-        config.capabilities.has(name) && (arches?.contains(config.arch) ?? true)
+        (!isVersioned || config.capabilities.declared.contains(name)) && (arches?.contains(config.arch) ?? true)
     }
 
     /// The catalogue, in MODEL_SPEC §2 order. Versions and headers are the
