@@ -59,16 +59,20 @@ let package = Package(
             ]
         ),
         .target(name: "KernelModel"),
+        // Reading the user's files safely, and the errors every stage shares.
+        .target(name: "KPolicyFiles"),
+        // Patches, mails and git diffs as data: pure Swift, no libclang.
+        .target(name: "PatchInput", dependencies: ["KPolicyFiles"]),
         .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", .product(name: "Yams", package: "Yams"),
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "ModelScenarios", .product(name: "Yams", package: "Yams"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "KernelModel", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(name: "kpolicy-bench", dependencies: ["KernelModel", "ModelScenarios"], path: "bench/Sources/kpolicy-bench"),
@@ -77,6 +81,6 @@ let package = Package(
             name: "KernelModelTests",
             dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel"], swiftSettings: clangHeaders),
+        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
     ]
 )

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
+import PatchInput
 
 extension KPolicyCommand {
     /// `kpolicy diff`: the repository's own changes, as a patch.

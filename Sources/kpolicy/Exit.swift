@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
+import PatchInput
 
 /// The exit codes kpolicy documents (docs/exit-codes.md). Every error a
 /// subcommand throws goes through `Exit.code(for:)`, the one mapping.

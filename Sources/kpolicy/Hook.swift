@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
+import PatchInput
 
 extension KPolicyCommand {
     /// `kpolicy hook`: the git pre-commit hook.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import PatchInput
 
 extension KPolicyCommand {
     /// `kpolicy merge`: join the JSON reports of `kpolicy check --shard K/N`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
 
 extension KPolicyCommand {
     /// `kpolicy parse`: shows how kpolicy sees files, to diagnose parsing.

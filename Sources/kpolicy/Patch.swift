@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import PatchInput
 
 extension KPolicyCommand {
     /// `kpolicy patch`: what a patch or a series introduces.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
 
 /// What every subcommand that runs the rules over a tree takes: the paths,
 /// the tree, the parallelism and the rules.

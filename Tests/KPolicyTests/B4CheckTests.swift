@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import PatchInput
 
 /// kpolicy as b4's per-patch check. b4 (`b4 prep --check`) runs the
 /// configured command once per patch of the prepared branch, in the top of

@@ -2,6 +2,8 @@ import Foundation
 @testable import KPolicy
 import ModelScenarios
 import XCTest
+import KPolicyFiles
+@testable import PatchInput
 
 /// Mutation fuzzing of the parsers kpolicy owns, from the committed seed
 /// corpus in Tests/Fuzz/: every mutant must parse or be refused with the

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import PatchInput
 
 /// `kpolicy hook install/uninstall` with real `git commit`: a bad staged
 /// change stops the commit with the finding on stderr, a good one commits;

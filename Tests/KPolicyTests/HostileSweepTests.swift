@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import XCTest
 @testable import KPolicy
+@testable import PatchInput
 
 /// Issue 21, the second hostile sweep (patch, diff, merge, the cache): one
 /// test per row of docs/robustness.md's rows 22 to 30 and the messages

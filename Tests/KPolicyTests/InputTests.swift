@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import PatchInput
 
 /// Unified diffs, patch application, series and mail parsing (Sources/KPolicy/Input).
 final class InputTests: XCTestCase {

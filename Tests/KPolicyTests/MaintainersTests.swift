@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import PatchInput
 
 /// MAINTAINERS as get_maintainer.pl reads it (Sources/KPolicy/Workspace/Maintainers.swift).
 final class MaintainersTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 @testable import KPolicy
 import XCTest
+@testable import PatchInput
 
 /// Path-rule findings carry the path the model found them on, and every
 /// reporter shows it: JSON `trace`, text `--explain`, SARIF codeFlows.

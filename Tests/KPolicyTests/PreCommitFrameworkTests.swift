@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import PatchInput
 
 /// The repository's `.pre-commit-hooks.yaml` through the real `pre-commit`
 /// tool (PyPI): its hook definition, copied into a `repo: local` config of

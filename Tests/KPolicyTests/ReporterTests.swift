@@ -2,6 +2,7 @@ import Foundation
 import KPolicy
 import XCTest
 import KernelModel
+@testable import PatchInput
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import PatchInput
 
 /// A real git repository holding a small kernel-shaped tree (a 6.1
 /// Makefile, include/, arch/x86/include/, a driver), in a directory of its

@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 @testable import KPolicy
 import KernelModel
+import KPolicyFiles
 
 final class WorkspaceTests: XCTestCase {
     func testVersionFromMakefile() {

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import KPolicyFiles
+import PatchInput
 
 /// The result cache: per-file results (and the tree knowledge a run
 /// derives) in one SQLite database under the cache directory, so a second

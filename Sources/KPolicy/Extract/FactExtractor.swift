@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Turns a translation unit into `FileFacts`. The only place outside
 /// ClangKit that walks cursors for rules.

@@ -1,3 +1,5 @@
+import KPolicyFiles
+import PatchInput
 /// What libclang saw in one source file, reduced to what rules read.
 /// Rules never see cursors: only these facts (docs/ARCHITECTURE.md).
 public struct FileFacts: Sendable, Equatable {

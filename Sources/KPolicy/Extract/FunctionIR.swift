@@ -1,3 +1,5 @@
+import KPolicyFiles
+import PatchInput
 /// The control-flow IR of one function: only what matters to executable
 /// memory, in the order the code runs it. Built by `IRBuilder` (the only
 /// part that reads cursors) and read by the path checker, which never sees

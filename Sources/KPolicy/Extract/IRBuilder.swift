@@ -1,5 +1,7 @@
 import ClangKit
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Builds the control-flow IR (`FunctionIR`) of each function that has an
 /// executable-memory event, from the unit index the fact stage used and the

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// One accepted finding: where (by file, not line number), which rule, the
 /// offending line's text with whitespace normalised, and the message. Code

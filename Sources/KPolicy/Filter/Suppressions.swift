@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Inline suppressions: `/* kpolicy: ignore <rule-id>[,<rule-id>...] -- reason */`
 /// or the same after `//`, on the finding's line or the line before. A

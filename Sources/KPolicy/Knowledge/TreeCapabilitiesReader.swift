@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Reads a tree's `TreeCapabilities` from its own files, as text (no
 /// parse, no configuration):

@@ -1,6 +1,8 @@
 import ClangKit
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// What rules know about the tree beyond the file at hand, derived once per
 /// run: the internal vmalloc sets (a parse of mm/vmalloc.c) and the tree's

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Keeps libclang from reading what is not source: before a parse, the
 /// file's own `#include`s and the forced `-include`s are resolved the way

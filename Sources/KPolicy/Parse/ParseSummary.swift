@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// What `kpolicy parse` reports for one file: how long it took, what went
 /// wrong, and what the compiler saw in the file itself.

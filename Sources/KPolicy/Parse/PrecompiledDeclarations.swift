@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The macro definitions and function declarations of a precompiled
 /// header's headers, read once from the PCH's own unit when it is built and

@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// One precompiled header per tree, arch and configuration: the forced
 /// includes Kbuild gives every file plus the union of the `<linux/…>` and

@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// A translation unit with how it was obtained.
 public struct ParsedFile: @unchecked Sendable {

@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Runs every path of a function's IR through the reference model, with
 /// the model as the transfer function: each event is lowered by

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// One line per finding as `checkpatch.pl --terse` prints them, and
 /// nothing else on stdout: `FILE:LINE: ERROR: message [rule]` (WARNING:,

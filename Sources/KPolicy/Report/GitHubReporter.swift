@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// GitHub Actions workflow commands, one per finding:
 /// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=T::message`.

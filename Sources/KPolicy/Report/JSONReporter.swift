@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The `kpolicy-report/1` JSON document (docs/report-format.md): the
 /// report's own Codable form, keys sorted.

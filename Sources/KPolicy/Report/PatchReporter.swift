@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// A unified diff (git format, 3 lines of context) of the suggestions the
 /// model validated on every path and that can be written as source changes

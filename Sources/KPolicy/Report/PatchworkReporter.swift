@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The JSON body of patchwork's `POST /api/patches/{id}/checks/`:
 /// `state` (success, warning or fail), `context`, a one-line

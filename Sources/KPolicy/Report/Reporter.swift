@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// A reporter turns a run's report into the bytes one consumer reads: a
 /// pure function of the report, the rule catalogue and the options.

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Writes to standard error with write(2). Foundation's
 /// `FileHandle.standardError.write(_:)` traps (`try!`) when stderr is

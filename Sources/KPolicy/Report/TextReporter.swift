@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Compiler-style text: `file:line:col: severity: message [rule]`, the
 /// suggestion and why indented under it, then one summary line. Control

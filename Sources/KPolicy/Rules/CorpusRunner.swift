@@ -1,6 +1,8 @@
 import ClangKit
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Runs rules on a standalone corpus file or snippet: parsed over
 /// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// One reported case.
 public struct Finding: Sendable, Equatable {

@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 /// A policy rule, loaded from `Rules/<category>/<id>.yaml`
 /// (docs/rules-schema.md). Rules are data; the matcher kinds are the only
 /// code behind them.

@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 /// Renders a rule as the Markdown page docs/rules/<id>.md.
 public enum RuleDoc {
     public static func markdown(_ rule: Rule) -> String {

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Runs rules over one file's facts.
 public struct RuleEngine: Sendable {

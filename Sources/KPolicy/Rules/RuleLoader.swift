@@ -2,6 +2,8 @@ import Foundation
 import ModelScenarios
 import Yams
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Reads and validates rule files. Every problem is one `KPolicyError.badInput`
 /// naming the file and the field.

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// docs/rules-schema.md, generated: the fields of a rule file and of its
 /// suggestion (the loader accepts exactly these), and every matcher kind

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The rules kpolicy runs: by default those built into the tool
 /// (generated from Rules/ by scripts/generate-rules), or a directory's.

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Examples as tests, for anyone's rules (`kpolicy rules test`, like
 /// `semgrep --test`): every C case of a directory is run through the rules

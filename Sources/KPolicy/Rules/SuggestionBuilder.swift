@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Fills a rule's suggestion template for one finding and, when the rule
 /// asks for it, runs the original and the replacement through the

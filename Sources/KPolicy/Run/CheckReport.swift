@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// The result of a run over a tree: every file's result merged, in the
 /// shape of the `kpolicy-report/1` JSON (docs/report-format.md), which is

@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The fidelity gate of the precompiled headers: every candidate analysed
 /// with the PCH of its arch and the full way, facts and results compared.

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// Finds, on raw bytes and without parsing, whether a file mentions any of a
 /// set of identifiers as a whole word. One pass per file: each identifier in

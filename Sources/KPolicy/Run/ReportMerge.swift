@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 extension CheckReport {
     /// Joins the reports of the shards of one check (`kpolicy merge`):

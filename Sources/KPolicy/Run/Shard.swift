@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// One part of a run split over N machines (`--shard K/N`). A file belongs
 /// to shard `FNV-1a(relative path) mod N + 1`: the same on every machine and

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The lines of the tree's files, read once each, for what reporters and
 /// filters need from the source: the offending line's text (baselines,

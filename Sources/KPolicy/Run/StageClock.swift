@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// CPU seconds per stage of a check, summed over the files analysed (and
 /// over the workers: on two jobs the total may exceed the wall time). In the

@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// Where a path-rule finding is: the function's IR, the event, and the
 /// configurations it was found on. Suggestions are applied there.

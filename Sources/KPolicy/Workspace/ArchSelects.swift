@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The capabilities an architecture always has, read from its Kconfig.
 ///

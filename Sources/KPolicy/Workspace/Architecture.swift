@@ -1,3 +1,5 @@
+import KPolicyFiles
+import PatchInput
 /// What kpolicy knows of each directory under arch/ it parses: the clang
 /// target, the arch Makefile's flags that change what headers see, and the
 /// main Kconfig entries whose `select`s are the arch's capabilities

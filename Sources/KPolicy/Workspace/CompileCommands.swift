@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// compile_commands.json of a built tree, reduced to what parsing needs.
 ///

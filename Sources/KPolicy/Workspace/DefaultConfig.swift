@@ -1,3 +1,5 @@
+import KPolicyFiles
+import PatchInput
 /// The kernel configuration kpolicy parses an unconfigured tree with.
 ///
 /// An unbuilt tree has no include/generated/autoconf.h, so `IS_ENABLED()`

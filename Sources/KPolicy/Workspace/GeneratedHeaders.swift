@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The headers Kbuild generates before compiling anything, recreated for an
 /// unbuilt tree in a cache directory (never in the tree itself).

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// What a header's includers bring before it. A header that is a candidate
 /// is parsed as the main file, but many only compile after what comes

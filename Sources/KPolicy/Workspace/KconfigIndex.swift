@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// What the tree's Kconfig files say about each option: its type, its
 /// defaults and the options it depends on. Read once per tree.

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 /// A Linux kernel source tree on disk: read, never written.
 public struct KernelTree: Sendable {

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The kernel's MAINTAINERS file, read the way scripts/get_maintainer.pl
 /// reads it, answering "whom must a patch to these files be sent to?".

@@ -1,4 +1,6 @@
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// The `-I` directories and `-D` macros a directory's Makefile/Kbuild adds
 /// through `ccflags-y` / `subdir-ccflags-y` (drivers/gpu/drm/i915 adds

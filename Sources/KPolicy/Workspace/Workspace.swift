@@ -1,5 +1,7 @@
 import ClangKit
 import Foundation
+import KPolicyFiles
+import PatchInput
 
 /// How one file is to be parsed.
 public struct ParseConfiguration: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct CallMatcher: Sendable {
     public var functions: [String]

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct ExportOfAllocatorMatcher: Sendable {
     /// Functions whose result is executable memory.

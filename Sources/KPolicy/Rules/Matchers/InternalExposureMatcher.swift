@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct InternalExposureMatcher: Sendable {
     /// The file whose static functions are internal (mm/vmalloc.c).

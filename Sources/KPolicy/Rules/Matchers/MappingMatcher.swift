@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct MappingMatcher: Sendable {
     /// Mapping functions and the index of their pgprot argument (nil: the

@@ -1,4 +1,6 @@
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct PathMatcher: Sendable {
     /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.

@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct RecipientsMatcher: Sendable {
     /// Require the M: maintainers of the touched files' sections.

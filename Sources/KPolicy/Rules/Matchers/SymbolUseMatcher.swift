@@ -1,5 +1,7 @@
 import Foundation
 import KernelModel
+import KPolicyFiles
+import PatchInput
 
 public struct SymbolUseMatcher: Sendable {
     public var macros: [String]

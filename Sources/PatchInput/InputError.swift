@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// What can be wrong with a patch, a mailbox, a series or a MAINTAINERS
 /// file handed to kpolicy.
@@ -55,12 +56,12 @@ public enum InputLimits {
 /// Diffs and mails are handled as bytes, not Swift `Character`s: Swift treats
 /// `\r\n` as one Character, and a file with CRLF endings or with bytes that
 /// are not UTF-8 must come out of a patch byte-for-byte as git writes it.
-struct ByteLines {
-    var lines: [ArraySlice<UInt8>]
+public struct ByteLines {
+    public var lines: [ArraySlice<UInt8>]
     /// Whether the buffer ended with `\n` (or was empty).
-    var endsWithNewline: Bool
+    public var endsWithNewline: Bool
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         var result: [ArraySlice<UInt8>] = []
         var start = bytes.startIndex
         var i = bytes.startIndex
@@ -79,7 +80,7 @@ struct ByteLines {
 
 extension ArraySlice where Element == UInt8 {
     /// Whether the slice starts with the ASCII `prefix`.
-    func hasASCIIPrefix(_ prefix: String) -> Bool {
+    public func hasASCIIPrefix(_ prefix: String) -> Bool {
         let p = Array(prefix.utf8)
         guard count >= p.count else { return false }
         var i = startIndex
@@ -91,5 +92,5 @@ extension ArraySlice where Element == UInt8 {
     }
 
     /// The slice as text (invalid UTF-8 replaced), for messages and headers.
-    var text: String { String(decoding: self, as: UTF8.self) }
+    public var text: String { String(decoding: self, as: UTF8.self) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// Reads what a command is handed as input — a patch, an mbox, a JSON
 /// report — from a named file or from standard input (`-`), bounded by

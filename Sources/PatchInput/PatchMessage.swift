@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// One mail of a patch series: a patch, or the cover letter (`[PATCH 0/N]`).
 public struct PatchMessage: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// A unified diff as `git diff`, `git format-patch` and `diff -u` write it.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// A file after a patch, with what the patch changed in it.
 ///

@@ -55,7 +55,7 @@ public enum SourceFile {
         return irregularKind(st.st_mode)
     }
 
-    static func irregularKind(_ mode: mode_t) -> String? {
+    public static func irregularKind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {
         case S_IFREG: return nil
         case S_IFDIR: return "a directory"

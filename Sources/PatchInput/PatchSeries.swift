@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// A patch series applied in order to an in-memory overlay of a tree.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// RFC 5322 header fields of one mail, unfolded and RFC 2047-decoded.
 ///

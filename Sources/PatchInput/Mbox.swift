@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// A patch series as mail: an mbox (`b4 am`, `git format-patch --stdout`,
 /// a mail client's export), one `git format-patch` file, or a plain diff.

@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// Runs git in a repository and reads its output; never writes to the work
 /// tree or the index.

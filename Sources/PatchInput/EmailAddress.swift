@@ -1,4 +1,5 @@
 import Foundation
+import KPolicyFiles
 
 /// One mail address as written in a header, a trailer or MAINTAINERS:
 /// `Name <addr>`, `"Name, Jr." <addr>`, `<addr>`, `addr` or `addr (Name)`.
