@@ -48,6 +48,17 @@ final class RuleFileTests: XCTestCase {
         for kind in MatcherKinds.all { XCTAssertTrue(onDisk.contains("### `\(kind.kind)`"), kind.kind) }
     }
 
+    /// A path rule's triggers must be calls the path checker follows: a
+    /// file that mentions only `kmalloc` would be parsed for nothing.
+    func testPathRuleTriggersAreCallsTheCheckerFollows() throws {
+        let good = try String(contentsOf: Self.repo.appendingPathComponent("Rules/exec-memory/wx-window.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "id: wx-window", with: "id: bad-rule")
+        XCTAssertNil(load(good))
+        let bad = good.replacingOccurrences(of: "triggers: [set_memory_x, set_memory_rw]", with: "triggers: [set_memory_x, kmalloc]")
+        XCTAssertNotEqual(bad, good)
+        XCTAssertTrue(load(bad)?.contains("field 'triggers[1]' \"kmalloc\" is no call the path checker follows") ?? false, load(bad) ?? "loaded")
+    }
+
     func load(_ yaml: String) -> String? {
         do {
             _ = try RuleLoader.load(yaml: yaml, file: "Rules/x/bad-rule.yaml", id: "bad-rule", category: "x")

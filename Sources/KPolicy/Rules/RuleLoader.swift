@@ -51,6 +51,9 @@ public enum RuleLoader {
         } else if triggers.isEmpty {
             throw r.error("triggers", "must not be empty")
         }
+        for (i, t) in triggers.enumerated() {
+            if let why = match.uselessTrigger(t) { throw r.error("triggers[\(i)]", "\"\(t)\" \(why)") }
+        }
         let missing = match.namesLookedFor.filter { !triggers.contains($0) }
         if !missing.isEmpty {
             throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")

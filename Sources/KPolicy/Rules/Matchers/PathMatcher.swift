@@ -64,6 +64,12 @@ extension PathMatcher: RuleMatcher {
     }
 
     public func matches(in file: MatchInput, rule: Rule) -> [Match] { matches(in: file.paths) }
+
+    /// A path rule's file must call something the IR follows: a trigger
+    /// that is no IR anchor builds no IR, so it parses files for nothing.
+    public func uselessTrigger(_ trigger: String) -> String? {
+        IRBuilder.isAnchor(trigger) ? nil : "is no call the path checker follows (KernelSignature.executableMemoryAnchors)"
+    }
 }
 
 extension PathMatcher {

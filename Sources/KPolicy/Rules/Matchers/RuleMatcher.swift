@@ -23,6 +23,9 @@ public protocol RuleMatcher: Sendable {
     var namesLookedFor: [String] { get }
     /// What a rule with this matcher matches, for the rule's page.
     var matchDescription: String { get }
+    /// Why `trigger` can never lead this matcher to a finding, or nil when
+    /// it can (the loader refuses such a trigger).
+    func uselessTrigger(_ trigger: String) -> String?
     /// The places in one file's analysis it matches.
     func matches(in file: MatchInput, rule: Rule) -> [Match]
 }
@@ -30,6 +33,7 @@ public protocol RuleMatcher: Sendable {
 extension RuleMatcher {
     public var kind: String { Self.kind }
     public var namesLookedFor: [String] { [] }
+    public func uselessTrigger(_ trigger: String) -> String? { nil }
 }
 
 /// One field of a matcher kind, for the loader and the schema page.
