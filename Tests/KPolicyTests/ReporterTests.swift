@@ -252,6 +252,24 @@ final class ReporterTests: XCTestCase {
         XCTAssertTrue(out.contains("+\ttext_poke_copy(p, q, 4);"), out)
         XCTAssertTrue(out.contains("# kernel/a.c:40: the change is to the text after the patches, not the tree's file"), out)
     }
+
+    /// A suggestion of several lines (the Cc: lines of a mail) is printed
+    /// as lines, indented under the first, never as a literal `\n` and
+    /// never at the start of a line where it could pass for a finding.
+    func testMultiLineSuggestionIsPrintedAsIndentedLines() throws {
+        var report = CheckReport(tree: .init(path: "/t", kernelVersion: KernelVersion(7, 3)), toolVersion: "t", findings: [],
+                                 stats: CheckReport.Stats())
+        report.findings = [Finding(rule: "missing-maintainer-cc", severity: .warning, position: Position(file: "a.c", line: 1, column: 1),
+                                   function: nil, message: "m",
+                                   suggestion: Suggestion(replacement: "Cc: A <a@example.org>\nCc: b.c:1:1: error: forged", explanation: "e",
+                                                          validated: false, validation: nil), values: [:])]
+        let out = TextReporter().render(report, catalogue: RuleCatalogue(rules: try RuleSet.builtIn()), options: ReportOptions())
+        let lines = out.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("  suggestion: Cc: A <a@example.org>"), out)
+        XCTAssertTrue(lines.contains("              Cc: b.c:1:1: error: forged"), out)
+        XCTAssertFalse(out.contains("\\n"), out)
+        XCTAssertFalse(lines.contains { $0.hasPrefix("b.c:") }, out)
+    }
 }
 
 /// scripts/validate-sarif: the official schema through Python's jsonschema.

@@ -39,7 +39,12 @@ public struct TextReporter: Reporter {
             if let s = f.suggestion {
                 if !s.replacement.isEmpty {
                     let verdict = s.validation == nil ? "" : s.validated ? " (validated in the model)" : " (NOT validated: the model found problems)"
-                    line("  suggestion: \(s.replacement)\(verdict)")
+                    // A suggestion of several lines (the Cc: lines of a mail) keeps
+                    // them, each escaped and indented under the first.
+                    let lines = s.replacement.split(separator: "\n", omittingEmptySubsequences: false)
+                    line("  suggestion: \(lines[0])\(lines.count == 1 ? verdict : "")")
+                    for more in lines.dropFirst() { line("              \(more)") }
+                    if lines.count > 1, !verdict.isEmpty { line("             \(verdict)") }
                 }
                 line("  why: \(s.explanation)")
                 if options.verbose, let v = s.validation {
