@@ -63,16 +63,19 @@ let package = Package(
         .target(name: "KPolicyFiles"),
         // Patches, mails and git diffs as data: pure Swift, no libclang.
         .target(name: "PatchInput", dependencies: ["KPolicyFiles"]),
+        // The result cache: one SQLite database of per-file results, tree
+        // knowledge and run records, keyed by content hashes.
+        .target(name: "KPolicyCache", dependencies: ["KPolicyFiles", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "ModelScenarios", .product(name: "Yams", package: "Yams"),
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios", .product(name: "Yams", package: "Yams"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(name: "kpolicy-bench", dependencies: ["KernelModel", "ModelScenarios"], path: "bench/Sources/kpolicy-bench"),
@@ -81,6 +84,6 @@ let package = Package(
             name: "KernelModelTests",
             dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
     ]
 )

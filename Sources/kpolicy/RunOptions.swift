@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPolicy
 import KPolicyFiles
+import KPolicyCache
 
 /// What every subcommand that runs the rules over a tree takes: the paths,
 /// the tree, the parallelism and the rules.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import KPolicy
 @testable import PatchInput
+@testable import KPolicyCache
 
 /// `kpolicy diff` on a real git repository holding a small kernel-shaped
 /// tree: staged against unstaged changes, revisions and ranges, a

@@ -4,6 +4,7 @@ import ModelScenarios
 import XCTest
 import KPolicyFiles
 @testable import PatchInput
+@testable import KPolicyCache
 
 /// Mutation fuzzing of the parsers kpolicy owns, from the committed seed
 /// corpus in Tests/Fuzz/: every mutant must parse or be refused with the

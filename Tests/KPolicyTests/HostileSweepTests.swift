@@ -3,6 +3,7 @@ import KernelModel
 import XCTest
 @testable import KPolicy
 @testable import PatchInput
+@testable import KPolicyCache
 
 /// Issue 21, the second hostile sweep (patch, diff, merge, the cache): one
 /// test per row of docs/robustness.md's rows 22 to 30 and the messages

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import KPolicy
 @testable import PatchInput
+@testable import KPolicyCache
 
 /// A real `git format-patch` series, made in a scratch repository from
 /// files of the 6.1 tree, parsed and applied in memory: the result must be

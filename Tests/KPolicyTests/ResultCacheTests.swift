@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import KPolicyCache
 
 /// The result cache: what each change invalidates (and that it invalidates
 /// nothing else), damaged and foreign databases, eviction.

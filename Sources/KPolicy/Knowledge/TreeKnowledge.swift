@@ -3,6 +3,7 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// What rules know about the tree beyond the file at hand, derived once per
 /// run: the internal vmalloc sets (a parse of mm/vmalloc.c) and the tree's

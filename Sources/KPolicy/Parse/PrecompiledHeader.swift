@@ -2,6 +2,7 @@ import ClangKit
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// One precompiled header per tree, arch and configuration: the forced
 /// includes Kbuild gives every file plus the union of the `<linux/…>` and

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// The rules kpolicy runs: by default those built into the tool
 /// (generated from Rules/ by scripts/generate-rules), or a directory's.

@@ -2,6 +2,7 @@ import ClangKit
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger

@@ -2,6 +2,7 @@ import ClangKit
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// Analyses one file: parse it with the workspace's configuration, extract
 /// its facts, run the rules. Not thread-safe (it owns a libclang index):

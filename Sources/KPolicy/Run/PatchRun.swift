@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// The headers Kbuild generates before compiling anything, recreated for an
 /// unbuilt tree in a cache directory (never in the tree itself).

@@ -2,6 +2,7 @@ import ClangKit
 import Foundation
 import KPolicyFiles
 import PatchInput
+import KPolicyCache
 
 /// How one file is to be parsed.
 public struct ParseConfiguration: Sendable {

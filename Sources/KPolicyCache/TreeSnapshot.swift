@@ -5,7 +5,6 @@ import Darwin
 #endif
 import Foundation
 import KPolicyFiles
-import PatchInput
 
 /// The identity of a whole tree by stat: one digest over the path, size,
 /// mtime, ctime and inode of every regular file under the root (`.git`

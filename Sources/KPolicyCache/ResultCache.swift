@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import KPolicyFiles
-import PatchInput
 
 /// The result cache: per-file results (and the tree knowledge a run
 /// derives) in one SQLite database under the cache directory, so a second
@@ -113,7 +112,7 @@ public final class ResultCache: @unchecked Sendable {
     // MARK: File identity
 
     /// Reads the file rows under `prefix` (a directory) in one query.
-    func load(prefix: String) {
+    public func load(prefix: String) {
         lock.lock()
         let done = loadedPrefixes.contains(prefix)
         lock.unlock()

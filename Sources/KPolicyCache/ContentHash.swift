@@ -1,6 +1,5 @@
 import Foundation
 import KPolicyFiles
-import PatchInput
 
 /// A 128-bit hash of bytes, for cache keys and file identity (not for
 /// security: nothing here defends against crafted collisions). Two 64-bit
