@@ -133,14 +133,14 @@ public final class PrecompiledHeader: @unchecked Sendable {
                 var j = i + 1
                 while j < n, text[j] == 0x20 || text[j] == 0x09 { j += 1 }
                 var k = j
-                while k < n, Prefilter.isIdentifierByte(text[k]) { k += 1 }
+                while k < n, SourceText.isIdentifierByte(text[k]) { k += 1 }
                 let directive = String(decoding: text[j..<k], as: UTF8.self)
                 if directive == "include" { return nil }
                 if directive == "define" || directive == "undef" {
                     var a = k
                     while a < n, text[a] == 0x20 || text[a] == 0x09 { a += 1 }
                     var b = a
-                    while b < n, Prefilter.isIdentifierByte(text[b]) { b += 1 }
+                    while b < n, SourceText.isIdentifierByte(text[b]) { b += 1 }
                     return String(decoding: text[a..<b], as: UTF8.self)
                 }
                 // Another directive (#if, #ifdef ...): skip its line.
@@ -428,9 +428,9 @@ public final class PrecompiledHeader: @unchecked Sendable {
         let prefix = Array("CONFIG_".utf8)
         var i = 0
         while i + prefix.count < bytes.count {
-            if bytes[i] == 0x43, (i == 0 || !Prefilter.isIdentifierByte(bytes[i - 1])), Array(bytes[i..<i + prefix.count]) == prefix {
+            if bytes[i] == 0x43, (i == 0 || !SourceText.isIdentifierByte(bytes[i - 1])), Array(bytes[i..<i + prefix.count]) == prefix {
                 var j = i + prefix.count
-                while j < bytes.count, Prefilter.isIdentifierByte(bytes[j]) { j += 1 }
+                while j < bytes.count, SourceText.isIdentifierByte(bytes[j]) { j += 1 }
                 out.insert(String(decoding: bytes[i..<j], as: UTF8.self))
                 i = j
             } else {

@@ -29,9 +29,6 @@ public struct Prefilter: Sendable {
         return h
     }
 
-    @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool {
-        (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x5f
-    }
 
     /// The trigger identifiers `data` contains.
     public func matches(in data: Data) -> Set<String> {
@@ -42,10 +39,10 @@ public struct Prefilter: Sendable {
             var i = 0
             while i < n {
                 let b = p[i]
-                guard Prefilter.isIdentifierByte(b) else { i += 1; continue }
+                guard SourceText.isIdentifierByte(b) else { i += 1; continue }
                 let start = i
                 var h: UInt64 = 0xcbf29ce484222325
-                while i < n, Prefilter.isIdentifierByte(p[i]) {
+                while i < n, SourceText.isIdentifierByte(p[i]) {
                     h = (h ^ UInt64(p[i])) &* 0x100000001b3
                     i += 1
                 }
