@@ -100,7 +100,7 @@ extension KPolicyCommand.Model {
             var read: (root: String, capabilities: TreeCapabilities)?
             if let tree {
                 let kernel = try KernelTree(path: tree)
-                read = (kernel.root.path, TreeCapabilitiesReader.read(tree: kernel.root, version: kernel.version).capabilities)
+                read = (kernel.root.path, TreeCapabilitiesReader.read(tree: kernel.root, version: kernel.version))
             }
             switch format {
             case .text: try emit(text(read?.capabilities, root: read?.root), to: nil)

@@ -9,7 +9,7 @@ import XCTest
 final class TreeCapabilitiesTests: XCTestCase {
     func read(_ series: String) throws -> TreeCapabilities {
         let tree = try KernelTree(path: try RealTrees.path(series))
-        return TreeCapabilitiesReader.read(tree: tree.root, version: tree.version).capabilities
+        return TreeCapabilitiesReader.read(tree: tree.root, version: tree.version)
     }
 
     /// A scratch directory and a writer of files in it.
@@ -82,7 +82,7 @@ final class TreeCapabilitiesTests: XCTestCase {
         try write("include/linux/execmem.h", "/* void *execmem_alloc_rw(int type, unsigned long size); */\nvoid *execmem_alloc(int type, unsigned long size);\n")
         try write("arch/riscv/net/bpf_jit_core.c", "void *bpf_arch_text_copy(void *dst, void *src, size_t len)\n{\n}\n")
         try write("arch/arm64/net/bpf_jit_comp.c", "static int f(void)\n{\n\tbpf_arch_text_copy(a, b, 4);\n}\n")
-        let caps = TreeCapabilitiesReader.read(tree: root, version: KernelVersion(7, 0)).capabilities
+        let caps = TreeCapabilitiesReader.read(tree: root, version: KernelVersion(7, 0))
         XCTAssertEqual(caps.roxCache[.x86_64], [.moduleText, .bpf])
         XCTAssertNil(caps.roxCache[.arm64], "no ARCH_HAS_EXECMEM_ROX: no ROX cache")
         XCTAssertTrue(caps.has("execmem_alloc"))

@@ -12,22 +12,20 @@ import PatchInput
 /// - an arch's ROX cache serves the execmem types whose range in its
 ///   `execmem_arch_setup()` (arch/<a>/mm/) has `.flags` holding
 ///   EXECMEM_ROX_CACHE, directly or through a local the function assigns it
-///   to, provided arch/<a>/Kconfig selects ARCH_HAS_EXECMEM_ROX.
+///   to, provided the arch's main config block in arch/<a>/Kconfig selects
+///   ARCH_HAS_EXECMEM_ROX (`ArchSelects`).
 ///
 /// Where the files that would say are not in the tree at all (a partial
 /// tree, a scratch tree of a test), the fact is what the tree's version
 /// predicts (`TreeCapabilities.expected(for:)`): an absent header cannot
 /// say an API is gone.
 public enum TreeCapabilitiesReader {
-    /// The capabilities and every file read (for the result cache's
-    /// dependencies).
-    public static func read(tree root: URL, version: KernelVersion) -> (capabilities: TreeCapabilities, files: [String]) {
-        var files: [String] = []
+    /// The capabilities of the tree at `root`. Results depend on them
+    /// through `TreeFacts.digest`, not through the files read.
+    public static func read(tree root: URL, version: KernelVersion) -> TreeCapabilities {
         func text(_ path: String) -> String? {
-            let url = root.appendingPathComponent(path)
-            guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-            files.append(path)
-            return CSource.withoutComments(String(decoding: data, as: UTF8.self))
+            FileManager.default.contents(atPath: root.appendingPathComponent(path).path)
+                .map { CSource.withoutComments(String(decoding: $0, as: UTF8.self)) }
         }
         func sources(in dir: String) -> [String] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path)) ?? []
@@ -52,18 +50,18 @@ public enum TreeCapabilitiesReader {
                 : jit.contains(where: { text($0).map { CSource.defines("bpf_arch_text_copy", in: $0) } ?? false }) {
                 textCopy.insert(arch)
             }
-            guard let kconfig = text("arch/\(dir)/Kconfig") else {
+            guard let selects = ArchSelects.selects(root: root, arch: dir) else {
                 rox[arch] = predicted.roxCache[arch]
                 continue
             }
-            guard CSource.selects("ARCH_HAS_EXECMEM_ROX", in: kconfig) else { continue }
+            guard selects.contains(where: { $0.0 == "ARCH_HAS_EXECMEM_ROX" }) else { continue }
             for file in sources(in: "arch/\(dir)/mm") {
                 guard let body = text(file).flatMap({ CSource.body(of: "execmem_arch_setup", in: $0) }) else { continue }
                 rox[arch] = roxCacheTypes(inSetup: String(body))
                 break
             }
         }
-        return (TreeCapabilities(version: version, declared: declared, bpfArchTextCopy: textCopy, roxCache: rox), files)
+        return TreeCapabilities(version: version, declared: declared, bpfArchTextCopy: textCopy, roxCache: rox)
     }
 
     /// The types whose `[EXECMEM_X] = { ... .flags = ... }` holds
@@ -173,13 +171,5 @@ enum CSource {
             if text[i] == "}" { depth -= 1; if depth == 0 { return text[...i] } }
         }
         return text
-    }
-
-    /// Whether a Kconfig text selects `symbol` (on any condition).
-    static func selects(_ symbol: String, in kconfig: String) -> Bool {
-        kconfig.split(separator: "\n").contains { line in
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            return words.count >= 2 && words[0] == "select" && words[1] == symbol
-        }
     }
 }

@@ -28,9 +28,13 @@ enum ArchSelects {
 
     /// (select, condition) pairs of the arch's main config blocks.
     static func selects(tree: KernelTree, arch: String) -> [(String, String?)] {
-        guard let symbols = archSymbols[arch],
-              let text = try? String(contentsOf: tree.root.appendingPathComponent("arch/\(arch)/Kconfig"), encoding: .utf8)
-        else { return [] }
+        selects(root: tree.root, arch: arch) ?? []
+    }
+
+    /// The same for the tree at `root`; nil when it has no arch/<arch>/Kconfig.
+    static func selects(root: URL, arch: String) -> [(String, String?)]? {
+        guard let text = try? String(contentsOf: root.appendingPathComponent("arch/\(arch)/Kconfig"), encoding: .utf8) else { return nil }
+        guard let symbols = archSymbols[arch] else { return [] }
         var result: [(String, String?)] = []
         var inBlock = false
         // Join continued lines; tabs become spaces.
