@@ -17,12 +17,18 @@ import PatchInput
 /// that adds such a declaration, include or call is still reported, on
 /// every tree.
 public enum UpstreamState {
-    public static func apply(to report: inout CheckReport, rules: RuleSet, tree: TreeFacts, maintainers: Maintainers?) {
+    /// `maintainers` is read only when an internal-exposure finding needs it.
+    public static func apply(to report: inout CheckReport, rules: RuleSet, tree: TreeFacts, maintainers: () -> Maintainers?) {
         var kept: [Finding] = []
         var ownerLists: [String: Set<String>] = [:]
+        var loaded: Maintainers??
+        let lazyMaintainers: () -> Maintainers? = {
+            if loaded == nil { loaded = .some(maintainers()) }
+            return loaded!
+        }
         for f in report.findings {
             guard let rule = rules.rules.first(where: { $0.id == f.rule }), let m = rule.match as? InternalExposureMatcher,
-                  let why = reason(f, matcher: m, derived: tree.internals[rule.id] ?? DerivedInternals(), maintainers: maintainers,
+                  let why = reason(f, matcher: m, derived: tree.internals[rule.id] ?? DerivedInternals(), maintainers: lazyMaintainers,
                                    ownerLists: &ownerLists[rule.id]) else {
                 kept.append(f)
                 continue
@@ -31,13 +37,14 @@ public enum UpstreamState {
             hidden.suppression = FindingSuppression(kind: .external, justification: "upstream state: " + why)
             report.suppressed.append(hidden)
         }
+        guard kept.count < report.findings.count else { return }
         report.findings = kept
         report.suppressed.sort { ($0.position, $0.rule) < ($1.position, $1.rule) }
         report.stats.suppressed = report.suppressed.count
     }
 
     /// Why `f` is the tree's accepted state, or nil when it is not.
-    static func reason(_ f: Finding, matcher m: InternalExposureMatcher, derived: DerivedInternals, maintainers: Maintainers?,
+    static func reason(_ f: Finding, matcher m: InternalExposureMatcher, derived: DerivedInternals, maintainers: () -> Maintainers?,
                        ownerLists: inout Set<String>?) -> String? {
         let subject = f.values["subject"] ?? ""
         let file = f.position.file
@@ -47,7 +54,7 @@ public enum UpstreamState {
         if let header = derived.publicDeclarations[subject] {
             return "the tree declares \(subject)() in its public header \(header)"
         }
-        guard let maintainers else { return nil }
+        guard let maintainers = maintainers() else { return nil }
         if ownerLists == nil {
             // The lists that review the defining file, less those every file
             // goes to (THE REST's linux-kernel).

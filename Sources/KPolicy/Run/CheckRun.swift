@@ -74,7 +74,7 @@ public final class CheckRun: @unchecked Sendable {
     /// internal vmalloc set, read from the tree) and the prefilter on every
     /// trigger identifier that follows.
     public func knowledge(archSupport: ArchSupport) throws -> (tree: TreeFacts, prefilter: Prefilter) {
-        let capabilities = TreeCapabilitiesReader.read(tree: workspace.tree.root, version: workspace.tree.version).capabilities
+        let capabilities = TreeCapabilitiesReader.read(tree: workspace.tree.root, version: workspace.tree.version)
         var internals: [String: DerivedInternals] = [:]
         if archSupport.unsupportedReason(arch: workspace.defaultArch) == nil {
             // The generated-header overlay first: a cache directory that cannot
@@ -254,9 +254,7 @@ public final class CheckRun: @unchecked Sendable {
         stats.candidates = plan.candidates.count
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
         // An audit of the tree: what its owners accepted upstream is not a new violation.
-        if report.findings.contains(where: { f in engine.rules.rules.contains { $0.id == f.rule && $0.match is InternalExposureMatcher } }) {
-            UpstreamState.apply(to: &report, rules: engine.rules, tree: plan.tree, maintainers: try? Maintainers(tree: workspace.tree.root))
-        }
+        UpstreamState.apply(to: &report, rules: engine.rules, tree: plan.tree, maintainers: { try? Maintainers(tree: self.workspace.tree.root) })
         report.shard = shard?.description
         if let cache = activeCache {
             report.stats.fromCache = fromCache
