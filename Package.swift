@@ -67,15 +67,40 @@ let package = Package(
         // knowledge and run records, keyed by content hashes.
         .target(name: "KPolicyCache", dependencies: ["KPolicyFiles", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ModelScenarios", dependencies: ["KernelModel", .product(name: "Yams", package: "Yams")]),
+        // The kernel's build system read as text: the tree (version, arches,
+        // MAINTAINERS), Kconfig, the Makefiles, the default configurations,
+        // compile_commands.json, the generated-header overlay and the
+        // per-file parse configuration (Workspace). No libclang.
+        .target(name: "Kbuild", dependencies: ["KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"]),
+        // libclang parses of a file as Kbuild would compile it: precompiled
+        // headers and their declarations, the full parse, include guards.
+        .target(name: "Parse", dependencies: ["ClangKit", "Kbuild", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
+        // From a parsed unit to findings: facts and the IR (Extract), tree
+        // knowledge, the path check, rules and their matchers, suggestions
+        // validated on paths, the rules built in (Generated).
+        .target(
+            name: "Analysis",
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "KPolicyFiles", "PatchInput", "KPolicyCache",
+                           .product(name: "Yams", package: "Yams")],
+            swiftSettings: clangHeaders
+        ),
+        // The run's report (CheckReport, BaselineEntry) and one reporter per format.
+        .target(name: "Report", dependencies: ["Analysis", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // The run: check, patch and diff over a tree (CheckRun, PatchRun,
+        // FileAnalyzer, prefilter, shards, merge), the filters (baseline,
+        // suppressions, upstream state) and `rules test` (CorpusRunner).
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios", .product(name: "Yams", package: "Yams"),
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Analysis", "Report",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
+        // What only the tests use of the library.
+        .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["KPolicy", "Kbuild", "Parse", "Analysis", "Report", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
         .executableTarget(name: "kpolicy-bench", dependencies: ["KernelModel", "ModelScenarios"], path: "bench/Sources/kpolicy-bench"),
@@ -84,6 +109,10 @@ let package = Package(
             name: "KernelModelTests",
             dependencies: ["KernelModel", "ModelScenarios", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "KPolicyTests", dependencies: ["KPolicy", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
+        .testTarget(
+            name: "KPolicyTests",
+            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Analysis", "Report", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
+            swiftSettings: clangHeaders
+        ),
     ]
 )

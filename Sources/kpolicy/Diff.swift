@@ -3,6 +3,9 @@ import Foundation
 import KPolicy
 import KPolicyFiles
 import PatchInput
+import Kbuild
+import Analysis
+import Report
 
 extension KPolicyCommand {
     /// `kpolicy diff`: the repository's own changes, as a patch.

@@ -3,6 +3,7 @@ import Foundation
 import KPolicy
 import KPolicyFiles
 import PatchInput
+import Kbuild
 
 /// The exit codes kpolicy documents (docs/exit-codes.md). Every error a
 /// subcommand throws goes through `Exit.code(for:)`, the one mapping.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KPolicy
 import PatchInput
+import Report
 
 extension KPolicyCommand {
     /// `kpolicy merge`: join the JSON reports of `kpolicy check --shard K/N`.

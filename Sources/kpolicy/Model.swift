@@ -3,6 +3,8 @@ import Foundation
 import KernelModel
 import KPolicy
 import ModelScenarios
+import Kbuild
+import Analysis
 
 extension KPolicyCommand {
     /// `kpolicy model`: the reference allocator model (docs/model.md).

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KPolicy
 import KPolicyFiles
+import Kbuild
+import Parse
 
 extension KPolicyCommand {
     /// `kpolicy parse`: shows how kpolicy sees files, to diagnose parsing.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import KPolicyFiles
+import Analysis
+import Report
 
 extension ReportFormat: ExpressibleByArgument {}
 

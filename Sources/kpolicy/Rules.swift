@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import Kbuild
+import Parse
+import Analysis
 
 extension KPolicyCommand {
     /// `kpolicy rules`: what the rules are and say.

@@ -3,6 +3,9 @@ import Foundation
 import KPolicy
 import KPolicyFiles
 import KPolicyCache
+import Kbuild
+import Analysis
+import Report
 
 /// What every subcommand that runs the rules over a tree takes: the paths,
 /// the tree, the parallelism and the rules.

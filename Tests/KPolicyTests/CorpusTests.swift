@@ -2,6 +2,9 @@ import Foundation
 import KPolicy
 import XCTest
 import KernelModel
+import Kbuild
+import Parse
+import Analysis
 
 /// Runs every rule on its annotated corpus (Corpus/<category>/<rule-id>[.<label>].c)
 /// and every rule example, bare and hidden in a comment, a string and #if 0.

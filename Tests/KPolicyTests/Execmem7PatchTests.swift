@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Analysis
 
 /// Patches against the Debian 7.3 tree (Tests/Data/patches-7x, made with
 /// git format-patch from the tree's own files) run through `kpolicy patch`:

@@ -1,7 +1,9 @@
 import Foundation
 import KernelModel
 @testable import KPolicy
+import KPolicyTestSupport
 import XCTest
+@testable import Analysis
 
 /// The control-flow IR stage on small C snippets over the corpus header,
 /// and the path checker on the IR it builds.

@@ -5,6 +5,9 @@ import XCTest
 import KPolicyFiles
 @testable import PatchInput
 @testable import KPolicyCache
+@testable import Kbuild
+@testable import Analysis
+@testable import Report
 
 /// Mutation fuzzing of the parsers kpolicy owns, from the committed seed
 /// corpus in Tests/Fuzz/: every mutant must parse or be refused with the

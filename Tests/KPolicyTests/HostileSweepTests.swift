@@ -4,6 +4,8 @@ import XCTest
 @testable import KPolicy
 @testable import PatchInput
 @testable import KPolicyCache
+@testable import Kbuild
+@testable import Report
 
 /// Issue 21, the second hostile sweep (patch, diff, merge, the cache): one
 /// test per row of docs/robustness.md's rows 22 to 30 and the messages

@@ -3,7 +3,7 @@ import XCTest
 @testable import KPolicy
 @testable import PatchInput
 
-/// Unified diffs, patch application, series and mail parsing (Sources/KPolicy/Input).
+/// Unified diffs, patch application, series and mail parsing (Sources/PatchInput).
 final class InputTests: XCTestCase {
     // MARK: UnifiedDiff
 

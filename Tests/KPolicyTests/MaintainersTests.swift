@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 @testable import KPolicy
 @testable import PatchInput
+@testable import Kbuild
 
-/// MAINTAINERS as get_maintainer.pl reads it (Sources/KPolicy/Workspace/Maintainers.swift).
+/// MAINTAINERS as get_maintainer.pl reads it (Sources/Kbuild/Maintainers.swift).
 final class MaintainersTests: XCTestCase {
     static let sample = """
         List of maintainers

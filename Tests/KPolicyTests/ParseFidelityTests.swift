@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import Kbuild
+@testable import Parse
 
 /// The mechanisms that keep candidates of real trees from parsing with
 /// errors inside the file (docs/robustness.md, "Parse fidelity"), each on

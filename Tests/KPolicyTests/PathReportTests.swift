@@ -3,6 +3,8 @@ import KernelModel
 @testable import KPolicy
 import XCTest
 @testable import PatchInput
+@testable import Analysis
+@testable import Report
 
 /// Path-rule findings carry the path the model found them on, and every
 /// reporter shows it: JSON `trace`, text `--explain`, SARIF codeFlows.

@@ -2,6 +2,8 @@ import ClangKit
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import Kbuild
+@testable import Parse
 
 /// When a file fits the arch's precompiled header; the whole-tree fidelity
 /// gate is `kpolicy check --pch-fidelity` (docs/benchmarks.md).

@@ -3,6 +3,8 @@ import KPolicy
 import XCTest
 import KernelModel
 @testable import PatchInput
+import Analysis
+import Report
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicy
 import XCTest
+import Analysis
 
 /// `check` and `baseline` through the built binary on a small scratch tree:
 /// every documented exit code, --fail-on, baselines that survive moving

@@ -2,6 +2,9 @@ import Foundation
 import XCTest
 @testable import KPolicy
 @testable import KPolicyCache
+@testable import Kbuild
+@testable import Analysis
+@testable import Report
 
 /// The result cache: what each change invalidates (and that it invalidates
 /// nothing else), damaged and foreign databases, eviction.

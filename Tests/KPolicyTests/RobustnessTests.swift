@@ -2,6 +2,8 @@ import ClangKit
 import Foundation
 import XCTest
 @testable import KPolicy
+@testable import Kbuild
+@testable import Analysis
 
 /// Issue 12 ("Robustness and parse fidelity"): hostile rule files, globs,
 /// caches and C end in one clear error or a correct result.

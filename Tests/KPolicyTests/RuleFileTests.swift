@@ -1,6 +1,7 @@
 import Foundation
 import KPolicy
 import XCTest
+import Analysis
 
 /// Rules/ is the single source of truth: the rules built into the binary
 /// and docs/rules/ must be what it says, and bad rule files must be refused

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicy
 import Testing
+import Analysis
 
 /// `kpolicy rules test`: the corpus, one test per file, with no kernel
 /// tree (internal sets from the cases themselves); and the command on a

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 @testable import KPolicy
 import KernelModel
+@testable import Report
+import KPolicyFiles
 
 /// `--shard K/N` and `kpolicy merge`: the shards of a check, merged, equal
 /// the single run; the split is fixed by the path alone.

@@ -2,6 +2,7 @@ import Foundation
 import KPolicy
 import XCTest
 import KernelModel
+import Analysis
 
 /// `validated` comes from running the model, so it must be able to say no,
 /// and the original code's run must show why the finding was made.

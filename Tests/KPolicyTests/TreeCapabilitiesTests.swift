@@ -2,6 +2,8 @@ import Foundation
 import KernelModel
 @testable import KPolicy
 import XCTest
+@testable import Kbuild
+@testable import Analysis
 
 /// A tree's capabilities are read from its own files; the catalogue's
 /// versions are only what the reading is held to on the trees kpolicy

@@ -4,6 +4,8 @@ import XCTest
 @testable import KPolicy
 import KernelModel
 import KPolicyFiles
+@testable import Kbuild
+@testable import Parse
 
 final class WorkspaceTests: XCTestCase {
     func testVersionFromMakefile() {

@@ -1,6 +1,8 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Analysis
+import Report
 
 /// Inline suppressions: `/* kpolicy: ignore <rule-id>[,<rule-id>...] -- reason */`
 /// or the same after `//`, on the finding's line or the line before. A
@@ -17,19 +19,10 @@ public enum Suppressions {
     }
 
     /// The rule id of the finding a reasonless suppression gets.
-    public static let withoutReasonRule = "suppression-without-reason"
+    public static let withoutReasonRule = BuiltInRule.suppressionWithoutReason.id
 
-    /// The built-in rule behind `suppression-without-reason` (not a Rules/
-    /// file: it has no matcher; it is a property of the comments).
-    public static let withoutReason = BuiltInRule(
-        id: withoutReasonRule, title: "kpolicy: ignore comment without a reason",
-        summary: "An inline suppression must say why the finding does not apply, after `--`.",
-        rationale: """
-            A suppression is a claim that a policy does not apply here. Without the reason, the next reader \
-            (a maintainer reviewing the patch, or whoever audits the tree) cannot tell a considered exception \
-            from a silenced warning. Write `/* kpolicy: ignore <rule-id> -- why */`.
-            """,
-        severity: .warning, confidence: .high)
+    /// The built-in rule behind `suppression-without-reason`.
+    public static var withoutReason: BuiltInRule { .suppressionWithoutReason }
 
     /// The suppression comments of a file's lines.
     public static func comments(in lines: [[UInt8]]) -> [Comment] {
@@ -128,15 +121,4 @@ public enum Suppressions {
         report.findings = (findings + added).sorted { ($0.position, $0.rule) < ($1.position, $1.rule) }
         report.stats.suppressed = report.suppressed.count
     }
-}
-
-/// A rule kpolicy itself defines in code, for findings about kpolicy's own
-/// input (suppression comments); reporters list it with the Rules/ ones.
-public struct BuiltInRule: Sendable {
-    public var id: String
-    public var title: String
-    public var summary: String
-    public var rationale: String
-    public var severity: Rule.Severity
-    public var confidence: Rule.Confidence
 }

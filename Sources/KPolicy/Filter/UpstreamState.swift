@@ -1,6 +1,9 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Kbuild
+import Analysis
+import Report
 
 /// The tree as its owners left it is not a new violation.
 ///

@@ -3,6 +3,10 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import KPolicyCache
+import Kbuild
+import Parse
+import Analysis
+import Report
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger
@@ -493,6 +497,3 @@ enum ParallelMap {
         return slots.values.map { $0! }
     }
 }
-
-/// Computed once: `libclangVersion()` asks libclang.
-let libclangVersionString: String = libclangVersion()

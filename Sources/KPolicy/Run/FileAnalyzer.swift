@@ -3,6 +3,9 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import KPolicyCache
+import Kbuild
+import Parse
+import Analysis
 
 /// Analyses one file: parse it with the workspace's configuration, extract
 /// its facts, run the rules. Not thread-safe (it owns a libclang index):

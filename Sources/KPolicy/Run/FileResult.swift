@@ -1,6 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Analysis
 
 /// One file to analyse: its path relative to the tree root.
 public struct AnalysisTarget: Sendable, Hashable, Codable {

@@ -3,6 +3,9 @@ import KernelModel
 import KPolicyFiles
 import PatchInput
 import KPolicyCache
+import Kbuild
+import Analysis
+import Report
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.

@@ -1,6 +1,8 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Analysis
+import Report
 
 extension CheckReport {
     /// Joins the reports of the shards of one check (`kpolicy merge`):

@@ -1,6 +1,8 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Parse
+import Analysis
 
 /// The lines of the tree's files, read once each, for what reporters and
 /// filters need from the source: the offending line's text (baselines,

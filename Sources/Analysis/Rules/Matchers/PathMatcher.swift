@@ -1,0 +1,125 @@
+import KernelModel
+import KPolicyFiles
+import PatchInput
+
+public struct PathMatcher: Sendable {
+    /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.
+    public var invariants: [String]
+    /// The kinds of event the violation must happen at: `set-memory`,
+    /// `write`, `free`, `allocation`, `text-patch`, `flag` (empty: any).
+    public var at: [String]
+    /// `read-only`: the written page was present and read-only just before
+    /// the step (not NULL, not unmapped, not past the end); `perms-changed`:
+    /// set_memory_*() changed the object's permissions before the step;
+    /// `any` otherwise.
+    public var target: String
+    /// Model severities that count (`error` by default: an advisory, such
+    /// as W+X allowed by the configuration, is not a finding).
+    public var severities: [String]
+    /// `allocated`: only memory the function allocated on the path (its
+    /// allocator and flags are known); `evident`: also memory it received
+    /// when the function itself shows it writable (it writes to it or makes
+    /// it writable before, or makes it read-only somewhere); `any`: all.
+    public var memory: String
+}
+
+extension PathMatcher: RuleMatcher {
+    public static let kind = "path"
+    public static let summary = "a path of a function's control-flow IR (Sources/Analysis/Extract/IRBuilder.swift) on which the reference model, run as the transfer function (Sources/Analysis/PathCheck/), reports one of `invariants` at such an event. One finding per event, naming every arch it happens on. Path rules read the IR, not the facts; the IR is built only for files a path rule applies to"
+    public static let fields = [
+        MatcherField("invariants", "model invariant ids (`INV-ORDER`, `INV-WRITE`...)"),
+        MatcherField("at", "event kinds the violation must happen at: \(PathMatcher.eventClasses.map { "`\($0)`" }.joined(separator: ", ")) (empty: any)"),
+        MatcherField("target", "`any`, `read-only` (the written page was present and read-only just before the step) or `perms-changed` (set_memory_*() changed the object's permissions before the step)"),
+        MatcherField("severities", "model severities that count: `error` by default, `advisory` too where the model's advisory cases count"),
+        MatcherField("memory", "`any`, `allocated` (only memory the function allocated on the path) or `evident` (also memory it received and itself shows writable)"),
+    ]
+
+    public init(reading m: FieldReader) throws {
+        let invariants = try m.strings("invariants", nonEmpty: true)
+        for (i, inv) in invariants.enumerated() where !PathMatcher.knownInvariants.contains(inv) {
+            throw m.error("invariants[\(i)]", "\"\(inv)\" is not a model invariant (\(PathMatcher.knownInvariants.sorted().joined(separator: ", ")))")
+        }
+        let at = try m.optionalStrings("at")
+        for (i, a) in at.enumerated() where !PathMatcher.eventClasses.contains(a) {
+            throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
+        }
+        let target = try m.optionalString("target") ?? "any"
+        guard ["any", "read-only", "perms-changed"].contains(target) else { throw m.error("target", "must be any, read-only or perms-changed") }
+        let severities = try m.optionalStrings("severities")
+        for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
+            throw m.error("severities[\(i)]", "must be error or advisory")
+        }
+        let memory = try m.optionalString("memory") ?? "any"
+        guard ["any", "allocated", "evident"].contains(memory) else { throw m.error("memory", "must be any, allocated or evident") }
+        self.init(invariants: invariants, at: at, target: target, severities: severities.isEmpty ? ["error"] : severities, memory: memory)
+    }
+
+    public var matchDescription: String {
+        let at = self.at.isEmpty ? "any step" : "a \(self.at.map { "`\($0)`" }.joined(separator: " or ")) step"
+        let target = self.target == "read-only" ? ", on a page that was present and read-only just before it"
+            : self.target == "perms-changed" ? ", on memory whose permissions set_memory_*() changed before it" : ""
+        let memory = self.memory == "allocated" ? ", on memory the function allocated on that path"
+            : self.memory == "evident" ? ", on memory the function allocated, or received and itself shows writable (a write or set_memory_rw() before the step, or a set_memory_ro() of it anywhere in the function)" : ""
+        return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(codeList(invariants)) (severity \(severities.joined(separator: " or "))) at \(at)\(target)\(memory). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times (`do { ... } while (0)` runs once); at most \(PathChecker.maxStates) states per function and arch. A function whose IR takes more than \(IRBuilder.defaultMaxWork) statements and expressions to build (unrolled copies counted) is not checked at all; the report lists it (`uncheckedFunctions`). Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable). A `set_memory_*()` whose result the function tests forks into success and failure (permissions unchanged on failure). A call to a helper defined in the same file runs the helper's own paths from the caller's state (\(PathChecker.maxHelperDepth) levels of helpers deep, recursion not followed); a violation on memory the caller handed it is reported at the call. A known `__weak` wrapper with `arch/` overrides (\(codeList(KernelWrapper.names.sorted()))) does what the arch's version does, so a finding names the arches it holds on."
+    }
+
+    public func matches(in file: MatchInput, rule: Rule) -> [Match] { matches(in: file.paths) }
+
+    /// A path rule's file must call something the IR follows: a trigger
+    /// that is no IR anchor builds no IR, so it parses files for nothing.
+    public func uselessTrigger(_ trigger: String) -> String? {
+        IRBuilder.isAnchor(trigger) ? nil : "is no call the path checker follows (KernelSignature.executableMemoryAnchors)"
+    }
+}
+
+extension PathMatcher {
+    static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
+    static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "return", "text-patch", "flag"]
+
+    /// One match per event the violation happens at, naming every arch
+    /// (and the paths' first witness) it happens on.
+    func matches(in results: [(ir: FunctionIR, result: PathChecker.Result)]) -> [Match] {
+        var out: [Match] = []
+        for (ir, result) in results {
+            var byPlace: [Position: [PathChecker.Finding]] = [:]
+            for f in result.findings where invariants.contains(f.invariant.rawValue) && severities.contains(f.severity.rawValue) {
+                if !at.isEmpty && !at.contains(f.eventClass) { continue }
+                if target == "read-only" && !f.targetReadOnly { continue }
+                if target == "perms-changed" && !f.permissionsChanged { continue }
+                if memory == "allocated" && f.seededObject { continue }
+                if memory == "evident" && !f.evidentlyWritable { continue }
+                byPlace[f.event.position, default: []].append(f)
+            }
+            for (position, fs) in byPlace.sorted(by: { $0.key < $1.key }) {
+                let first = fs[0]
+                let arches = Array(Set(fs.map(\.arch.rawValue))).sorted()
+                var values: [String: String] = [
+                    "subject": first.event.spelled,
+                    "object": first.event.arguments.first?.text ?? "",
+                    "result": first.event.result.map { $0.hasPrefix("$") ? "the result" : $0 } ?? "",
+                    "arches": arches.joined(separator: ", "),
+                    "invariant": first.invariant.rawValue,
+                    "model": first.message,
+                    "kernel-generation": first.tree.version.series,
+                ]
+                // How this tree makes code read-only and executable on each arch of the finding.
+                var restore: [String: [String]] = [:]
+                for a in Arch.allCases where arches.contains(a.rawValue) {
+                    restore[first.tree.restoreROX(on: a) ?? "set_memory_ro() then set_memory_x()", default: []].append(a.rawValue)
+                }
+                values["restore"] = restore.count == 1 ? restore.keys.first! + "()"
+                    : restore.sorted { $0.key < $1.key }.map { "\($0.key)() on \($0.value.joined(separator: ", "))" }.joined(separator: ", ")
+                values["lines"] = first.trace.filter { $0.line > 0 }.map { "\($0.line)" }.joined(separator: " → ")
+                out.append(Match(position: position, function: ir.name, values: values, call: nil,
+                                 trace: first.trace.isEmpty ? nil : first.trace.map { step in
+                                     var s = step
+                                     s.arch = first.arch.rawValue
+                                     return s
+                                 },
+                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
+                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
+            }
+        }
+        return out
+    }
+}

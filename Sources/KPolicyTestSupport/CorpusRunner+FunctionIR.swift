@@ -1,0 +1,26 @@
+import Analysis
+import ClangKit
+import KernelModel
+import KPolicy
+import Parse
+
+/// What only the tests ask of a corpus runner: the IR stage on its own.
+extension CorpusRunner {
+    /// The control-flow IR of every function of C `text` that has an
+    /// executable-memory event (for tests of the IR stage).
+    public func functionIRs(text: String, path: String, kernel: KernelVersion) throws -> [FunctionIR] {
+        try functionIRs(text: text, path: path, kernel: kernel, builder: IRBuilder()).functions
+    }
+
+    /// The same with a given builder (its bound), and the functions it left
+    /// without an IR.
+    public func functionIRs(text: String, path: String, kernel: KernelVersion, builder: IRBuilder) throws
+        -> (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) {
+        let unit = try parse(text, kernel: kernel)
+        return LargeStack.run {
+            let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
+            let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
+            return builder.build(of: index, facts: facts)
+        }
+    }
+}
