@@ -71,11 +71,30 @@ extension ModelState {
 
     // MARK: dispatch
 
+    /// One step: the catalogue's checks common to every API (INV-VERSION,
+    /// INV-LAYER, nmi), then the step's effect, by the kind of step.
     mutating func execute(_ call: APICall) {
         lastResult = .none
         if let name = call.apiName {
             guard checkCatalogue(name, call) else { return }
         }
+        switch call {
+        case .vmalloc, .vmallocNodeRange, .moduleAlloc, .execmemAlloc, .execmemAllocRW, .bpfJitAllocExec, .bpfProgPackAlloc,
+             .bpfJitBinaryPackAlloc, .kvmalloc, .kmalloc, .allocPages, .ioremap, .vmap, .vmMapRam, .getVMArea:
+            allocate(call)
+        case .free, .vmUnmapRam, .bpfProgPackFree, .bpfJitBinaryPackFree, .freePages:
+            release(call)
+        case .execmemRestoreROX, .setMemory, .setVMFlushResetPerms, .setDirectMap, .bpfJitBinaryPackFinalize, .textPatch,
+             .bpfArchTextCopy, .vmAreaMapPages, .vmAreaUnmapPages, .vmapPagesRange, .write:
+            change(call)
+        case .findVMArea, .checkWX, .runWork, .setContext, .setCaller, .textMutex, .injectFailure, .markPersistent:
+            control(call)
+        }
+    }
+
+    /// The allocations: vmalloc and its variants, the module and execmem
+    /// allocators, BPF packs, the heap, pages and the mappings made of them.
+    private mutating func allocate(_ call: APICall) {
         switch call {
         case .vmalloc(let v, let size, let bind):
             allocContext(v.rawValue)
@@ -102,11 +121,6 @@ extension ModelState {
         case .execmemAllocRW(let type, let size, let bind):
             allocContext("execmem_alloc_rw")
             execmemAllocRW(type, size: size, bind: bind)
-        case .execmemRestoreROX(let p, let size, let checked):
-            lastResult = .status(execmemRestoreROX(p, size: size))
-            if !checked && config.capabilities.hasROXCache(on: config.arch) {
-                emit(.ret, nil, callRef("execmem_restore_rox"), "the result of execmem_restore_rox is ignored: on failure the code stays writable and not executable")
-            }
         case .bpfJitAllocExec(let size, let bind):
             allocContext("bpf_jit_alloc_exec")
             _ = bpfJitAllocExec(size: size, bind: bind)
@@ -146,19 +160,42 @@ extension ModelState {
                                  allocator: .getVMArea, purpose: .data, type: nil, bind: bind, withPages: false) {
                 areas[i].callerOwnsPages = true
             }
+        default:
+            preconditionFailure("\(call) is not an allocation step")
+        }
+    }
+
+    /// The frees, each judged against the allocator that produced the memory.
+    private mutating func release(_ call: APICall) {
+        switch call {
         case .free(let api, let p):
             free(api, p)
         case .vmUnmapRam(let p, let n):
             vmUnmapRam(p, count: n)
         case .bpfProgPackFree(let p, let size):
             packFree(p, size: size, api: "bpf_prog_pack_free")
-        case .bpfJitBinaryPackFinalize(let ro, let rw):
-            packFinalize(ro: ro, rw: rw)
         case .bpfJitBinaryPackFree(let ro, let rw):
             packFree(ro, size: nil, api: "bpf_jit_binary_pack_free", signatureFree: true)
             if let a = resolve(rw), a != 0 { free(.kvfree, rw) }
         case .freePages(let name):
             freePages(name)
+        default:
+            preconditionFailure("\(call) is not a free step")
+        }
+    }
+
+    /// What changes memory already there: permissions (set_memory_*, the
+    /// ROX restore, flush-reset flags, the direct map), text patches, page
+    /// mappings and plain writes.
+    private mutating func change(_ call: APICall) {
+        switch call {
+        case .execmemRestoreROX(let p, let size, let checked):
+            lastResult = .status(execmemRestoreROX(p, size: size))
+            if !checked && config.capabilities.hasROXCache(on: config.arch) {
+                emit(.ret, nil, callRef("execmem_restore_rox"), "the result of execmem_restore_rox is ignored: on failure the code stays writable and not executable")
+            }
+        case .bpfJitBinaryPackFinalize(let ro, let rw):
+            packFinalize(ro: ro, rw: rw)
         case .setMemory(let op, let p, let n, let checked):
             let r = setMemory(op, p, pages: n)
             lastResult = .status(r)
@@ -181,14 +218,23 @@ extension ModelState {
             vmAreaUnmapPages(a, from: from, to: to)
         case .vmapPagesRange(let p, let pg, let n, let prot):
             vmapPagesRange(p, pages: pg, count: n, prot: prot)
+        case .write(let p, let len):
+            plainWrite(p, length: len, what: "write")
+        default:
+            preconditionFailure("\(call) is not a change of memory step")
+        }
+    }
+
+    /// The steps that are not kernel calls on memory: lookups, the
+    /// scenario's checkpoints, context, injected failures and persistence.
+    private mutating func control(_ call: APICall) {
+        switch call {
         case .findVMArea(let p):
             if let a = resolve(p), let i = areaIndex(containing: a), areas[i].hasVmStruct, areas[i].state == .live {
                 lastResult = .pointer(areas[i].start)
             } else {
                 lastResult = .pointer(0)
             }
-        case .write(let p, let len):
-            plainWrite(p, length: len, what: "write")
         case .checkWX:
             checkpoint()
         case .runWork:
@@ -205,6 +251,8 @@ extension ModelState {
             guard let a = resolve(p) else { return }
             if let c = chunkIndex(startingAt: a) { chunks[c].persistent = true }
             if let i = areaIndex(containing: a) { areas[i].persistent = true }
+        default:
+            preconditionFailure("\(call) is not a control step")
         }
     }
 
