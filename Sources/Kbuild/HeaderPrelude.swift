@@ -41,18 +41,19 @@ public struct HeaderPrelude: Sendable, Equatable {
     static let maximumDepth = 3
 }
 
-/// Finds who includes a header, by a text search of `#include` lines.
-enum HeaderIncluders {
+/// Finds who includes a header, by a text search of `#include` lines (the
+/// one `#include` scanner: IncludeGuard reads a file's includes with it too).
+package enum HeaderIncluders {
     /// One `#include` of a file: the name as written, quoted or angled,
     /// and its 0-based line.
-    struct Include: Equatable {
-        var name: String
-        var quoted: Bool
-        var line: Int
+    package struct Include: Equatable {
+        package var name: String
+        package var quoted: Bool
+        package var line: Int
     }
 
     /// The `#include "x"` / `#include <x>` lines of `text`.
-    static func includes(in text: [UInt8]) -> [Include] {
+    package static func includes(in text: [UInt8]) -> [Include] {
         var out: [Include] = []
         var lineNumber = 0
         var start = 0

@@ -1,4 +1,5 @@
 import Foundation
+import Kbuild
 import KPolicyFiles
 import PatchInput
 
@@ -32,7 +33,8 @@ enum IncludeGuard {
         for f in forced {
             if let kind = SourceFile.irregularKind(atPath: f) { return "the forced include \(f) is \(kind), not a header" }
         }
-        for (name, isQuoted) in includes(in: text) {
+        for include in HeaderIncluders.includes(in: text) {
+            let (name, isQuoted) = (include.name, include.quoted)
             let dirs = name.hasPrefix("/") ? [""] : (isQuoted ? quoted + angled : angled)
             for dir in dirs {
                 let path = dir.isEmpty ? name : dir + "/" + name
@@ -45,29 +47,5 @@ enum IncludeGuard {
             }
         }
         return nil
-    }
-
-    /// The `#include "x"` / `#include <x>` lines of a file.
-    static func includes(in text: [UInt8]) -> [(String, Bool)] {
-        var out: [(String, Bool)] = []
-        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            var j = line.startIndex
-            func skipBlanks() { while j < line.endIndex, line[j] == UInt8(ascii: " ") || line[j] == UInt8(ascii: "\t") { j += 1 } }
-            skipBlanks()
-            guard j < line.endIndex, line[j] == UInt8(ascii: "#") else { continue }
-            j += 1
-            skipBlanks()
-            let keyword = Array("include".utf8)
-            guard line.endIndex - j >= keyword.count, line[j..<(j + keyword.count)].elementsEqual(keyword) else { continue }
-            j += keyword.count
-            skipBlanks()
-            guard j < line.endIndex else { continue }
-            let open = line[j]
-            let close: UInt8
-            if open == UInt8(ascii: "\"") { close = UInt8(ascii: "\"") } else if open == UInt8(ascii: "<") { close = UInt8(ascii: ">") } else { continue }
-            guard let end = line[(j + 1)...].firstIndex(of: close) else { continue }
-            out.append((String(decoding: line[(j + 1)..<end], as: UTF8.self), open == UInt8(ascii: "\"")))
-        }
-        return out
     }
 }

@@ -193,8 +193,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
 
     /// The `<linux/…>`, `<asm/…>` includes of `text`, in order.
     static func systemIncludes(in text: [UInt8]) -> [String] {
-        IncludeGuard.includes(in: text).compactMap { name, quoted in
-            !quoted && (name.hasPrefix("linux/") || name.hasPrefix("asm/")) ? name : nil
+        HeaderIncluders.includes(in: text).compactMap { include in
+            !include.quoted && (include.name.hasPrefix("linux/") || include.name.hasPrefix("asm/")) ? include.name : nil
         }
     }
 
