@@ -339,13 +339,11 @@ struct KbuildLists {
     var syscallY: [String] = []
 
     init(file: URL) {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return }
-        for raw in text.split(separator: "\n") {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let parts = line.split(separator: "+=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { continue }
-            let names = parts[1].split(separator: " ").map(String.init).filter { $0.hasSuffix(".h") }
-            switch parts[0] {
+        guard let makefile = KbuildMakefile(contentsOf: file) else { return }
+        for line in makefile.lines {
+            guard let assignment = KbuildMakefile.assignment(line), assignment.op == .append else { continue }
+            let names = KbuildMakefile.words(assignment.value).filter { $0.hasSuffix(".h") }
+            switch assignment.name {
             case "generic-y": genericY += names
             case "mandatory-y": mandatoryY += names
             case "generated-y": generatedY += names
@@ -380,9 +378,8 @@ enum SyscallHeaders {
     /// arch/<arch>/kernel/Makefile.syscalls: `syscall_abis_64 += rlimit
     /// memfd_secret ...`).
     static func extraABIs(tree: KernelTree, arch: String) -> Set<String> {
-        guard let text = try? String(contentsOf: tree.root.appendingPathComponent("arch/\(arch)/kernel/Makefile.syscalls"), encoding: .utf8)
-        else { return [] }
-        return Set(MakefileIncludes.flagWords(text, variables: [:], prefixes: ["syscall_abis_64"]))
+        guard let makefile = KbuildMakefile(contentsOf: tree.root.appendingPathComponent("arch/\(arch)/kernel/Makefile.syscalls")) else { return [] }
+        return Set(MakefileIncludes.flagWords(makefile, variables: [:], prefixes: ["syscall_abis_64"]))
     }
 
     /// As scripts/syscallhdr.sh --emit-nr writes them (both Makefiles pass

@@ -22,13 +22,13 @@ struct MakefileIncludes {
         var defines: [String] = [], subdirectoryDefines: [String] = []
         let root = treeRoot.standardizedFileURL.path
         let relative = directory.standardizedFileURL.path == root ? "" : String(directory.standardizedFileURL.path.dropFirst(root.count + 1))
-        for name in ["Makefile", "Kbuild"] {
-            guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) else { continue }
+        for name in KbuildMakefile.names {
+            guard let makefile = KbuildMakefile(contentsOf: directory.appendingPathComponent(name)) else { continue }
             let variables = ["srctree": root, "src": relative, "obj": relative]
-            MakefileIncludes.scan(text, root: root, variables: variables,
+            MakefileIncludes.scan(makefile, root: root, variables: variables,
                                   prefixes: ["ccflags-y", "subdir-ccflags-y", "ccflags-$(CONFIG_", "subdir-ccflags-$(CONFIG_"], into: &found)
-            defines += MakefileIncludes.defines(text, variables: variables, prefixes: ["ccflags-y", "ccflags-$(CONFIG_"])
-            subdirectoryDefines += MakefileIncludes.defines(text, variables: variables, prefixes: ["subdir-ccflags-y", "subdir-ccflags-$(CONFIG_"])
+            defines += MakefileIncludes.defines(makefile, variables: variables, prefixes: ["ccflags-y", "ccflags-$(CONFIG_"])
+            subdirectoryDefines += MakefileIncludes.defines(makefile, variables: variables, prefixes: ["subdir-ccflags-y", "subdir-ccflags-$(CONFIG_"])
         }
         directories = found
         self.defines = defines
@@ -41,8 +41,8 @@ struct MakefileIncludes {
     init(arch: String, treeRoot: URL) {
         var found: [String] = []
         let root = treeRoot.standardizedFileURL.path
-        if let text = try? String(contentsOf: treeRoot.appendingPathComponent("arch/\(arch)/Makefile"), encoding: .utf8) {
-            MakefileIncludes.scan(text, root: root, variables: ["srctree": root, "ARCH": arch, "SRCARCH": arch, "src": "arch/\(arch)"],
+        if let makefile = KbuildMakefile(contentsOf: treeRoot.appendingPathComponent("arch/\(arch)/Makefile")) {
+            MakefileIncludes.scan(makefile, root: root, variables: ["srctree": root, "ARCH": arch, "SRCARCH": arch, "src": "arch/\(arch)"],
                                   prefixes: ["KBUILD_CPPFLAGS", "KBUILD_CFLAGS", "LINUXINCLUDE", "cflags-y"], into: &found)
         }
         directories = found
@@ -54,8 +54,8 @@ struct MakefileIncludes {
     /// variables and `variables` expanded (`INCLUDES += -I$(atomisp)/pci`
     /// then `ccflags-y += $(INCLUDES)`); words that still hold an unknown
     /// `$(...)` are skipped.
-    static func scan(_ text: String, root: String, variables given: [String: String], prefixes: [String], into found: inout [String]) {
-        for word in flagWords(text, variables: given, prefixes: prefixes) {
+    static func scan(_ makefile: KbuildMakefile, root: String, variables given: [String: String], prefixes: [String], into found: inout [String]) {
+        for word in flagWords(makefile, variables: given, prefixes: prefixes) {
             guard let raw = word.hasPrefix("-I") ? String(word.dropFirst(2)) : nil, !raw.isEmpty, !raw.contains("$") else { continue }
             let absolute = raw.hasPrefix("/") ? raw : root + "/" + raw
             let normalized = URL(fileURLWithPath: absolute).standardizedFileURL.path
@@ -66,8 +66,8 @@ struct MakefileIncludes {
     /// The `-DNAME` / `-DNAME=VALUE` words of the assignments to
     /// `prefixes`; values the shell would have to unquote or that still
     /// hold a Make reference are skipped.
-    static func defines(_ text: String, variables: [String: String], prefixes: [String]) -> [String] {
-        flagWords(text, variables: variables, prefixes: prefixes).filter { word in
+    static func defines(_ makefile: KbuildMakefile, variables: [String: String], prefixes: [String]) -> [String] {
+        flagWords(makefile, variables: variables, prefixes: prefixes).filter { word in
             guard word.hasPrefix("-D"), word.count > 2 else { return false }
             let name = word.dropFirst(2).prefix { $0 != "=" }
             return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -78,25 +78,24 @@ struct MakefileIncludes {
     /// The words assigned to `prefixes` (`-I dir` joined into `-Idir`),
     /// with Make variables expanded: the file's own (`=`, `:=`, `?=` set,
     /// `+=` appends, whatever conditional they sit in) and `variables`.
-    static func flagWords(_ text: String, variables given: [String: String], prefixes: [String]) -> [String] {
-        let lines = text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+    static func flagWords(_ makefile: KbuildMakefile, variables given: [String: String], prefixes: [String]) -> [String] {
         var raw: [String: String] = [:]
-        for line in lines {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            var lhs = line[..<eq]
-            var append = false, conditional = false
-            if lhs.hasSuffix("+") { append = true } else if lhs.hasSuffix("?") { conditional = true }
-            if lhs.hasSuffix("+") || lhs.hasSuffix(":") || lhs.hasSuffix("?") { lhs = lhs.dropLast() }
-            let name = lhs.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), given[name] == nil else { continue }
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if append { raw[name] = (raw[name].map { $0 + " " } ?? "") + value } else if !conditional || raw[name] == nil { raw[name] = value }
+        for line in makefile.lines {
+            guard let assignment = KbuildMakefile.assignment(line), KbuildMakefile.isVariableName(assignment.name, dashes: false),
+                  given[assignment.name] == nil else { continue }
+            let name = assignment.name
+            let value = assignment.value.trimmingCharacters(in: .whitespaces)
+            switch assignment.op {
+            case .append: raw[name] = (raw[name].map { $0 + " " } ?? "") + value
+            case .conditional: if raw[name] == nil { raw[name] = value }
+            case .set, .immediate: raw[name] = value
+            }
         }
         var words: [String] = []
-        for line in lines {
+        for line in makefile.lines {
             let l = line.trimmingCharacters(in: .whitespaces)
-            guard prefixes.contains(where: { l.hasPrefix($0) }), let eq = l.firstIndex(of: "=") else { continue }
-            let split = expandAll(String(l[l.index(after: eq)...]), given, raw, depth: 0)
+            guard prefixes.contains(where: { l.hasPrefix($0) }), let assignment = KbuildMakefile.assignment(l[...]) else { continue }
+            let split = expandAll(String(assignment.value), given, raw, depth: 0)
                 .split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             var i = 0
             while i < split.count {
