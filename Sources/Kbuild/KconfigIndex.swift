@@ -115,8 +115,33 @@ public struct KconfigIndex: Sendable {
     /// sources gets them with its own.
     private mutating func read(_ bytes: [UInt8], enclosing: [String], directory: String,
                                context: (root: String, arch: String)?, seen: inout Set<String>) {
+        var reading = Reading(enclosing: enclosing)
+        for line in KconfigIndex.lines(of: bytes) {
+            read(line, &reading, directory: directory, context: context, seen: &seen)
+        }
+    }
+
+    /// Where the reading of one file stands.
+    private struct Reading {
+        /// The `if` blocks around the `source` line that read the file.
+        let enclosing: [String]
+        /// The symbols of the `if` blocks open in the file.
         var ifBlocks: [[String]] = []
+        /// The option whose attributes the next lines give.
         var current: String?
+        /// The `choice` being read.
+        var choice: Choice?
+
+        init(enclosing: [String]) { self.enclosing = enclosing }
+
+        /// Every `if` block around the line, the file's and the enclosing ones.
+        var blocks: [String] { enclosing + ifBlocks.flatMap { $0 } }
+    }
+
+    /// The lines of a Kconfig file that open with a keyword the index reads
+    /// (`isInteresting`), continuations joined, tabs made blanks; only
+    /// those are turned into strings.
+    static func lines(of bytes: [UInt8]) -> [String] {
         var lines: [String] = []
         var lineStart = 0
         var pending = ""
@@ -137,122 +162,142 @@ public struct KconfigIndex: Sendable {
             }
             lineStart = i + 1
         }
-        var choice: Choice?
-        for line in lines {
-            if line.hasPrefix("config ") || line.hasPrefix("menuconfig ") {
-                current = line.split(separator: " ").dropFirst().first.map(String.init)
-                if let c = current, entries[c] == nil { entries[c] = Entry() }
-                if let c = current {
-                    for symbol in enclosing + ifBlocks.flatMap({ $0 }) where symbol != c && !entries[c]!.dependsOn.contains(symbol) {
-                        entries[c]!.dependsOn.append(symbol)
-                    }
+        return lines
+    }
+
+    /// One line: a new option or choice, the end of one, a choice's own
+    /// attribute, a `source`, an `if` block, or an attribute of the
+    /// current option.
+    private mutating func read(_ line: String, _ reading: inout Reading, directory: String,
+                               context: (root: String, arch: String)?, seen: inout Set<String>) {
+        if line.hasPrefix("config ") || line.hasPrefix("menuconfig ") {
+            startOption(line, &reading)
+            return
+        }
+        if line == "choice" || line.hasPrefix("choice ") {
+            // A choice inside `if A ... endif` (here or around the
+            // `source` line) depends on A, as its members do: 7.x's
+            // module compression choice sits in `if MODULE_COMPRESS`
+            // where 6.12's said `depends on MODULE_COMPRESS`.
+            var choice = Choice()
+            for symbol in reading.blocks where !choice.dependsOn.contains(symbol) { choice.dependsOn.append(symbol) }
+            if !choice.dependsOn.isEmpty { choice.condition = choice.dependsOn.joined(separator: " && ") }
+            reading.choice = choice
+            reading.current = nil
+            return
+        }
+        if line == "endchoice" || line.hasPrefix("endchoice ") {
+            if let c = reading.choice, !c.members.isEmpty { choices.append(c) }
+            reading.choice = nil
+            reading.current = nil
+            return
+        }
+        if reading.current == nil, reading.choice != nil, reading.choice!.members.isEmpty {
+            // The choice's own lines, before its first member.
+            KconfigIndex.readChoiceAttribute(line, into: &reading.choice!)
+            return
+        }
+        let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+        if ["source", "rsource", "osource", "orsource"].contains(word) {
+            let quoted = line.split(separator: "\"")
+            if quoted.count >= 2, let context {
+                let expanded = String(quoted[1]).replacingOccurrences(of: "$(SRCARCH)", with: context.arch)
+                    .replacingOccurrences(of: "$(HEADER_ARCH)", with: context.arch)
+                if !expanded.contains("$"), !expanded.contains("*") {
+                    readFile(word.hasPrefix("r") || word.hasPrefix("or") ? directory + "/" + expanded : expanded,
+                             enclosing: reading.blocks, context: context, seen: &seen)
                 }
-                if let c = current, choice != nil, !choice!.members.contains(c) { choice!.members.append(c) }
-                continue
             }
-            if line == "choice" || line.hasPrefix("choice ") {
-                // A choice inside `if A ... endif` (here or around the
-                // `source` line) depends on A, as its members do: 7.x's
-                // module compression choice sits in `if MODULE_COMPRESS`
-                // where 6.12's said `depends on MODULE_COMPRESS`.
-                choice = Choice()
-                let blocks = enclosing + ifBlocks.flatMap { $0 }
-                for symbol in blocks where !choice!.dependsOn.contains(symbol) { choice!.dependsOn.append(symbol) }
-                if !choice!.dependsOn.isEmpty { choice!.condition = choice!.dependsOn.joined(separator: " && ") }
-                current = nil
-                continue
-            }
-            if line == "endchoice" || line.hasPrefix("endchoice ") {
-                if let c = choice, !c.members.isEmpty { choices.append(c) }
-                choice = nil
-                current = nil
-                continue
-            }
-            if current == nil, choice != nil, choice!.members.isEmpty {
-                // The choice's own lines, before its first member.
-                if line.hasPrefix("default ") {
-                    let parts = line.dropFirst(8).components(separatedBy: " if ")
-                    choice!.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
-                                             parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
-                } else if line.hasPrefix("depends on ") {
-                    let expression = String(line.dropFirst(11)).trimmingCharacters(in: .whitespaces)
-                    choice!.condition = choice!.condition.map { "(\($0)) && (\(expression))" } ?? expression
-                    guard !line.contains("||"), !line.contains("!"), !line.contains("=") else { continue }
-                    choice!.dependsOn += line.dropFirst(11).split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
-                        .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+            reading.current = nil
+            return
+        }
+        if word == "if" {
+            // Only plain conjunctions of positive symbols are kept.
+            let expression = line.dropFirst(2)
+            reading.ifBlocks.append(expression.contains("|") || expression.contains("!") || expression.contains("=") ? [] :
+                expression.split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } })
+            reading.current = nil
+            return
+        }
+        if word == "endif" {
+            _ = reading.ifBlocks.popLast()
+            reading.current = nil
+            return
+        }
+        if ["menu", "endmenu", "choice", "endchoice", "source", "if", "endif", "comment"].contains(word) {
+            reading.current = nil
+            return
+        }
+        guard let c = reading.current else { return }
+        readAttribute(word, line.dropFirst(word.count).trimmingCharacters(in: .whitespaces), of: c)
+    }
+
+    /// `config X` / `menuconfig X`: X depends on the `if` blocks around
+    /// it, and is a member of the choice being read.
+    private mutating func startOption(_ line: String, _ reading: inout Reading) {
+        reading.current = line.split(separator: " ").dropFirst().first.map(String.init)
+        guard let c = reading.current else { return }
+        if entries[c] == nil { entries[c] = Entry() }
+        for symbol in reading.blocks where symbol != c && !entries[c]!.dependsOn.contains(symbol) {
+            entries[c]!.dependsOn.append(symbol)
+        }
+        if reading.choice != nil, !reading.choice!.members.contains(c) { reading.choice!.members.append(c) }
+    }
+
+    /// A `default` or `depends on` line of a choice itself.
+    private static func readChoiceAttribute(_ line: String, into choice: inout Choice) {
+        if line.hasPrefix("default ") {
+            let parts = line.dropFirst(8).components(separatedBy: " if ")
+            choice.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
+                                    parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
+        } else if line.hasPrefix("depends on ") {
+            let expression = String(line.dropFirst(11)).trimmingCharacters(in: .whitespaces)
+            choice.condition = choice.condition.map { "(\($0)) && (\(expression))" } ?? expression
+            guard !line.contains("||"), !line.contains("!"), !line.contains("=") else { return }
+            choice.dependsOn += line.dropFirst(11).split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+        }
+    }
+
+    /// An attribute line of option `c`: its type, a default, a select, a
+    /// dependency (`rest` is what follows the keyword `word`).
+    private mutating func readAttribute(_ word: String, _ rest: String, of c: String) {
+        switch word {
+        case "int", "hex", "string", "bool", "tristate":
+            if entries[c]?.type == nil { entries[c]?.type = word }
+        case "def_bool", "def_tristate":
+            if entries[c]?.type == nil { entries[c]?.type = "bool" }
+        case "default":
+            let parts = rest.components(separatedBy: " if ")
+            entries[c]?.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
+                                         parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
+        case "select":
+            let parts = rest.components(separatedBy: " if ")
+            if let symbol = parts[0].split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
+               symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                if parts.count == 1 {
+                    entries[c]?.selects.append(String(symbol))
+                } else {
+                    entries[c]?.conditionalSelects.append((String(symbol), parts.dropFirst().joined(separator: " if ").trimmingCharacters(in: .whitespaces)))
                 }
-                continue
             }
-            let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-            if ["source", "rsource", "osource", "orsource"].contains(word) {
-                let quoted = line.split(separator: "\"")
-                if quoted.count >= 2, let context {
-                    let expanded = String(quoted[1]).replacingOccurrences(of: "$(SRCARCH)", with: context.arch)
-                        .replacingOccurrences(of: "$(HEADER_ARCH)", with: context.arch)
-                    if !expanded.contains("$"), !expanded.contains("*") {
-                        readFile(word.hasPrefix("r") || word.hasPrefix("or") ? directory + "/" + expanded : expanded,
-                                 enclosing: enclosing + ifBlocks.flatMap { $0 }, context: context, seen: &seen)
-                    }
-                }
-                current = nil
-                continue
+        case "depends":
+            guard rest.hasPrefix("on ") else { return }
+            let expr = rest.dropFirst(3)
+            if expr.contains("||"), !expr.contains("=") {
+                entries[c]?.alternatives.append(KconfigIndex.alternatives(of: String(expr)))
+                return
             }
-            if word == "if" {
-                // Only plain conjunctions of positive symbols are kept.
-                let expression = line.dropFirst(2)
-                ifBlocks.append(expression.contains("|") || expression.contains("!") || expression.contains("=") ? [] :
-                    expression.split(separator: "&").map { $0.trimmingCharacters(in: .whitespaces) }
-                        .filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } })
-                current = nil
-                continue
+            // Otherwise the positive symbols among its top-level `&&`
+            // terms count: SNET_VDPA's `PCI_MSI && PCI_IOV && (HWMON ||
+            // HWMON=n)` needs PCI_MSI and PCI_IOV.
+            for symbol in KconfigIndex.conjuncts(of: String(expr))
+            where !symbol.isEmpty && symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                entries[c]?.dependsOn.append(symbol)
             }
-            if word == "endif" {
-                _ = ifBlocks.popLast()
-                current = nil
-                continue
-            }
-            if ["menu", "endmenu", "choice", "endchoice", "source", "if", "endif", "comment"].contains(word) {
-                current = nil
-                continue
-            }
-            guard let c = current else { continue }
-            let rest = line.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
-            switch word {
-            case "int", "hex", "string", "bool", "tristate":
-                if entries[c]?.type == nil { entries[c]?.type = word }
-            case "def_bool", "def_tristate":
-                if entries[c]?.type == nil { entries[c]?.type = "bool" }
-            case "default":
-                let parts = rest.components(separatedBy: " if ")
-                entries[c]?.defaults.append((parts[0].trimmingCharacters(in: .whitespaces),
-                                             parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil))
-            case "select":
-                let parts = rest.components(separatedBy: " if ")
-                if let symbol = parts[0].split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
-                   symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-                    if parts.count == 1 {
-                        entries[c]?.selects.append(String(symbol))
-                    } else {
-                        entries[c]?.conditionalSelects.append((String(symbol), parts.dropFirst().joined(separator: " if ").trimmingCharacters(in: .whitespaces)))
-                    }
-                }
-            case "depends":
-                guard rest.hasPrefix("on ") else { continue }
-                let expr = rest.dropFirst(3)
-                if expr.contains("||"), !expr.contains("=") {
-                    entries[c]?.alternatives.append(KconfigIndex.alternatives(of: String(expr)))
-                    continue
-                }
-                // Otherwise the positive symbols among its top-level `&&`
-                // terms count: SNET_VDPA's `PCI_MSI && PCI_IOV && (HWMON ||
-                // HWMON=n)` needs PCI_MSI and PCI_IOV.
-                for symbol in KconfigIndex.conjuncts(of: String(expr))
-                where !symbol.isEmpty && symbol.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-                    entries[c]?.dependsOn.append(symbol)
-                }
-            default:
-                break
-            }
+        default:
+            break
         }
     }
 
