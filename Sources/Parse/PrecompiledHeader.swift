@@ -204,25 +204,8 @@ public final class PrecompiledHeader: @unchecked Sendable {
     /// be saved. Written to a temporary name and renamed, so concurrent
     /// runs never see half a file.
     public static func build(workspace: Workspace, arch: String, candidates: [String]) throws -> PrecompiledHeader? {
-        let root = workspace.tree.root.standardizedFileURL
         let fm = FileManager.default
-        var headers: [String] = []
-        var seen: Set<String> = []
-        for file in candidates {
-            guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(file).path) else { continue }
-            for h in systemIncludes(in: [UInt8](data)) where seen.insert(h).inserted { headers.append(h) }
-        }
-        // A header without an include guard is meant to be included more
-        // than once, each time under other macros (bpf_types.h, trace
-        // headers): never in a PCH.
-        headers = headers.filter { h in
-            for dir in ["arch/\(arch)/include", "include"] {
-                if let data = FileManager.default.contents(atPath: root.appendingPathComponent(dir + "/" + h).path) {
-                    return hasIncludeGuard([UInt8](data))
-                }
-            }
-            return true
-        }
+        var headers = includedHeaders(root: workspace.tree.root.standardizedFileURL, arch: arch, candidates: candidates)
         guard !headers.isEmpty else { return nil }
         let overlay = try workspace.overlay(arch: arch)
         let base = workspace.synthesizedBase(arch: arch, overlay: overlay)
@@ -244,81 +227,28 @@ public final class PrecompiledHeader: @unchecked Sendable {
                 try? Data(dir.lastPathComponent.utf8).write(to: pointer, options: .atomic)
             }
         }
-        let manifest = dir.appendingPathComponent("manifest.json")
+        let output = Output(arch: arch, dir: dir, forcedIncludes: Set(base.forcedIncludes), enabledOptions: enabled)
         // A union that did not parse is not tried again (in this run, a
         // later run or another shard): the same key means the same headers
         // and arguments. Only speed depends on it, never a result.
-        let failure = dir.appendingPathComponent("failed")
-        if let why = fm.contents(atPath: failure.path) {
+        if let why = fm.contents(atPath: output.failure.path) {
             throw BuildFailed(reason: "did not parse together before (" + String(decoding: why, as: UTF8.self) + ")")
         }
-        if let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
-           fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() {
-            try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
-            return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
-                                     forcedIncludes: Set(base.forcedIncludes), configNames: Set(m.configNames), enabledOptions: enabled,
-                                     headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0,
-                                     declarationsPath: m.declarations.map { dir.appendingPathComponent($0).path })
-        }
-        let start = Date()
+        if let built = output.built() { return built }
         // The PCH records the path (and mtime) of the header it was built
         // from and libclang checks them when loading it: build it in place.
-        // A header list is written once per name (same key, same content);
-        // the PCH and then the manifest are renamed into place.
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         let index = try ClangIndex()
         var kept = headers
         var dropped = unresolved
-        let unique = UUID().uuidString
         var lastErrors: [String] = []
         for round in 0..<maxRounds {
-            // Each round's list under its own name (a later round drops headers).
-            let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
-            // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
-            // a file's own -DKBUILD_MODNAME must not clash with the PCH's, so it
-            // is defined only while the headers are read.
-            let listing = Data(("#define KBUILD_MODNAME \"kpolicy_pch\"\n#define KBUILD_BASENAME \"kpolicy_pch\"\n"
-                + kept.map { "#include <\($0)>\n" }.joined()
-                + "#undef KBUILD_MODNAME\n#undef KBUILD_BASENAME\n").utf8)
-            if fm.contents(atPath: source.path) != listing {
-                let temp = dir.appendingPathComponent(".tmp-\(unique).h")
-                try listing.write(to: temp)
-                try? fm.removeItem(at: source)
-                try fm.moveItem(at: temp, to: source)
-            }
+            let source = try output.listing(of: kept, round: round)
             let unit = try TranslationUnit(index: index, path: source.path, arguments: ["-x", "c-header"] + arguments,
                                            options: [.detailedPreprocessingRecord, .incomplete, .forSerialization])
             let errors = unit.diagnostics.filter { $0.severity >= .error }
             if errors.isEmpty {
-                let temp = dir.appendingPathComponent(".tmp-\(unique).pch")
-                try unit.save(to: temp.path)
-                let inputs = unit.inclusions
-                var configs: Set<String> = []
-                var stamps: [Manifest.Input] = []
-                for input in inputs {
-                    guard let data = fm.contents(atPath: input) else { continue }
-                    configs.formUnion(configNames(in: data))
-                    stamps.append(Manifest.Input(path: input, hash: ContentHash.of(data)))
-                }
-                let finalPCH = dir.appendingPathComponent(round == 0 ? "common.pch" : "common-\(unique).pch")
-                let declarations = dir.appendingPathComponent(round == 0 ? "common.declarations" : "common-\(unique).declarations")
-                let tempDeclarations = dir.appendingPathComponent(".tmp-\(unique).declarations")
-                try Data(PrecompiledDeclarations.encode(unit).utf8).write(to: tempDeclarations)
-                _ = try? fm.removeItem(at: declarations)
-                try fm.moveItem(at: tempDeclarations, to: declarations)
-                let m = Manifest(pch: finalPCH.lastPathComponent, source: source.lastPathComponent,
-                                 headers: kept, dropped: dropped, configNames: configs.sorted(), inputs: stamps,
-                                 declarations: declarations.lastPathComponent)
-                let tempManifest = dir.appendingPathComponent(".tmp-\(unique).json")
-                try JSONEncoder().encode(m).write(to: tempManifest)
-                _ = try? fm.removeItem(at: finalPCH)
-                try fm.moveItem(at: temp, to: finalPCH)
-                _ = try? fm.removeItem(at: manifest)
-                try fm.moveItem(at: tempManifest, to: manifest)
-                return PrecompiledHeader(arch: arch, path: finalPCH.path, source: source.path,
-                                         forcedIncludes: Set(base.forcedIncludes), configNames: configs, enabledOptions: enabled,
-                                         headers: kept, dropped: dropped, inputs: stamps.map(\.path),
-                                         buildSeconds: Date().timeIntervalSince(start), declarationsPath: declarations.path)
+                return try output.save(unit, source: source, round: round, headers: kept, dropped: dropped)
             }
             lastErrors = errors.prefix(3).map(\.description)
             // Drop every top-level header an error came through.
@@ -326,13 +256,120 @@ public final class PrecompiledHeader: @unchecked Sendable {
             let bad = culprits.compactMap { $0 >= 3 && $0 <= kept.count + 2 ? kept[$0 - 3] : nil }
             guard !bad.isEmpty else {
                 throw remember(BuildFailed(reason: "errors outside its headers: " + errors.prefix(3).map(\.description).joined(separator: "; ")),
-                               at: failure)
+                               at: output.failure)
             }
             dropped += bad
             kept.removeAll { bad.contains($0) }
         }
         throw remember(BuildFailed(reason: "still errors after \(maxRounds) rounds dropping \(dropped.count) headers: "
-                                   + lastErrors.joined(separator: "; ")), at: failure)
+                                   + lastErrors.joined(separator: "; ")), at: output.failure)
+    }
+
+    /// The `<linux/…>`/`<asm/…>` headers `candidates` include, each once in
+    /// the order first seen. A header without an include guard is meant to
+    /// be included more than once, each time under other macros
+    /// (bpf_types.h, trace headers): never in a PCH.
+    static func includedHeaders(root: URL, arch: String, candidates: [String]) -> [String] {
+        var headers: [String] = []
+        var seen: Set<String> = []
+        for file in candidates {
+            guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(file).path) else { continue }
+            for h in systemIncludes(in: [UInt8](data)) where seen.insert(h).inserted { headers.append(h) }
+        }
+        return headers.filter { h in
+            for dir in ["arch/\(arch)/include", "include"] {
+                if let data = FileManager.default.contents(atPath: root.appendingPathComponent(dir + "/" + h).path) {
+                    return hasIncludeGuard([UInt8](data))
+                }
+            }
+            return true
+        }
+    }
+
+    /// Where one build writes: the PCH's directory in the cache, the names
+    /// its files take (a header list is written once per name: same key,
+    /// same content; the PCH and then the manifest are renamed into place),
+    /// and what the PCH it gives knows of the configuration.
+    struct Output {
+        let arch: String
+        let dir: URL
+        let forcedIncludes: Set<String>
+        let enabledOptions: Set<String>
+        /// Names this build's temporary files and later rounds' files.
+        let unique = UUID().uuidString
+        let start = Date()
+
+        var manifest: URL { dir.appendingPathComponent("manifest.json") }
+        /// Holds why the union did not parse.
+        var failure: URL { dir.appendingPathComponent("failed") }
+
+        /// The PCH a build of the same key left, while every header it
+        /// read has the content it had.
+        func built() -> PrecompiledHeader? {
+            let fm = FileManager.default
+            guard let data = fm.contents(atPath: manifest.path), let m = try? JSONDecoder().decode(Manifest.self, from: data),
+                  fm.fileExists(atPath: dir.appendingPathComponent(m.pch).path), m.inputsUnchanged() else { return nil }
+            try? fm.setAttributes([.modificationDate: Date()], ofItemAtPath: dir.path)
+            return PrecompiledHeader(arch: arch, path: dir.appendingPathComponent(m.pch).path, source: dir.appendingPathComponent(m.source).path,
+                                     forcedIncludes: forcedIncludes, configNames: Set(m.configNames), enabledOptions: enabledOptions,
+                                     headers: m.headers, dropped: m.dropped, inputs: m.inputs.map(\.path), buildSeconds: 0,
+                                     declarationsPath: m.declarations.map { dir.appendingPathComponent($0).path })
+        }
+
+        /// The header list of a round, written under its own name (a later
+        /// round drops headers).
+        func listing(of headers: [String], round: Int) throws -> URL {
+            let fm = FileManager.default
+            let source = dir.appendingPathComponent(round == 0 ? "common.h" : "common-\(unique)-\(round).h")
+            // Some headers' inline functions use KBUILD_MODNAME (net/flow_offload.h);
+            // a file's own -DKBUILD_MODNAME must not clash with the PCH's, so it
+            // is defined only while the headers are read.
+            let listing = Data(("#define KBUILD_MODNAME \"kpolicy_pch\"\n#define KBUILD_BASENAME \"kpolicy_pch\"\n"
+                + headers.map { "#include <\($0)>\n" }.joined()
+                + "#undef KBUILD_MODNAME\n#undef KBUILD_BASENAME\n").utf8)
+            if fm.contents(atPath: source.path) != listing {
+                let temp = dir.appendingPathComponent(".tmp-\(unique).h")
+                try listing.write(to: temp)
+                try? fm.removeItem(at: source)
+                try fm.moveItem(at: temp, to: source)
+            }
+            return source
+        }
+
+        /// Saves the unit of a round that parsed: the PCH, its declarations
+        /// and the manifest (the headers it read, with their content hashes).
+        func save(_ unit: TranslationUnit, source: URL, round: Int, headers: [String], dropped: [String]) throws -> PrecompiledHeader {
+            let fm = FileManager.default
+            let temp = dir.appendingPathComponent(".tmp-\(unique).pch")
+            try unit.save(to: temp.path)
+            let inputs = unit.inclusions
+            var configs: Set<String> = []
+            var stamps: [Manifest.Input] = []
+            for input in inputs {
+                guard let data = fm.contents(atPath: input) else { continue }
+                configs.formUnion(configNames(in: data))
+                stamps.append(Manifest.Input(path: input, hash: ContentHash.of(data)))
+            }
+            let finalPCH = dir.appendingPathComponent(round == 0 ? "common.pch" : "common-\(unique).pch")
+            let declarations = dir.appendingPathComponent(round == 0 ? "common.declarations" : "common-\(unique).declarations")
+            let tempDeclarations = dir.appendingPathComponent(".tmp-\(unique).declarations")
+            try Data(PrecompiledDeclarations.encode(unit).utf8).write(to: tempDeclarations)
+            _ = try? fm.removeItem(at: declarations)
+            try fm.moveItem(at: tempDeclarations, to: declarations)
+            let m = Manifest(pch: finalPCH.lastPathComponent, source: source.lastPathComponent,
+                             headers: headers, dropped: dropped, configNames: configs.sorted(), inputs: stamps,
+                             declarations: declarations.lastPathComponent)
+            let tempManifest = dir.appendingPathComponent(".tmp-\(unique).json")
+            try JSONEncoder().encode(m).write(to: tempManifest)
+            _ = try? fm.removeItem(at: finalPCH)
+            try fm.moveItem(at: temp, to: finalPCH)
+            _ = try? fm.removeItem(at: manifest)
+            try fm.moveItem(at: tempManifest, to: manifest)
+            return PrecompiledHeader(arch: arch, path: finalPCH.path, source: source.path,
+                                     forcedIncludes: forcedIncludes, configNames: configs, enabledOptions: enabledOptions,
+                                     headers: headers, dropped: dropped, inputs: stamps.map(\.path),
+                                     buildSeconds: Date().timeIntervalSince(start), declarationsPath: declarations.path)
+        }
     }
 
     /// Rounds of a build (each parses the whole union again) before giving
