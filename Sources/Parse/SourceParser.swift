@@ -76,29 +76,9 @@ public final class SourceParser {
     ///   `.parseFailed` when libclang returns no translation unit.
     public func parse(_ file: URL, unsaved: [String: String] = [:]) throws -> ParsedFile {
         let file = file.standardizedFileURL
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if unsaved[file.path] == nil {
-            guard try SourceFile.exists(file.path), fm.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
-                throw KPolicyError.missingFile(path: file.path)
-            }
-            guard !isDirectory.boolValue else {
-                throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
-            }
-            guard fm.isReadableFile(atPath: file.path) else {
-                throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
-            }
-        }
-        /// Files libclang reads from memory, in path order.
-        func inMemory(_ files: [String: String]) -> [UnsavedFile] {
-            files.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
-        }
-        var unsavedFiles = inMemory(unsaved)
-        var configuration = try workspace.configuration(for: file)
-        unsavedFiles += inMemory(configuration.virtualFiles)
+        if unsaved[file.path] == nil { try SourceParser.checkReadable(file) }
+        let configuration = try workspace.configuration(for: file)
         let relative = workspace.tree.relativePath(of: file) ?? file.path
-        var stubbed: [String] = []
-        var switchedArch = false
         let start = Date()
         let ownText: [UInt8]
         if let given = unsaved[file.path] { ownText = Array(given.utf8) }
@@ -107,18 +87,72 @@ public final class SourceParser {
         if let problem = IncludeGuard.problem(mainFile: file, text: ownText, arguments: configuration.arguments) {
             throw KPolicyError.parseFailed(path: relative, reason: problem)
         }
-        func precompiledHeader(for configuration: ParseConfiguration) -> (PrecompiledHeader?, String?) {
-            guard let pch = precompiled[configuration.arch] else { return (nil, nil) }
-            // A header the PCH holds: its include guard is defined there.
-            if pch.holds(file.path) { return (nil, "the file itself is in the precompiled header") }
-            // A patched header the PCH holds: its old text is in the PCH.
-            if let patched = unsaved.keys.sorted().first(where: { $0 != file.path && pch.holds($0) }) {
-                return (nil, "\(workspace.tree.relativePath(of: URL(fileURLWithPath: patched)) ?? patched) is patched and in the precompiled header")
+        let source = Source(file: file, relative: relative, text: ownText, unsaved: unsaved)
+        var attempt = Attempt(configuration: configuration,
+                              unsavedFiles: SourceParser.inMemory(unsaved) + SourceParser.inMemory(configuration.virtualFiles))
+        (attempt.pch, attempt.misfit) = precompiledHeader(for: configuration, source)
+        for _ in 0..<16 {
+            guard let (unit, declarations) = try parseOnce(source, &attempt) else { continue }
+            let missing = unit.diagnostics.compactMap { d -> String? in
+                guard d.severity >= .error else { return nil }
+                return SourceParser.missingInclude(in: d.message)
             }
-            if let why = pch.misfit(text: ownText, configuration: configuration) { return (nil, why) }
-            return (pch, nil)
+            if try switchArch(source, missing: missing, &attempt) { continue }
+            // Each header once: one that is there and still not found is not
+            // on this file's include path.
+            let fixed = missing.filter { !attempt.stubbed.contains($0) && attempt.configuration.overlay?.stub(include: $0) == true }
+            guard fixed.isEmpty else {
+                attempt.stubbed += fixed
+                continue
+            }
+            let inFile = unit.diagnostics.filter { $0.severity >= .error && ParsedFile.isIn($0, file.path) }.count
+            // Errors in the file with the PCH: it does not fit (a name
+            // clash with a header the file never includes); parse it
+            // the full way.
+            if attempt.pch != nil, inFile > 0 {
+                attempt.pch = nil
+                attempt.misfit = "errors in the file with the precompiled header"
+                continue
+            }
+            var parsed = ParsedFile(file: file, relativePath: relative, unit: unit, configuration: attempt.configuration,
+                                    seconds: Date().timeIntervalSince(start), stubbedHeaders: attempt.stubbed)
+            parsed.precompiledHeader = attempt.pch?.path
+            parsed.precompiledDeclarations = declarations
+            parsed.precompiledHeaderMisfit = attempt.misfit
+            parsed.parseCPUSeconds = attempt.parseCPU
+            parsed.prelude = attempt.prelude
+            if attempt.withoutPrelude != nil {
+                guard let kept = withPrelude(parsed, errors: inFile, source, &attempt) else { continue }
+                return kept
+            }
+            if try startPrelude(after: parsed, errors: inFile, source, &attempt) { continue }
+            return parsed
         }
-        var (pch, misfit) = precompiledHeader(for: configuration)
+        throw KPolicyError.parseFailed(path: relative, reason: "missing generated headers kept appearing: \(attempt.stubbed.joined(separator: ", "))")
+    }
+
+    /// The file being parsed.
+    struct Source {
+        let file: URL
+        let relative: String
+        /// Its text, as the parse reads it.
+        let text: [UInt8]
+        /// Files read from memory (absolute path → text).
+        let unsaved: [String: String]
+    }
+
+    /// Where the parses of one file stand: what the next one uses, and the
+    /// parses kept while a header is tried after its includers'
+    /// beginnings.
+    struct Attempt {
+        var configuration: ParseConfiguration
+        /// Files libclang reads from memory.
+        var unsavedFiles: [UnsavedFile]
+        var pch: PrecompiledHeader?
+        /// Why the arch's PCH is not used.
+        var misfit: String?
+        var stubbed: [String] = []
+        var switchedArch = false
         var parseCPU = 0.0
         // A header (or a .c file another one #includes, like mm/percpu-vm.c)
         // with errors in it is parsed again after its includers' beginnings
@@ -129,119 +163,144 @@ public final class SourceParser {
         var bestWithPrelude: (parsed: ParsedFile, errors: Int)?
         var configurationBeforePrelude: ParseConfiguration?
         var triedShorterPrelude = false
-        func errorsInFile(_ unit: TranslationUnit) -> Int {
-            unit.diagnostics.filter { $0.severity >= .error && ParsedFile.isIn($0, file.path) }.count
+
+        init(configuration: ParseConfiguration, unsavedFiles: [UnsavedFile]) {
+            self.configuration = configuration
+            self.unsavedFiles = unsavedFiles
         }
-        for _ in 0..<16 {
-            let unit: TranslationUnit
-            // With the PCH's declarations kept aside, the unit's visits leave them out.
-            let declarations = pch?.declarations
-            let excluding = declarations == nil ? nil : indexWithoutPCHDeclarations
-            do {
-                let chosen = excluding ?? index
-                unit = try TranslationUnit(index: chosen, path: file.path, arguments: pch?.arguments(for: configuration) ?? configuration.arguments,
-                                           unsavedFiles: unsavedFiles, options: options)
-                parseCPU += unit.parseCPUSeconds
-            } catch let error as ClangError {
-                if pch != nil {
-                    pch = nil
-                    misfit = "libclang failed with the precompiled header (\(error))"
-                    continue
-                }
-                throw KPolicyError.parseFailed(path: relative, reason: error.description)
-            }
-            let missing = unit.diagnostics.compactMap { d -> String? in
-                guard d.severity >= .error else { return nil }
-                return SourceParser.missingInclude(in: d.message)
-            }
-            // A file outside arch/ needing an asm header only some arches have
-            // is built on those: parse it as they would.
-            if !switchedArch, configuration.origin == .synthesized, !relative.hasPrefix("arch/"),
-               let asm = missing.first(where: { $0.hasPrefix("asm/") }),
-               let other = workspace.archProviding(asmHeader: asm), other != configuration.arch {
-                configuration = try workspace.configuration(for: file, archOverride: other)
-                (pch, misfit) = precompiledHeader(for: configuration)
-                switchedArch = true
-                continue
-            }
-            // Each header once: one that is there and still not found is not
-            // on this file's include path.
-            let fixed = missing.filter { !stubbed.contains($0) && configuration.overlay?.stub(include: $0) == true }
-            if fixed.isEmpty {
-                let inFile = errorsInFile(unit)
-                // Errors in the file with the PCH: it does not fit (a name
-                // clash with a header the file never includes); parse it
-                // the full way.
-                if pch != nil, inFile > 0 {
-                    pch = nil
-                    misfit = "errors in the file with the precompiled header"
-                    continue
-                }
-                var parsed = ParsedFile(file: file, relativePath: relative, unit: unit, configuration: configuration,
-                                        seconds: Date().timeIntervalSince(start), stubbedHeaders: stubbed)
-                parsed.precompiledHeader = pch?.path
-                parsed.precompiledDeclarations = excluding == nil ? nil : declarations
-                parsed.precompiledHeaderMisfit = misfit
-                parsed.parseCPUSeconds = parseCPU
-                parsed.prelude = prelude
-                if let plain = withoutPrelude {
-                    // Without a guard to hold it off, the prelude must not
-                    // have included the header (a guard of its own, then
-                    // defined, would hide its body).
-                    let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [file.path]).isEmpty
-                    if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
-                        StandardError.write("kpolicy: debug: \(relative): prelude \(prelude?.parts.map(\.source) ?? []): \(inFile) errors in the file (\(plain.errors) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n")
-                        for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { StandardError.write("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n") }
-                    }
-                    if !includedByPrelude, inFile < (bestWithPrelude?.errors ?? Int.max) {
-                        bestWithPrelude = (parsed, inFile)
-                    }
-                    // Errors left after the whole chain: the outermost
-                    // includer's beginning may bring the generic fallbacks
-                    // the header's own definitions then clash with (its
-                    // body is held off there); try the chain without it.
-                    if inFile > 0, !triedShorterPrelude, let whole = prelude, whole.parts.count > 1,
-                       let base = configurationBeforePrelude {
-                        triedShorterPrelude = true
-                        var shorter = whole
-                        shorter.parts.removeFirst()
-                        if let guardMacro = whole.guardMacro { shorter.parts[0].text = "#define \(guardMacro)\n" + shorter.parts[0].text }
-                        let replaced = Set(whole.parts.map(\.path))
-                        unsavedFiles = unsavedFiles.filter { !replaced.contains($0.path) } + shorter.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
-                        configuration = base
-                        configuration.arguments += shorter.arguments
-                        configuration.fileArguments += shorter.arguments
-                        prelude = shorter
-                        continue
-                    }
-                    guard let best = bestWithPrelude, best.errors < plain.errors else { return plain.parsed }
-                    return best.parsed
-                }
-                if withoutPrelude == nil, configuration.origin == .synthesized, unsaved.isEmpty, ["h", "c"].contains(file.pathExtension),
-                   inFile > 0 {
-                    let found = workspace.prelude(forHeader: file, arch: configuration.arch)
-                    if !found.parts.isEmpty {
-                        withoutPrelude = (parsed, inFile)
-                        prelude = found
-                        // Included only under another sub-arch's options:
-                        // parse it with that configuration.
-                        if let sub = workspace.subArchitecture(arch: configuration.arch, meeting: found.requirements) {
-                            configuration = try workspace.configuration(for: file, archOverride: configuration.arch, subArchitecture: sub)
-                            unsavedFiles += inMemory(configuration.virtualFiles)
-                            pch = nil
-                        }
-                        configurationBeforePrelude = configuration
-                        configuration.arguments += found.arguments
-                        configuration.fileArguments += found.arguments
-                        unsavedFiles += found.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
-                        continue
-                    }
-                }
-                return parsed
-            }
-            stubbed += fixed
+    }
+
+    /// A file to parse must exist, be a file (not a directory) and be readable.
+    static func checkReadable(_ file: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard try SourceFile.exists(file.path), FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
+            throw KPolicyError.missingFile(path: file.path)
         }
-        throw KPolicyError.parseFailed(path: relative, reason: "missing generated headers kept appearing: \(stubbed.joined(separator: ", "))")
+        guard !isDirectory.boolValue else {
+            throw KPolicyError.badInput(path: file.path, reason: "is a directory, not a source file")
+        }
+        guard FileManager.default.isReadableFile(atPath: file.path) else {
+            throw KPolicyError.unreadableFile(path: file.path, reason: "permission denied")
+        }
+    }
+
+    /// Files libclang reads from memory, in path order.
+    static func inMemory(_ files: [String: String]) -> [UnsavedFile] {
+        files.sorted { $0.key < $1.key }.map { UnsavedFile(path: $0.key, contents: $0.value) }
+    }
+
+    /// The arch's PCH when it fits the file under `configuration`, else why not.
+    func precompiledHeader(for configuration: ParseConfiguration, _ source: Source) -> (PrecompiledHeader?, String?) {
+        guard let pch = precompiled[configuration.arch] else { return (nil, nil) }
+        // A header the PCH holds: its include guard is defined there.
+        if pch.holds(source.file.path) { return (nil, "the file itself is in the precompiled header") }
+        // A patched header the PCH holds: its old text is in the PCH.
+        if let patched = source.unsaved.keys.sorted().first(where: { $0 != source.file.path && pch.holds($0) }) {
+            return (nil, "\(workspace.tree.relativePath(of: URL(fileURLWithPath: patched)) ?? patched) is patched and in the precompiled header")
+        }
+        if let why = pch.misfit(text: source.text, configuration: configuration) { return (nil, why) }
+        return (pch, nil)
+    }
+
+    /// One parse as `attempt` says, with the PCH's declarations the unit's
+    /// visits leave out (nil when they are not left out). Nil when libclang
+    /// failed with the PCH: the attempt goes on without it.
+    func parseOnce(_ source: Source, _ attempt: inout Attempt) throws -> (TranslationUnit, PrecompiledDeclarations?)? {
+        // With the PCH's declarations kept aside, the unit's visits leave them out.
+        let declarations = attempt.pch?.declarations
+        let excluding = declarations == nil ? nil : indexWithoutPCHDeclarations
+        do {
+            let chosen = excluding ?? index
+            let unit = try TranslationUnit(index: chosen, path: source.file.path,
+                                           arguments: attempt.pch?.arguments(for: attempt.configuration) ?? attempt.configuration.arguments,
+                                           unsavedFiles: attempt.unsavedFiles, options: options)
+            attempt.parseCPU += unit.parseCPUSeconds
+            return (unit, excluding == nil ? nil : declarations)
+        } catch let error as ClangError {
+            if attempt.pch != nil {
+                attempt.pch = nil
+                attempt.misfit = "libclang failed with the precompiled header (\(error))"
+                return nil
+            }
+            throw KPolicyError.parseFailed(path: source.relative, reason: error.description)
+        }
+    }
+
+    /// A file outside arch/ needing an asm header only some arches have is
+    /// built on those: whether the attempt now parses it as they would.
+    func switchArch(_ source: Source, missing: [String], _ attempt: inout Attempt) throws -> Bool {
+        guard !attempt.switchedArch, attempt.configuration.origin == .synthesized, !source.relative.hasPrefix("arch/"),
+              let asm = missing.first(where: { $0.hasPrefix("asm/") }),
+              let other = workspace.archProviding(asmHeader: asm), other != attempt.configuration.arch else { return false }
+        attempt.configuration = try workspace.configuration(for: source.file, archOverride: other)
+        (attempt.pch, attempt.misfit) = precompiledHeader(for: attempt.configuration, source)
+        attempt.switchedArch = true
+        return true
+    }
+
+    /// A header (or an `#include`d .c file) with errors in it: whether the
+    /// attempt now parses it after its includers' beginnings (a prelude),
+    /// under the sub-arch those includers need.
+    func startPrelude(after parsed: ParsedFile, errors inFile: Int, _ source: Source, _ attempt: inout Attempt) throws -> Bool {
+        guard attempt.withoutPrelude == nil, attempt.configuration.origin == .synthesized, source.unsaved.isEmpty,
+              ["h", "c"].contains(source.file.pathExtension), inFile > 0 else { return false }
+        let found = workspace.prelude(forHeader: source.file, arch: attempt.configuration.arch)
+        guard !found.parts.isEmpty else { return false }
+        attempt.withoutPrelude = (parsed, inFile)
+        attempt.prelude = found
+        // Included only under another sub-arch's options:
+        // parse it with that configuration.
+        if let sub = workspace.subArchitecture(arch: attempt.configuration.arch, meeting: found.requirements) {
+            attempt.configuration = try workspace.configuration(for: source.file, archOverride: attempt.configuration.arch, subArchitecture: sub)
+            attempt.unsavedFiles += SourceParser.inMemory(attempt.configuration.virtualFiles)
+            attempt.pch = nil
+        }
+        attempt.configurationBeforePrelude = attempt.configuration
+        attempt.configuration.arguments += found.arguments
+        attempt.configuration.fileArguments += found.arguments
+        attempt.unsavedFiles += found.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
+        return true
+    }
+
+    /// A parse after a prelude: the parse to keep (the one with fewer
+    /// errors in the file, with or without the prelude), or nil when the
+    /// attempt now tries a shorter prelude.
+    func withPrelude(_ parsed: ParsedFile, errors inFile: Int, _ source: Source, _ attempt: inout Attempt) -> ParsedFile? {
+        guard let plain = attempt.withoutPrelude else { return parsed }
+        let prelude = attempt.prelude
+        let unit = parsed.unit
+        // Without a guard to hold it off, the prelude must not
+        // have included the header (a guard of its own, then
+        // defined, would hide its body).
+        let includedByPrelude = prelude?.guardMacro == nil && !unit.topLevelIncludeLines(of: [source.file.path]).isEmpty
+        if ProcessInfo.processInfo.environment["KPOLICY_DEBUG"] != nil {
+            StandardError.write("kpolicy: debug: \(source.relative): prelude \(prelude?.parts.map(\.source) ?? []): \(inFile) errors in the file (\(plain.errors) without)\(includedByPrelude ? ", the prelude includes the header" : "")\n")
+            for d in unit.diagnostics.filter({ $0.severity >= .error }).prefix(8) { StandardError.write("  \(d.location.file ?? ""):\(d.location.line): \(d.message)\n") }
+        }
+        if !includedByPrelude, inFile < (attempt.bestWithPrelude?.errors ?? Int.max) {
+            attempt.bestWithPrelude = (parsed, inFile)
+        }
+        // Errors left after the whole chain: the outermost
+        // includer's beginning may bring the generic fallbacks
+        // the header's own definitions then clash with (its
+        // body is held off there); try the chain without it.
+        if inFile > 0, !attempt.triedShorterPrelude, let whole = prelude, whole.parts.count > 1,
+           let base = attempt.configurationBeforePrelude {
+            attempt.triedShorterPrelude = true
+            var shorter = whole
+            shorter.parts.removeFirst()
+            if let guardMacro = whole.guardMacro { shorter.parts[0].text = "#define \(guardMacro)\n" + shorter.parts[0].text }
+            let replaced = Set(whole.parts.map(\.path))
+            attempt.unsavedFiles = attempt.unsavedFiles.filter { !replaced.contains($0.path) }
+                + shorter.parts.map { UnsavedFile(path: $0.path, contents: $0.text) }
+            attempt.configuration = base
+            attempt.configuration.arguments += shorter.arguments
+            attempt.configuration.fileArguments += shorter.arguments
+            attempt.prelude = shorter
+            return nil
+        }
+        guard let best = attempt.bestWithPrelude, best.errors < plain.errors else { return plain.parsed }
+        return best.parsed
     }
 
     /// The arguments a parse under `configuration` gives libclang.

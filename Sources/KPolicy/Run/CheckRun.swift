@@ -153,45 +153,7 @@ public final class CheckRun: @unchecked Sendable {
     public var precompiledHeaderMinimum = 40
     /// What the run did that its report does not say (KPOLICY_DEBUG=1):
     /// PCHs built, reused or not built, headers they dropped, the run record.
-    public private(set) var notes: [String] = []
-
-    /// The PCH of each arch with at least `precompiledHeaderMinimum` files
-    /// in `toParse`, over the headers all `candidates` of the arch include
-    /// (so the same paths give the same PCH, whatever the cache held).
-    /// `reuseFirst` (patch mode): the last PCH built for the arch when it is
-    /// still valid, else one built over `candidates` whatever their number,
-    /// kept for the next patch or commit.
-    func precompiledHeaders(candidates: [String], toParse: [String], archSupport: ArchSupport, reuseFirst: Bool = false) -> [String: PrecompiledHeader] {
-        guard workspace.compileCommandsPresent == false else { return [:] }
-        var byArch: [String: [String]] = [:]
-        for file in toParse { byArch[workspace.tree.arch(for: file, fallback: workspace.defaultArch), default: []].append(file) }
-        var out: [String: PrecompiledHeader] = [:]
-        for (arch, files) in byArch.sorted(by: { $0.key < $1.key }) where archSupport.unsupportedReason(arch: arch) == nil {
-            if reuseFirst || files.count < precompiledHeaderMinimum {
-                // Too few to build one (or patch mode): the last one built, if still valid.
-                if let cache = activeCache, let pch = PrecompiledHeader.latest(workspace: workspace, arch: arch, identities: cache.identities(of:)) {
-                    out[arch] = pch
-                    notes.append("precompiled header for \(arch): the last one built (\(pch.headers.count) headers)")
-                    continue
-                }
-                if !reuseFirst { continue }
-            }
-            let all = candidates.filter { workspace.tree.arch(for: $0, fallback: workspace.defaultArch) == arch }
-            do {
-                if let pch = try PrecompiledHeader.build(workspace: workspace, arch: arch, candidates: all) {
-                    out[arch] = pch
-                    notes.append("precompiled header for \(arch): \(pch.headers.count) headers"
-                        + (pch.buildSeconds > 0 ? String(format: ", built in %.1f s", pch.buildSeconds) : ", reused")
-                        + (pch.dropped.isEmpty ? "" : "; left out (did not parse together): \(pch.dropped.joined(separator: " "))"))
-                } else {
-                    notes.append("no precompiled header for \(arch): its headers did not parse together")
-                }
-            } catch {
-                notes.append("no precompiled header for \(arch): \(error)")
-            }
-        }
-        return out
-    }
+    public internal(set) var notes: [String] = []
 
     /// The cache, when the rules can be identified.
     var activeCache: ResultCache? { engine.rules.digest == nil ? nil : cache }
@@ -278,38 +240,6 @@ public final class CheckRun: @unchecked Sendable {
         report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
         report.stats.stages = clock?.times
         return report
-    }
-
-    /// The key of a run's record: everything its report depends on (tool,
-    /// libclang, rules, tree version and default arch, the environment
-    /// switches the analysis reads, the paths and the shard) and the stat of
-    /// every file of the tree (`TreeSnapshot`). Nil for a run of named files
-    /// only (a one-file re-check would spend more on the snapshot than on
-    /// its file) or when the tree cannot be walked.
-    func runRecordKey(paths: [String], shard: Shard?, start: Date) -> (key: String, recent: [String]?)? {
-        guard let cache = activeCache, let digest = engine.rules.digest else { return nil }
-        let root = workspace.tree.root.standardizedFileURL.path
-        guard !CheckRun.namesOnlyFiles(paths, root: root),
-              let snapshot = TreeSnapshot.digest(root: root, recentSince: start.timeIntervalSince1970 - 2) else { return nil }
-        // Their content as the run starts (kept for the run by the cache).
-        let recent = snapshot.recent.count <= CheckRun.runRecordRecentLimit ? snapshot.recent : nil
-        for path in recent ?? [] { _ = cache.identity(of: path) }
-        let key = ContentHash.of(([ResultCache.format, toolVersion, libclangVersionString, digest, root, workspace.tree.version.description,
-                                   workspace.defaultArch, FileAnalyzer.pathCheckDisabled ? "no-paths" : "paths",
-                                   shard.map { "\($0)" } ?? "", snapshot.digest] + paths).joined(separator: "\u{0}"))
-        return (key, recent)
-    }
-
-    /// Files modified just before a run whose content its record may check.
-    static let runRecordRecentLimit = 256
-
-    /// Whether `paths` name only files (no directory, not the whole tree).
-    static func namesOnlyFiles(_ paths: [String], root: String) -> Bool {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        return !paths.isEmpty && paths.allSatisfy { p in
-            fm.fileExists(atPath: p.hasPrefix("/") ? p : root + "/" + p, isDirectory: &isDirectory) && !isDirectory.boolValue
-        }
     }
 
     /// One file to analyse and the overlay its parse sees.
@@ -402,98 +332,5 @@ public final class CheckRun: @unchecked Sendable {
             return nil
         }, rules: engine.rules)
         return report
-    }
-}
-
-/// The run's work list and results, shared by the workers behind one lock.
-final class WorkQueue: @unchecked Sendable {
-    private var nextIndex = 0
-    private var done = 0
-    private var slots: [FileResult?]
-    private var error: Error?
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard error == nil, nextIndex < slots.count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
-    }
-
-    func finish(_ i: Int, _ result: FileResult) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[i] = result
-        done += 1
-        return done
-    }
-
-    func fail(_ e: Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        error = error ?? e
-    }
-
-    func results() throws -> [FileResult] {
-        lock.lock()
-        defer { lock.unlock() }
-        if let error { throw error }
-        return slots.compactMap { $0 }
-    }
-}
-
-/// A count shared by workers.
-public final class Counter: @unchecked Sendable {
-    private var count = 0
-    private let lock = NSLock()
-    public init() {}
-    public func increment() {
-        lock.lock()
-        count += 1
-        lock.unlock()
-    }
-    public var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
-    }
-}
-
-/// Results of a parallel map, filled by chunks.
-final class ParallelSlots<R>: @unchecked Sendable {
-    var values: [R?]
-    var next = 0
-    let lock = NSLock()
-    init(_ n: Int) { values = Array(repeating: nil, count: n) }
-    func take(_ chunk: Int, of total: Int) -> Range<Int>? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < total else { return nil }
-        let r = next..<min(total, next + chunk)
-        next = r.upperBound
-        return r
-    }
-}
-
-/// `map` over `items` on `jobs` threads, results in order.
-enum ParallelMap {
-    static func run<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ body: @Sendable (T) -> R) -> [R] {
-        guard !items.isEmpty else { return [] }
-        let slots = ParallelSlots<R>(items.count)
-        let workers = max(1, min(jobs, items.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let range = slots.take(64, of: items.count) {
-                var local: [R] = []
-                local.reserveCapacity(range.count)
-                for i in range { local.append(body(items[i])) }
-                slots.lock.lock()
-                for (offset, value) in local.enumerated() { slots.values[range.lowerBound + offset] = value }
-                slots.lock.unlock()
-            }
-        }
-        return slots.values.map { $0! }
     }
 }
