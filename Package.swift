@@ -86,12 +86,15 @@ let package = Package(
         ),
         // The run's report (CheckReport, BaselineEntry) and one reporter per format.
         .target(name: "Report", dependencies: ["Analysis", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // What hides findings from a report: inline suppressions, the
+        // baseline, what the tree's owners accepted upstream.
+        .target(name: "Filter", dependencies: ["Report", "Analysis", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // The run: check, patch and diff over a tree (CheckRun, PatchRun,
-        // FileAnalyzer, prefilter, shards, merge), the filters (baseline,
-        // suppressions, upstream state) and `rules test` (CorpusRunner).
+        // FileAnalyzer, prefilter, shards, merge) and `rules test`
+        // (CorpusRunner).
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Analysis", "Report",
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Analysis", "Report", "Filter",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
@@ -99,7 +102,7 @@ let package = Package(
         .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "Kbuild", "Parse", "Analysis", "Report", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
+            dependencies: ["KPolicy", "Kbuild", "Parse", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
@@ -111,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KPolicyTests",
-            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Analysis", "Report", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
+            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
             swiftSettings: clangHeaders
         ),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KPolicy
+import Filter
 
 extension KPolicyCommand {
     /// `kpolicy baseline`: accept today's findings so later runs show only new ones.
@@ -25,7 +26,7 @@ extension KPolicyCommand {
 
             func run() throws {
                 let (report, _) = try input.check()
-                try emit(try KPolicy.Baseline(report: report).encoded(), to: output)
+                try emit(try Filter.Baseline(report: report).encoded(), to: output)
                 for failure in report.parseFailures { Exit.printError("\(failure.file): not checked: \(failure.reason)") }
                 if !report.parseFailures.isEmpty { throw Exit.parseFailure }
             }

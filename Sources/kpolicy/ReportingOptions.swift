@@ -4,6 +4,7 @@ import KPolicy
 import KPolicyFiles
 import Analysis
 import Report
+import Filter
 
 extension ReportFormat: ExpressibleByArgument {}
 
@@ -79,7 +80,7 @@ struct ReportingOptions: ParsableArguments {
     func finish(_ report: CheckReport, rules: RuleSet) throws {
         var report = report
         if let baseline {
-            try KPolicy.Baseline.load(path: baseline).apply(to: &report)
+            try Filter.Baseline.load(path: baseline).apply(to: &report)
         }
         let text = try format.reporter.render(report, catalogue: RuleCatalogue(rules: rules), options: reportOptions)
         try emit(text, to: output)

@@ -8,6 +8,7 @@ import KPolicyFiles
 @testable import Kbuild
 @testable import Analysis
 @testable import Report
+@testable import Filter
 
 /// Mutation fuzzing of the parsers kpolicy owns, from the committed seed
 /// corpus in Tests/Fuzz/: every mutant must parse or be refused with the

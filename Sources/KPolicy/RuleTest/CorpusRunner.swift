@@ -5,6 +5,7 @@ import KPolicyFiles
 import PatchInput
 import Parse
 import Analysis
+import Filter
 
 /// Runs rules on a standalone corpus file or snippet: parsed over
 /// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the

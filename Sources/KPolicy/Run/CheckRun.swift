@@ -7,6 +7,7 @@ import Kbuild
 import Parse
 import Analysis
 import Report
+import Filter
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger

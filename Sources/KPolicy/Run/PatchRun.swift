@@ -6,6 +6,7 @@ import KPolicyCache
 import Kbuild
 import Analysis
 import Report
+import Filter
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.

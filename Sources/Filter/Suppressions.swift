@@ -102,7 +102,7 @@ public enum Suppressions {
 
     /// Applies the comments of every checked file (and of every file with a
     /// finding) to the report.
-    static func apply(to report: inout CheckReport, sources: SourceLines, checkedFiles: [String], rules: RuleSet) {
+    package static func apply(to report: inout CheckReport, sources: SourceLines, checkedFiles: [String], rules: RuleSet) {
         let files = Set(checkedFiles).union(report.findings.map(\.position.file))
         var findings = report.findings
         var added: [Finding] = []

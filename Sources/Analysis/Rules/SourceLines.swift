@@ -2,7 +2,6 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Parse
-import Analysis
 
 /// The lines of the tree's files, read once each, for what reporters and
 /// filters need from the source: the offending line's text (baselines,
@@ -37,7 +36,7 @@ public final class SourceLines: @unchecked Sendable {
         cache[file] = SourceLines.split(Array(text.utf8))
     }
 
-    static func split(_ bytes: [UInt8]) -> [[UInt8]] {
+    package static func split(_ bytes: [UInt8]) -> [[UInt8]] {
         var out = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line -> [UInt8] in
             line.last == UInt8(ascii: "\r") ? Array(line.dropLast()) : Array(line)
         }
