@@ -75,34 +75,39 @@ let package = Package(
         // libclang parses of a file as Kbuild would compile it: precompiled
         // headers and their declarations, the full parse, include guards.
         .target(name: "Parse", dependencies: ["ClangKit", "Kbuild", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
-        // From a parsed unit to findings: facts and the IR (Extract), tree
-        // knowledge, the path check, rules and their matchers, suggestions
-        // validated on paths, the rules built in (Generated).
+        // From a parsed unit to facts (calls, macro uses, declarations,
+        // exports) and to each function's control-flow IR.
+        .target(name: "Extract", dependencies: ["ClangKit", "KernelModel", "Parse", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // Every path of a function's IR run through the reference model.
+        .target(name: "PathCheck", dependencies: ["Extract", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // From facts and paths to findings: tree knowledge, rules and their
+        // matchers, suggestions validated on paths, the rules built in
+        // (Generated), stage times.
         .target(
             name: "Analysis",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "KPolicyFiles", "PatchInput", "KPolicyCache",
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "Extract", "PathCheck", "KPolicyFiles", "PatchInput", "KPolicyCache",
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: clangHeaders
         ),
         // The run's report (CheckReport, BaselineEntry) and one reporter per format.
-        .target(name: "Report", dependencies: ["Analysis", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "Report", dependencies: ["Analysis", "Extract", "PathCheck", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // What hides findings from a report: inline suppressions, the
         // baseline, what the tree's owners accepted upstream.
-        .target(name: "Filter", dependencies: ["Report", "Analysis", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "Filter", dependencies: ["Report", "Analysis", "Extract", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // The run: check, patch and diff over a tree (CheckRun, PatchRun,
         // FileAnalyzer, prefilter, shards, merge) and `rules test`
         // (CorpusRunner).
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Analysis", "Report", "Filter",
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
         // What only the tests use of the library.
-        .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
+        .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Extract", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "Kbuild", "Parse", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
+            dependencies: ["KPolicy", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
@@ -114,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KPolicyTests",
-            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
+            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
             swiftSettings: clangHeaders
         ),
     ]

@@ -3,6 +3,7 @@ import KPolicyFiles
 import PatchInput
 import Analysis
 import Report
+import Extract
 
 /// Inline suppressions: `/* kpolicy: ignore <rule-id>[,<rule-id>...] -- reason */`
 /// or the same after `//`, on the finding's line or the line before. A

@@ -3,6 +3,7 @@ import ClangKit
 import KernelModel
 import KPolicy
 import Parse
+import Extract
 
 /// What only the tests ask of a corpus runner: the IR stage on its own.
 extension CorpusRunner {

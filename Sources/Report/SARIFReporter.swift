@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Extract
 
 /// SARIF 2.1.0, as GitHub code scanning and other SARIF consumers read it:
 /// the full rule catalogue in `tool.driver.rules`, one result per finding

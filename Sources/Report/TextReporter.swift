@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import PathCheck
 
 /// Compiler-style text: `file:line:col: severity: message [rule]`, the
 /// suggestion and why indented under it, then one summary line. Control

@@ -4,6 +4,8 @@ import KernelModel
 import KPolicyTestSupport
 import XCTest
 @testable import Analysis
+@testable import Extract
+@testable import PathCheck
 
 /// The control-flow IR stage on small C snippets over the corpus header,
 /// and the path checker on the IR it builds.

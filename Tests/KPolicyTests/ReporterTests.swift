@@ -5,6 +5,7 @@ import KernelModel
 @testable import PatchInput
 import Analysis
 import Report
+import Extract
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

@@ -3,6 +3,8 @@ import KernelModel
 import KPolicyFiles
 import PatchInput
 import Parse
+import Extract
+import PathCheck
 
 /// One reported case.
 public struct Finding: Sendable, Equatable {

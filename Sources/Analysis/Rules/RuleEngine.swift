@@ -2,6 +2,8 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
+import PathCheck
 
 /// Runs rules over one file's facts.
 public struct RuleEngine: Sendable {

@@ -84,7 +84,7 @@ public enum RuleSchema {
             (`Sources/Analysis/Rules/Matchers/`), registered in `MatcherKinds.all`: it
             decodes its fields, names what a file must mention, matches, and documents
             itself (this section and the rules' pages). The C kinds read the facts
-            libclang gives (`Sources/Analysis/Extract/`): calls with the name written at
+            libclang gives (`Sources/Extract/`): calls with the name written at
             the site and the function the compiler resolved, arguments as written and
             resolved through local variables and macros, macro uses, function
             declarations with their storage class, EXPORT_SYMBOL* uses; `path` reads

@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Parse
+import Extract
 
 /// The lines of the tree's files, read once each, for what reporters and
 /// filters need from the source: the offending line's text (baselines,

@@ -1,6 +1,8 @@
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
+import PathCheck
 
 /// Where a path-rule finding is: the function's IR, the event, and the
 /// configurations it was found on. Suggestions are applied there.

@@ -6,6 +6,7 @@ import PatchInput
 import Parse
 import Analysis
 import Filter
+import Extract
 
 /// Runs rules on a standalone corpus file or snippet: parsed over
 /// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the

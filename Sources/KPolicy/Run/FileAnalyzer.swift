@@ -6,6 +6,7 @@ import KPolicyCache
 import Kbuild
 import Parse
 import Analysis
+import Extract
 
 /// Analyses one file: parse it with the workspace's configuration, extract
 /// its facts, run the rules. Not thread-safe (it owns a libclang index):

@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Extract
 
 /// The fidelity gate of the precompiled headers: every candidate analysed
 /// with the PCH of its arch and the full way, facts and results compared.

@@ -4,6 +4,7 @@ import Kbuild
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
 
 /// Runs the recipients rules over patch mails: for each patch that touches
 /// files in a rule's scope, the maintainers and lists MAINTAINERS gives for

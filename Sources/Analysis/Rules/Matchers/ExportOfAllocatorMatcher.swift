@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
 
 public struct ExportOfAllocatorMatcher: Sendable {
     /// Functions whose result is executable memory.

@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
 
 public struct InternalExposureMatcher: Sendable {
     /// The file whose static functions are internal (mm/vmalloc.c).

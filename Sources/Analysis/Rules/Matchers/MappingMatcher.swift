@@ -2,6 +2,7 @@ import Foundation
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
 
 public struct MappingMatcher: Sendable {
     /// Mapping functions and the index of their pgprot argument (nil: the

@@ -1,6 +1,8 @@
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
+import PathCheck
 
 public struct PathMatcher: Sendable {
     /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.
@@ -25,7 +27,7 @@ public struct PathMatcher: Sendable {
 
 extension PathMatcher: RuleMatcher {
     public static let kind = "path"
-    public static let summary = "a path of a function's control-flow IR (Sources/Analysis/Extract/IRBuilder.swift) on which the reference model, run as the transfer function (Sources/Analysis/PathCheck/), reports one of `invariants` at such an event. One finding per event, naming every arch it happens on. Path rules read the IR, not the facts; the IR is built only for files a path rule applies to"
+    public static let summary = "a path of a function's control-flow IR (Sources/Extract/IRBuilder.swift) on which the reference model, run as the transfer function (Sources/PathCheck/), reports one of `invariants` at such an event. One finding per event, naming every arch it happens on. Path rules read the IR, not the facts; the IR is built only for files a path rule applies to"
     public static let fields = [
         MatcherField("invariants", "model invariant ids (`INV-ORDER`, `INV-WRITE`...)"),
         MatcherField("at", "event kinds the violation must happen at: \(PathMatcher.eventClasses.map { "`\($0)`" }.joined(separator: ", ")) (empty: any)"),

@@ -1,6 +1,8 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Extract
+import PathCheck
 
 /// A kind of matcher, the `match:` of a rule file. Each kind decodes
 /// itself from the rule file, names what a file must mention for it to find

@@ -1,6 +1,7 @@
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Extract
 
 /// Runs every path of a function's IR through the reference model, with
 /// the model as the transfer function: each event is lowered by
@@ -111,8 +112,9 @@ public enum PathChecker {
 
     /// How deep summaries of same-file helpers nest (a helper's helper is
     /// level 2); deeper calls, and a helper already on the call chain
-    /// (recursion), are not followed: their result is other memory.
-    public static let maxHelperDepth = 2
+    /// (recursion), are not followed: their result is other memory. The
+    /// IR holds helpers that deep (`IRBuilder.maxHelperDepth`).
+    public static var maxHelperDepth: Int { IRBuilder.maxHelperDepth }
     /// Bounds of one helper's exploration at one call: (block, state) pairs
     /// and distinct exit states. Past either, the call is not followed.
     public static let maxHelperStates = 1024

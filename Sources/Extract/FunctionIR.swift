@@ -164,7 +164,7 @@ public struct IRArgument: Sendable, Equatable {
 extension FunctionIR {
     /// The same IR with every object name passed through `rename`: a
     /// helper's IR in the caller's names, where its summary is applied.
-    func renamingObjects(_ rename: (String) -> String) -> FunctionIR {
+    package func renamingObjects(_ rename: (String) -> String) -> FunctionIR {
         var ir = self
         func cond(_ c: IRCondition) -> IRCondition {
             switch c {
@@ -193,7 +193,7 @@ extension FunctionIR {
 
     /// The statuses a branch tests (`.failed`): a `set_memory_*()` whose
     /// result is stored in one of them forks into success and failure.
-    var testedStatuses: Set<String> {
+    package var testedStatuses: Set<String> {
         var s: Set<String> = []
         for b in blocks { if case .branch(.failed(let o), _, _) = b.exit { s.insert(o) } }
         return s

@@ -57,7 +57,7 @@ public struct IRBuilder {
         return (KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)) || KernelWrapper.names.contains(n)
     }
 
-    static func isAnchor(_ name: String) -> Bool { anchors.contains(KernelCall.canonicalName(name)) }
+    package static func isAnchor(_ name: String) -> Bool { anchors.contains(KernelCall.canonicalName(name)) }
 
     /// IRs of the functions defined in the unit that call an anchor. Call on
     /// a large stack (`LargeStack.run`).
@@ -126,9 +126,9 @@ public struct IRBuilder {
         return (out, unbuilt.sorted { ($0.position.line, $0.name) < ($1.position.line, $1.name) })
     }
 
-    /// How many levels of same-file helpers get IRs (the path checker's
-    /// `maxHelperDepth`).
-    public static var maxHelperDepth: Int { PathChecker.maxHelperDepth }
+    /// How many levels of same-file helpers get IRs, and so how deep the
+    /// path checker's summaries of them nest (`PathChecker.maxHelperDepth`).
+    public static let maxHelperDepth = 2
 }
 
 /// Lowers one function definition.
