@@ -80,17 +80,20 @@ let package = Package(
         .target(name: "Extract", dependencies: ["ClangKit", "KernelModel", "Parse", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // Every path of a function's IR run through the reference model.
         .target(name: "PathCheck", dependencies: ["Extract", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // Suggestions proven on paths: a rule's rewrite applied to the
+        // function's IR and every path of the result checked again.
+        .target(name: "Suggest", dependencies: ["Extract", "PathCheck", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // From facts and paths to findings: tree knowledge, rules and their
-        // matchers, suggestions validated on paths, the rules built in
+        // matchers (which run the suggestions' proofs), the rules built in
         // (Generated), stage times.
         .target(
             name: "Analysis",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "Extract", "PathCheck", "KPolicyFiles", "PatchInput", "KPolicyCache",
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "KPolicyFiles", "PatchInput", "KPolicyCache",
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: clangHeaders
         ),
         // The run's report (CheckReport, BaselineEntry) and one reporter per format.
-        .target(name: "Report", dependencies: ["Analysis", "Extract", "PathCheck", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "Report", dependencies: ["Analysis", "Extract", "PathCheck", "Suggest", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // What hides findings from a report: inline suppressions, the
         // baseline, what the tree's owners accepted upstream.
         .target(name: "Filter", dependencies: ["Report", "Analysis", "Extract", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
@@ -99,7 +102,7 @@ let package = Package(
         // (CorpusRunner).
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter",
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
@@ -107,7 +110,7 @@ let package = Package(
         .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Extract", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
+            dependencies: ["KPolicy", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
@@ -119,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KPolicyTests",
-            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Extract", "PathCheck", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
+            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
             swiftSettings: clangHeaders
         ),
     ]

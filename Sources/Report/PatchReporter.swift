@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Suggest
 
 /// A unified diff (git format, 3 lines of context) of the suggestions the
 /// model validated on every path and that can be written as source changes

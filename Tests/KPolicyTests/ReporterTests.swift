@@ -6,6 +6,7 @@ import KernelModel
 import Analysis
 import Report
 import Extract
+import Suggest
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

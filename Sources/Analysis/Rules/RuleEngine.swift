@@ -4,6 +4,7 @@ import KPolicyFiles
 import PatchInput
 import Extract
 import PathCheck
+import Suggest
 
 /// Runs rules over one file's facts.
 public struct RuleEngine: Sendable {
@@ -85,7 +86,10 @@ public struct RuleEngine: Sendable {
                 let matchers = rules.rules.compactMap { r -> PathMatcher? in
                     r.kernel.contains(context.kernelVersion) ? r.match as? PathMatcher : nil
                 }
-                let proof = PathSuggestion.validate(rewrite, at: site, matchers: matchers, original: match.trace,
+                let pathRules: PathSuggestion.PathRules = { paths in
+                    matchers.flatMap { $0.matches(in: paths) }.map { PathSuggestion.RuleMatch(position: $0.position, values: $0.values, trace: $0.trace) }
+                }
+                let proof = PathSuggestion.validate(rewrite, at: site, pathRules: pathRules, original: match.trace,
                                                     execmemType: ExecmemType(name: values["type"] ?? "") ?? .moduleText)
                 suggestion?.validated = proof.validated
                 suggestion?.validation = proof.validation

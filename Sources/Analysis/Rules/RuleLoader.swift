@@ -4,6 +4,7 @@ import Yams
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Suggest
 
 /// Reads and validates rule files. Every problem is one `KPolicyError.badInput`
 /// naming the file and the field.

@@ -1,6 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
+import Suggest
 
 /// docs/rules-schema.md, generated: the fields of a rule file and of its
 /// suggestion (the loader accepts exactly these), and every matcher kind

@@ -3,6 +3,7 @@ import KPolicyFiles
 import PatchInput
 import Extract
 import PathCheck
+import Suggest
 
 public struct PathMatcher: Sendable {
     /// Model invariants (`INV-ORDER`, `INV-WRITE`...) whose violation is a finding.

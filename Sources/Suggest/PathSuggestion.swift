@@ -17,6 +17,16 @@ public struct PathSite: Sendable {
     /// The tree's own capabilities, where the unchanged function runs, when
     /// they differ from `tree`.
     public var originalTree: TreeCapabilities? = nil
+
+    package init(ir: FunctionIR, event: Position, object: String, arches: [Arch], tree: TreeCapabilities,
+                 originalTree: TreeCapabilities? = nil) {
+        self.ir = ir
+        self.event = event
+        self.object = object
+        self.arches = arches
+        self.tree = tree
+        self.originalTree = originalTree
+    }
 }
 
 /// A suggestion proven on the function's own paths: the rule's rewrite is
@@ -193,7 +203,7 @@ public enum PathSuggestion {
     /// The rewrite as source changes, when it can be written for every arch
     /// of the site alike (the text-patch helper differs per arch: only a
     /// site on one arch gets a change).
-    static func changes(_ rewrite: Rewrite, at site: PathSite) -> [SourceChange]? {
+    package static func changes(_ rewrite: Rewrite, at site: PathSite) -> [SourceChange]? {
         guard let e = site.ir.events.first(where: { $0.position == site.event }) else { return nil }
         let file = e.position.file
         func rename(_ to: String) -> SourceChange {
@@ -234,12 +244,30 @@ public enum PathSuggestion {
         }
     }
 
+    /// What a path rule finds on a function's checked paths: where, its
+    /// values (`invariant`, `lines`, `model`) and the path.
+    public struct RuleMatch: Sendable {
+        public var position: Position
+        public var values: [String: String]
+        public var trace: [PathChecker.TraceStep]?
+
+        public init(position: Position, values: [String: String], trace: [PathChecker.TraceStep]?) {
+            self.position = position
+            self.values = values
+            self.trace = trace
+        }
+    }
+
+    /// The path rules in force, run on functions and the checks of their
+    /// paths (the rules live above this stage: RuleEngine passes them).
+    public typealias PathRules = ([(ir: FunctionIR, result: PathChecker.Result)]) -> [RuleMatch]
+
     /// Applies the rewrite and runs every path on every arch of the site.
-    /// `matchers`: the path rules. A path passes when none of them finds
+    /// `pathRules`: the path rules. A path passes when none of them finds
     /// anything at the changed step, and nothing elsewhere that the
     /// unchanged function does not already have (those are findings of
     /// their own; a suggestion is not blamed for them).
-    static func validate(_ rewrite: Rewrite, at site: PathSite, matchers: [PathMatcher], original: [PathChecker.TraceStep]?,
+    package static func validate(_ rewrite: Rewrite, at site: PathSite, pathRules: PathRules, original: [PathChecker.TraceStep]?,
                          execmemType: ExecmemType = .moduleText)
         -> (validated: Bool, validation: ModelValidation, trace: [PathChecker.TraceStep]?) {
         var failures: [String] = []
@@ -261,9 +289,9 @@ public enum PathSuggestion {
                     let text = "\(f.invariant.rawValue)\(f.severity == .advisory ? " (advisory)" : "") at line \(f.event.position.line) on \(arch.rawValue): \(f.message)"
                     if !originalViolations.contains(text) { originalViolations.append(text) }
                 }
-                func key(_ m: Match) -> String { "\(m.values["invariant"] ?? "")|\(m.position.line):\(m.position.column)" }
-                let existing = Set(matchers.flatMap { $0.matches(in: [(site.ir, before)]) }.filter { $0.position != site.event }.map(key))
-                let bad = matchers.flatMap { $0.matches(in: [(ir, r)]) }.filter { $0.position == site.event || !existing.contains(key($0)) }
+                func key(_ m: RuleMatch) -> String { "\(m.values["invariant"] ?? "")|\(m.position.line):\(m.position.column)" }
+                let existing = Set(pathRules([(site.ir, before)]).filter { $0.position != site.event }.map(key))
+                let bad = pathRules([(ir, r)]).filter { $0.position == site.event || !existing.contains(key($0)) }
                 for m in bad {
                     let lines = m.values["lines"] ?? ""
                     failures.append("\(m.values["invariant"] ?? "?") at line \(m.position.line) on \(arch.rawValue), path through lines \(lines): \(m.values["model"] ?? "")")
