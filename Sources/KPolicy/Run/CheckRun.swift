@@ -83,7 +83,8 @@ public final class CheckRun: @unchecked Sendable {
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace),
                                                     cache: activeCache, salt: cacheSalt(tree: TreeFacts(capabilities: capabilities)) ?? "")
         }
-        var triggers: Set<String> = []
+        let functions = TreeFunctionsReader.read(tree: workspace.tree.root)
+        var triggers: Set<String> = engine.needsPaths(anywhere: workspace.tree.version) ? functions.names : []
         for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
             triggers.formUnion(rule.triggers)
             if let derived = internals[rule.id] {
@@ -91,7 +92,7 @@ public final class CheckRun: @unchecked Sendable {
                 triggers.formUnion(derived.staticFunctions)
             }
         }
-        return (TreeFacts(internals: internals, capabilities: capabilities), Prefilter(identifiers: triggers))
+        return (TreeFacts(internals: internals, capabilities: capabilities, functions: functions), Prefilter(identifiers: triggers))
     }
 
     /// Enumerates (only the files of `shard`, when given) and prefilters.
