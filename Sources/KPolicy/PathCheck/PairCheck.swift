@@ -35,7 +35,9 @@ public enum PairCheck {
             var helpers = free.helpers
             helpers[pair.free] = free
             if let a = defined[pair.allocator] { helpers[pair.allocator] = a }
-            let ir = FunctionIR(name: pair.free, position: free.position,
+            // Named for the path it runs (the free's own name would be a
+            // recursive call to itself).
+            let ir = FunctionIR(name: "\(pair.allocator)() → \(pair.free)()", position: free.position,
                                 blocks: [IRBlock(events: [alloc], exit: .branch(.isNull(memory), then: 2, else: 1)),
                                          IRBlock(events: [call], exit: .return(nil)),
                                          IRBlock(events: [], exit: .return(nil))],
