@@ -88,8 +88,12 @@ public struct IRBuilder {
     /// The IRs, and the functions (callers or same-file helpers) left
     /// without one because they went over `maxWork`: such a function is not
     /// checked, and a call to such a helper is a call the IR does not follow.
-    public func build(of index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+    public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         var wanted: Set<String> = []
+        if let only {
+            // Just these (a summary another file needs), with their helpers.
+            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts)
+        }
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) || external.contains(c.callee) { wanted.insert(f) }
         }
@@ -106,6 +110,11 @@ public struct IRBuilder {
             if more.isEmpty { break }
             wanted.formUnion(more)
         }
+        return build(wanted: wanted, index: index, facts: facts)
+    }
+
+    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+        let definedNames = Set(index.definitions.map(\.spelling))
         var callsAt: [Position: CallFact] = [:]
         for c in facts.calls where !c.isReference { callsAt[c.position] = c }
         let defined = definedNames

@@ -106,8 +106,7 @@ public final class SummaryStore: @unchecked Sendable {
         let all = make()
         lock.lock()
         defer { lock.unlock() }
-        for (name, ir) in all { made[definition.path + "\u{0}" + name + "\u{0}" + variant] = ir }
-        if made[key] == nil { made[key] = .some(nil) }
+        made[key] = .some(all[definition.name])
         return made[key] ?? nil
     }
 }

@@ -48,7 +48,8 @@ public final class CorpusRunner {
                 let wanting = IRBuilder(external: builder.external, wanting: builder.wanting.union(t.functions.definitions.keys))
                 let built = LargeStack.run {
                     let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
-                    return wanting.build(of: index, facts: FactExtractor().facts(of: index, relativePath: claimed, treeRoot: nil)).functions
+                    return wanting.build(of: index, facts: FactExtractor().facts(of: index, relativePath: claimed, treeRoot: nil),
+                                         only: t.functions.summarised.union(t.functions.pairs.map(\.allocator))).functions
                 }
                 self.summaryIRs[key] = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             }

@@ -48,7 +48,6 @@ public struct RuleEngine: Sendable {
                 pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities, summaries: context.summaries)) }
                 for (pair, ir) in PairCheck.functions(for: context.summaries?.pairs ?? [], in: functions) {
                     let r = PathChecker.check(ir, arches: arches, tree: context.capabilities, summaries: context.summaries)
-                    if ProcessInfo.processInfo.environment["KPOLICY_DEBUG_PAIRS"] != nil { FileHandle.standardError.write("pair \(pair) findings \(r.findings.map { "\($0.invariant) \($0.eventClass) \($0.message)" }) paths \(r.paths) notfollowed \(r.helpersNotFollowed)\n".data(using: .utf8)!) }
                     pathResults?.append((ir, PairCheck.findings(of: r, pair: pair)))
                 }
                 pathSeconds = StageTimes.now() - t0

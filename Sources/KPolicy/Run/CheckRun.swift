@@ -220,6 +220,7 @@ public final class CheckRun: @unchecked Sendable {
         let context = {
             var c = FileAnalyzer.Context(workspace: workspace, engine: engine, tree: plan.tree, archSupport: archSupport)
             c.stageClock = clock
+            if let cache = activeCache, let salt = cacheSalt(tree: plan.tree) { c.summaryCache = (cache, salt) }
             return c
         }()
         let candidates = plan.candidates.map { AnalysisTarget(path: $0) }

@@ -22,6 +22,9 @@ public final class FileAnalyzer {
         public var stageClock: StageClock?
         /// IRs of the tree's functions other files call, made once per run.
         public var summaries = SummaryStore()
+        /// Where those IRs are kept across runs (`salt`: what else they
+        /// depend on), until the defining file or a header it reads changes.
+        public var summaryCache: (cache: ResultCache, salt: String)?
 
         public init(workspace: Workspace, engine: RuleEngine, tree: TreeFacts, archSupport: ArchSupport = ArchSupport(),
                     precompiled: [String: PrecompiledHeader] = [:]) {
@@ -95,16 +98,34 @@ public final class FileAnalyzer {
         let resolver = SummaryResolver(functions: functions) { d in
             let variant = overlay.files[d.path].map { String(FNV1a.hash($0), radix: 16) } ?? ""
             return self.context.summaries.ir(of: d, variant: variant) {
-                guard let parsed = try? self.parser.parse(root.appendingPathComponent(d.path), unsaved: unsaved) else { return [:] }
+                let url = root.appendingPathComponent(d.path)
+                // Across runs: the defining file's IRs under its content and
+                // parse arguments (not for a file a patch changes).
+                var key: String?
+                if variant.isEmpty, let (cache, salt) = self.context.summaryCache, let content = cache.identity(of: url.path),
+                   let configuration = try? self.context.workspace.configuration(for: url) {
+                    key = ContentHash.of([salt, "summaries-2", d.path, d.name, content, configuration.arguments.joined(separator: "\u{0}"),
+                                          builder.external.sorted().joined(separator: ","), builder.wanting.sorted().joined(separator: ",")]
+                        .joined(separator: "\n"))
+                    if let data = cache.lookup(kind: "summary", key: key!),
+                       let known = try? JSONDecoder().decode([String: FunctionIR].self, from: data), known[d.name] != nil {
+                        return known
+                    }
+                }
+                guard let parsed = try? self.parser.parse(url, unsaved: unsaved) else { return [:] }
                 let text = overlay.files[d.path]
                 let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
                 let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union([d.name]))
                 let built = LargeStack.run { () -> [FunctionIR] in
                     let index = UnitIndex(unit: parsed.unit, source: source, interest: [], precompiled: parsed.precompiledDeclarations)
                     let facts = self.extractor.facts(of: index, relativePath: d.path, treeRoot: root)
-                    return wanting.build(of: index, facts: facts).functions
+                    return wanting.build(of: index, facts: facts, only: [d.name]).functions
                 }
-                return Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                let irs = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                if let key, let (cache, _) = self.context.summaryCache, let data = try? JSONEncoder().encode(irs) {
+                    cache.store(kind: "summary", key: key, dependencies: [url.path] + parsed.inclusions, value: data)
+                }
+                return irs
             }
         }
         let resolved = resolver.resolve(for: irs, path: path, arches: Arch.checked(forPath: path))

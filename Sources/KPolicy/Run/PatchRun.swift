@@ -268,6 +268,7 @@ public final class PatchRun: @unchecked Sendable {
         var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine,
                                            tree: series.knowledge?.tree ?? TreeFacts(expectedFor: series.version),
                                            archSupport: series.archSupport)
+        if let cache = check.activeCache, let salt = check.cacheSalt(tree: context.tree) { context.summaryCache = (cache, salt) }
         if check.usePrecompiledHeaders, check.activeCache != nil {
             let paths = Array(Set(series.jobs.map(\.target.path))).sorted()
             context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: series.archSupport, reuseFirst: true)
