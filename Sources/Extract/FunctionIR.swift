@@ -9,7 +9,7 @@ import PatchInput
 /// (`IRBuilder.loopUnrolling` iterations, so paths through 0, 1 ... n
 /// iterations exist and there is no back edge); a backward `goto` is the
 /// only edge that can close a cycle, and the path checker bounds it.
-public struct FunctionIR: Sendable {
+public struct FunctionIR: Sendable, Codable {
     public var name: String
     public var position: Position
     /// `blocks[0]` is the entry.
@@ -60,7 +60,7 @@ public enum ObjectOrigin: String, Sendable, Codable {
     case global
 }
 
-public struct IRBlock: Sendable {
+public struct IRBlock: Sendable, Codable {
     public var events: [IREvent]
     public var exit: IRExit
     public init(events: [IREvent] = [], exit: IRExit = .return(nil)) {
@@ -69,7 +69,7 @@ public struct IRBlock: Sendable {
     }
 }
 
-public enum IRExit: Sendable, Equatable {
+public enum IRExit: Sendable, Equatable, Codable {
     case goto(Int)
     /// Two-way branch on a condition the checker may decide.
     case branch(IRCondition, then: Int, else: Int)
@@ -82,7 +82,7 @@ public enum IRExit: Sendable, Equatable {
 
 /// What a branch tests, when it tests an object against NULL; everything
 /// else is `.unknown` and both ways are taken.
-public enum IRCondition: Sendable, Equatable {
+public enum IRCondition: Sendable, Equatable, Codable {
     case isNull(String)
     case nonNull(String)
     /// A status is non-zero (`if (err)`, `if (set_memory_ro(...))`, `err < 0`):
@@ -96,8 +96,8 @@ public enum IRCondition: Sendable, Equatable {
 
 /// One event: a kernel call (allocation, free, permission or flag change,
 /// write, text patch), a store through a pointer, or a scope-exit cleanup.
-public struct IREvent: Sendable {
-    public enum Kind: String, Sendable {
+public struct IREvent: Sendable, Codable {
+    public enum Kind: String, Sendable, Codable {
         /// A call to a kernel API (`callee` is its name as resolved).
         case call
         /// A store through a pointer (`*p = v`, `p[i] = v`, `p->f = v`): a plain write.
@@ -138,7 +138,7 @@ public struct IREvent: Sendable {
 }
 
 /// One argument of an event, as written and as understood.
-public struct IRArgument: Sendable, Equatable {
+public struct IRArgument: Sendable, Equatable, Codable {
     public var text: String
     /// The object the argument points into, normalised: `p`,
     /// `(unsigned long)p` and a local `addr = (unsigned long)p` are all `p`;

@@ -48,13 +48,25 @@ public struct IRBuilder {
 
     /// This builder's bound (`defaultMaxWork` unless a test sets another).
     public let maxWork: Int
+    /// Functions of the tree defined in other files whose summaries the
+    /// path checker applies (`TreeFunctions.summarised`): a call to one is
+    /// a `helper` event, and its caller gets an IR.
+    public let external: Set<String>
+    /// Functions that get an IR whatever they call (the frees of the
+    /// tree's allocator/free pairs: a pair's free is checked against its
+    /// allocator even when it no longer calls an executable-memory API).
+    public let wanting: Set<String>
 
-    public init(maxWork: Int = IRBuilder.defaultMaxWork) { self.maxWork = maxWork }
+    public init(maxWork: Int = IRBuilder.defaultMaxWork, external: Set<String> = [], wanting: Set<String> = []) {
+        self.maxWork = maxWork
+        self.external = external
+        self.wanting = wanting
+    }
 
     /// Whether a call to `name` (resolved or spelled) is an event.
     public static func isEvent(_ name: String) -> Bool {
         let n = KernelCall.canonicalName(name)
-        return (KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)) || KernelWrapper.names.contains(n)
+        return KernelSignature.named(n) != nil && !pageSetAPIs.contains(n)
     }
 
     package static func isAnchor(_ name: String) -> Bool { anchors.contains(KernelCall.canonicalName(name)) }
@@ -76,11 +88,16 @@ public struct IRBuilder {
     /// The IRs, and the functions (callers or same-file helpers) left
     /// without one because they went over `maxWork`: such a function is not
     /// checked, and a call to such a helper is a call the IR does not follow.
-    public func build(of index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+    public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         var wanted: Set<String> = []
-        for c in facts.calls where !c.isReference {
-            if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
+        if let only {
+            // Just these (a summary another file needs), with their helpers.
+            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts)
         }
+        for c in facts.calls where !c.isReference {
+            if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) || external.contains(c.callee) { wanted.insert(f) }
+        }
+        wanted.formUnion(index.definitions.map(\.spelling).filter { wanting.contains($0) })
         guard !wanted.isEmpty else { return ([], []) }
         // A caller of a function that has an anchor is wanted too (its
         // summary acts at the call), up to the helper depth.
@@ -93,6 +110,11 @@ public struct IRBuilder {
             if more.isEmpty { break }
             wanted.formUnion(more)
         }
+        return build(wanted: wanted, index: index, facts: facts)
+    }
+
+    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+        let definedNames = Set(index.definitions.map(\.spelling))
         var callsAt: [Position: CallFact] = [:]
         for c in facts.calls where !c.isReference { callsAt[c.position] = c }
         let defined = definedNames
@@ -102,7 +124,7 @@ public struct IRBuilder {
         func ir(_ name: String) -> FunctionIR? {
             if let known = built[name] { return known }
             guard let def = definitions[name] else { return nil }
-            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([name]), maxWork: maxWork)
+            var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.union(external).subtracting([name]), maxWork: maxWork)
             let made = b.build(def)
             built[name] = made
             return made

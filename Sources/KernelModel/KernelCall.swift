@@ -93,8 +93,13 @@ public struct KernelSignature: Sendable {
                               "__vmalloc_node_range", "set_vm_flush_reset_perms", "bpf_arch_text_copy"]
         for op in SetMemoryOp.allCases { s.insert(op.apiName) }
         for t in TextPatchAPI.allCases { s.insert(t.rawValue) }
-        return s.union(KernelWrapper.names)
+        return s
     }()
+
+    /// The APIs that return executable memory (an allocator a function of
+    /// the tree may pair with its own free).
+    public static let executableAllocators: Set<String> = ["module_alloc", "module_alloc_huge", "execmem_alloc", "execmem_alloc_rw",
+                                                           "bpf_jit_alloc_exec", "bpf_prog_pack_alloc"]
 
     /// Every name `named` knows, canonical spellings only.
     public static var allNames: [String] { table.keys.sorted() }

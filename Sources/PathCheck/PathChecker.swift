@@ -73,6 +73,9 @@ public enum PathChecker {
         /// The tree the model ran (its world and capabilities).
         public var tree: TreeCapabilities
         public var trace: [TraceStep]
+        /// The definitions of other files whose summaries the path ran
+        /// through (`TreeFunctions.Definition.described`), in order.
+        public var basis: [String] = []
     }
 
     public struct Result: Sendable {
@@ -94,11 +97,13 @@ public enum PathChecker {
         public var witness: [TraceStep]?
     }
 
-    /// Checks `ir` on `arches` of a tree with `tree`'s capabilities.
-    public static func check(_ ir: FunctionIR, arches: [Arch], tree: TreeCapabilities, witnessAt: Position? = nil) -> Result {
+    /// Checks `ir` on `arches` of a tree with `tree`'s capabilities; calls
+    /// to functions of other files run the arch's definition from `summaries`.
+    public static func check(_ ir: FunctionIR, arches: [Arch], tree: TreeCapabilities, summaries: ResolvedSummaries? = nil,
+                             witnessAt: Position? = nil) -> Result {
         var total = Result()
         for arch in arches {
-            let r = check(ir, config: ModelConfig(arch: arch, tree: tree), witnessAt: witnessAt)
+            let r = check(ir, config: ModelConfig(arch: arch, tree: tree), summaries: summaries, witnessAt: witnessAt)
             if total.witness == nil { total.witness = r.witness }
             total.findings += r.findings
             total.paths += r.paths
@@ -180,6 +185,10 @@ public enum PathChecker {
         var findings: [String: Finding] = [:]
         var witness: (at: Position?, trace: [TraceStep]?)
         var helpers: [String: FunctionIR]
+        /// This arch's summaries of functions defined in other files, and
+        /// which definitions they are.
+        var tree: [String: FunctionIR] = [:]
+        var treeBasis: [String: TreeFunctions.Definition] = [:]
         /// Helper calls not followed (a bound, recursion or depth).
         var helpersNotFollowed = 0
         /// (block, state) pairs explored inside helpers so far (`maxHelperStatesPerFunction`).
@@ -230,11 +239,18 @@ public enum PathChecker {
         /// The caller's objects the helper was handed (its arguments): a
         /// violation on one of them is reported at the call.
         var handed: Set<String> = []
+        /// The helpers a call here reaches by name: inside another file's
+        /// function, that file's own (nil: the checked file's).
+        var scope: [String: FunctionIR]?
+        /// Definitions of other files entered on the way here.
+        var basis: [String] = []
     }
 
-    static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
+    static func check(_ ir: FunctionIR, config: ModelConfig, summaries: ResolvedSummaries? = nil, witnessAt: Position? = nil) -> Result {
         var result = Result()
         var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
+        ctx.tree = summaries?.byArch[config.arch] ?? [:]
+        ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
         let run = explore(ir, from: Item(block: 0, state: start, trace: [], disowned: [], length: 0),
@@ -458,7 +474,12 @@ public enum PathChecker {
     /// bound): then its result is other memory, as for any call the IR does
     /// not follow.
     static func helperSummary(_ item: Item, _ event: IREvent, frame: Frame, ctx: inout Context) -> [Item]? {
-        guard let helper = ctx.helpers[event.callee], frame.depth < maxHelperDepth, !frame.chain.contains(helper.name) else {
+        // In the checked file, the tree's definition first (an arch's
+        // override of a same-file `__weak` default); inside another file's
+        // function, that file's own helpers first.
+        let local = frame.scope == nil ? ctx.helpers[event.callee] : frame.scope?[event.callee]
+        let fromTree = ctx.tree[event.callee] != nil && (frame.scope == nil || local == nil)
+        guard let helper = fromTree ? ctx.tree[event.callee] : local, frame.depth < maxHelperDepth, !frame.chain.contains(helper.name) else {
             if event.kind == .helper { ctx.helpersNotFollowed += 1 }
             return nil
         }
@@ -470,14 +491,14 @@ public enum PathChecker {
             }
         }
         guard ctx.helperStates < maxHelperStatesPerFunction else { ctx.helpersNotFollowed += 1; return nil }
-        let computed = computeSummary(item, event, helper: helper, frame: frame, ctx: &ctx)
+        let computed = computeSummary(item, event, helper: helper, fromTree: fromTree, frame: frame, ctx: &ctx)
         ctx.summaries[key] = computed.map { exits in
             exits.map { var v = $0; v.trace = Array(v.trace.dropFirst(item.trace.count)); return v }
         }
         return computed
     }
 
-    static func computeSummary(_ item: Item, _ event: IREvent, helper: FunctionIR, frame: Frame, ctx: inout Context) -> [Item]? {
+    static func computeSummary(_ item: Item, _ event: IREvent, helper: FunctionIR, fromTree: Bool, frame: Frame, ctx: inout Context) -> [Item]? {
         let prefix = helper.name + "::"
         var map: [String: String] = [:]
         for (i, p) in helper.parameters.enumerated() {
@@ -493,8 +514,13 @@ public enum PathChecker {
         entry.block = 0
         entry.length = 0
         let handed = Set(map.values.filter { !$0.hasPrefix(prefix) }).union(frame.callSite == nil ? [] : frame.handed)
-        let sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix,
-                        handed: frame.callSite == nil ? handed : frame.handed.intersection(handed))
+        var sub = Frame(depth: frame.depth + 1, chain: frame.chain + [helper.name], callSite: frame.callSite ?? event, localPrefix: prefix,
+                        handed: frame.callSite == nil ? handed : frame.handed.intersection(handed), scope: frame.scope, basis: frame.basis)
+        if fromTree, let d = ctx.treeBasis[event.callee] {
+            // Another file's function: its own helpers, and the definition named.
+            sub.scope = helper.helpers
+            sub.basis.append(d.described)
+        }
         let run = explore(instance, from: entry, frame: sub, limits: (maxHelperStates, maxHelperExits), ctx: &ctx)
         ctx.helperStates += run.states
         guard !run.bounded, !run.exits.isEmpty else { ctx.helpersNotFollowed += 1; return nil }
@@ -584,7 +610,7 @@ public enum PathChecker {
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
                                             seededObject: object.map { v.seeded.contains($0) } ?? false,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                            tree: config.capabilities, trace: v.trace)
+                                            tree: config.capabilities, trace: v.trace, basis: frame.basis)
             }
         }
         return v
@@ -593,11 +619,6 @@ public enum PathChecker {
     /// The model step an event is, through the model's one lowering; nil
     /// when the event names nothing the model can follow.
     static func lower(_ event: IREvent, state: ModelState, config: ModelConfig) -> [APICall] {
-        if event.kind == .call, let wrapper = KernelWrapper.calls(KernelCall.canonicalName(event.callee), arch: config.arch,
-                                                                   generation: config.generation,
-                                                                   result: event.result ?? "$ret@\(event.position.line)") {
-            return wrapper.compactMap { try? $0.lower().get() }
-        }
         return lowerOne(event, state: state).map { [$0] } ?? []
     }
 

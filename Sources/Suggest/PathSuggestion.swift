@@ -17,15 +17,18 @@ public struct PathSite: Sendable {
     /// The tree's own capabilities, where the unchanged function runs, when
     /// they differ from `tree`.
     public var originalTree: TreeCapabilities? = nil
+    /// The summaries of other files' functions the paths run through.
+    public var summaries: ResolvedSummaries? = nil
 
     package init(ir: FunctionIR, event: Position, object: String, arches: [Arch], tree: TreeCapabilities,
-                 originalTree: TreeCapabilities? = nil) {
+                 originalTree: TreeCapabilities? = nil, summaries: ResolvedSummaries? = nil) {
         self.ir = ir
         self.event = event
         self.object = object
         self.arches = arches
         self.tree = tree
         self.originalTree = originalTree
+        self.summaries = summaries
     }
 }
 
@@ -280,11 +283,11 @@ public enum PathSuggestion {
             case .failure(let refusal):
                 failures.append("\(arch.rawValue): \(refusal.why)")
             case .success(let ir):
-                let r = PathChecker.check(ir, arches: [arch], tree: site.tree, witnessAt: site.event)
+                let r = PathChecker.check(ir, arches: [arch], tree: site.tree, summaries: site.summaries, witnessAt: site.event)
                 if r.bounded { failures.append("\(arch.rawValue): not every path was explored (bounded at \(PathChecker.maxStates) states)") }
-                let before = PathChecker.check(site.ir, arches: [arch], tree: site.tree)
+                let before = PathChecker.check(site.ir, arches: [arch], tree: site.tree, summaries: site.summaries)
                 // What the unchanged function does in the tree's own world.
-                let own = site.originalTree.map { PathChecker.check(site.ir, arches: [arch], tree: $0) } ?? before
+                let own = site.originalTree.map { PathChecker.check(site.ir, arches: [arch], tree: $0, summaries: site.summaries) } ?? before
                 for f in own.findings where original == nil {
                     let text = "\(f.invariant.rawValue)\(f.severity == .advisory ? " (advisory)" : "") at line \(f.event.position.line) on \(arch.rawValue): \(f.message)"
                     if !originalViolations.contains(text) { originalViolations.append(text) }

@@ -5,13 +5,14 @@ import KPolicy
 import ModelScenarios
 import Kbuild
 import Analysis
+import PathCheck
 
 extension KPolicyCommand {
     /// `kpolicy model`: the reference allocator model (docs/model.md).
     struct Model: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the reference allocator model.",
-            subcommands: [Run.self, Apis.self]
+            subcommands: [Run.self, Apis.self, Functions.self]
         )
     }
 }
@@ -82,6 +83,41 @@ extension KPolicyCommand.Model {
             }
             try emit(text, to: output)
             if !runs.allSatisfy(\.passed) { throw Exit.findings }
+        }
+    }
+
+    /// Lists what the path checker knows of a tree's functions across files.
+    struct Functions: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a tree's executable-memory functions, their definitions per arch, and its allocator/free pairs.",
+            discussion: "Read as text from the C files under kernel/, mm/ and arch/ that mention an executable-memory API: every function that allocates, frees, protects, writes or patches executable memory directly or through another such function, each definition (a __weak default, an arch/<a>/ override, a static one), and each allocator/free pair the code names (.alloc/.free members of one initializer, or the free called on the allocator's result). A call from another file runs the definition its arch links."
+        )
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "The kernel tree to read.")
+        var tree: String
+
+        func run() throws {
+            let kernel = try KernelTree(path: tree)
+            let functions = TreeFunctionsReader.read(tree: kernel.root)
+            switch format {
+            case .json:
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try emit(String(decoding: try e.encode(functions), as: UTF8.self) + "\n", to: nil)
+            case .text:
+                var out = "tree: \(kernel.root.path) (Linux \(kernel.version)): \(functions.filesRead) files read\n"
+                out += "summarised for callers in other files (\(functions.summarised.count)):\n"
+                for name in functions.summarised.sorted() {
+                    out += "  \(name)\n"
+                    for d in functions.definitions[name] ?? [] where !d.isStatic { out += "    \(d.path):\(d.line)\(d.isWeak ? " __weak" : "")\n" }
+                }
+                out += "pairs (\(functions.pairs.count)):\n"
+                for p in functions.pairs { out += "  \(p.allocator) / \(p.free): \(p.how), \(p.path):\(p.line)\n" }
+                try emit(out, to: nil)
+            }
         }
     }
 

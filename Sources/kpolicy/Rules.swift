@@ -103,6 +103,7 @@ extension KPolicyCommand {
                 } else {
                     runner.internals = try RuleTest.internals(for: set, cases: cases, runner: runner)
                 }
+                try runner.useAsTree(cases)
                 var out = ""
                 var failed = 0
                 let base = dir.standardizedFileURL.path + "/"

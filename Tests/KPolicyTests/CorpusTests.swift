@@ -18,7 +18,9 @@ final class CorpusTests: XCTestCase {
         let tree = try KernelTree(path: try RealTrees.path("6.12"))
         let parser = try SourceParser(workspace: try Workspace(tree: tree))
         let internals = try TreeKnowledge.internals(for: rules, parser: parser)
-        return try CorpusRunner(rules: rules, includeDirectory: corpus.appendingPathComponent("include"), internals: internals)
+        let runner = try CorpusRunner(rules: rules, includeDirectory: corpus.appendingPathComponent("include"), internals: internals)
+        try runner.useAsTree(try RuleTest.cases(in: corpus))
+        return runner
     }
 
     /// The corpus files, as `kpolicy rules test` finds them.

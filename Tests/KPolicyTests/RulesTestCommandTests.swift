@@ -20,6 +20,7 @@ struct RulesTestCommandTests {
               let cases = try? RuleTest.cases(in: corpus),
               let internals = try? RuleTest.internals(for: rules, cases: cases, runner: runner) else { return nil }
         runner.internals = internals
+        guard (try? runner.useAsTree(cases)) != nil else { return nil }
         return runner
     }()
 

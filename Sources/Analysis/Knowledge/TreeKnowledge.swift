@@ -5,6 +5,7 @@ import KPolicyFiles
 import PatchInput
 import KPolicyCache
 import Parse
+import PathCheck
 
 /// What rules know about the tree beyond the file at hand, derived once per
 /// run: the internal vmalloc sets (a parse of mm/vmalloc.c) and the tree's
@@ -14,10 +15,14 @@ public struct TreeFacts: Sendable {
     /// Per internal-exposure rule id, what the tree says is internal.
     public var internals: [String: DerivedInternals]
     public var capabilities: TreeCapabilities
+    /// The tree's executable-memory functions and their definitions per
+    /// arch, and its allocator/free pairs (read as text).
+    public var functions: TreeFunctions
 
-    public init(internals: [String: DerivedInternals] = [:], capabilities: TreeCapabilities) {
+    public init(internals: [String: DerivedInternals] = [:], capabilities: TreeCapabilities, functions: TreeFunctions = TreeFunctions()) {
         self.internals = internals
         self.capabilities = capabilities
+        self.functions = functions
     }
 
     /// What a tree of `version` is expected to be, with nothing read.
@@ -27,7 +32,7 @@ public struct TreeFacts: Sendable {
 
     /// Sorted, so the same on every run.
     public var digest: String {
-        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16)
+        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16) + (functions.definitions.isEmpty ? "" : "|" + functions.digest)
     }
 }
 

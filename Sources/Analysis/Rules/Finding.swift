@@ -208,13 +208,17 @@ public struct RuleContext: Sendable {
     /// What the tree offers (read from it; without a tree, what its
     /// version predicts).
     public var capabilities: TreeCapabilities
+    /// Summaries of the functions of other files the file's functions call,
+    /// per arch, and the tree's allocator/free pairs whose free it defines.
+    public var summaries: ResolvedSummaries?
 
     public init(kernelVersion: KernelVersion, arch: String = "x86", internalFunctions: [String: DerivedInternals] = [:],
-                capabilities: TreeCapabilities? = nil) {
+                capabilities: TreeCapabilities? = nil, summaries: ResolvedSummaries? = nil) {
         self.kernelVersion = kernelVersion
         self.arch = arch
         self.internalFunctions = internalFunctions
         self.capabilities = capabilities ?? .expected(for: kernelVersion)
+        self.summaries = summaries
     }
 }
 

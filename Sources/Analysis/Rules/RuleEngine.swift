@@ -23,6 +23,11 @@ public struct RuleEngine: Sendable {
         applicable(to: path, version: version).contains { $0.match is PathMatcher }
     }
 
+    /// Whether any path rule applies on a tree of `version`.
+    public func needsPaths(anywhere version: KernelVersion) -> Bool {
+        rules.rules.contains { $0.kernel.contains(version) && $0.match is PathMatcher }
+    }
+
     /// Findings of the rules that apply to the file. `functions`: the
     /// control-flow IR of its functions (IRBuilder), which `path` rules run
     /// through the model; without them those rules find nothing.
@@ -43,7 +48,11 @@ public struct RuleEngine: Sendable {
             if rule.match is PathMatcher, pathResults == nil {
                 let arches = Arch.checked(forPath: facts.path)
                 let t0 = StageTimes.now()
-                pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities)) }
+                pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities, summaries: context.summaries)) }
+                for (pair, ir) in PairCheck.functions(for: context.summaries?.pairs ?? [], in: functions) {
+                    let r = PathChecker.check(ir, arches: arches, tree: context.capabilities, summaries: context.summaries)
+                    pathResults?.append((ir, PairCheck.findings(of: r, pair: pair)))
+                }
                 pathSeconds = StageTimes.now() - t0
             }
             let matches = rule.match.matches(in: MatchInput(facts: facts, context: context, paths: pathResults ?? []), rule: rule)
@@ -59,7 +68,7 @@ public struct RuleEngine: Sendable {
                    let e = ir.events.first(where: { $0.position == match.position }) {
                     match.pathSite = PathSite(ir: ir, event: match.position, object: e.result ?? e.arguments.first?.object ?? "",
                                               arches: Arch.checked(forPath: facts.path), tree: context.capabilities.execmemWorld,
-                                              originalTree: context.capabilities)
+                                              originalTree: context.capabilities, summaries: context.summaries)
                 }
                 out.append(finding(rule, match, facts: facts, context: context))
             }

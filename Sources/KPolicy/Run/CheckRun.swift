@@ -8,6 +8,7 @@ import Parse
 import Analysis
 import Report
 import Filter
+import PathCheck
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger
@@ -88,7 +89,8 @@ public final class CheckRun: @unchecked Sendable {
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace),
                                                     cache: activeCache, salt: cacheSalt(tree: TreeFacts(capabilities: capabilities)) ?? "")
         }
-        var triggers: Set<String> = []
+        let functions = TreeFunctionsReader.read(tree: workspace.tree.root)
+        var triggers: Set<String> = engine.needsPaths(anywhere: workspace.tree.version) ? functions.names : []
         for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
             triggers.formUnion(rule.triggers)
             if let derived = internals[rule.id] {
@@ -96,7 +98,7 @@ public final class CheckRun: @unchecked Sendable {
                 triggers.formUnion(derived.staticFunctions)
             }
         }
-        return (TreeFacts(internals: internals, capabilities: capabilities), Prefilter(identifiers: triggers))
+        return (TreeFacts(internals: internals, capabilities: capabilities, functions: functions), Prefilter(identifiers: triggers))
     }
 
     /// Enumerates (only the files of `shard`, when given) and prefilters.
@@ -186,6 +188,7 @@ public final class CheckRun: @unchecked Sendable {
         let context = {
             var c = FileAnalyzer.Context(workspace: workspace, engine: engine, tree: plan.tree, archSupport: archSupport)
             c.stageClock = clock
+            if let cache = activeCache, let salt = cacheSalt(tree: plan.tree) { c.summaryCache = (cache, salt) }
             return c
         }()
         let candidates = plan.candidates.map { AnalysisTarget(path: $0) }

@@ -1,4 +1,5 @@
 import ClangKit
+import KernelModel
 import Foundation
 import KPolicyFiles
 import PatchInput
@@ -7,6 +8,7 @@ import Kbuild
 import Parse
 import Analysis
 import Extract
+import PathCheck
 
 /// Analyses one file: parse it with the workspace's configuration, extract
 /// its facts, run the rules. Not thread-safe (it owns a libclang index):
@@ -23,6 +25,11 @@ public final class FileAnalyzer {
         public var precompiled: [String: PrecompiledHeader] = [:]
         /// Where the workers add their files' stage times, when the run records them.
         public var stageClock: StageClock?
+        /// IRs of the tree's functions other files call, made once per run.
+        public var summaries = SummaryStore()
+        /// Where those IRs are kept across runs (`salt`: what else they
+        /// depend on), until the defining file or a header it reads changes.
+        public var summaryCache: (cache: ResultCache, salt: String)?
 
         public init(workspace: Workspace, engine: RuleEngine, tree: TreeFacts, archSupport: ArchSupport = ArchSupport(),
                     precompiled: [String: PrecompiledHeader] = [:]) {
@@ -85,6 +92,51 @@ public final class FileAnalyzer {
                                 configuration.arguments.joined(separator: "\u{0}")] + virtualFiles).joined(separator: "\n"))
     }
 
+    /// The summaries the file's functions need: the definitions their calls
+    /// reach on each arch the file is checked on, each defining file parsed
+    /// once per run (as its own arch; from the overlay when a patch changes it).
+    func summaries(for irs: [FunctionIR], path: String, overlay: SourceOverlay, builder: IRBuilder) -> ResolvedSummaries? {
+        let functions = context.tree.functions
+        guard !functions.definitions.isEmpty else { return nil }
+        let root = context.workspace.tree.root.standardizedFileURL
+        let unsaved = Dictionary(uniqueKeysWithValues: overlay.files.map { (root.appendingPathComponent($0.key).path, $0.value) })
+        let resolver = SummaryResolver(functions: functions) { d in
+            let variant = overlay.files[d.path].map { String(FNV1a.hash($0), radix: 16) } ?? ""
+            return self.context.summaries.ir(of: d, variant: variant) {
+                let url = root.appendingPathComponent(d.path)
+                // Across runs: the defining file's IRs under its content and
+                // parse arguments (not for a file a patch changes).
+                var key: String?
+                if variant.isEmpty, let (cache, salt) = self.context.summaryCache, let content = cache.identity(of: url.path),
+                   let configuration = try? self.context.workspace.configuration(for: url) {
+                    key = ContentHash.of([salt, "summaries-2", d.path, d.name, content, configuration.arguments.joined(separator: "\u{0}"),
+                                          builder.external.sorted().joined(separator: ","), builder.wanting.sorted().joined(separator: ",")]
+                        .joined(separator: "\n"))
+                    if let data = cache.lookup(kind: "summary", key: key!),
+                       let known = try? JSONDecoder().decode([String: FunctionIR].self, from: data), known[d.name] != nil {
+                        return known
+                    }
+                }
+                guard let parsed = try? self.parser.parse(url, unsaved: unsaved) else { return [:] }
+                let text = overlay.files[d.path]
+                let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
+                let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union([d.name]))
+                let built = LargeStack.run { () -> [FunctionIR] in
+                    let index = UnitIndex(unit: parsed.unit, source: source, interest: [], precompiled: parsed.precompiledDeclarations)
+                    let facts = self.extractor.facts(of: index, relativePath: d.path, treeRoot: root)
+                    return wanting.build(of: index, facts: facts, only: [d.name]).functions
+                }
+                let irs = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                if let key, let (cache, _) = self.context.summaryCache, let data = try? JSONEncoder().encode(irs) {
+                    cache.store(kind: "summary", key: key, dependencies: [url.path] + parsed.inclusions, value: data)
+                }
+                return irs
+            }
+        }
+        let resolved = resolver.resolve(for: irs, path: path, arches: Arch.checked(forPath: path))
+        return resolved.isEmpty ? nil : resolved
+    }
+
     public func analysis(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> Analysis {
         let root = context.workspace.tree.root.standardizedFileURL
         let url = root.appendingPathComponent(target.path)
@@ -106,20 +158,24 @@ public final class FileAnalyzer {
             var times = StageTimes()
             times.files = 1
             times.parse = parsed.parseCPUSeconds
+            let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
             let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
                 let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
                                       precompiled: parsed.precompiledDeclarations)
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
-                let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? IRBuilder().build(of: index, facts: facts) : ([], [])
+                let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
                 times.extract = t1 - t0
                 times.ir = ThreadCPUTime.now() - t1
                 return (facts, built.functions, built.unbuilt)
             }
             times.functions = irs.count
+            let t2 = ThreadCPUTime.now()
+            let summaries = irs.isEmpty ? nil : summaries(for: irs, path: target.path, overlay: overlay, builder: builder)
+            times.ir += ThreadCPUTime.now() - t2
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.tree.internals,
-                                    capabilities: context.tree.capabilities)
+                                    capabilities: context.tree.capabilities, summaries: summaries)
             let functions = facts.functions.compactMap { f -> FunctionSpan? in
                 guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
                 return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
@@ -132,7 +188,7 @@ public final class FileAnalyzer {
                                                uncheckedFunctions: unbuilt.isEmpty ? nil : unbuilt.map {
                                                    "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)"
                                                }),
-                            inclusions: parsed.inclusions + (parsed.precompiledHeader.flatMap { path in
+                            inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
         } catch let error as KPolicyError {

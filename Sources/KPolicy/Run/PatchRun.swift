@@ -7,6 +7,7 @@ import Kbuild
 import Analysis
 import Report
 import Filter
+import Parse
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.
@@ -272,6 +273,7 @@ public final class PatchRun: @unchecked Sendable {
         var context = FileAnalyzer.Context(workspace: check.workspace, engine: check.engine,
                                            tree: series.knowledge?.tree ?? TreeFacts(expectedFor: series.version),
                                            archSupport: series.archSupport)
+        if let cache = check.activeCache, let salt = check.cacheSalt(tree: context.tree) { context.summaryCache = (cache, salt) }
         if check.usePrecompiledHeaders, check.activeCache != nil {
             let paths = Array(Set(series.jobs.map(\.target.path))).sorted()
             context.precompiled = check.precompiledHeaders(candidates: paths, toParse: paths, archSupport: series.archSupport, reuseFirst: true)

@@ -63,10 +63,16 @@ extension PathMatcher: RuleMatcher {
             : self.target == "perms-changed" ? ", on memory whose permissions set_memory_*() changed before it" : ""
         let memory = self.memory == "allocated" ? ", on memory the function allocated on that path"
             : self.memory == "evident" ? ", on memory the function allocated, or received and itself shows writable (a write or set_memory_rw() before the step, or a set_memory_ro() of it anywhere in the function)" : ""
-        return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(codeList(invariants)) (severity \(severities.joined(separator: " or "))) at \(at)\(target)\(memory). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times (`do { ... } while (0)` runs once); at most \(PathChecker.maxStates) states per function and arch. A function whose IR takes more than \(IRBuilder.defaultMaxWork) statements and expressions to build (unrolled copies counted) is not checked at all; the report lists it (`uncheckedFunctions`). Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable). A `set_memory_*()` whose result the function tests forks into success and failure (permissions unchanged on failure). A call to a helper defined in the same file runs the helper's own paths from the caller's state (\(PathChecker.maxHelperDepth) levels of helpers deep, recursion not followed); a violation on memory the caller handed it is reported at the call. A known `__weak` wrapper with `arch/` overrides (\(codeList(KernelWrapper.names.sorted()))) does what the arch's version does, so a finding names the arches it holds on."
+        return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(codeList(invariants)) (severity \(severities.joined(separator: " or "))) at \(at)\(target)\(memory). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times (`do { ... } while (0)` runs once); at most \(PathChecker.maxStates) states per function and arch. A function whose IR takes more than \(IRBuilder.defaultMaxWork) statements and expressions to build (unrolled copies counted) is not checked at all; the report lists it (`uncheckedFunctions`). Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable). A `set_memory_*()` whose result the function tests forks into success and failure (permissions unchanged on failure). A call to a helper defined in the same file runs the helper's own paths from the caller's state (\(PathChecker.maxHelperDepth) levels of helpers deep, recursion not followed); a violation on memory the caller handed it is reported at the call. A call to a function the tree defines in another file (kernel/, mm/ and arch/, read as text: `TreeFunctions`) runs that function's own paths the same way, from a parse of its file; on each arch the definition that arch links is run (its `arch/<a>/` override, else the common or `__weak` one), so a finding names the arches it holds on and the definitions it rests on. An allocator and the function the code frees its memory with (the `.alloc`/`.free` members of one initializer, or the free called on the allocator's result in the same file) are a pair: the free's paths are run on the allocator's memory on every arch, so a free that does not match what the allocator returns on some arch is a finding there."
     }
 
-    public func matches(in file: MatchInput, rule: Rule) -> [Match] { matches(in: file.paths) }
+    public func matches(in file: MatchInput, rule: Rule) -> [Match] {
+        matches(in: file.paths).map { m in
+            var m = m
+            m.pathSite?.summaries = file.context.summaries
+            return m
+        }
+    }
 
     /// A path rule's file must call something the IR follows: a trigger
     /// that is no IR anchor builds no IR, so it parses files for nothing.
@@ -76,6 +82,18 @@ extension PathMatcher: RuleMatcher {
 }
 
 extension PathMatcher {
+    /// The definitions of other files a finding rests on, per arch where
+    /// they differ: ` (through alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override) on x86_64)`.
+    static func basisNote(_ fs: [PathChecker.Finding]) -> String {
+        var byBasis: [[String]: [String]] = [:]
+        for f in fs where !f.basis.isEmpty { byBasis[f.basis, default: []].append(f.arch.rawValue) }
+        guard !byBasis.isEmpty else { return "" }
+        let parts = byBasis.sorted { $0.value.min()! < $1.value.min()! }.map { basis, arches in
+            basis.joined(separator: " → ") + " on " + Set(arches).sorted().joined(separator: ", ")
+        }
+        return " (through " + parts.joined(separator: "; ") + ")"
+    }
+
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
     static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "return", "text-patch", "flag"]
 
@@ -102,7 +120,7 @@ extension PathMatcher {
                     "result": first.event.result.map { $0.hasPrefix("$") ? "the result" : $0 } ?? "",
                     "arches": arches.joined(separator: ", "),
                     "invariant": first.invariant.rawValue,
-                    "model": first.message,
+                    "model": first.message + PathMatcher.basisNote(fs),
                     "kernel-generation": first.tree.version.series,
                 ]
                 // How this tree makes code read-only and executable on each arch of the finding.

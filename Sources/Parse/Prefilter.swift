@@ -2,7 +2,6 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import KPolicyCache
-import Parse
 
 /// Finds, on raw bytes and without parsing, whether a file mentions any of a
 /// set of identifiers as a whole word. One pass per file: each identifier in

@@ -1,0 +1,210 @@
+import Foundation
+import KernelModel
+import KPolicyFiles
+import Parse
+
+/// The tree's functions that allocate, free, protect, write or patch
+/// executable memory, directly or through another such function, with
+/// where each is defined: a `__weak` default in common code and the
+/// overrides under `arch/<a>/` are separate definitions, so a caller's path
+/// on arm64 runs arm64's. Also the allocator/free pairs the code names.
+///
+/// Read as text (`CDefinitions`) from the C files under kernel/, mm/ and
+/// arch/ that mention an executable-memory API (and, a second round, those
+/// that mention a function found in the first), so deriving it costs a
+/// scan, not a parse; the IRs the path checker runs come from a parse of
+/// the defining file when a caller needs them (`TreeSummaries`). Functions
+/// the model executes itself (its catalogue: module_alloc,
+/// bpf_jit_alloc_exec...) are the model's, not summarised.
+public struct TreeFunctions: Codable, Sendable, Equatable {
+    /// One definition of a function.
+    public struct Definition: Codable, Sendable, Hashable {
+        public var name: String
+        public var path: String
+        public var line: Int
+        public var isStatic: Bool
+        public var isWeak: Bool
+
+        /// The arch directory it is under (`arch/x86/...` → x86), nil in common code.
+        public var kernelArch: String? {
+            let parts = path.split(separator: "/")
+            return parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : nil
+        }
+
+        /// `arch/x86/net/bpf_jit_comp.c:3204`, with what it is.
+        public var described: String {
+            let what = isWeak ? "__weak default" : kernelArch.map { "\($0) override" } ?? (isStatic ? "static" : "definition")
+            return "\(name)() \(path):\(line) (\(what))"
+        }
+    }
+
+    /// An allocator and the function the code frees its memory with.
+    public struct Pair: Codable, Sendable, Hashable {
+        public var allocator: String
+        public var free: String
+        /// Where the code says so: `.alloc`/`.free` members of one
+        /// initializer, or the free called on the allocator's result.
+        public var path: String
+        public var line: Int
+        public var how: String
+    }
+
+    /// Definitions of executable-memory functions by name (statics too:
+    /// pairs are found among them), every arch's.
+    public var definitions: [String: [Definition]] = [:]
+    public var pairs: [Pair] = []
+    /// Files read.
+    public var filesRead = 0
+
+    public init() {}
+
+    /// Where kernel code that defines executable-memory functions lives.
+    public static let directories = ["kernel", "mm", "arch"]
+
+    /// Functions a caller in another file may reach: not static, not a
+    /// model API.
+    public var summarised: Set<String> {
+        Set(definitions.filter { $0.value.contains { !$0.isStatic } && KernelSignature.named($0.key) == nil }.keys)
+    }
+
+    /// Every name a file must mention to need this knowledge (callers of
+    /// summarised functions and pair frees).
+    public var names: Set<String> { summarised.union(pairs.map(\.free)) }
+
+    /// The definition a call to `name` from `path` reaches on `arch`: the
+    /// arch's override, else the common (non-weak, then `__weak`) one. Nil
+    /// when the tree has none outside `path` (a same-file function is the
+    /// file's) or only other arches define it.
+    public func definition(of name: String, on arch: Arch, from path: String) -> Definition? {
+        let defs = (definitions[name] ?? []).filter { !$0.isStatic }
+        if let a = arch.kernelArch, let own = defs.first(where: { $0.kernelArch == a }) { return own.path == path ? nil : own }
+        let common = defs.filter { $0.kernelArch == nil }
+        guard let d = common.first(where: { !$0.isWeak }) ?? common.first else { return nil }
+        return d.path == path ? nil : d
+    }
+
+    /// Whether `name` defined in `path` is overridden on `arch` by another
+    /// definition (a `__weak` default the arch replaces).
+    public func isOverridden(_ name: String, in path: String, on arch: Arch) -> Bool {
+        definition(of: name, on: arch, from: path).map { $0.path != path && $0.kernelArch != nil } ?? false
+    }
+
+    /// Stable across processes: in every cache key.
+    public var digest: String {
+        var parts: [String] = []
+        for (name, defs) in definitions.sorted(by: { $0.key < $1.key }) {
+            parts.append(name + ":" + defs.map { "\($0.path):\($0.isStatic ? "s" : "")\($0.isWeak ? "w" : "")" }.sorted().joined(separator: ","))
+        }
+        parts += pairs.map { "\($0.allocator)>\($0.free)@\($0.path)" }.sorted()
+        return String(FNV1a.hash(parts.joined(separator: "\n")), radix: 16)
+    }
+}
+
+/// Reads `TreeFunctions` from a tree, or from any set of files as text.
+public enum TreeFunctionsReader {
+    /// The C files under `TreeFunctions.directories` of the tree at `root`.
+    public static func read(tree root: URL) -> TreeFunctions {
+        var files: [String] = []
+        let fm = FileManager.default
+        for dir in TreeFunctions.directories {
+            guard let e = fm.enumerator(atPath: root.appendingPathComponent(dir).path) else { continue }
+            while let rel = e.nextObject() as? String {
+                if rel.hasSuffix(".c") { files.append(dir + "/" + rel) }
+            }
+        }
+        return read(files: files.sorted()) { path in
+            try? Data(contentsOf: root.appendingPathComponent(path), options: .mappedIfSafe)
+        }
+    }
+
+    /// From the files named, read by `contents`.
+    public static func read(files: [String], contents: (String) -> Data?) -> TreeFunctions {
+        var texts: [String: Data] = [:]
+        func text(_ f: String) -> Data? {
+            if let t = texts[f] { return t }
+            let t = contents(f)
+            texts[f] = t
+            return t
+        }
+        var scanned: [String: CDefinitions] = [:]
+        // Round one: files that mention an executable-memory API; round
+        // two: files that mention a function round one found.
+        var wanted = Prefilter(identifiers: KernelSignature.executableMemoryAnchors)
+        var result = TreeFunctions()
+        for _ in 0..<2 {
+            var more = false
+            for f in files where scanned[f] == nil {
+                guard let data = text(f), wanted.mentionsAny(data) else { continue }
+                scanned[f] = CDefinitions(bytes: [UInt8](data))
+                more = true
+            }
+            if !more { break }
+            result = derive(scanned)
+            wanted = Prefilter(identifiers: result.summarised)
+            texts = [:]
+        }
+        result.filesRead = scanned.count
+        return result
+    }
+
+    /// Executable-memory functions of the scanned files: those that call
+    /// an anchor or, to a fixpoint, another such function; and the pairs.
+    static func derive(_ scanned: [String: CDefinitions]) -> TreeFunctions {
+        let anchors = KernelSignature.executableMemoryAnchors
+        var calls: [String: Set<String>] = [:]
+        var exported: Set<String> = []
+        for (_, defs) in scanned {
+            // A name in capitals is a macro that defines a function (SYSCALL_DEFINE3), not its name.
+            for f in defs.functions where f.name.contains(where: \.isLowercase) {
+                calls[f.name, default: []].formUnion(f.calls.map(KernelCall.canonicalName))
+                if !f.isStatic { exported.insert(f.name) }
+            }
+        }
+        // Level 1 calls an API; level 2 calls a level-1 function of another
+        // file (deeper callers are not summarised: PathChecker.maxHelperDepth).
+        var exec = Set(calls.filter { !$0.value.isDisjoint(with: anchors) }.keys)
+        let level1 = exec.intersection(exported).subtracting(anchors)
+        for (name, c) in calls where !exec.contains(name) && !c.isDisjoint(with: level1) { exec.insert(name) }
+        var out = TreeFunctions()
+        // Pairs first: a pair's free is kept whatever its body calls.
+        var pairs: Set<TreeFunctions.Pair> = []
+        let allocators = exec.union(KernelSignature.executableAllocators)
+        for (path, defs) in scanned {
+            for members in defs.initializers {
+                for m in members where m.member.contains("alloc") {
+                    let freeMember = m.member.replacingOccurrences(of: "alloc", with: "free")
+                    guard allocators.contains(m.name), let f = members.first(where: { $0.member == freeMember }) else { continue }
+                    pairs.insert(.init(allocator: m.name, free: f.name, path: path, line: m.line, how: ".\(m.member)/.\(freeMember) of one initializer"))
+                }
+            }
+            // The free called on the allocator's result, in the same function
+            // (an error path, or a function that allocates and frees).
+            for f in defs.functions {
+                var storedBy: [String: Set<String>] = [:]
+                for s in f.storedResults where allocators.contains(s.callee) { storedBy[s.object, default: []].insert(s.callee) }
+                for a in f.firstArguments {
+                    // Named as what they are: an allocator and a free.
+                    guard a.callee.contains("free"), let from = storedBy[a.object], KernelSignature.named(a.callee) == nil,
+                          calls[a.callee] != nil else { continue }
+                    for alloc in from where alloc != a.callee && alloc.contains("alloc") {
+                        pairs.insert(.init(allocator: alloc, free: a.callee, path: path, line: f.line, how: "\(a.callee)() called on \(alloc)()'s result (\(a.object))"))
+                    }
+                }
+            }
+        }
+        // Only frees that are functions of the tree, and a pair said twice once (ops initializers first).
+        var byNames: [String: TreeFunctions.Pair] = [:]
+        for p in pairs.sorted(by: { ($0.how.hasPrefix(".") ? 0 : 1, $0.path, $0.line) < ($1.how.hasPrefix(".") ? 0 : 1, $1.path, $1.line) }) {
+            byNames[p.allocator + ">" + p.free] = byNames[p.allocator + ">" + p.free] ?? p
+        }
+        out.pairs = byNames.values.sorted { ($0.path, $0.line, $0.free) < ($1.path, $1.line, $1.free) }
+        let keep = exec.union(out.pairs.map(\.free)).union(out.pairs.map(\.allocator))
+        for (path, defs) in scanned {
+            for f in defs.functions where keep.contains(f.name) {
+                out.definitions[f.name, default: []].append(.init(name: f.name, path: path, line: f.line, isStatic: f.isStatic, isWeak: f.isWeak))
+            }
+        }
+        for k in out.definitions.keys { out.definitions[k]!.sort { ($0.path, $0.line) < ($1.path, $1.line) } }
+        return out
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import KernelModel
+import KPolicyFiles
+import Extract
+
+/// The summaries of the tree's functions a checked file calls, per arch:
+/// for each name, the IR of the definition that arch links (its override
+/// under arch/<a>/, else the common or `__weak` one), which the path
+/// checker runs from the caller's state at the call, like a same-file
+/// helper's. A summary is the function's own IR: applied at each call from
+/// the caller's state (memoised per call and state), not a closed-form
+/// transfer function.
+public struct ResolvedSummaries: Sendable {
+    /// Per model arch, per function name: the IR to run there.
+    public var byArch: [Arch: [String: FunctionIR]] = [:]
+    /// Per model arch, per function name: which definition it is.
+    public var basis: [Arch: [String: TreeFunctions.Definition]] = [:]
+    /// The tree's allocator/free pairs whose free this file defines.
+    public var pairs: [TreeFunctions.Pair] = []
+    /// Files the summaries were read from (a cached result depends on them).
+    public var files: [String] = []
+    /// Functions a summary was wanted for and not made (the defining file
+    /// did not parse, or the function had no IR), with why.
+    public var missing: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { byArch.values.allSatisfy(\.isEmpty) && pairs.isEmpty }
+}
+
+/// Makes `ResolvedSummaries` for one checked file: which definitions its
+/// calls reach on each arch (from `TreeFunctions`), their IRs (from
+/// `irOf`: a parse of the defining file, or a corpus case's), and their own
+/// calls into the tree, `PathChecker.maxHelperDepth` levels deep.
+public struct SummaryResolver {
+    public var functions: TreeFunctions
+    /// The IR of one definition, with its same-file helpers; nil when it
+    /// cannot be made.
+    public var irOf: (TreeFunctions.Definition) -> FunctionIR?
+
+    public init(functions: TreeFunctions, irOf: @escaping (TreeFunctions.Definition) -> FunctionIR?) {
+        self.functions = functions
+        self.irOf = irOf
+    }
+
+    /// The summaries the functions `irs` of the file at `path` need on `arches`.
+    public func resolve(for irs: [FunctionIR], path: String, arches: [Arch]) -> ResolvedSummaries {
+        var out = ResolvedSummaries()
+        var memo: [TreeFunctions.Definition: FunctionIR?] = [:]
+        func ir(_ d: TreeFunctions.Definition) -> FunctionIR? {
+            if let known = memo[d] { return known }
+            let made = irOf(d)
+            memo[d] = made
+            if made == nil { out.missing.append("\(d.described): no IR") }
+            return made
+        }
+        let defined = Set(irs.map(\.name)).union(irs.flatMap { $0.helpers.keys })
+        for arch in arches {
+            var frontier = Set(irs.flatMap { f in ([f] + f.helpers.values).flatMap { $0.events.filter { $0.kind == .helper }.map(\.callee) } })
+            // A same-file `__weak` default the arch overrides elsewhere.
+            frontier.formUnion(defined.filter { functions.isOverridden($0, in: path, on: arch) })
+            var seen: Set<String> = []
+            for _ in 0..<PathChecker.maxHelperDepth {
+                var next: Set<String> = []
+                for name in frontier where seen.insert(name).inserted {
+                    guard let d = functions.definition(of: name, on: arch, from: path) else { continue }
+                    if defined.contains(name) && d.kernelArch == nil { continue }
+                    guard let f = ir(d) else { continue }
+                    out.byArch[arch, default: [:]][name] = f
+                    out.basis[arch, default: [:]][name] = d
+                    next.formUnion(([f] + f.helpers.values).flatMap { $0.events.filter { $0.kind == .helper }.map(\.callee) })
+                }
+                frontier = next.subtracting(seen)
+            }
+        }
+        out.pairs = functions.pairs.filter { defined.contains($0.free) }
+        // The allocators of those pairs, where the file does not define them.
+        for arch in arches {
+            for p in out.pairs where out.byArch[arch]?[p.allocator] == nil {
+                guard let d = functions.definition(of: p.allocator, on: arch, from: path), let f = ir(d) else { continue }
+                if defined.contains(p.allocator) && d.kernelArch == nil { continue }
+                out.byArch[arch, default: [:]][p.allocator] = f
+                out.basis[arch, default: [:]][p.allocator] = d
+            }
+        }
+        out.files = Array(Set(out.basis.values.flatMap { $0.values.map(\.path) })).sorted()
+        out.missing = Array(Set(out.missing)).sorted()
+        return out
+    }
+}
+
+/// IRs of tree definitions, made once per run and shared by the workers:
+/// the defining file parsed (as its own arch) by the asking worker's parser.
+public final class SummaryStore: @unchecked Sendable {
+    private var made: [String: FunctionIR?] = [:]
+    private let lock = NSLock()
+
+    public init() {}
+
+    /// The IR of `definition`, made by `make` the first time.
+    public func ir(of definition: TreeFunctions.Definition, variant: String = "",
+                   make: () -> [String: FunctionIR]) -> FunctionIR? {
+        let key = definition.path + "\u{0}" + definition.name + "\u{0}" + variant
+        lock.lock()
+        if let known = made[key] { lock.unlock(); return known }
+        lock.unlock()
+        let all = make()
+        lock.lock()
+        defer { lock.unlock() }
+        made[key] = .some(all[definition.name])
+        return made[key] ?? nil
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+import Analysis
+
+/// Patches across functions (Tests/Data/patches-xfn, made with git
+/// format-patch from the Debian 6.1 and 6.12 trees' own files) run through
+/// `kpolicy patch`: a counterpart free rewritten to free with the wrong API
+/// is found through its allocator, which another function (or another
+/// file, per arch) defines; the correct change beside each stays quiet.
+/// Without the trees the tests are skipped.
+final class XfnPatchTests: XCTestCase {
+    static let data = CorpusTests.repo.appendingPathComponent("Tests/Data/patches-xfn")
+
+    func check(_ patch: String, tree series: String) throws -> [Execmem7PatchTests.Reported.Finding] {
+        let tree = try RealTrees.path(series)
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-xfn-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let run = try KPolicyBinary.run(["patch", Self.data.appendingPathComponent(patch + ".patch").path, "--tree", tree,
+                                         "--cache-dir", cache.path, "--format", "json"])
+        XCTAssertTrue(run.status == 0 || run.status == 1, run.stderr)
+        return try JSONDecoder().decode(Execmem7PatchTests.Reported.self, from: Data(run.stdout.utf8)).findings
+    }
+
+    func mismatch(_ found: [Execmem7PatchTests.Reported.Finding]) -> [Execmem7PatchTests.Reported.Finding] {
+        found.filter { $0.rule == "exec-free-mismatch" }
+    }
+
+    /// x86's arch_free_bpf_trampoline() with vfree(): x86's own allocator
+    /// (same file) hands out BPF prog pack chunks.
+    func testX86TrampolineFreeWithVfree() throws {
+        let f = try XCTUnwrap(mismatch(try check("612-x86-bpf-trampoline-free-vfree", tree: "6.12")).first)
+        XCTAssertEqual(f.file, "arch/x86/net/bpf_jit_comp.c")
+        XCTAssertTrue(f.message.contains("(on x86_64)"), f.message)
+        XCTAssertTrue(f.message.contains("arch_alloc_bpf_trampoline()"), f.message)
+        XCTAssertTrue(f.message.contains("bpf_prog_pack"), f.message)
+    }
+
+    func testX86TrampolineFreeNullCheckIsQuiet() throws {
+        XCTAssertEqual(mismatch(try check("612-x86-bpf-trampoline-free-null-check", tree: "6.12")).map(\.message), [])
+    }
+
+    /// The __weak free with vfree(): only the arches that link the __weak
+    /// allocator and free (not x86, arm64 or riscv, which override both).
+    func testWeakTrampolineFreeWithVfreeNamesTheArchesThatLinkIt() throws {
+        let found = mismatch(try check("612-bpf-default-trampoline-free-vfree", tree: "6.12"))
+        let f = try XCTUnwrap(found.first { $0.file == "kernel/bpf/trampoline.c" })
+        XCTAssertTrue(f.message.contains("(on ppc64, s390)"), f.message)
+        XCTAssertTrue(f.message.contains("bpf_jit_alloc_exec"), f.message)
+    }
+
+    func testWeakTrampolineFreeNullCheckIsQuiet() throws {
+        XCTAssertEqual(mismatch(try check("612-bpf-default-trampoline-free-null-check", tree: "6.12")).map(\.message), [])
+    }
+
+    /// free_insn_page() with vfree(): the .alloc of the same initializer is
+    /// alloc_insn_page(), module_alloc() memory where x86, powerpc and s390
+    /// override it (and in the __weak default), a vfree-able ROX mapping on
+    /// arm64 and riscv.
+    func testKprobesFreeInsnPageWithVfree() throws {
+        let f = try XCTUnwrap(mismatch(try check("61-kprobes-free-insn-page-vfree", tree: "6.1")).first)
+        XCTAssertEqual(f.file, "kernel/kprobes.c")
+        XCTAssertTrue(f.message.contains("(on ppc64, s390, x86_64)"), f.message)
+        XCTAssertTrue(f.message.contains(".alloc/.free of one initializer"), f.message)
+    }
+
+    func testX86FtraceTrampFreeWithVfree() throws {
+        let f = try XCTUnwrap(mismatch(try check("61-x86-ftrace-tramp-free-vfree", tree: "6.1")).first)
+        XCTAssertEqual(f.file, "arch/x86/kernel/ftrace.c")
+        XCTAssertTrue(f.message.contains("alloc_tramp()"), f.message)
+        XCTAssertTrue(f.message.contains("module_alloc"), f.message)
+    }
+
+    func testX86FtraceTrampFreeNullCheckIsQuiet() throws {
+        XCTAssertEqual(mismatch(try check("61-x86-ftrace-tramp-free-null-check", tree: "6.1")).map(\.message), [])
+    }
+}
