@@ -134,7 +134,9 @@ extension PathMatcher {
                                      s.arch = first.arch.rawValue
                                      return s
                                  },
-                                 pathSite: PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
+                                 // A pair's path is not the free's own: its rewrite would go
+                                 // inside the free, per arch (not validated).
+                                 pathSite: PairCheck.isPairPath(ir) ? nil : PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
                                                     arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
             }
         }
