@@ -147,6 +147,8 @@ public enum PathChecker {
         var shownWritable: Set<String> = []
         /// Statuses of `set_memory_*()` calls on this path: true when the call failed.
         var status: [String: Bool] = [:]
+        /// Definitions of other files whose summaries this path ran through.
+        var basis: [String] = []
     }
 
     /// A (block, state) pair already explored. The hash is computed once:
@@ -524,12 +526,14 @@ public enum PathChecker {
         let run = explore(instance, from: entry, frame: sub, limits: (maxHelperStates, maxHelperExits), ctx: &ctx)
         ctx.helperStates += run.states
         guard !run.bounded, !run.exits.isEmpty else { ctx.helpersNotFollowed += 1; return nil }
+        let described = fromTree ? ctx.treeBasis[event.callee]?.described : nil
         var out: [Item] = []
         var seen: Set<VisitKey> = []
         for (exit, returned) in run.exits {
             var v = exit
             v.block = item.block
             v.length = item.length
+            if let described, !v.basis.contains(described) { v.basis.append(described) }
             if let r = event.result {
                 if returned == FunctionIR.null {
                     v.state.bindNull(r)
@@ -610,7 +614,8 @@ public enum PathChecker {
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
                                             seededObject: object.map { v.seeded.contains($0) } ?? false,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                            tree: config.capabilities, trace: v.trace, basis: frame.basis)
+                                            tree: config.capabilities, trace: v.trace,
+                                            basis: v.basis + frame.basis.filter { !v.basis.contains($0) })
             }
         }
         return v

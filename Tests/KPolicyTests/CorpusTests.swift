@@ -35,7 +35,9 @@ final class CorpusTests: XCTestCase {
         var problems: [String] = []
         for file in try corpusFiles() {
             let name = file.lastPathComponent
-            XCTAssert(ruleIDs.contains(String(name.split(separator: ".").first!)), "\(name): the file name does not start with a rule id")
+            // Corpus/tree/ holds the definitions other cases call, named for the function.
+            XCTAssert(file.deletingLastPathComponent().lastPathComponent == "tree" || ruleIDs.contains(String(name.split(separator: ".").first!)),
+                      "\(name): the file name does not start with a rule id")
             let outcome = try RuleTest.run(file, name: name, runner: runner)
             problems += outcome.problems
             for (rule, c) in outcome.counts {

@@ -369,8 +369,15 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertFalse(caller.findings.contains { $0.invariant == .order }, "not again at every call")
     }
 
-    func testKnownWrapperIsResolvedPerArchAndGeneration() throws {
-        let body = """
+    /// A call to a function another file defines runs the definition each
+    /// arch links, derived from the tree (here the corpus's: the __weak
+    /// alloc_insn_page() of kernel/kprobes.c and the arch/ overrides in
+    /// Corpus/tree), and a finding names the definition it rests on.
+    func testTreeFunctionIsResolvedPerArchFromItsDefinitions() throws {
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        try runner.useAsTree(try RuleTest.cases(in: CorpusTests.corpus))
+        let text = """
+        #include "kpolicy-corpus.h"
         int f(const void *insn)
         {
                 void *page = alloc_insn_page();
@@ -380,16 +387,23 @@ final class FunctionIRTests: XCTestCase {
                 return 0;
         }
         """
-        let ir61 = try XCTUnwrap(try irs(body)["f"])
-        XCTAssertEqual(ir61.events.first?.kind, .call, "a known wrapper is an event, not a helper")
-        let r61 = PathChecker.check(ir61, arches: Arch.allCases, tree: .expected(for: .v6_1))
-        XCTAssertEqual(Set(r61.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .ppc64, .riscv64, .s390],
-                       "every 6.1 override returns a read-only page; the __weak default (module_alloc) does not")
-        XCTAssertEqual(Set(KernelWrapper.overridingArches("alloc_insn_page", generation: .v6_12)), [.x86_64, .arm64, .s390])
-        let ir612 = try XCTUnwrap(try irs(body, kernel: "6.12")["f"])
-        let r612 = PathChecker.check(ir612, arches: [.x86_64, .arm64, .s390, .generic], tree: .expected(for: .v6_12))
-        XCTAssertEqual(Set(r612.findings.filter { $0.invariant == .write }.map(\.arch)), [.x86_64, .arm64, .s390])
-        XCTAssertEqual(r612.paths, 8, "allocation success and failure on each of four arches")
+        let expected: [(String, Set<Arch>)] = [("6.1", [.x86_64, .arm64, .ppc64, .riscv64, .s390]), ("6.12", [.x86_64, .arm64, .s390, .ppc64, .riscv64])]
+        for (series, arches) in expected {
+            let kernel = try XCTUnwrap(KernelVersion(string: series))
+            let builder = runner.summaries(for: [], path: "kernel/example.c", kernel: kernel).1
+            XCTAssertTrue(builder.external.contains("alloc_insn_page"), "\(builder.external.sorted())")
+            let irs = try runner.functionIRs(text: text, path: "kernel/example.c", kernel: kernel, builder: builder).functions
+            let f = try XCTUnwrap(irs.first { $0.name == "f" })
+            XCTAssertEqual(f.events.first?.kind, .helper, "a call into another file is a summary's")
+            let summaries = try XCTUnwrap(runner.summaries(for: irs, path: "kernel/example.c", kernel: kernel).0)
+            let r = PathChecker.check(f, arches: Arch.allCases, tree: .expected(for: kernel), summaries: summaries)
+            let writes = r.findings.filter { $0.invariant == .write }
+            XCTAssertEqual(Set(writes.map(\.arch)), arches, series)
+            // 6.12's __weak default (execmem_alloc(EXECMEM_KPROBES)) is
+            // read-only on powerpc and riscv too (their execmem ranges).
+            let x86 = try XCTUnwrap(writes.first { $0.arch == .x86_64 })
+            XCTAssertEqual(x86.basis, ["alloc_insn_page() arch/x86/kernel/kprobes/core.c:\(series == "6.1" ? 11 : 9) (x86 override)"])
+        }
     }
 
     // MARK: set_memory_*() failure

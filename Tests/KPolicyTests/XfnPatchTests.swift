@@ -11,10 +11,14 @@ import Analysis
 final class XfnPatchTests: XCTestCase {
     static let data = CorpusTests.repo.appendingPathComponent("Tests/Data/patches-xfn")
 
+    /// One result cache for the class: the summaries of the arch JITs the
+    /// trampoline patches call are made once per tree.
+    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-xfn-\(UUID().uuidString)")
+    override class func tearDown() { try? FileManager.default.removeItem(at: cache) }
+
     func check(_ patch: String, tree series: String) throws -> [Execmem7PatchTests.Reported.Finding] {
         let tree = try RealTrees.path(series)
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kpolicy-xfn-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: cache) }
+        let cache = Self.cache.appendingPathComponent(series)
         let run = try KPolicyBinary.run(["patch", Self.data.appendingPathComponent(patch + ".patch").path, "--tree", tree,
                                          "--cache-dir", cache.path, "--format", "json"])
         XCTAssertTrue(run.status == 0 || run.status == 1, run.stderr)

@@ -48,7 +48,10 @@ public struct RuleEngine: Sendable {
             if rule.match is PathMatcher, pathResults == nil {
                 let arches = Arch.checked(forPath: facts.path)
                 let t0 = StageTimes.now()
-                pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities, summaries: context.summaries)) }
+                pathResults = functions.map { f in
+                    (f, PathChecker.check(f, arches: context.summaries?.arches(for: f, among: arches) ?? arches, tree: context.capabilities,
+                                          summaries: context.summaries))
+                }
                 for (pair, ir) in PairCheck.functions(for: context.summaries?.pairs ?? [], in: functions) {
                     let r = PathChecker.check(ir, arches: arches, tree: context.capabilities, summaries: context.summaries)
                     pathResults?.append((ir, PairCheck.findings(of: r, pair: pair)))

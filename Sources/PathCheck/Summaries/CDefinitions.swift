@@ -101,7 +101,8 @@ struct CDefinitions {
                     if let f = CDefinitions.function(header: header, line: headerLine) { current = f } else if header.contains(UInt8(ascii: "=")) { initializer = [] }
                     header = []
                 default:
-                    if header.isEmpty { headerLine = line }
+                    // The header's line is its first word's.
+                    if !header.contains(where: { $0 != 32 && $0 != 9 }) && c != 32 && c != 9 { headerLine = line }
                     header.append(c)
                 }
                 i += 1

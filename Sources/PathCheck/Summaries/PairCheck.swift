@@ -48,6 +48,11 @@ public enum PairCheck {
         return out
     }
 
+    /// Whether `ir` is a pair's path (made by `functions(for:in:)`).
+    public static func isPairPath(_ ir: FunctionIR) -> Bool {
+        ir.blocks.first?.events.first?.result == memory && ir.objects.count == 1 && ir.objects[memory] == .local
+    }
+
     static func isFree(_ name: String) -> Bool {
         name.contains("free") || name == "vunmap" || name == "vm_unmap_ram"
     }

@@ -53,6 +53,10 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
     /// pairs are found among them), every arch's.
     public var definitions: [String: [Definition]] = [:]
     public var pairs: [Pair] = []
+    /// For each function callers in other files reach: where its callers
+    /// are, as the arch directory of their file (`x86_32` for x86's 32-bit
+    /// files, `bpf_jit_comp32.c`), "" for common code.
+    public var callers: [String: [String]] = [:]
     /// Files read.
     public var filesRead = 0
 
@@ -89,6 +93,16 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         definition(of: name, on: arch, from: path).map { $0.path != path && $0.kernelArch != nil } ?? false
     }
 
+    /// The arches a function of common code runs on when only arch code
+    /// calls it (7.x's `bpf_jit_binary_alloc()`: the JITs of arm, mips,
+    /// s390, sparc, x86_32...): those of `among` whose arch has a caller;
+    /// nil when common code calls it too, or no caller was found (callers
+    /// outside kernel/, mm/ and arch/ are not read).
+    public func callingArches(of name: String, among: [Arch]) -> [Arch]? {
+        guard let c = callers[name], !c.isEmpty, !c.contains("") else { return nil }
+        return among.filter { a in a.kernelArch.map { c.contains($0) } ?? false }
+    }
+
     /// Stable across processes: in every cache key.
     public var digest: String {
         var parts: [String] = []
@@ -96,6 +110,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
             parts.append(name + ":" + defs.map { "\($0.path):\($0.isStatic ? "s" : "")\($0.isWeak ? "w" : "")" }.sorted().joined(separator: ","))
         }
         parts += pairs.map { "\($0.allocator)>\($0.free)@\($0.path)" }.sorted()
+        parts += callers.sorted { $0.key < $1.key }.map { "\($0.key)<\($0.value.joined(separator: ","))" }
         return String(FNV1a.hash(parts.joined(separator: "\n")), radix: 16)
     }
 }
@@ -205,6 +220,17 @@ public enum TreeFunctionsReader {
             }
         }
         for k in out.definitions.keys { out.definitions[k]!.sort { ($0.path, $0.line) < ($1.path, $1.line) } }
+        let reached = out.summarised
+        var callers: [String: Set<String>] = [:]
+        for (path, defs) in scanned {
+            let parts = path.split(separator: "/")
+            var arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : ""
+            if arch == "x86", let last = parts.last, last.hasSuffix("_32.c") || last.hasSuffix("32.c") { arch = "x86_32" }
+            for f in defs.functions {
+                for c in f.calls where c != f.name && reached.contains(c) { callers[c, default: []].insert(arch) }
+            }
+        }
+        out.callers = callers.mapValues { $0.sorted() }
         return out
     }
 }

@@ -17,6 +17,9 @@ public struct ResolvedSummaries: Sendable {
     public var basis: [Arch: [String: TreeFunctions.Definition]] = [:]
     /// The tree's allocator/free pairs whose free this file defines.
     public var pairs: [TreeFunctions.Pair] = []
+    /// Functions of the file only arch code calls, and the arches of the
+    /// checked ones that do (`TreeFunctions.callingArches`): checked there only.
+    public var callingArches: [String: [Arch]] = [:]
     /// Files the summaries were read from (a cached result depends on them).
     public var files: [String] = []
     /// Functions a summary was wanted for and not made (the defining file
@@ -25,7 +28,12 @@ public struct ResolvedSummaries: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { byArch.values.allSatisfy(\.isEmpty) && pairs.isEmpty }
+    public var isEmpty: Bool { byArch.values.allSatisfy(\.isEmpty) && pairs.isEmpty && callingArches.isEmpty }
+
+    /// The arches `ir` is checked on, of `arches`.
+    public func arches(for ir: FunctionIR, among arches: [Arch]) -> [Arch] {
+        callingArches[ir.name].map { only in arches.filter { only.contains($0) } } ?? arches
+    }
 }
 
 /// Makes `ResolvedSummaries` for one checked file: which definitions its
@@ -81,6 +89,11 @@ public struct SummaryResolver {
                 if defined.contains(p.allocator) && d.kernelArch == nil { continue }
                 out.byArch[arch, default: [:]][p.allocator] = f
                 out.basis[arch, default: [:]][p.allocator] = d
+            }
+        }
+        if !path.hasPrefix("arch/") {
+            for f in irs where (functions.definitions[f.name] ?? []).contains(where: { $0.path == path && !$0.isStatic }) {
+                if let only = functions.callingArches(of: f.name, among: arches) { out.callingArches[f.name] = only }
             }
         }
         out.files = Array(Set(out.basis.values.flatMap { $0.values.map(\.path) })).sorted()
