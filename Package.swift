@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "Extract", dependencies: ["ClangKit", "KernelModel", "Parse", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // Every path of a function's IR run through the reference model,
         // with the summaries of the tree's functions other files call.
-        .target(name: "PathCheck", dependencies: ["Extract", "Parse", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "PathCheck", dependencies: ["Extract", "Parse", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
         // Suggestions proven on paths: a rule's rewrite applied to the
         // function's IR and every path of the result checked again.
         .target(name: "Suggest", dependencies: ["Extract", "PathCheck", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),

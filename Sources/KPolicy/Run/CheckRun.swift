@@ -89,7 +89,7 @@ public final class CheckRun: @unchecked Sendable {
             internals = try TreeKnowledge.internals(for: engine.rules, parser: try SourceParser(workspace: workspace),
                                                     cache: activeCache, salt: cacheSalt(tree: TreeFacts(capabilities: capabilities)) ?? "")
         }
-        let functions = TreeFunctionsReader.read(tree: workspace.tree.root)
+        let functions = TreeFunctionsReader.read(tree: workspace.tree.root, cache: activeCache)
         var triggers: Set<String> = engine.needsPaths(anywhere: workspace.tree.version) ? functions.names : []
         for rule in engine.rules.rules where rule.kernel.contains(workspace.tree.version) {
             triggers.formUnion(rule.triggers)

@@ -1,5 +1,6 @@
 import Foundation
 import KernelModel
+import KPolicyCache
 import KPolicyFiles
 import Parse
 
@@ -117,8 +118,13 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
 
 /// Reads `TreeFunctions` from a tree, or from any set of files as text.
 public enum TreeFunctionsReader {
+    /// What a derivation is: changes here change every cached one.
+    static let derivation = "functions-1"
+
     /// The C files under `TreeFunctions.directories` of the tree at `root`.
-    public static func read(tree root: URL) -> TreeFunctions {
+    /// With a result `cache`, kept there under the names, sizes and times
+    /// of those files: a run over an unchanged tree reads none of them.
+    public static func read(tree root: URL, cache: ResultCache? = nil) -> TreeFunctions {
         var files: [String] = []
         let fm = FileManager.default
         for dir in TreeFunctions.directories {
@@ -127,9 +133,26 @@ public enum TreeFunctionsReader {
                 if rel.hasSuffix(".c") { files.append(dir + "/" + rel) }
             }
         }
-        return read(files: files.sorted()) { path in
+        files.sort()
+        var key: String?
+        if let cache {
+            var listing = derivation + "\n"
+            for f in files {
+                let st = FileStat.of(root.appendingPathComponent(f).path)
+                listing += "\(f) \(st?.size ?? -1) \(st?.mtimeNanoseconds ?? -1) \(st?.inode ?? 0)\n"
+            }
+            key = ContentHash.of(listing)
+            if let data = cache.lookup(kind: "functions", key: key!), let known = try? JSONDecoder().decode(TreeFunctions.self, from: data) {
+                return known
+            }
+        }
+        let read = read(files: files) { path in
             try? Data(contentsOf: root.appendingPathComponent(path), options: .mappedIfSafe)
         }
+        if let cache, let key, let data = try? JSONEncoder().encode(read) {
+            cache.store(kind: "functions", key: key, dependencies: [], value: data)
+        }
+        return read
     }
 
     /// From the files named, read by `contents`.
