@@ -73,7 +73,8 @@ let package = Package(
         // per-file parse configuration (Workspace). No libclang.
         .target(name: "Kbuild", dependencies: ["KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"]),
         // libclang parses of a file as Kbuild would compile it: precompiled
-        // headers and their declarations, the full parse, include guards.
+        // headers and their declarations, the full parse, include guards;
+        // and the C text scans before a parse (SourceText, Prefilter).
         .target(name: "Parse", dependencies: ["ClangKit", "Kbuild", "KPolicyFiles", "PatchInput", "KPolicyCache"], swiftSettings: clangHeaders),
         // From a parsed unit to facts (calls, macro uses, declarations,
         // exports) and to each function's control-flow IR.
@@ -99,8 +100,7 @@ let package = Package(
         // baseline, what the tree's owners accepted upstream.
         .target(name: "Filter", dependencies: ["Report", "Analysis", "Extract", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // The run: check, patch and diff over a tree (CheckRun, PatchRun,
-        // FileAnalyzer, prefilter, shards, merge) and `rules test`
-        // (CorpusRunner).
+        // FileAnalyzer, shards, merge) and `rules test` (CorpusRunner).
         .target(
             name: "KPolicy",
             dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter",
