@@ -841,7 +841,24 @@ private struct FunctionBuilder {
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
             return (name, 0)
         case .arraySubscriptExpr:
-            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            guard let base = s.children.first else { return nil }
+            // An element that is itself a pointer (`aux->func[i]` of a
+            // `struct bpf_prog **`) is other memory, one object per
+            // constant index; with an index known only at run time the
+            // elements cannot be told apart and none is followed. An
+            // element that is data is a place in the array's own memory.
+            if FunctionBuilder.isPointer(s) {
+                let parts = s.children
+                guard parts.count == 2, let array = rawObject(of: parts[0]) else { return nil }
+                switch parts[1].evaluate() {
+                case .integer(let v)?:
+                    let name = canonical(array.name) + "[\(v)]"
+                    if objects[name] == nil { objects[name] = objects[canonical(array.name)] == .global ? .global : .parameter }
+                    return (name, 0)
+                default: return nil
+                }
+            }
+            guard let b = rawObject(of: base) else { return nil }
             return (b.name, nil)
         case .binaryOperator:
             guard let op = memo.operatorSpelling(s), op == "+" || op == "-" else { return nil }

@@ -132,6 +132,15 @@ public final class FileAnalyzer {
         return resolved.isEmpty ? nil : resolved
     }
 
+    /// What the report lists as not checked: functions over the IR bound,
+    /// and calls into other files whose summary could not be made (the
+    /// call is then not followed).
+    static func unchecked(_ unbuilt: [IRBuilder.Unbuilt], summaries: ResolvedSummaries?) -> [String]? {
+        let list = unbuilt.map { "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)" }
+            + (summaries?.missing ?? []).map { "summary of \($0) (calls to it are not followed)" }
+        return list.isEmpty ? nil : list
+    }
+
     public func analysis(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> Analysis {
         let root = context.workspace.tree.root.standardizedFileURL
         let url = root.appendingPathComponent(target.path)
@@ -180,9 +189,7 @@ public final class FileAnalyzer {
             context.stageClock?.add(times)
             return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
                                                                                    firstError: firstError, functions: functions),
-                                               uncheckedFunctions: unbuilt.isEmpty ? nil : unbuilt.map {
-                                                   "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)"
-                                               }),
+                                               uncheckedFunctions: FileAnalyzer.unchecked(unbuilt, summaries: summaries)),
                             inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
