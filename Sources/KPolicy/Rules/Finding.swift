@@ -31,6 +31,9 @@ public struct Finding: Sendable, Equatable {
     /// For path rules: the steps of the path on which the model found it,
     /// with the permissions of the mapping and its direct-map alias.
     public var trace: [PathChecker.TraceStep]?
+    /// For path rules: the definitions in other files the paths ran
+    /// through, per arch (`x86_64: alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override)`).
+    public var through: [String]?
 
     public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
@@ -292,7 +295,7 @@ extension String {
 extension Finding: Codable {
     enum CodingKeys: String, CodingKey {
         case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
-        case subject, occurrence, sourceLine, suppression, patch, trace
+        case subject, occurrence, sourceLine, suppression, patch, trace, through
     }
 
     public init(from decoder: Decoder) throws {
@@ -313,6 +316,7 @@ extension Finding: Codable {
         suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
         patch = try c.decodeIfPresent(PatchOrigin.self, forKey: .patch)
         trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
+        through = try c.decodeIfPresent([String].self, forKey: .through)
         if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
             throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
                                                    debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
@@ -338,5 +342,6 @@ extension Finding: Codable {
         try c.encodeIfPresent(suppression, forKey: .suppression)
         try c.encodeIfPresent(patch, forKey: .patch)
         try c.encodeIfPresent(trace, forKey: .trace)
+        try c.encodeIfPresent(through, forKey: .through)
     }
 }

@@ -106,6 +106,7 @@ public struct RuleEngine: Sendable {
         var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
                         message: rule.message.filled(values), suggestion: suggestion, values: values)
         f.trace = match.trace
+        f.through = match.through
         return f
     }
 }
@@ -122,6 +123,8 @@ public struct Match: Sendable {
     public var trace: [PathChecker.TraceStep]? = nil
     /// For path rules: where in the function's IR, for suggestions proven on its paths.
     public var pathSite: PathSite? = nil
+    /// For path rules: the definitions of other files the paths ran through, per arch.
+    public var through: [String]? = nil
 }
 
 extension CallFact {

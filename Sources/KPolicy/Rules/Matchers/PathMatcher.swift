@@ -79,16 +79,14 @@ extension PathMatcher: RuleMatcher {
 }
 
 extension PathMatcher {
-    /// The definitions of other files a finding rests on, per arch where
-    /// they differ: ` (through alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override) on x86_64)`.
-    static func basisNote(_ fs: [PathChecker.Finding]) -> String {
-        var byBasis: [[String]: [String]] = [:]
-        for f in fs where !f.basis.isEmpty { byBasis[f.basis, default: []].append(f.arch.rawValue) }
-        guard !byBasis.isEmpty else { return "" }
-        let parts = byBasis.sorted { $0.value.min()! < $1.value.min()! }.map { basis, arches in
-            basis.joined(separator: " → ") + " on " + Set(arches).sorted().joined(separator: ", ")
-        }
-        return " (through " + parts.joined(separator: "; ") + ")"
+    /// The definitions of other files a finding rests on, one entry per
+    /// arch: `x86_64: alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override)`;
+    /// nil when it rests on none.
+    static func through(_ fs: [PathChecker.Finding]) -> [String]? {
+        var byArch: [String: [String]] = [:]
+        for f in fs where !f.basis.isEmpty && byArch[f.arch.rawValue] == nil { byArch[f.arch.rawValue] = f.basis }
+        guard !byArch.isEmpty else { return nil }
+        return byArch.sorted { $0.key < $1.key }.map { "\($0.key): " + $0.value.joined(separator: " → ") }
     }
 
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
@@ -117,7 +115,7 @@ extension PathMatcher {
                     "result": first.event.result.map { $0.hasPrefix("$") ? "the result" : $0 } ?? "",
                     "arches": arches.joined(separator: ", "),
                     "invariant": first.invariant.rawValue,
-                    "model": first.message + PathMatcher.basisNote(fs),
+                    "model": first.message,
                     "kernel-generation": first.tree.version.series,
                 ]
                 // How this tree makes code read-only and executable on each arch of the finding.
@@ -137,7 +135,8 @@ extension PathMatcher {
                                  // A pair's path is not the free's own: its rewrite would go
                                  // inside the free, per arch (not validated).
                                  pathSite: PairCheck.isPairPath(ir) ? nil : PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
-                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
+                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree),
+                                 through: PathMatcher.through(fs)))
             }
         }
         return out
