@@ -74,6 +74,12 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         Set(definitions.filter { $0.value.contains { !$0.isStatic && $0.handsMemory } && KernelSignature.named($0.key) == nil }.keys)
     }
 
+    /// The functions of `path` whose IRs callers in other files may need.
+    public func summarisedNames(in path: String) -> Set<String> {
+        let wanted = summarised.union(pairs.map(\.allocator))
+        return Set(definitions.filter { wanted.contains($0.key) && $0.value.contains { $0.path == path } }.keys)
+    }
+
     /// Every name a file must mention to need this knowledge (callers of
     /// summarised functions and pair frees).
     public var names: Set<String> { summarised.union(pairs.map(\.free)) }

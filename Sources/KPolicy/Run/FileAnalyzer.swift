@@ -104,7 +104,7 @@ public final class FileAnalyzer {
                 var key: String?
                 if variant.isEmpty, let (cache, salt) = self.context.summaryCache, let content = cache.identity(of: url.path),
                    let configuration = try? self.context.workspace.configuration(for: url) {
-                    key = ContentHash.of([salt, "summaries-2", d.path, d.name, content, configuration.arguments.joined(separator: "\u{0}"),
+                    key = ContentHash.of([salt, "summaries-3", d.path, content, configuration.arguments.joined(separator: "\u{0}"),
                                           builder.external.sorted().joined(separator: ","), builder.wanting.sorted().joined(separator: ",")]
                         .joined(separator: "\n"))
                     if let data = cache.lookup(kind: "summary", key: key!),
@@ -119,7 +119,8 @@ public final class FileAnalyzer {
                 let built = LargeStack.run { () -> [FunctionIR] in
                     let index = UnitIndex(unit: parsed.unit, source: source, interest: [], precompiled: parsed.precompiledDeclarations)
                     let facts = self.extractor.facts(of: index, relativePath: d.path, treeRoot: root)
-                    return wanting.build(of: index, facts: facts, only: [d.name]).functions
+                    // Every function of the file a caller may need, in one parse.
+                    return wanting.build(of: index, facts: facts, only: functions.summarisedNames(in: d.path).union([d.name])).functions
                 }
                 let irs = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 if let key, let (cache, _) = self.context.summaryCache, let data = try? JSONEncoder().encode(irs) {
