@@ -123,6 +123,8 @@ public struct IREvent: Sendable {
     public var arguments: [IRArgument]
     /// The object the call's result is stored into, if any.
     public var result: String?
+    /// The file-wide place `result` is kept in, when it is one (`IRArgument.slot`).
+    public var resultSlot: String?
     /// The source text of the call, for traces.
     public var text: String
 
@@ -151,13 +153,20 @@ public struct IRArgument: Sendable, Equatable {
     public var value: Int64?
     /// Identifiers the argument is made of, macros expanded (`VM_FLUSH_RESET_PERMS`, `PAGE_KERNEL_ROX`).
     public var identifiers: [String]
+    /// When `object` is memory kept across calls (a file-scope variable,
+    /// or a member of a named struct type): the file-wide name of the place
+    /// it is kept in (`its_page`, `struct bpf_tramp_image.image`). Every
+    /// function of the file that names the same place shares the states the
+    /// others leave it in (`PathChecker.checkFile`).
+    public var slot: String?
 
-    public init(text: String, object: String?, offset: Int?, value: Int64?, identifiers: [String]) {
+    public init(text: String, object: String?, offset: Int?, value: Int64?, identifiers: [String], slot: String? = nil) {
         self.text = text
         self.object = object
         self.offset = offset
         self.value = value
         self.identifiers = identifiers
+        self.slot = slot
     }
 }
 

@@ -108,8 +108,8 @@ public struct IRBuilder {
             return made
         }
         var out: [FunctionIR] = []
-        for def in index.definitions where wanted.contains(def.spelling) {
-            guard var f = ir(def.spelling), f.unbuilt == nil else { continue }
+        func withHelpers(_ name: String) -> FunctionIR? {
+            guard var f = ir(name), f.unbuilt == nil else { return nil }
             var frontier = Set(f.events.filter { $0.kind == .helper }.map(\.callee))
             for _ in 0..<IRBuilder.maxHelperDepth {
                 var next: Set<String> = []
@@ -120,8 +120,12 @@ public struct IRBuilder {
                 }
                 frontier = next
             }
-            out.append(f)
+            return f
         }
+        for def in index.definitions where wanted.contains(def.spelling) {
+            if let f = withHelpers(def.spelling) { out.append(f) }
+        }
+        out += keptPlacePartners(of: out, index: index, facts: facts, build: withHelpers)
         let unbuilt = built.values.compactMap { f in f.unbuilt.map { Unbuilt(name: f.name, position: f.position, work: $0) } }
         return (out, unbuilt.sorted { ($0.position.line, $0.name) < ($1.position.line, $1.name) })
     }
@@ -146,6 +150,11 @@ private struct FunctionBuilder {
     /// `__free` variables per open compound statement: (object, free function).
     var scopes: [[(object: String, free: String)]] = []
     var objects: [String: ObjectOrigin] = [:]
+    /// Objects kept across calls, by the file-wide place they are kept in
+    /// (`IRArgument.slot`): file-scope and static variables, members of
+    /// named struct types.
+    var slots: [String: String] = [:]
+    var functionName = ""
     /// Flow-insensitive aliases: a local assigned only from one object is that object.
     var alias: [String: String] = [:]
     var unrolling = IRBuilder.loopUnrolling
@@ -180,6 +189,7 @@ private struct FunctionBuilder {
     }
 
     mutating func build(_ def: Cursor) -> FunctionIR {
+        functionName = def.spelling
         let body = def.children.last { $0.kind == .compoundStmt }
         if let body { collectAliases(body) }
         if let body { stmt(body) }
@@ -194,6 +204,7 @@ private struct FunctionBuilder {
             ir.unbuilt = work
             return ir
         }
+        annotateSlots(&ir)
         // Stores matter only to objects the calls act on.
         let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
         for i in ir.blocks.indices {
@@ -788,6 +799,10 @@ private struct FunctionBuilder {
         case .declRefExpr:
             guard let target = s.referenced, target.kind == .varDecl || target.kind == .parmDecl else { return nil }
             let name = target.spelling
+            if target.kind == .varDecl, slots[name] == nil {
+                if target.storageClass == .static, target.semanticParent?.kind == .functionDecl { slots[name] = functionName + "::" + name }
+                else if target.semanticParent?.kind != .functionDecl { slots[name] = name }
+            }
             if objects[name] == nil {
                 if target.kind == .parmDecl { objects[name] = .parameter }
                 else if target.semanticParent?.kind == .translationUnit || target.storageClass == .static { objects[name] = .global }
@@ -816,6 +831,7 @@ private struct FunctionBuilder {
             guard let b = rawObject(of: base) else { return nil }
             let arrow = s.tokens.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
+            if slots[name] == nil, let type = FunctionBuilder.structType(of: base) { slots[name] = type + "." + s.spelling }
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
             return (name, 0)
         case .arraySubscriptExpr:
@@ -839,6 +855,35 @@ private struct FunctionBuilder {
         }
     }
 
+    /// The named struct type a member is read from (`struct bpf_tramp_image`
+    /// for `im->image`, `tr->cur_image->image` alike); nil for anonymous
+    /// structs, unions and anything else.
+    static func structType(of base: Cursor) -> String? {
+        var words = strip(base).canonicalTypeSpelling.split(separator: " ").filter { $0 != "const" && $0 != "volatile" }
+        if words.last == "*" { words.removeLast() }
+        let t = words.joined(separator: " ")
+        guard t.hasPrefix("struct "), !t.contains("("), !t.contains("*"), !t.contains("[") else { return nil }
+        return t
+    }
+
+    /// Marks each event argument (and result) that names memory kept across
+    /// calls with its place (`IRArgument.slot`). Array elements with an
+    /// index known only at run time share their array's object and get no
+    /// place of their own.
+    func annotateSlots(_ ir: inout FunctionIR) {
+        guard !slots.isEmpty else { return }
+        var byObject: [String: String] = [:]
+        for (raw, slot) in slots { byObject[canonical(raw)] = slot }
+        for b in ir.blocks.indices {
+            for e in ir.blocks[b].events.indices {
+                if let r = ir.blocks[b].events[e].result { ir.blocks[b].events[e].resultSlot = byObject[r] }
+                for a in ir.blocks[b].events[e].arguments.indices {
+                    if let o = ir.blocks[b].events[e].arguments[a].object { ir.blocks[b].events[e].arguments[a].slot = byObject[o] }
+                }
+            }
+        }
+    }
+
     /// Locals assigned from exactly one object are that object (`addr =
     /// (unsigned long)p`), and a member assigned a local holding an
     /// allocation is that allocation (`pack->ptr = ptr`).
@@ -855,8 +900,12 @@ private struct FunctionBuilder {
                 }
             } else if node.kind == .binaryOperator, memo.operatorSpelling(node) == "=" {
                 let parts = node.children
+                // `a = b = call()`: `a` gets what `b` holds.
+                var value = parts.count == 2 ? parts[1] : node
+                let inner = FunctionBuilder.strip(value)
+                if inner.kind == .binaryOperator, memo.operatorSpelling(inner) == "=", let target = inner.children.first { value = target }
                 if parts.count == 2, let l = rawObject(of: parts[0]), l.offset == 0 {
-                    if let r = rawObject(of: parts[1]), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
+                    if let r = rawObject(of: value), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
                     else { sources[l.name, default: []].insert("<value>") }
                 }
             } else if node.kind == .compoundAssignOperator {

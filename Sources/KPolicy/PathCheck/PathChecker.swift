@@ -43,6 +43,9 @@ public enum PathChecker {
         public var invariants: [String]
         /// The model arch the path was run on (set on a finding's trace).
         public var arch: String? = nil
+        /// On the step that starts memory kept across calls in a state other
+        /// functions of the file leave it in: those functions (`checkFile`).
+        public var stateFrom: [String]? = nil
     }
 
     /// A violation found on some path.
@@ -72,6 +75,9 @@ public enum PathChecker {
         /// The tree the model ran (its world and capabilities).
         public var tree: TreeCapabilities
         public var trace: [TraceStep]
+        /// The object's state was left by other functions of the file (or
+        /// earlier calls of this one): those functions (`checkFile`).
+        public var stateFrom: [String] = []
     }
 
     public struct Result: Sendable {
@@ -140,6 +146,11 @@ public enum PathChecker {
         var shownWritable: Set<String> = []
         /// Statuses of `set_memory_*()` calls on this path: true when the call failed.
         var status: [String: Bool] = [:]
+        /// Per model area: the steps that made it what it is, for memory
+        /// kept across calls (`FileStates.swift`).
+        var recipes: [Int: Recipe] = [:]
+        /// Objects started in a state the file's functions leave them in.
+        var carried: [String: Recipe] = [:]
     }
 
     /// A (block, state) pair already explored. The hash is computed once:
@@ -186,6 +197,13 @@ public enum PathChecker {
         /// entry state gives the same exits, so each is explored once per
         /// function and arch. Exits keep only the steps the helper added.
         var summaries: [SummaryKey: [Item]?] = [:]
+        /// The states memory kept across calls may start in (`checkFile`);
+        /// nil when the file's states are not computed.
+        var carried: CarriedStates?
+        /// Names of kept memory seen on the paths, and their places.
+        var placeNames: [String: String] = [:]
+        /// What the checked function's returns leave in each place.
+        var exitStates: [(String, Recipe)] = []
     }
 
     /// A helper's summary at one call from one caller state (its hash
@@ -231,8 +249,12 @@ public enum PathChecker {
     }
 
     static func check(_ ir: FunctionIR, config: ModelConfig, witnessAt: Position? = nil) -> Result {
-        var result = Result()
         var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
+        return check(ir, config: config, context: &ctx)
+    }
+
+    static func check(_ ir: FunctionIR, config: ModelConfig, context ctx: inout Context) -> Result {
+        var result = Result()
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
         let run = explore(ir, from: Item(block: 0, state: start, trace: [], disowned: [], length: 0),
@@ -271,7 +293,10 @@ public enum PathChecker {
             for event in block.events {
                 var next: [Item] = []
                 for v in variants {
-                    next += step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested)
+                    for var out in step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested) {
+                        record(event, function: ir.name, before: v, after: &out)
+                        next.append(out)
+                    }
                 }
                 variants = next
             }
@@ -305,6 +330,7 @@ public enum PathChecker {
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
                 case .return(let returned):
                     if frame.callSite == nil, let returned { checkReturn(v, returned: returned, ir: ir, ctx: &ctx) }
+                    if frame.callSite == nil { collectExit(v, ctx: &ctx) }
                     exits.append((v, returned))
                 }
             }
@@ -395,12 +421,21 @@ public enum PathChecker {
         }
         if event.kind == .helper { return [item] }
         if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
+        notePlaces(event, ctx: &ctx)
         // Seed the memory the event acts on if the path has not seen it.
         var variants = [item]
         if let o = actedObject(event), !item.state.isBound(o), event.result != o {
             let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
             variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
-            if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
+            // Memory kept across calls also starts in each state the file's
+            // functions leave it in; without any, a file-scope pointer made
+            // writable again may already be read-only and executable.
+            let place = o == event.arguments.first?.object ? event.arguments.first?.slot : nil
+            let carried = place.map { carriedSeeds(item, o, place: $0, function: frame.chain.last ?? "", ctx: ctx) } ?? []
+            variants += carried
+            if carried.isEmpty && seed.mayBeExecutable && !item.fresh.contains(o) {
+                variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX))
+            }
         }
         var out: [Item] = []
         for v in variants {
@@ -575,14 +610,18 @@ public enum PathChecker {
                 guard let o = object, frame.handed.contains(where: { o == $0 || o.hasPrefix($0 + "->") || o.hasPrefix($0 + ".") }) else { continue }
             }
             let site = frame.callSite ?? event
-            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)"
+            let kept = object.flatMap { v.carried[$0] }
+            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)" + (kept == nil ? "" : "|kept")
             if ctx.findings[key] == nil {
-                let message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                var message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                if let kept {
+                    message += " (state left by " + kept.sources().map { "\($0.function)() line \($0.line)" }.joined(separator: ", ") + ")"
+                }
                 ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: message, event: site,
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
                                             seededObject: object.map { v.seeded.contains($0) } ?? false,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
-                                            tree: config.capabilities, trace: v.trace)
+                                            tree: config.capabilities, trace: v.trace, stateFrom: kept?.functions ?? [])
             }
         }
         return v

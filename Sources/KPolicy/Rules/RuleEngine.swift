@@ -40,7 +40,7 @@ public struct RuleEngine: Sendable {
             if rule.match is PathMatcher, pathResults == nil {
                 let arches = Arch.checked(forPath: facts.path)
                 let t0 = StageTimes.now()
-                pathResults = functions.map { ($0, PathChecker.check($0, arches: arches, tree: context.capabilities)) }
+                pathResults = Array(zip(functions, PathChecker.checkFile(functions, arches: arches, tree: context.capabilities)))
                 pathSeconds = StageTimes.now() - t0
             }
             let matches = rule.match.matches(in: MatchInput(facts: facts, context: context, paths: pathResults ?? []), rule: rule)
