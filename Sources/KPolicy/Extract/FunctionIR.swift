@@ -44,6 +44,11 @@ public struct FunctionIR: Sendable {
 
     /// What a `return NULL;` returns.
     public static let null = "$null"
+    /// What `return 0;` / `return false;` and a non-zero constant
+    /// (`return true;`, `return -ENOMEM;`) return: a helper whose call is a
+    /// condition (`if (helper(...))`) takes the branch its path returned.
+    public static let zero = "$zero"
+    public static let nonZero = "$nonzero"
 
     /// Every event, in block order (for tests and summaries).
     public var events: [IREvent] { blocks.flatMap(\.events) }
@@ -192,7 +197,8 @@ extension FunctionIR {
             }
             switch ir.blocks[b].exit {
             case .branch(let c, let t, let e): ir.blocks[b].exit = .branch(cond(c), then: t, else: e)
-            case .return(let o): ir.blocks[b].exit = .return(o == FunctionIR.null ? o : o.map(rename))
+            case .return(let o):
+                ir.blocks[b].exit = .return(o == FunctionIR.null || o == FunctionIR.zero || o == FunctionIR.nonZero ? o : o.map(rename))
             default: break
             }
         }

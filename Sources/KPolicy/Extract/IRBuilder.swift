@@ -81,6 +81,10 @@ public struct IRBuilder {
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) { wanted.insert(f) }
         }
+        // A call through a member pointer the file fills with an anchor
+        // (`c->alloc()`, `.alloc = alloc_insn_page`) is a call of it.
+        let pointers = FunctionPointerTable(index: index)
+        wanted.formUnion(pointers.callers { IRBuilder.isAnchor($0) || wanted.contains($0) })
         guard !wanted.isEmpty else { return ([], []) }
         // A caller of a function that has an anchor is wanted too (its
         // summary acts at the call), up to the helper depth.
@@ -103,6 +107,7 @@ public struct IRBuilder {
             if let known = built[name] { return known }
             guard let def = definitions[name] else { return nil }
             var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.subtracting([name]), maxWork: maxWork)
+            b.pointers = pointers
             let made = b.build(def)
             built[name] = made
             return made
@@ -141,6 +146,8 @@ private struct FunctionBuilder {
     let path: String
     let callsAt: [Position: CallFact]
     let helpers: Set<String>
+    /// Member function pointers the file fills (`FunctionPointerTable`).
+    var pointers = FunctionPointerTable()
 
     var blocks: [IRBlock] = [IRBlock()]
     var current = 0
@@ -331,6 +338,13 @@ private struct FunctionBuilder {
                 returned = direct ?? object(of: value)?.name
                 if returned == nil, FunctionBuilder.isNullConstant(value), FunctionBuilder.isPointer(value) { returned = FunctionIR.null }
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
+                if returned == nil, !FunctionBuilder.isPointer(value) {
+                    switch value.evaluate() {
+                    case .integer(let v)?: returned = v == 0 ? FunctionIR.zero : FunctionIR.nonZero
+                    case .unsigned(let v)?: returned = v == 0 ? FunctionIR.zero : FunctionIR.nonZero
+                    default: break
+                    }
+                }
             }
             emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
             blocks[current].exit = .return(returned)
@@ -380,7 +394,10 @@ private struct FunctionBuilder {
             if t.spelling == "(" { depth += 1 } else if t.spelling == ")" { depth -= 1; if depth == 0 { break } }
             else if t.spelling == ";", depth == 1 { semis.append(t.location.offset) }
         }
-        guard semis.count == 2 else { return (nil, nil, nil, body) }
+        // A loop written by a macro (`list_for_each_entry_safe`) shows no
+        // semicolons: with all three parts present, the last is the
+        // increment (the loop is still entered at least once, as before).
+        guard semis.count == 2 else { return (nil, nil, header.count == 3 ? header[2] : nil, body) }
         var initial: Cursor?, cond: Cursor?, inc: Cursor?
         for p in header {
             let o = p.extent.start.offset
@@ -403,7 +420,9 @@ private struct FunctionBuilder {
             }
             current = bodyB
             if i > 0 {
-                for name in loopLocals(body) {
+                // The body's locals, and a variable the increment assigns
+                // (`kip = next` of list_for_each_entry_safe): the next element.
+                for name in loopLocals(body) + (inc.map(incrementedLocals) ?? []) {
                     let obj = canonical(name)
                     emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(body.location),
                                  arguments: [IRArgument(text: name, object: obj, offset: 0, value: nil, identifiers: [])],
@@ -427,7 +446,11 @@ private struct FunctionBuilder {
         let name = v.spelling
         objects[name] = v.storageClass == .static ? .global : .local
         let tokens = v.tokens
-        if let i = tokens.firstIndex(where: { $0.spelling == "__free" }), i + 2 < tokens.count, tokens[i + 1].spelling == "(" {
+        // `void *page __free(execmem)`: the attribute follows the name (a
+        // declaration in a macro's body has tokens running from the macro's
+        // definition to its use, where another variable's `__free` may be).
+        if let i = tokens.firstIndex(where: { $0.spelling == "__free" }), i > 0, tokens[i - 1].spelling == name, i + 2 < tokens.count,
+           tokens[i + 1].spelling == "(" {
             let kind = tokens[i + 2].spelling
             if !scopes.isEmpty { scopes[scopes.count - 1].append((name, FunctionBuilder.freeFunction(forCleanup: kind))) }
         }
@@ -472,7 +495,11 @@ private struct FunctionBuilder {
                 }
                 return condition(first, then: then, else: elseB)
             }
-            if KernelSignature.returnsStatus(callee) {
+            // A same-file helper (or member pointer holding only such) as
+            // the condition: its path's constant return decides the branch.
+            let viaPointer = s.referenced?.kind == .functionDecl ? nil : pointers.targets(ofCall: s)
+            if KernelSignature.returnsStatus(callee) || helpers.contains(callee)
+                || (viaPointer.map { !$0.isEmpty && $0.allSatisfy(helpers.contains) } ?? false) {
                 let status = "$status@\(s.location.line):\(s.location.column)"
                 expression(s, result: status)
                 blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
@@ -660,7 +687,10 @@ private struct FunctionBuilder {
 
     /// Whether a call is one the IR lowers: an event or a same-file helper.
     func callMatters(_ node: Cursor) -> Bool {
-        guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
+        guard node.kind == .callExpr else { return false }
+        guard let target = node.referenced, target.kind == .functionDecl else {
+            return pointers.targets(ofCall: node)?.contains { IRBuilder.isEvent($0) || helpers.contains($0) } ?? false
+        }
         return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
             || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
     }
@@ -704,9 +734,38 @@ private struct FunctionBuilder {
     }
 
     mutating func call(_ c: Cursor, result: String?) {
-        guard let target = c.referenced, target.kind == .functionDecl else { return }
-        let callee = target.spelling
-        let spelled = index.source.identifier(atOffset: c.location.offset)
+        guard let target = c.referenced, target.kind == .functionDecl else {
+            if let targets = pointers.targets(ofCall: c) { pointerCall(c, targets: targets, result: result) }
+            return
+        }
+        emitCall(c, callee: target.spelling, spelled: index.source.identifier(atOffset: c.location.offset), result: result)
+    }
+
+    /// A call through a member pointer the file fills: a call of each
+    /// function it may hold, one branch each (`.any`).
+    mutating func pointerCall(_ c: Cursor, targets: [String], result: String?) {
+        guard c.isInMainFile, targets.contains(where: { IRBuilder.isEvent($0) || helpers.contains($0) }) else {
+            if let result, c.isInMainFile { rebind(result, at: c) }
+            return
+        }
+        let via = FunctionBuilder.strip(c.children.first ?? c).tokens.map(\.spelling).joined()
+        guard targets.count > 1 else { emitCall(c, callee: targets[0], spelled: targets[0], result: result, via: via); return }
+        let head = current, after = newBlock()
+        var arms: [Int] = []
+        for t in targets {
+            let b = newBlock()
+            arms.append(b)
+            current = b
+            emitCall(c, callee: t, spelled: t, result: result, via: via)
+            blocks[current].exit = .goto(after)
+        }
+        blocks[head].exit = .any(arms)
+        current = after
+    }
+
+    /// The event (or helper call) of a call to `callee`; `via`: the member
+    /// pointer it was called through, for traces.
+    mutating func emitCall(_ c: Cursor, callee: String, spelled: String, result: String?, via: String? = nil) {
         let isEvent = IRBuilder.isEvent(callee) || (!spelled.isEmpty && IRBuilder.isEvent(spelled))
         let isHelper = !isEvent && helpers.contains(callee)
         if !isEvent && !isHelper {
@@ -732,7 +791,7 @@ private struct FunctionBuilder {
         }
         let name = spelled.isEmpty ? callee : spelled
         emit(IREvent(kind: isHelper ? .helper : .call, callee: callee, spelled: name, position: pos, arguments: args, result: result,
-                     text: "\(result.map { "\($0) = " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
+                     text: "\(result.map { "\($0) = " } ?? "")\(via.map { "\($0) → " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
     }
 
     mutating func rebind(_ object: String, at c: Cursor) {
@@ -764,6 +823,27 @@ private struct FunctionBuilder {
         }
         var seen: Set<String> = []
         return names.filter { seen.insert($0).inserted }
+    }
+
+    /// Pointer locals a loop's increment assigns (`p = next`, `kip = n, n = ...`).
+    func incrementedLocals(_ inc: Cursor) -> [String] {
+        var names: [String] = []
+        var nodes = [inc]
+        inc.visitChildren { node, _ in nodes.append(node); return .recurse }
+        // In a macro's body the operator is not read reliably from the
+        // written tokens: there a pointer-typed operation on a local pointer
+        // other than `+`/`-` is taken for an assignment of it.
+        for node in nodes where node.kind == .binaryOperator {
+            let op = memo.operatorSpelling(node)
+            guard op == "=" || (op != "+" && op != "-" && FunctionBuilder.isPointer(node)) else { continue }
+            guard let lhs = node.children.first else { continue }
+            let s = FunctionBuilder.strip(lhs)
+            if s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind == .functionDecl,
+               t.storageClass != .static, FunctionBuilder.isPointer(s), !names.contains(t.spelling) {
+                names.append(t.spelling)
+            }
+        }
+        return names
     }
 
     /// An object named inside a no_free_ptr()/return_ptr() in `c`, if any.
@@ -831,7 +911,7 @@ private struct FunctionBuilder {
             guard let b = rawObject(of: base) else { return nil }
             let arrow = s.tokens.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
-            if slots[name] == nil, let type = FunctionBuilder.structType(of: base) { slots[name] = type + "." + s.spelling }
+            if slots[name] == nil, let type = IRBuilder.structType(of: base) { slots[name] = type + "." + s.spelling }
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
             return (name, 0)
         case .arraySubscriptExpr:
@@ -853,17 +933,6 @@ private struct FunctionBuilder {
         default:
             return nil
         }
-    }
-
-    /// The named struct type a member is read from (`struct bpf_tramp_image`
-    /// for `im->image`, `tr->cur_image->image` alike); nil for anonymous
-    /// structs, unions and anything else.
-    static func structType(of base: Cursor) -> String? {
-        var words = strip(base).canonicalTypeSpelling.split(separator: " ").filter { $0 != "const" && $0 != "volatile" }
-        if words.last == "*" { words.removeLast() }
-        let t = words.joined(separator: " ")
-        guard t.hasPrefix("struct "), !t.contains("("), !t.contains("*"), !t.contains("[") else { return nil }
-        return t
     }
 
     /// Marks each event argument (and result) that names memory kept across

@@ -552,6 +552,8 @@ public enum PathChecker {
                 }
                 v.disowned.remove(r)
                 v.status[r] = nil
+                // A helper called as a condition: the branch its path returned.
+                if returned == FunctionIR.zero || returned == FunctionIR.nonZero { v.status[r] = returned == FunctionIR.nonZero }
             }
             // The helper's locals end with it.
             for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
