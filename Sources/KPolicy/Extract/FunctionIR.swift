@@ -49,6 +49,11 @@ public struct FunctionIR: Sendable {
     /// condition (`if (helper(...))`) takes the branch its path returned.
     public static let zero = "$zero"
     public static let nonZero = "$nonzero"
+    /// What a failure returns: a negative constant (`return -ENOMEM;`) or
+    /// `ERR_PTR()`/`ERR_CAST()`. Non-zero as a condition; what such a path
+    /// leaves in memory kept across calls is not carried (the caller
+    /// discards the half-built object).
+    public static let failure = "$failure"
 
     /// Every event, in block order (for tests and summaries).
     public var events: [IREvent] { blocks.flatMap(\.events) }
@@ -198,7 +203,7 @@ extension FunctionIR {
             switch ir.blocks[b].exit {
             case .branch(let c, let t, let e): ir.blocks[b].exit = .branch(cond(c), then: t, else: e)
             case .return(let o):
-                ir.blocks[b].exit = .return(o == FunctionIR.null || o == FunctionIR.zero || o == FunctionIR.nonZero ? o : o.map(rename))
+                ir.blocks[b].exit = .return(o.map { [FunctionIR.null, FunctionIR.zero, FunctionIR.nonZero, FunctionIR.failure].contains($0) ? $0 : rename($0) })
             default: break
             }
         }

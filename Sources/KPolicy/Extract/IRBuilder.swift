@@ -22,7 +22,12 @@ import PatchInput
 ///
 /// Same-file helpers a function calls get IRs of their own (helpers of
 /// helpers down to `maxHelperDepth` levels), attached to the caller's IR:
-/// the path checker applies them as summaries.
+/// the path checker applies them as summaries. A call through a member
+/// function pointer the file fills (`FunctionPointerTable`: `c->alloc()`
+/// with `.alloc = alloc_insn_page`) is a call of each function it may hold,
+/// one branch each. Arguments naming memory kept across calls carry its
+/// place (`IRArgument.slot`), and the functions that call an event on a
+/// place the wanted ones use get IRs too (`keptPlacePartners`).
 public struct IRBuilder {
     /// Iterations each loop is unrolled to: paths through 0, 1 and 2 iterations.
     public static let loopUnrolling = 2
@@ -338,9 +343,11 @@ private struct FunctionBuilder {
                 returned = direct ?? object(of: value)?.name
                 if returned == nil, FunctionBuilder.isNullConstant(value), FunctionBuilder.isPointer(value) { returned = FunctionIR.null }
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
+                let called = FunctionBuilder.strip(value)
+                if called.kind == .callExpr, ["ERR_PTR", "ERR_CAST"].contains(called.referenced?.spelling ?? "") { returned = FunctionIR.failure }
                 if returned == nil, !FunctionBuilder.isPointer(value) {
                     switch value.evaluate() {
-                    case .integer(let v)?: returned = v == 0 ? FunctionIR.zero : FunctionIR.nonZero
+                    case .integer(let v)?: returned = v == 0 ? FunctionIR.zero : v < 0 ? FunctionIR.failure : FunctionIR.nonZero
                     case .unsigned(let v)?: returned = v == 0 ? FunctionIR.zero : FunctionIR.nonZero
                     default: break
                     }

@@ -192,10 +192,21 @@ extension PathChecker {
         after.recipes[a.id]?.steps.append(RecipeStep(event: event, name: o, function: function))
     }
 
+    /// Whether carried memory is still plain data where a step acts on it:
+    /// never executable, permissions never changed, from no code allocator.
+    /// That is what the RW seed assumes already, so a finding there does not
+    /// count as memory the file allocated (a `kvfree()` of an array one
+    /// function of the file vmallocs and another frees).
+    static func isPlainData(_ a: Area) -> Bool {
+        !a.everX && !a.permsChanged && !a.purpose.isCode && !a.fromROXCache
+            && ![.moduleAlloc, .execmemAlloc, .bpfJitAllocExec, .bpfProgPack].contains(a.allocator)
+    }
+
     /// At a return of the checked function: each place bound to a live area
-    /// with a recipe.
-    static func collectExit(_ item: Item, ctx: inout Context) {
-        guard ctx.carried != nil else { return }
+    /// with a recipe. A path that returns a failure (NULL, a negative errno,
+    /// `ERR_PTR()`) leaves nothing: its caller discards what it built.
+    static func collectExit(_ item: Item, returned: String?, ctx: inout Context) {
+        guard ctx.carried != nil, returned != FunctionIR.null, returned != FunctionIR.failure else { return }
         for (name, place) in ctx.placeNames.sorted(by: { $0.key < $1.key }) {
             guard let a = item.state.area(named: name), a.state == .live, let recipe = item.recipes[a.id] else { continue }
             ctx.exitStates.append((place, recipe))

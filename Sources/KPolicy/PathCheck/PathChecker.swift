@@ -24,9 +24,11 @@ import PatchInput
 ///
 /// Memory the function did not allocate (a parameter, a member reached
 /// through one, a file-scope variable) is seeded at its first use: RW data
-/// from the vmalloc family, as callers hand it over. A file-scope pointer
-/// the function makes writable again (`set_memory_rw`/`_nx` on it) is
-/// memory kept across calls that may already be executable: it is also
+/// from the vmalloc family, as callers hand it over. Memory kept across
+/// calls (`IRArgument.slot`) also starts in each state the file's functions
+/// leave it in (`checkFile`, FileStates.swift). A file-scope pointer for
+/// which the file gives no such state and that the function makes writable
+/// again (`set_memory_rw`/`_nx` on it) may already be executable: it is also
 /// seeded read-only and executable, on a second path.
 public enum PathChecker {
     public static let maxStates = 4096
@@ -330,7 +332,7 @@ public enum PathChecker {
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
                 case .return(let returned):
                     if frame.callSite == nil, let returned { checkReturn(v, returned: returned, ir: ir, ctx: &ctx) }
-                    if frame.callSite == nil { collectExit(v, ctx: &ctx) }
+                    if frame.callSite == nil { collectExit(v, returned: returned, ctx: &ctx) }
                     exits.append((v, returned))
                 }
             }
@@ -553,7 +555,9 @@ public enum PathChecker {
                 v.disowned.remove(r)
                 v.status[r] = nil
                 // A helper called as a condition: the branch its path returned.
-                if returned == FunctionIR.zero || returned == FunctionIR.nonZero { v.status[r] = returned == FunctionIR.nonZero }
+                if returned == FunctionIR.zero || returned == FunctionIR.nonZero || returned == FunctionIR.failure {
+                    v.status[r] = returned != FunctionIR.zero
+                }
             }
             // The helper's locals end with it.
             for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
@@ -588,7 +592,8 @@ public enum PathChecker {
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
         let changed = actedObject(event).flatMap { v.state.area(named: $0)?.permsChanged } ?? false
         let object = actedObject(event)
-        let isSeeded = object.map { v.seeded.contains($0) } ?? false
+        let plainCarried = object.flatMap { o in v.carried[o] == nil ? nil : v.state.area(named: o).map(isPlainData) } ?? false
+        let isSeeded = (object.map { v.seeded.contains($0) } ?? false) || plainCarried
         var evident = !isSeeded || object.map { v.shownWritable.contains($0) || madeReadOnly.contains($0) } ?? false
         if case .setMemory(.rw, _, _, _) = call { evident = true }
         if let object, isSeeded {
@@ -621,7 +626,7 @@ public enum PathChecker {
                 }
                 ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: message, event: site,
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
-                                            seededObject: object.map { v.seeded.contains($0) } ?? false,
+                                            seededObject: (object.map { v.seeded.contains($0) } ?? false) || plainCarried,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
                                             tree: config.capabilities, trace: v.trace, stateFrom: kept?.functions ?? [])
             }
