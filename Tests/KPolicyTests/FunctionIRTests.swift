@@ -488,7 +488,7 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertEqual(reset.count, 1, "\(results[2].findings.map(\.message))")
         XCTAssertFalse(reset[0].seededObject, "a state the file allocated is not a seed")
         XCTAssertEqual(Set(reset[0].stateFrom), ["text_init", "text_seal"])
-        XCTAssert(reset[0].message.contains("state left by text_init() line 2, text_seal() line 3"), reset[0].message)
+        XCTAssert(reset[0].message.contains("state left by text_init() line 3, text_seal() line 4"), reset[0].message)
         XCTAssertEqual(reset[0].trace.compactMap(\.stateFrom).first.map(Set.init), ["text_init", "text_seal"])
         // Each function alone: the free sees only the RW seed.
         XCTAssert(PathChecker.check(list[2], arches: [.x86_64], tree: .expected(for: .v6_1)).findings.filter { $0.invariant == .reset }.isEmpty)
