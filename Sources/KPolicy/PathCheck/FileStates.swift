@@ -163,7 +163,7 @@ extension PathChecker {
 
     /// The paths that start `object` (unbound, kept in `place`) in a state
     /// the file's functions leave it in.
-    static func carriedSeeds(_ item: Item, _ object: String, place: String, function: String, ctx: Context) -> [Item] {
+    static func carriedSeeds(_ item: Item, _ object: String, place: String, ctx: Context) -> [Item] {
         guard let recipes = ctx.carried?.byPlace[place], !item.fresh.contains(object) else { return [] }
         return recipes.compactMap { recipe -> Item? in
             guard var v = replay(recipe, as: object, on: item, config: ctx.config) else { return nil }

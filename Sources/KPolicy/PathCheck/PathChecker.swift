@@ -433,7 +433,7 @@ public enum PathChecker {
             // functions leave it in; without any, a file-scope pointer made
             // writable again may already be read-only and executable.
             let place = o == event.arguments.first?.object ? event.arguments.first?.slot : nil
-            let carried = place.map { carriedSeeds(item, o, place: $0, function: frame.chain.last ?? "", ctx: ctx) } ?? []
+            let carried = place.map { carriedSeeds(item, o, place: $0, ctx: ctx) } ?? []
             variants += carried
             if carried.isEmpty && seed.mayBeExecutable && !item.fresh.contains(o) {
                 variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX))
