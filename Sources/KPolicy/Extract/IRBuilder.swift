@@ -88,7 +88,10 @@ public struct IRBuilder {
         }
         // A call through a member pointer the file fills with an anchor
         // (`c->alloc()`, `.alloc = alloc_insn_page`) is a call of it.
-        let pointers = FunctionPointerTable(index: index)
+        // (Read only where the file takes a function's address at all.)
+        let functionNames = Set(index.definitions.map(\.spelling))
+        let pointers = facts.calls.contains { $0.isReference && (functionNames.contains($0.callee) || IRBuilder.isEvent($0.callee)) }
+            ? FunctionPointerTable(index: index) : FunctionPointerTable()
         wanted.formUnion(pointers.callers { IRBuilder.isAnchor($0) || wanted.contains($0) })
         guard !wanted.isEmpty else { return ([], []) }
         // A caller of a function that has an anchor is wanted too (its

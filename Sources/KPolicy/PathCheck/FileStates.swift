@@ -235,17 +235,24 @@ extension FunctionIR {
 }
 
 extension IRBuilder {
-    /// The other functions of the file that call an event on memory the
-    /// `wanted` ones keep across calls (`vmalloc()` into a pointer another
-    /// function protects, `vfree()` of it): their exits give the kept
-    /// memory its states (`PathChecker.checkFile`), so they get IRs too.
+    /// The other functions of the file that call an allocation, free or
+    /// permission event on memory the `wanted` ones keep across calls
+    /// (`vmalloc()` into a pointer another function protects, `vfree()` of
+    /// it): their exits give the kept memory its states
+    /// (`PathChecker.checkFile`), so they get IRs too.
     func keptPlacePartners(of wanted: [FunctionIR], index: UnitIndex, facts: FileFacts,
                            build: (String) -> FunctionIR?) -> [FunctionIR] {
         let places = Set(wanted.flatMap(\.keptPlaces))
         guard !places.isEmpty else { return [] }
         let have = Set(wanted.map(\.name))
         var callers: Set<String> = []
-        for c in facts.calls where !c.isReference && (IRBuilder.isEvent(c.callee) || IRBuilder.isEvent(c.spelled)) {
+        // Plain writes and heap (kmalloc) calls give kept memory no state
+        // the path rules look at: a function that only memcpy()s into a
+        // member is not worth an IR for it.
+        func gives(_ name: String) -> Bool {
+            IRBuilder.isEvent(name) && !["write", "kmalloc", "kvmalloc", "kfree"].contains(KernelCall.canonicalName(name))
+        }
+        for c in facts.calls where !c.isReference && (gives(c.callee) || gives(c.spelled)) {
             if let f = c.function, !have.contains(f) { callers.insert(f) }
         }
         var out: [FunctionIR] = []
