@@ -50,6 +50,11 @@ public struct Finding: Sendable, Equatable {
     /// The name the finding is about (a function or macro).
     public var subject: String { values["subject"] ?? "" }
 
+    /// For path rules: the functions of the file whose exits left memory kept
+    /// across calls in the state the finding's path starts it in (the
+    /// trace's `stateFrom`).
+    public var stateFrom: Set<String> { Set((trace ?? []).flatMap { $0.stateFrom ?? [] }) }
+
     /// Sorted by place and rule, one finding per rule and place.
     static func onePerPlace(_ findings: [Finding]) -> [Finding] {
         var seen: Set<String> = []

@@ -45,10 +45,8 @@ public struct RuleEngine: Sendable {
             if rule.match is PathMatcher, pathResults == nil {
                 let arches = Arch.checked(forPath: facts.path)
                 let t0 = StageTimes.now()
-                pathResults = functions.map { f in
-                    (f, PathChecker.check(f, arches: context.summaries?.arches(for: f, among: arches) ?? arches, tree: context.capabilities,
-                                          summaries: context.summaries))
-                }
+                pathResults = Array(zip(functions, PathChecker.checkFile(functions, arches: arches, tree: context.capabilities,
+                                                                         summaries: context.summaries)))
                 for (pair, ir) in PairCheck.functions(for: context.summaries?.pairs ?? [], in: functions) {
                     let r = PathChecker.check(ir, arches: arches, tree: context.capabilities, summaries: context.summaries)
                     pathResults?.append((ir, PairCheck.findings(of: r, pair: pair)))
