@@ -15,6 +15,8 @@ public struct CursorKind: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let typedefDecl = CursorKind(CXCursor_TypedefDecl)
     public static let declRefExpr = CursorKind(CXCursor_DeclRefExpr)
     public static let memberRefExpr = CursorKind(CXCursor_MemberRefExpr)
+    /// A field named in a designated initializer (`.alloc = ...`).
+    public static let memberRef = CursorKind(CXCursor_MemberRef)
     public static let callExpr = CursorKind(CXCursor_CallExpr)
     public static let unexposedExpr = CursorKind(CXCursor_UnexposedExpr)
     public static let integerLiteral = CursorKind(CXCursor_IntegerLiteral)

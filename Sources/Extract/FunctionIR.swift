@@ -44,6 +44,16 @@ public struct FunctionIR: Sendable, Codable {
 
     /// What a `return NULL;` returns.
     public static let null = "$null"
+    /// What `return 0;` / `return false;` and a non-zero constant
+    /// (`return true;`, `return -ENOMEM;`) return: a helper whose call is a
+    /// condition (`if (helper(...))`) takes the branch its path returned.
+    public static let zero = "$zero"
+    public static let nonZero = "$nonzero"
+    /// What a failure returns: a negative constant (`return -ENOMEM;`) or
+    /// `ERR_PTR()`/`ERR_CAST()`. Non-zero as a condition; what such a path
+    /// leaves in memory kept across calls is not carried (the caller
+    /// discards the half-built object).
+    public static let failure = "$failure"
 
     /// Every event, in block order (for tests and summaries).
     public var events: [IREvent] { blocks.flatMap(\.events) }
@@ -123,6 +133,8 @@ public struct IREvent: Sendable, Codable {
     public var arguments: [IRArgument]
     /// The object the call's result is stored into, if any.
     public var result: String?
+    /// The file-wide place `result` is kept in, when it is one (`IRArgument.slot`).
+    public var resultSlot: String?
     /// The source text of the call, for traces.
     public var text: String
 
@@ -151,13 +163,20 @@ public struct IRArgument: Sendable, Equatable, Codable {
     public var value: Int64?
     /// Identifiers the argument is made of, macros expanded (`VM_FLUSH_RESET_PERMS`, `PAGE_KERNEL_ROX`).
     public var identifiers: [String]
+    /// When `object` is memory kept across calls (a file-scope variable,
+    /// or a member of a named struct type): the file-wide name of the place
+    /// it is kept in (`its_page`, `struct bpf_tramp_image.image`). Every
+    /// function of the file that names the same place shares the states the
+    /// others leave it in (`PathChecker.checkFile`).
+    public var slot: String?
 
-    public init(text: String, object: String?, offset: Int?, value: Int64?, identifiers: [String]) {
+    public init(text: String, object: String?, offset: Int?, value: Int64?, identifiers: [String], slot: String? = nil) {
         self.text = text
         self.object = object
         self.offset = offset
         self.value = value
         self.identifiers = identifiers
+        self.slot = slot
     }
 }
 
@@ -183,7 +202,8 @@ extension FunctionIR {
             }
             switch ir.blocks[b].exit {
             case .branch(let c, let t, let e): ir.blocks[b].exit = .branch(cond(c), then: t, else: e)
-            case .return(let o): ir.blocks[b].exit = .return(o == FunctionIR.null ? o : o.map(rename))
+            case .return(let o):
+                ir.blocks[b].exit = .return(o.map { [FunctionIR.null, FunctionIR.zero, FunctionIR.nonZero, FunctionIR.failure].contains($0) ? $0 : rename($0) })
             default: break
             }
         }

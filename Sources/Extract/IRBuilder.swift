@@ -22,7 +22,12 @@ import PatchInput
 ///
 /// Same-file helpers a function calls get IRs of their own (helpers of
 /// helpers down to `maxHelperDepth` levels), attached to the caller's IR:
-/// the path checker applies them as summaries.
+/// the path checker applies them as summaries. A call through a member
+/// function pointer the file fills (`FunctionPointerTable`: `c->alloc()`
+/// with `.alloc = alloc_insn_page`) is a call of each function it may hold,
+/// one branch each. Arguments naming memory kept across calls carry its
+/// place (`IRArgument.slot`), and the functions that call an event on a
+/// place the wanted ones use get IRs too (`keptPlacePartners`).
 public struct IRBuilder {
     /// Iterations each loop is unrolled to: paths through 0, 1 and 2 iterations.
     public static let loopUnrolling = 2
@@ -90,14 +95,19 @@ public struct IRBuilder {
     /// checked, and a call to such a helper is a call the IR does not follow.
     public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         var wanted: Set<String> = []
+        let pointers = FunctionPointerTable.of(index: index, facts: facts)
         if let only {
             // Just these (a summary another file needs), with their helpers.
-            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts)
+            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts, pointers: pointers,
+                         partners: false)
         }
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) || external.contains(c.callee) { wanted.insert(f) }
         }
         wanted.formUnion(index.definitions.map(\.spelling).filter { wanting.contains($0) })
+        // A call through a member pointer the file fills with an anchor
+        // (`c->alloc()`, `.alloc = alloc_insn_page`) is a call of it.
+        wanted.formUnion(pointers.callers { IRBuilder.isAnchor($0) || wanted.contains($0) })
         guard !wanted.isEmpty else { return ([], []) }
         // A caller of a function that has an anchor is wanted too (its
         // summary acts at the call), up to the helper depth.
@@ -110,10 +120,13 @@ public struct IRBuilder {
             if more.isEmpty { break }
             wanted.formUnion(more)
         }
-        return build(wanted: wanted, index: index, facts: facts)
+        return build(wanted: wanted, index: index, facts: facts, pointers: pointers, partners: true)
     }
 
-    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+    /// `partners`: also the functions that allocate, free or protect the
+    /// kept places the wanted ones use (`keptPlacePartners`).
+    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts, pointers: FunctionPointerTable, partners: Bool)
+        -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         let definedNames = Set(index.definitions.map(\.spelling))
         var callsAt: [Position: CallFact] = [:]
         for c in facts.calls where !c.isReference { callsAt[c.position] = c }
@@ -125,13 +138,14 @@ public struct IRBuilder {
             if let known = built[name] { return known }
             guard let def = definitions[name] else { return nil }
             var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.union(external).subtracting([name]), maxWork: maxWork)
+            b.pointers = pointers
             let made = b.build(def)
             built[name] = made
             return made
         }
         var out: [FunctionIR] = []
-        for def in index.definitions where wanted.contains(def.spelling) {
-            guard var f = ir(def.spelling), f.unbuilt == nil else { continue }
+        func withHelpers(_ name: String) -> FunctionIR? {
+            guard var f = ir(name), f.unbuilt == nil else { return nil }
             var frontier = Set(f.events.filter { $0.kind == .helper }.map(\.callee))
             for _ in 0..<IRBuilder.maxHelperDepth {
                 var next: Set<String> = []
@@ -142,8 +156,12 @@ public struct IRBuilder {
                 }
                 frontier = next
             }
-            out.append(f)
+            return f
         }
+        for def in index.definitions where wanted.contains(def.spelling) {
+            if let f = withHelpers(def.spelling) { out.append(f) }
+        }
+        if partners { out += keptPlacePartners(of: out, index: index, facts: facts, build: withHelpers) }
         let unbuilt = built.values.compactMap { f in f.unbuilt.map { Unbuilt(name: f.name, position: f.position, work: $0) } }
         return (out, unbuilt.sorted { ($0.position.line, $0.name) < ($1.position.line, $1.name) })
     }
@@ -159,6 +177,8 @@ private struct FunctionBuilder {
     let path: String
     let callsAt: [Position: CallFact]
     let helpers: Set<String>
+    /// Member function pointers the file fills (`FunctionPointerTable`).
+    var pointers = FunctionPointerTable()
 
     var blocks: [IRBlock] = [IRBlock()]
     var current = 0
@@ -168,6 +188,11 @@ private struct FunctionBuilder {
     /// `__free` variables per open compound statement: (object, free function).
     var scopes: [[(object: String, free: String)]] = []
     var objects: [String: ObjectOrigin] = [:]
+    /// Objects kept across calls, by the file-wide place they are kept in
+    /// (`IRArgument.slot`): file-scope and static variables, members of
+    /// named struct types.
+    var slots: [String: String] = [:]
+    var functionName = ""
     /// Flow-insensitive aliases: a local assigned only from one object is that object.
     var alias: [String: String] = [:]
     var unrolling = IRBuilder.loopUnrolling
@@ -202,6 +227,7 @@ private struct FunctionBuilder {
     }
 
     mutating func build(_ def: Cursor) -> FunctionIR {
+        functionName = def.spelling
         let body = def.children.last { $0.kind == .compoundStmt }
         if let body { collectAliases(body) }
         if let body { stmt(body) }
@@ -216,6 +242,7 @@ private struct FunctionBuilder {
             ir.unbuilt = work
             return ir
         }
+        annotateSlots(&ir)
         // Stores matter only to objects the calls act on.
         let acted = Set(ir.blocks.flatMap { $0.events.filter { $0.kind != .store && $0.kind != .rebind }.flatMap { e in e.arguments.compactMap(\.object) + [e.result].compactMap { $0 } } })
         for i in ir.blocks.indices {
@@ -342,6 +369,15 @@ private struct FunctionBuilder {
                 returned = direct ?? object(of: value)?.name
                 if returned == nil, FunctionBuilder.isNullConstant(value), FunctionBuilder.isPointer(value) { returned = FunctionIR.null }
                 if returned == nil, let d = disownedObject(in: value) { returned = d }
+                let called = FunctionBuilder.strip(value)
+                if called.kind == .callExpr, ["ERR_PTR", "ERR_CAST"].contains(called.referenced?.spelling ?? "") { returned = FunctionIR.failure }
+                if returned == nil, !FunctionBuilder.isPointer(value) {
+                    switch value.evaluate() {
+                    case .integer(let v)?: returned = v == 0 ? FunctionIR.zero : v < 0 ? FunctionIR.failure : FunctionIR.nonZero
+                    case .unsigned(let v)?: returned = v == 0 ? FunctionIR.zero : FunctionIR.nonZero
+                    default: break
+                    }
+                }
             }
             emitCleanups(scopes.reversed(), at: c.extent.start, except: returned)
             blocks[current].exit = .return(returned)
@@ -391,7 +427,10 @@ private struct FunctionBuilder {
             if t.spelling == "(" { depth += 1 } else if t.spelling == ")" { depth -= 1; if depth == 0 { break } }
             else if t.spelling == ";", depth == 1 { semis.append(t.location.offset) }
         }
-        guard semis.count == 2 else { return (nil, nil, nil, body) }
+        // A loop written by a macro (`list_for_each_entry_safe`) shows no
+        // semicolons: with all three parts present, the last is the
+        // increment (the loop is still entered at least once, as before).
+        guard semis.count == 2 else { return (nil, nil, header.count == 3 ? header[2] : nil, body) }
         var initial: Cursor?, cond: Cursor?, inc: Cursor?
         for p in header {
             let o = p.extent.start.offset
@@ -414,7 +453,9 @@ private struct FunctionBuilder {
             }
             current = bodyB
             if i > 0 {
-                for name in loopLocals(body) {
+                // The body's locals, and a variable the increment assigns
+                // (`kip = next` of list_for_each_entry_safe): the next element.
+                for name in loopLocals(body) + (inc.map(incrementedLocals) ?? []) {
                     let obj = canonical(name)
                     emit(IREvent(kind: .rebind, callee: "rebind", spelled: "rebind", position: position(body.location),
                                  arguments: [IRArgument(text: name, object: obj, offset: 0, value: nil, identifiers: [])],
@@ -438,7 +479,11 @@ private struct FunctionBuilder {
         let name = v.spelling
         objects[name] = v.storageClass == .static ? .global : .local
         let tokens = v.tokens
-        if let i = tokens.firstIndex(where: { $0.spelling == "__free" }), i + 2 < tokens.count, tokens[i + 1].spelling == "(" {
+        // `void *page __free(execmem)`: the attribute follows the name (a
+        // declaration in a macro's body has tokens running from the macro's
+        // definition to its use, where another variable's `__free` may be).
+        if let i = tokens.firstIndex(where: { $0.spelling == "__free" }), i > 0, tokens[i - 1].spelling == name, i + 2 < tokens.count,
+           tokens[i + 1].spelling == "(" {
             let kind = tokens[i + 2].spelling
             if !scopes.isEmpty { scopes[scopes.count - 1].append((name, FunctionBuilder.freeFunction(forCleanup: kind))) }
         }
@@ -483,7 +528,11 @@ private struct FunctionBuilder {
                 }
                 return condition(first, then: then, else: elseB)
             }
-            if KernelSignature.returnsStatus(callee) {
+            // A same-file helper (or member pointer holding only such) as
+            // the condition: its path's constant return decides the branch.
+            let viaPointer = s.referenced?.kind == .functionDecl ? nil : pointers.targets(ofCall: s)
+            if KernelSignature.returnsStatus(callee) || helpers.contains(callee)
+                || (viaPointer.map { !$0.isEmpty && $0.allSatisfy(helpers.contains) } ?? false) {
                 let status = "$status@\(s.location.line):\(s.location.column)"
                 expression(s, result: status)
                 blocks[current].exit = .branch(.failed(status), then: then, else: elseB)
@@ -671,7 +720,10 @@ private struct FunctionBuilder {
 
     /// Whether a call is one the IR lowers: an event or a same-file helper.
     func callMatters(_ node: Cursor) -> Bool {
-        guard node.kind == .callExpr, let target = node.referenced, target.kind == .functionDecl else { return false }
+        guard node.kind == .callExpr else { return false }
+        guard let target = node.referenced, target.kind == .functionDecl else {
+            return pointers.targets(ofCall: node)?.contains { IRBuilder.isEvent($0) || helpers.contains($0) } ?? false
+        }
         return IRBuilder.isEvent(target.spelling) || helpers.contains(target.spelling)
             || IRBuilder.isEvent(index.source.identifier(atOffset: node.location.offset))
     }
@@ -715,9 +767,38 @@ private struct FunctionBuilder {
     }
 
     mutating func call(_ c: Cursor, result: String?) {
-        guard let target = c.referenced, target.kind == .functionDecl else { return }
-        let callee = target.spelling
-        let spelled = index.source.identifier(atOffset: c.location.offset)
+        guard let target = c.referenced, target.kind == .functionDecl else {
+            if let targets = pointers.targets(ofCall: c) { pointerCall(c, targets: targets, result: result) }
+            return
+        }
+        emitCall(c, callee: target.spelling, spelled: index.source.identifier(atOffset: c.location.offset), result: result)
+    }
+
+    /// A call through a member pointer the file fills: a call of each
+    /// function it may hold, one branch each (`.any`).
+    mutating func pointerCall(_ c: Cursor, targets: [String], result: String?) {
+        guard c.isInMainFile, targets.contains(where: { IRBuilder.isEvent($0) || helpers.contains($0) }) else {
+            if let result, c.isInMainFile { rebind(result, at: c) }
+            return
+        }
+        let via = FunctionBuilder.strip(c.children.first ?? c).tokens.map(\.spelling).joined()
+        guard targets.count > 1 else { emitCall(c, callee: targets[0], spelled: targets[0], result: result, via: via); return }
+        let head = current, after = newBlock()
+        var arms: [Int] = []
+        for t in targets {
+            let b = newBlock()
+            arms.append(b)
+            current = b
+            emitCall(c, callee: t, spelled: t, result: result, via: via)
+            blocks[current].exit = .goto(after)
+        }
+        blocks[head].exit = .any(arms)
+        current = after
+    }
+
+    /// The event (or helper call) of a call to `callee`; `via`: the member
+    /// pointer it was called through, for traces.
+    mutating func emitCall(_ c: Cursor, callee: String, spelled: String, result: String?, via: String? = nil) {
         let isEvent = IRBuilder.isEvent(callee) || (!spelled.isEmpty && IRBuilder.isEvent(spelled))
         let isHelper = !isEvent && helpers.contains(callee)
         if !isEvent && !isHelper {
@@ -743,7 +824,7 @@ private struct FunctionBuilder {
         }
         let name = spelled.isEmpty ? callee : spelled
         emit(IREvent(kind: isHelper ? .helper : .call, callee: callee, spelled: name, position: pos, arguments: args, result: result,
-                     text: "\(result.map { "\($0) = " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
+                     text: "\(result.map { "\($0) = " } ?? "")\(via.map { "\($0) → " } ?? "")\(name)(\(args.map(\.text).joined(separator: ", ")))"))
     }
 
     mutating func rebind(_ object: String, at c: Cursor) {
@@ -775,6 +856,27 @@ private struct FunctionBuilder {
         }
         var seen: Set<String> = []
         return names.filter { seen.insert($0).inserted }
+    }
+
+    /// Pointer locals a loop's increment assigns (`p = next`, `kip = n, n = ...`).
+    func incrementedLocals(_ inc: Cursor) -> [String] {
+        var names: [String] = []
+        var nodes = [inc]
+        inc.visitChildren { node, _ in nodes.append(node); return .recurse }
+        // In a macro's body the operator is not read reliably from the
+        // written tokens: there a pointer-typed operation on a local pointer
+        // other than `+`/`-` is taken for an assignment of it.
+        for node in nodes where node.kind == .binaryOperator {
+            let op = memo.operatorSpelling(node)
+            guard op == "=" || (op != "+" && op != "-" && FunctionBuilder.isPointer(node)) else { continue }
+            guard let lhs = node.children.first else { continue }
+            let s = FunctionBuilder.strip(lhs)
+            if s.kind == .declRefExpr, let t = s.referenced, t.kind == .varDecl, t.semanticParent?.kind == .functionDecl,
+               t.storageClass != .static, FunctionBuilder.isPointer(s), !names.contains(t.spelling) {
+                names.append(t.spelling)
+            }
+        }
+        return names
     }
 
     /// An object named inside a no_free_ptr()/return_ptr() in `c`, if any.
@@ -810,6 +912,10 @@ private struct FunctionBuilder {
         case .declRefExpr:
             guard let target = s.referenced, target.kind == .varDecl || target.kind == .parmDecl else { return nil }
             let name = target.spelling
+            if target.kind == .varDecl, slots[name] == nil {
+                if target.storageClass == .static, target.semanticParent?.kind == .functionDecl { slots[name] = functionName + "::" + name }
+                else if target.semanticParent?.kind != .functionDecl { slots[name] = name }
+            }
             if objects[name] == nil {
                 if target.kind == .parmDecl { objects[name] = .parameter }
                 else if target.semanticParent?.kind == .translationUnit || target.storageClass == .static { objects[name] = .global }
@@ -838,10 +944,28 @@ private struct FunctionBuilder {
             guard let b = rawObject(of: base) else { return nil }
             let arrow = s.tokens.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
+            if slots[name] == nil, let type = IRBuilder.structType(of: base) { slots[name] = type + "." + s.spelling }
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
             return (name, 0)
         case .arraySubscriptExpr:
-            guard let base = s.children.first, let b = rawObject(of: base) else { return nil }
+            guard let base = s.children.first else { return nil }
+            // An element that is itself a pointer (`aux->func[i]` of a
+            // `struct bpf_prog **`) is other memory, one object per
+            // constant index; with an index known only at run time the
+            // elements cannot be told apart and none is followed. An
+            // element that is data is a place in the array's own memory.
+            if FunctionBuilder.isPointer(s) {
+                let parts = s.children
+                guard parts.count == 2, let array = rawObject(of: parts[0]) else { return nil }
+                switch parts[1].evaluate() {
+                case .integer(let v)?:
+                    let name = canonical(array.name) + "[\(v)]"
+                    if objects[name] == nil { objects[name] = objects[canonical(array.name)] == .global ? .global : .parameter }
+                    return (name, 0)
+                default: return nil
+                }
+            }
+            guard let b = rawObject(of: base) else { return nil }
             return (b.name, nil)
         case .binaryOperator:
             guard let op = memo.operatorSpelling(s), op == "+" || op == "-" else { return nil }
@@ -861,6 +985,24 @@ private struct FunctionBuilder {
         }
     }
 
+    /// Marks each event argument (and result) that names memory kept across
+    /// calls with its place (`IRArgument.slot`). Array elements with an
+    /// index known only at run time share their array's object and get no
+    /// place of their own.
+    func annotateSlots(_ ir: inout FunctionIR) {
+        guard !slots.isEmpty else { return }
+        var byObject: [String: String] = [:]
+        for (raw, slot) in slots { byObject[canonical(raw)] = slot }
+        for b in ir.blocks.indices {
+            for e in ir.blocks[b].events.indices {
+                if let r = ir.blocks[b].events[e].result { ir.blocks[b].events[e].resultSlot = byObject[r] }
+                for a in ir.blocks[b].events[e].arguments.indices {
+                    if let o = ir.blocks[b].events[e].arguments[a].object { ir.blocks[b].events[e].arguments[a].slot = byObject[o] }
+                }
+            }
+        }
+    }
+
     /// Locals assigned from exactly one object are that object (`addr =
     /// (unsigned long)p`), and a member assigned a local holding an
     /// allocation is that allocation (`pack->ptr = ptr`).
@@ -877,8 +1019,12 @@ private struct FunctionBuilder {
                 }
             } else if node.kind == .binaryOperator, memo.operatorSpelling(node) == "=" {
                 let parts = node.children
+                // `a = b = call()`: `a` gets what `b` holds.
+                var value = parts.count == 2 ? parts[1] : node
+                let inner = FunctionBuilder.strip(value)
+                if inner.kind == .binaryOperator, memo.operatorSpelling(inner) == "=", let target = inner.children.first { value = target }
                 if parts.count == 2, let l = rawObject(of: parts[0]), l.offset == 0 {
-                    if let r = rawObject(of: parts[1]), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
+                    if let r = rawObject(of: value), r.offset == 0 { sources[l.name, default: []].insert(r.name); pairs.append((l.name, r.name)) }
                     else { sources[l.name, default: []].insert("<value>") }
                 }
             } else if node.kind == .compoundAssignOperator {

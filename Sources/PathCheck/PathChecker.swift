@@ -25,9 +25,11 @@ import Extract
 ///
 /// Memory the function did not allocate (a parameter, a member reached
 /// through one, a file-scope variable) is seeded at its first use: RW data
-/// from the vmalloc family, as callers hand it over. A file-scope pointer
-/// the function makes writable again (`set_memory_rw`/`_nx` on it) is
-/// memory kept across calls that may already be executable: it is also
+/// from the vmalloc family, as callers hand it over. Memory kept across
+/// calls (`IRArgument.slot`) also starts in each state the file's functions
+/// leave it in (`checkFile`, FileStates.swift). A file-scope pointer for
+/// which the file gives no such state and that the function makes writable
+/// again (`set_memory_rw`/`_nx` on it) may already be executable: it is also
 /// seeded read-only and executable, on a second path.
 public enum PathChecker {
     public static let maxStates = 4096
@@ -44,6 +46,9 @@ public enum PathChecker {
         public var invariants: [String]
         /// The model arch the path was run on (set on a finding's trace).
         public var arch: String? = nil
+        /// On the step that starts memory kept across calls in a state other
+        /// functions of the file leave it in: those functions (`checkFile`).
+        public var stateFrom: [String]? = nil
     }
 
     /// A violation found on some path.
@@ -76,6 +81,9 @@ public enum PathChecker {
         /// The definitions of other files whose summaries the path ran
         /// through (`TreeFunctions.Definition.described`), in order.
         public var basis: [String] = []
+        /// The object's state was left by other functions of the file (or
+        /// earlier calls of this one): those functions (`checkFile`).
+        public var stateFrom: [String] = []
     }
 
     public struct Result: Sendable {
@@ -149,6 +157,11 @@ public enum PathChecker {
         var status: [String: Bool] = [:]
         /// Definitions of other files whose summaries this path ran through.
         var basis: [String] = []
+        /// Per model area: the steps that made it what it is, for memory
+        /// kept across calls (`FileStates.swift`).
+        var recipes: [Int: Recipe] = [:]
+        /// Objects started in a state the file's functions leave them in.
+        var carried: [String: Recipe] = [:]
     }
 
     /// A (block, state) pair already explored. The hash is computed once:
@@ -199,6 +212,13 @@ public enum PathChecker {
         /// entry state gives the same exits, so each is explored once per
         /// function and arch. Exits keep only the steps the helper added.
         var summaries: [SummaryKey: [Item]?] = [:]
+        /// The states memory kept across calls may start in (`checkFile`);
+        /// nil when the file's states are not computed.
+        var carried: CarriedStates?
+        /// Names of kept memory seen on the paths, and their places.
+        var placeNames: [String: String] = [:]
+        /// What the checked function's returns leave in each place.
+        var exitStates: [(String, Recipe)] = []
     }
 
     /// A helper's summary at one call from one caller state (its hash
@@ -249,10 +269,14 @@ public enum PathChecker {
     }
 
     static func check(_ ir: FunctionIR, config: ModelConfig, summaries: ResolvedSummaries? = nil, witnessAt: Position? = nil) -> Result {
-        var result = Result()
         var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
         ctx.tree = summaries?.byArch[config.arch] ?? [:]
         ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
+        return check(ir, config: config, context: &ctx)
+    }
+
+    static func check(_ ir: FunctionIR, config: ModelConfig, context ctx: inout Context) -> Result {
+        var result = Result()
         var start = ModelState(config: config)
         _ = Executor.run(.setCaller(.core), on: &start)
         let run = explore(ir, from: Item(block: 0, state: start, trace: [], disowned: [], length: 0),
@@ -291,7 +315,10 @@ public enum PathChecker {
             for event in block.events {
                 var next: [Item] = []
                 for v in variants {
-                    next += step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested)
+                    for var out in step(v, event, seeds: seeds, frame: frame, ctx: &ctx, madeReadOnly: madeReadOnly, tested: tested) {
+                        record(event, function: ir.name, before: v, after: &out)
+                        next.append(out)
+                    }
                 }
                 variants = next
             }
@@ -325,6 +352,7 @@ public enum PathChecker {
                     if takeThen { var w = v; w.block = thenB; stack.append(w) }
                 case .return(let returned):
                     if frame.callSite == nil, let returned { checkReturn(v, returned: returned, ir: ir, ctx: &ctx) }
+                    if frame.callSite == nil { collectExit(v, returned: returned, ctx: &ctx) }
                     exits.append((v, returned))
                 }
             }
@@ -415,12 +443,21 @@ public enum PathChecker {
         }
         if event.kind == .helper { return [item] }
         if event.kind == .cleanup, let o = event.arguments.first?.object, item.disowned.contains(o) { return [item] }
+        notePlaces(event, ctx: &ctx)
         // Seed the memory the event acts on if the path has not seen it.
         var variants = [item]
         if let o = actedObject(event), !item.state.isBound(o), event.result != o {
             let seed = seeds[o] ?? Seed(pages: 1, mayBeExecutable: false)
             variants = [seeded(item, o, pages: seed.pages, prot: .kernel)]
-            if seed.mayBeExecutable && !item.fresh.contains(o) { variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX)) }
+            // Memory kept across calls also starts in each state the file's
+            // functions leave it in; without any, a file-scope pointer made
+            // writable again may already be read-only and executable.
+            let place = o == event.arguments.first?.object ? event.arguments.first?.slot : nil
+            let carried = place.map { carriedSeeds(item, o, place: $0, ctx: ctx) } ?? []
+            variants += carried
+            if carried.isEmpty && seed.mayBeExecutable && !item.fresh.contains(o) {
+                variants.append(seeded(item, o, pages: seed.pages, prot: .kernelROX))
+            }
         }
         var out: [Item] = []
         for v in variants {
@@ -549,6 +586,10 @@ public enum PathChecker {
                 }
                 v.disowned.remove(r)
                 v.status[r] = nil
+                // A helper called as a condition: the branch its path returned.
+                if returned == FunctionIR.zero || returned == FunctionIR.nonZero || returned == FunctionIR.failure {
+                    v.status[r] = returned != FunctionIR.zero
+                }
             }
             // The helper's locals end with it.
             for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
@@ -583,7 +624,8 @@ public enum PathChecker {
         let readOnly = before.map { $0.map.isPresent && !$0.map.contains(.write) } ?? false
         let changed = actedObject(event).flatMap { v.state.area(named: $0)?.permsChanged } ?? false
         let object = actedObject(event)
-        let isSeeded = object.map { v.seeded.contains($0) } ?? false
+        let plainCarried = object.flatMap { o in v.carried[o] == nil ? nil : v.state.area(named: o).map(isPlainData) } ?? false
+        let isSeeded = (object.map { v.seeded.contains($0) } ?? false) || plainCarried
         var evident = !isSeeded || object.map { v.shownWritable.contains($0) || madeReadOnly.contains($0) } ?? false
         if case .setMemory(.rw, _, _, _) = call { evident = true }
         if let object, isSeeded {
@@ -607,15 +649,19 @@ public enum PathChecker {
                 guard let o = object, frame.handed.contains(where: { o == $0 || o.hasPrefix($0 + "->") || o.hasPrefix($0 + ".") }) else { continue }
             }
             let site = frame.callSite ?? event
-            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)"
+            let kept = object.flatMap { v.carried[$0] }
+            let key = "\(viol.invariant.rawValue)|\(site.position.line):\(site.position.column)|\(config.arch.rawValue)" + (kept == nil ? "" : "|kept")
             if ctx.findings[key] == nil {
-                let message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                var message = frame.callSite == nil ? viol.message : "in \(frame.chain.last ?? "")() line \(event.position.line): \(viol.message)"
+                if let kept {
+                    message += " (state left by " + kept.sources().map { "\($0.function)() line \($0.line)" }.joined(separator: ", ") + ")"
+                }
                 ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: message, event: site,
                                             eventClass: eventClass(call), targetReadOnly: readOnly,
-                                            seededObject: object.map { v.seeded.contains($0) } ?? false,
+                                            seededObject: (object.map { v.seeded.contains($0) } ?? false) || plainCarried,
                                             permissionsChanged: changed, evidentlyWritable: evident, arch: config.arch,
                                             tree: config.capabilities, trace: v.trace,
-                                            basis: v.basis + frame.basis.filter { !v.basis.contains($0) })
+                                            basis: v.basis + frame.basis.filter { !v.basis.contains($0) }, stateFrom: kept?.functions ?? [])
             }
         }
         return v

@@ -35,6 +35,7 @@ public struct TextReporter: Reporter {
         for f in report.findings {
             line("\(f.position.file):\(f.position.line):\(f.position.column): \(f.severity.rawValue): \(f.message) [\(f.rule)]")
             if let patch = f.patch { line("  patch: \(patch.label)") }
+            if let through = f.through { line("  through: \(through.joined(separator: "; "))") }
             if options.explain, let trace = f.trace {
                 for row in TextReporter.traceTable(trace) { line("  " + row) }
             }

@@ -469,4 +469,72 @@ final class FunctionIRTests: XCTestCase {
         XCTAssertEqual(paths(try XCTUnwrap(f["stmt"])), [["module_alloc(?)", "set_memory_ro(p)", "set_memory_x(p)"],
                                                           ["module_alloc(?)", "set_memory_x(p)"]])
     }
+
+    /// A member or file-scope variable carries its place; the same member of
+    /// the same struct type is one place however it is reached.
+    func testKeptMemoryCarriesItsPlace() throws {
+        let f = try irs("""
+        struct img { void *image; };
+        struct tramp { struct img *cur; };
+        static void *page;
+        void a(struct img *im) { set_memory_ro((unsigned long)im->image, 1); }
+        void b(struct tramp *tr) { set_memory_ro((unsigned long)tr->cur->image, 1); }
+        void c(void) { set_memory_ro((unsigned long)page, 1); }
+        void d(void *p) { set_memory_ro((unsigned long)p, 1); }
+        """)
+        func place(_ name: String) throws -> String? { try XCTUnwrap(f[name]).events.first?.arguments.first?.slot }
+        XCTAssertEqual(try place("a"), "struct img.image")
+        XCTAssertEqual(try place("b"), "struct img.image")
+        XCTAssertEqual(try place("c"), "page")
+        XCTAssertNil(try place("d"), "a parameter is the caller's memory, not kept by the file")
+    }
+
+    /// Allocated in one function, protected in a second, freed in a third:
+    /// the third starts the memory in the state the other two leave it in,
+    /// and its finding names them.
+    func testFileStatesReachTheFunctionThatFrees() throws {
+        let f = try irs("""
+        static void *text;
+        int text_init(void) { text = vmalloc(PAGE_SIZE); return text ? 0 : -ENOMEM; }
+        void text_seal(void) { set_memory_ro((unsigned long)text, 1); }
+        void text_exit(void) { vfree(text); }
+        """)
+        let order = ["text_init", "text_seal", "text_exit"]
+        let list = try order.map { try XCTUnwrap(f[$0], $0) }
+        let results = PathChecker.checkFile(list, arches: [.x86_64], tree: .expected(for: .v6_1))
+        let reset = results[2].findings.filter { $0.invariant == .reset }
+        XCTAssertEqual(reset.count, 1, "\(results[2].findings.map(\.message))")
+        XCTAssertFalse(reset[0].seededObject, "a state the file allocated is not a seed")
+        XCTAssertEqual(Set(reset[0].stateFrom), ["text_init", "text_seal"])
+        XCTAssert(reset[0].message.contains("state left by text_init() line 3, text_seal() line 4"), reset[0].message)
+        XCTAssertEqual(reset[0].trace.compactMap(\.stateFrom).first.map(Set.init), ["text_init", "text_seal"])
+        // Each function alone: the free sees only the RW seed.
+        XCTAssert(PathChecker.check(list[2], arches: [.x86_64], tree: .expected(for: .v6_1)).findings.filter { $0.invariant == .reset }.isEmpty)
+    }
+
+    /// `.alloc = ...` in a designated initializer: the call through the
+    /// member may be either function the file puts there.
+    func testCallThroughMemberPointerForksOverItsTargets() throws {
+        let f = try irs("""
+        struct cache { void *(*alloc)(void); void (*free)(void *); };
+        static void *text_alloc(void) { return module_alloc(PAGE_SIZE); }
+        static void *data_alloc(void) { return vmalloc(PAGE_SIZE); }
+        struct cache one = { .alloc = text_alloc, .free = vfree };
+        struct cache two = { .alloc = data_alloc };
+        void *get(struct cache *c)
+        {
+                void *p = c->alloc();
+                if (!p)
+                        return NULL;
+                c->free(p);
+                return NULL;
+        }
+        """)
+        let get = try XCTUnwrap(f["get"], "a call through a member holding an anchor makes the function wanted")
+        XCTAssertEqual(Set(get.events.filter { $0.kind == .helper }.map(\.callee)), ["text_alloc", "data_alloc"])
+        XCTAssert(get.blocks.contains { if case .any(let arms) = $0.exit { return arms.count == 2 } else { return false } })
+        let free = try XCTUnwrap(get.events.first { $0.kind == .call })
+        XCTAssertEqual(KernelCall.canonicalName(free.callee), "vfree")
+        XCTAssert(free.text.contains("c->free → vfree(p)"), free.text)
+    }
 }

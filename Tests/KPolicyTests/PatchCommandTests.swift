@@ -125,6 +125,54 @@ final class PatchCommandTests: XCTestCase {
         XCTAssert(left.filter { $0.contains("kpolicy") }.isEmpty, "left in the temp directory: \(left)")
     }
 
+    /// A patch that changes only the function allocating memory kept in a
+    /// file-scope pointer makes the unchanged function that frees it wrong:
+    /// the finding there is the patch's, and says which function left the state.
+    func testFindingCausedByAnotherFunctionOfTheFileIsThePatchs() throws {
+        let text = """
+            // SPDX-License-Identifier: GPL-2.0
+            #include <linux/vmalloc.h>
+            #include <linux/set_memory.h>
+
+            static void *kp_text;
+
+            int kp_text_init(void)
+            {
+            \tkp_text = vmalloc(PAGE_SIZE);
+            \tif (!kp_text)
+            \t\treturn -ENOMEM;
+            \tset_vm_flush_reset_perms(kp_text);
+            \treturn 0;
+            }
+
+            void kp_text_seal(void)
+            {
+            \tset_memory_ro((unsigned long)kp_text, 1);
+            }
+
+            void kp_text_exit(void)
+            {
+            \tvfree(kp_text);
+            }
+
+            """
+        try edit("drivers/misc/kp_text.c") { _ in text }
+        try edit("drivers/misc/Makefile") { $0 + "obj-$(CONFIG_KP_TEXT)\t\t+= kp_text.o\n" }
+        try commit("misc: add kp_text")
+        try edit("drivers/misc/kp_text.c") { $0.replacingOccurrences(of: "\tset_vm_flush_reset_perms(kp_text);\n", with: "") }
+        try commit("misc: kp_text: no reset")
+        let out = repo.appendingPathComponent("out")
+        try git(["format-patch", "-q", "-2", "-o", out.path])
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted().map { out.appendingPathComponent($0).path }
+        let run = try KPolicyBinary.run(["patch"] + files + ["--tree", tree, "--format", "json"])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stderr)
+        let findings = try XCTUnwrap(report["findings"] as? [[String: Any]]).filter { $0["rule"] as? String == "missing-perms-reset" }
+        let summary = findings.map { f -> String in "\(f["file"]!):\(f["line"]!) \(f["function"]!) patch \((f["patch"] as? [String: Any])?["index"] ?? "-")" }
+        XCTAssertEqual(summary, ["drivers/misc/kp_text.c:22 kp_text_exit patch 2"], run.stdout)
+        let message = try XCTUnwrap(findings.first?["message"] as? String)
+        XCTAssert(message.contains("state left by kp_text_init() line 9, kp_text_seal() line 17"), message)
+    }
+
     /// The first patch run builds a PCH over the touched files' includes
     /// and keeps it; the next one parses the patched files (read from
     /// memory) with it; the report is the one the full parse gives.

@@ -35,6 +35,9 @@ public struct Finding: Sendable, Equatable {
     /// For path rules: the steps of the path on which the model found it,
     /// with the permissions of the mapping and its direct-map alias.
     public var trace: [PathChecker.TraceStep]?
+    /// For path rules: the definitions in other files the paths ran
+    /// through, per arch (`x86_64: alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override)`).
+    public var through: [String]?
 
     public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
@@ -50,6 +53,11 @@ public struct Finding: Sendable, Equatable {
 
     /// The name the finding is about (a function or macro).
     public var subject: String { values["subject"] ?? "" }
+
+    /// For path rules: the functions of the file whose exits left memory kept
+    /// across calls in the state the finding's path starts it in (the
+    /// trace's `stateFrom`).
+    public var stateFrom: Set<String> { Set((trace ?? []).flatMap { $0.stateFrom ?? [] }) }
 
     /// Sorted by place and rule, one finding per rule and place.
     package static func onePerPlace(_ findings: [Finding]) -> [Finding] {
@@ -244,7 +252,7 @@ extension String {
 extension Finding: Codable {
     enum CodingKeys: String, CodingKey {
         case rule, severity, file, line, column, endLine, endColumn, function, message, suggestion, fingerprint
-        case subject, occurrence, sourceLine, suppression, patch, trace
+        case subject, occurrence, sourceLine, suppression, patch, trace, through
     }
 
     public init(from decoder: Decoder) throws {
@@ -265,6 +273,7 @@ extension Finding: Codable {
         suppression = try c.decodeIfPresent(FindingSuppression.self, forKey: .suppression)
         patch = try c.decodeIfPresent(PatchOrigin.self, forKey: .patch)
         trace = try c.decodeIfPresent([PathChecker.TraceStep].self, forKey: .trace)
+        through = try c.decodeIfPresent([String].self, forKey: .through)
         if let stored = try c.decodeIfPresent(String.self, forKey: .fingerprint), stored != fingerprint {
             throw DecodingError.dataCorruptedError(forKey: .fingerprint, in: c,
                                                    debugDescription: "fingerprint \(stored) does not match the finding (\(fingerprint))")
@@ -290,5 +299,6 @@ extension Finding: Codable {
         try c.encodeIfPresent(suppression, forKey: .suppression)
         try c.encodeIfPresent(patch, forKey: .patch)
         try c.encodeIfPresent(trace, forKey: .trace)
+        try c.encodeIfPresent(through, forKey: .through)
     }
 }

@@ -48,10 +48,8 @@ public struct RuleEngine: Sendable {
             if rule.match is PathMatcher, pathResults == nil {
                 let arches = Arch.checked(forPath: facts.path)
                 let t0 = StageTimes.now()
-                pathResults = functions.map { f in
-                    (f, PathChecker.check(f, arches: context.summaries?.arches(for: f, among: arches) ?? arches, tree: context.capabilities,
-                                          summaries: context.summaries))
-                }
+                pathResults = Array(zip(functions, PathChecker.checkFile(functions, arches: arches, tree: context.capabilities,
+                                                                         summaries: context.summaries)))
                 for (pair, ir) in PairCheck.functions(for: context.summaries?.pairs ?? [], in: functions) {
                     let r = PathChecker.check(ir, arches: arches, tree: context.capabilities, summaries: context.summaries)
                     pathResults?.append((ir, PairCheck.findings(of: r, pair: pair)))
@@ -112,6 +110,7 @@ public struct RuleEngine: Sendable {
         var f = Finding(rule: rule.id, severity: rule.severity, position: match.position, function: match.function,
                         message: rule.message.filled(values), suggestion: suggestion, values: values)
         f.trace = match.trace
+        f.through = match.through
         return f
     }
 }
@@ -128,6 +127,8 @@ public struct Match: Sendable {
     public var trace: [PathChecker.TraceStep]? = nil
     /// For path rules: where in the function's IR, for suggestions proven on its paths.
     public var pathSite: PathSite? = nil
+    /// For path rules: the definitions of other files the paths ran through, per arch.
+    public var through: [String]? = nil
 }
 
 extension CallFact {

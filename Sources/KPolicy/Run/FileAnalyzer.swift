@@ -109,7 +109,7 @@ public final class FileAnalyzer {
                 var key: String?
                 if variant.isEmpty, let (cache, salt) = self.context.summaryCache, let content = cache.identity(of: url.path),
                    let configuration = try? self.context.workspace.configuration(for: url) {
-                    key = ContentHash.of([salt, "summaries-2", d.path, d.name, content, configuration.arguments.joined(separator: "\u{0}"),
+                    key = ContentHash.of([salt, "summaries-3", d.path, content, configuration.arguments.joined(separator: "\u{0}"),
                                           builder.external.sorted().joined(separator: ","), builder.wanting.sorted().joined(separator: ",")]
                         .joined(separator: "\n"))
                     if let data = cache.lookup(kind: "summary", key: key!),
@@ -124,7 +124,8 @@ public final class FileAnalyzer {
                 let built = LargeStack.run { () -> [FunctionIR] in
                     let index = UnitIndex(unit: parsed.unit, source: source, interest: [], precompiled: parsed.precompiledDeclarations)
                     let facts = self.extractor.facts(of: index, relativePath: d.path, treeRoot: root)
-                    return wanting.build(of: index, facts: facts, only: [d.name]).functions
+                    // Every function of the file a caller may need, in one parse.
+                    return wanting.build(of: index, facts: facts, only: functions.summarisedNames(in: d.path).union([d.name])).functions
                 }
                 let irs = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 if let key, let (cache, _) = self.context.summaryCache, let data = try? JSONEncoder().encode(irs) {
@@ -135,6 +136,15 @@ public final class FileAnalyzer {
         }
         let resolved = resolver.resolve(for: irs, path: path, arches: Arch.checked(forPath: path))
         return resolved.isEmpty ? nil : resolved
+    }
+
+    /// What the report lists as not checked: functions over the IR bound,
+    /// and calls into other files whose summary could not be made (the
+    /// call is then not followed).
+    static func unchecked(_ unbuilt: [IRBuilder.Unbuilt], summaries: ResolvedSummaries?) -> [String]? {
+        let list = unbuilt.map { "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)" }
+            + (summaries?.missing ?? []).map { "summary of \($0) (calls to it are not followed)" }
+        return list.isEmpty ? nil : list
     }
 
     public func analysis(_ target: AnalysisTarget, overlay: SourceOverlay = SourceOverlay()) -> Analysis {
@@ -185,9 +195,7 @@ public final class FileAnalyzer {
             context.stageClock?.add(times)
             return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
                                                                                    firstError: firstError, functions: functions),
-                                               uncheckedFunctions: unbuilt.isEmpty ? nil : unbuilt.map {
-                                                   "\($0.name):\($0.position.line): IR not built (over \(IRBuilder.defaultMaxWork) statements and expressions)"
-                                               }),
+                                               uncheckedFunctions: FileAnalyzer.unchecked(unbuilt, summaries: summaries)),
                             inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)

@@ -318,7 +318,10 @@ public final class PatchRun: @unchecked Sendable {
             let introduced = result.findings.filter { f in
                 guard f.position.file == change.path else { return false }
                 if change.changedLines.contains(f.position.line) { return true }
-                guard let function = f.function, touchedFunctions.contains(function) else { return false }
+                guard let function = f.function else { return false }
+                // A path whose memory kept across calls starts in a state a
+                // touched function leaves it in is the touched function's doing.
+                guard touchedFunctions.contains(function) || !f.stateFrom.isDisjoint(with: touchedFunctions) else { return false }
                 return !beforeFingerprints.contains(f.fingerprint)
             }
             // Suppression comments and the source lines of the file as patched.

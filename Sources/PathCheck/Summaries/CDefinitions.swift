@@ -17,6 +17,11 @@ struct CDefinitions {
         var line: Int
         var isStatic: Bool
         var isWeak: Bool
+        /// It returns a pointer (`void *alloc_insn_page(void)`).
+        var returnsPointer: Bool
+        /// Its parameters that can carry memory (a pointer, or an
+        /// `unsigned long` address), by name.
+        var memoryParameters: [String]
         /// Names the body calls, in order of first call.
         var calls: [String]
         /// `lhs = callee(`: the last identifier of the left-hand side and
@@ -151,8 +156,22 @@ struct CDefinitions {
         guard let name = tokens.last, let first = name.first, first.isLetter || first == "_" else { return nil }
         if ["struct", "union", "enum", "typedef"].contains(String(tokens.first ?? "")) && tokens.count < 2 { return nil }
         let words = Set(tokens.map(String.init))
+        // The parameter list: its parts that are pointers or addresses.
+        var parameters: [String] = []
+        var depth = 0
+        var part = ""
+        for ch in h[h.index(after: open)...] {
+            if ch == "(" { depth += 1 } else if ch == ")" { if depth == 0 { break }; depth -= 1 }
+            if ch == ",", depth == 0 { parameters.append(part); part = "" } else { part.append(ch) }
+        }
+        parameters.append(part)
+        // A pointer, or an address passed as an integer (`unsigned long addr`).
+        let memory = parameters.compactMap { p -> String? in
+            guard let name = p.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).last.map(String.init) else { return nil }
+            return p.contains("*") || (p.contains("long") && (name.contains("addr") || ["start", "base", "va"].contains(name))) ? name : nil
+        }
         return Function(name: String(name), line: line, isStatic: words.contains("static"), isWeak: words.contains("__weak"),
-                        calls: [], storedResults: [], firstArguments: [])
+                        returnsPointer: before.contains("*"), memoryParameters: memory, calls: [], storedResults: [], firstArguments: [])
     }
 
     /// Calls, stored results and first arguments of a body's code.

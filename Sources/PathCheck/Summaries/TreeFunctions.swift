@@ -25,6 +25,10 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         public var line: Int
         public var isStatic: Bool
         public var isWeak: Bool
+        /// It hands memory to or from its caller: it returns a pointer, or
+        /// passes a parameter that can carry memory on to a call. Only such
+        /// a function's summary can change what a caller's path knows.
+        public var handsMemory: Bool
 
         /// The arch directory it is under (`arch/x86/...` → x86), nil in common code.
         public var kernelArch: String? {
@@ -69,7 +73,13 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
     /// Functions a caller in another file may reach: not static, not a
     /// model API.
     public var summarised: Set<String> {
-        Set(definitions.filter { $0.value.contains { !$0.isStatic } && KernelSignature.named($0.key) == nil }.keys)
+        Set(definitions.filter { $0.value.contains { !$0.isStatic && $0.handsMemory } && KernelSignature.named($0.key) == nil }.keys)
+    }
+
+    /// The functions of `path` whose IRs callers in other files may need.
+    public func summarisedNames(in path: String) -> Set<String> {
+        let wanted = summarised.union(pairs.map(\.allocator))
+        return Set(definitions.filter { wanted.contains($0.key) && $0.value.contains { $0.path == path } }.keys)
     }
 
     /// Every name a file must mention to need this knowledge (callers of
@@ -108,7 +118,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
     public var digest: String {
         var parts: [String] = []
         for (name, defs) in definitions.sorted(by: { $0.key < $1.key }) {
-            parts.append(name + ":" + defs.map { "\($0.path):\($0.isStatic ? "s" : "")\($0.isWeak ? "w" : "")" }.sorted().joined(separator: ","))
+            parts.append(name + ":" + defs.map { "\($0.path):\($0.isStatic ? "s" : "")\($0.isWeak ? "w" : "")\($0.handsMemory ? "m" : "")" }.sorted().joined(separator: ","))
         }
         parts += pairs.map { "\($0.allocator)>\($0.free)@\($0.path)" }.sorted()
         parts += callers.sorted { $0.key < $1.key }.map { "\($0.key)<\($0.value.joined(separator: ","))" }
@@ -119,7 +129,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
 /// Reads `TreeFunctions` from a tree, or from any set of files as text.
 public enum TreeFunctionsReader {
     /// What a derivation is: changes here change every cached one.
-    static let derivation = "functions-1"
+    static let derivation = "functions-3"
 
     /// The C files under `TreeFunctions.directories` of the tree at `root`.
     /// With a result `cache`, kept there under the names, sizes and times
@@ -237,9 +247,30 @@ public enum TreeFunctionsReader {
         }
         out.pairs = byNames.values.sorted { ($0.path, $0.line, $0.free) < ($1.path, $1.line, $1.free) }
         let keep = exec.union(out.pairs.map(\.free)).union(out.pairs.map(\.allocator))
+        // Which functions hand executable memory to or from their caller:
+        // they return what an allocator (or such a function) returned, or
+        // pass a parameter on to an API or such a function. To a fixpoint.
+        var returning = Set(KernelSignature.executableAllocators)
+        // The APIs whose first argument is memory (not the allocators, whose first is a size).
+        var taking = anchors.subtracting(KernelSignature.executableAllocators).subtracting(["__vmalloc_node_range", "module_alloc_huge"])
+        var changedHands = true
+        while changedHands {
+            changedHands = false
+            for (_, defs) in scanned {
+                for f in defs.functions where keep.contains(f.name) {
+                    let calls = Set(f.calls.map(KernelCall.canonicalName))
+                    if f.returnsPointer, !returning.contains(f.name), !calls.isDisjoint(with: returning) { returning.insert(f.name); changedHands = true }
+                    if !taking.contains(f.name), f.firstArguments.contains(where: { taking.contains(KernelCall.canonicalName($0.callee)) && f.memoryParameters.contains($0.object) }) {
+                        taking.insert(f.name); changedHands = true
+                    }
+                }
+            }
+        }
         for (path, defs) in scanned {
             for f in defs.functions where keep.contains(f.name) {
-                out.definitions[f.name, default: []].append(.init(name: f.name, path: path, line: f.line, isStatic: f.isStatic, isWeak: f.isWeak))
+                let hands = returning.contains(f.name) || taking.contains(f.name)
+                out.definitions[f.name, default: []].append(.init(name: f.name, path: path, line: f.line, isStatic: f.isStatic, isWeak: f.isWeak,
+                                                                  handsMemory: hands))
             }
         }
         for k in out.definitions.keys { out.definitions[k]!.sort { ($0.path, $0.line) < ($1.path, $1.line) } }

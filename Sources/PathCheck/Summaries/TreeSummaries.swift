@@ -120,6 +120,10 @@ public final class SummaryStore: @unchecked Sendable {
         let all = make()
         lock.lock()
         defer { lock.unlock() }
+        // The other functions of the same file made with it, for later asks.
+        for (name, ir) in all where made[definition.path + "\u{0}" + name + "\u{0}" + variant] == nil {
+            made[definition.path + "\u{0}" + name + "\u{0}" + variant] = .some(ir)
+        }
         made[key] = .some(all[definition.name])
         return made[key] ?? nil
     }

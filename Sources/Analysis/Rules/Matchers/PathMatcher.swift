@@ -63,7 +63,7 @@ extension PathMatcher: RuleMatcher {
             : self.target == "perms-changed" ? ", on memory whose permissions set_memory_*() changed before it" : ""
         let memory = self.memory == "allocated" ? ", on memory the function allocated on that path"
             : self.memory == "evident" ? ", on memory the function allocated, or received and itself shows writable (a write or set_memory_rw() before the step, or a set_memory_ro() of it anywhere in the function)" : ""
-        return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(codeList(invariants)) (severity \(severities.joined(separator: " or "))) at \(at)\(target)\(memory). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times (`do { ... } while (0)` runs once); at most \(PathChecker.maxStates) states per function and arch. A function whose IR takes more than \(IRBuilder.defaultMaxWork) statements and expressions to build (unrolled copies counted) is not checked at all; the report lists it (`uncheckedFunctions`). Memory the function did not allocate starts as RW data (a file-scope pointer made writable again also as read-only and executable). A `set_memory_*()` whose result the function tests forks into success and failure (permissions unchanged on failure). A call to a helper defined in the same file runs the helper's own paths from the caller's state (\(PathChecker.maxHelperDepth) levels of helpers deep, recursion not followed); a violation on memory the caller handed it is reported at the call. A call to a function the tree defines in another file (kernel/, mm/ and arch/, read as text: `TreeFunctions`) runs that function's own paths the same way, from a parse of its file; on each arch the definition that arch links is run (its `arch/<a>/` override, else the common or `__weak` one), so a finding names the arches it holds on and the definitions it rests on. An allocator and the function the code frees its memory with (the `.alloc`/`.free` members of one initializer, or the free called on the allocator's result in the same file) are a pair: the free's paths are run on the allocator's memory on every arch, so a free that does not match what the allocator returns on some arch is a finding there. A function of common code that only arch code calls (no caller in common code among the files read) is checked only on the arches whose code calls it."
+        return "Every path of each function that allocates, protects, patches or frees executable memory is run through the reference model (`kpolicy model`) on every arch the tree has a model profile for (only the file's own arch under `arch/`), allocation failure included; a finding is a path on which the model reports \(codeList(invariants)) (severity \(severities.joined(separator: " or "))) at \(at)\(target)\(memory). Paths that reach the same place in the same state are explored once; loops are unrolled \(IRBuilder.loopUnrolling) times (`do { ... } while (0)` runs once); at most \(PathChecker.maxStates) states per function and arch. A function whose IR takes more than \(IRBuilder.defaultMaxWork) statements and expressions to build (unrolled copies counted) is not checked at all; the report lists it (`uncheckedFunctions`). Memory the function did not allocate starts as RW data. Memory kept across calls (a file-scope or static variable, or a member of a named struct type, whatever the expression that reaches it) also starts in each state the file's functions leave it in at their returns: its allocation and every later call on it, replayed through the model, found as a fixpoint over the file's functions (at most \(PathChecker.maxFileRounds) rounds after the first and \(PathChecker.maxCarriedPerPlace) states per place; freed memory, NULL and what a path returning a failure leaves are not carried); a finding on such a state counts as memory the file allocated (unless it is still plain data there) and names the functions that left it (`state left by ...`), and `kpolicy patch` reports it when one of them is touched. Without such a state, a file-scope pointer made writable again also starts read-only and executable. A call through a member function pointer the file fills (`.alloc = alloc_insn_page` in a designated initializer, `ops->free = f;`) is a call of each function the file puts there, one path each; a member the file does not fill is not followed. A `set_memory_*()` whose result the function tests forks into success and failure (permissions unchanged on failure). A call to a helper defined in the same file runs the helper's own paths from the caller's state (\(PathChecker.maxHelperDepth) levels of helpers deep, recursion not followed); a violation on memory the caller handed it is reported at the call. A call to a function the tree defines in another file (kernel/, mm/ and arch/, read as text: `TreeFunctions`) runs that function's own paths the same way, from a parse of its file; on each arch the definition that arch links is run (its `arch/<a>/` override, else the common or `__weak` one), so a finding names the arches it holds on and the definitions it rests on. An allocator and the function the code frees its memory with (the `.alloc`/`.free` members of one initializer, or the free called on the allocator's result in the same file) are a pair: the free's paths are run on the allocator's memory on every arch, so a free that does not match what the allocator returns on some arch is a finding there. A function of common code that only arch code calls (no caller in common code among the files read) is checked only on the arches whose code calls it."
     }
 
     public func matches(in file: MatchInput, rule: Rule) -> [Match] {
@@ -82,16 +82,14 @@ extension PathMatcher: RuleMatcher {
 }
 
 extension PathMatcher {
-    /// The definitions of other files a finding rests on, per arch where
-    /// they differ: ` (through alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override) on x86_64)`.
-    static func basisNote(_ fs: [PathChecker.Finding]) -> String {
-        var byBasis: [[String]: [String]] = [:]
-        for f in fs where !f.basis.isEmpty { byBasis[f.basis, default: []].append(f.arch.rawValue) }
-        guard !byBasis.isEmpty else { return "" }
-        let parts = byBasis.sorted { $0.value.min()! < $1.value.min()! }.map { basis, arches in
-            basis.joined(separator: " → ") + " on " + Set(arches).sorted().joined(separator: ", ")
-        }
-        return " (through " + parts.joined(separator: "; ") + ")"
+    /// The definitions of other files a finding rests on, one entry per
+    /// arch: `x86_64: alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override)`;
+    /// nil when it rests on none.
+    static func through(_ fs: [PathChecker.Finding]) -> [String]? {
+        var byArch: [String: [String]] = [:]
+        for f in fs where !f.basis.isEmpty && byArch[f.arch.rawValue] == nil { byArch[f.arch.rawValue] = f.basis }
+        guard !byArch.isEmpty else { return nil }
+        return byArch.sorted { $0.key < $1.key }.map { "\($0.key): " + $0.value.joined(separator: " → ") }
     }
 
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
@@ -120,7 +118,7 @@ extension PathMatcher {
                     "result": first.event.result.map { $0.hasPrefix("$") ? "the result" : $0 } ?? "",
                     "arches": arches.joined(separator: ", "),
                     "invariant": first.invariant.rawValue,
-                    "model": first.message + PathMatcher.basisNote(fs),
+                    "model": first.message,
                     "kernel-generation": first.tree.version.series,
                 ]
                 // How this tree makes code read-only and executable on each arch of the finding.
@@ -140,7 +138,8 @@ extension PathMatcher {
                                  // A pair's path is not the free's own: its rewrite would go
                                  // inside the free, per arch (not validated).
                                  pathSite: PairCheck.isPairPath(ir) ? nil : PathSite(ir: ir, event: position, object: first.event.arguments.first?.object ?? (first.eventClass == "allocation" || first.eventClass == "return" ? first.event.result : nil) ?? "",
-                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree)))
+                                                    arches: Arch.allCases.filter { arches.contains($0.rawValue) }, tree: first.tree),
+                                 through: PathMatcher.through(fs)))
             }
         }
         return out
