@@ -32,7 +32,9 @@ public struct TreeFacts: Sendable {
 
     /// Sorted, so the same on every run.
     public var digest: String {
-        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16) + (functions.definitions.isEmpty ? "" : "|" + functions.digest)
+        // `functions` is not in it: each cached result carries the footprint
+        // of the names it calls and defines (`FileResult.treeFootprint`).
+        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16)
     }
 }
 

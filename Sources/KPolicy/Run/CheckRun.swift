@@ -199,8 +199,11 @@ public final class CheckRun: @unchecked Sendable {
         if let cache = activeCache, let salt = cacheSalt(tree: plan.tree) {
             let looked = ParallelMap.run(candidates, jobs: prefilterJobs) { target -> (String?, FileResult?) in
                 guard let key = FileAnalyzer.cacheKey(for: target, context: context, salt: salt, cache: cache) else { return (nil, nil) }
-                guard let data = cache.lookup(kind: "file", key: key) else { return (key, nil) }
-                return (key, try? JSONDecoder().decode(FileResult.self, from: data))
+                guard let data = cache.lookup(kind: "file", key: key),
+                      let result = try? JSONDecoder().decode(FileResult.self, from: data) else { return (key, nil) }
+                // What the tree's functions said of the names it calls must not have changed.
+                if let names = result.treeNames, result.treeFootprint != context.tree.functions.footprint(of: names) { return (key, nil) }
+                return (key, result)
             }
             for (i, (key, result)) in looked.enumerated() {
                 keys[i] = key
@@ -268,7 +271,12 @@ public final class CheckRun: @unchecked Sendable {
     /// checked result is stored in the cache under its key.
     func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int, cacheKeys: [String?]?,
                  alreadyDone: Int, total: Int) throws -> [FileResult] {
-        let queue = WorkQueue(count: files.count)
+        // Files that define functions other files' summaries need go first:
+        // their IRs are offered to the run's summaries as they are checked,
+        // so a caller checked later does not parse them again.
+        let functions = context.tree.functions
+        let defining = files.indices.filter { !functions.summarisedNames(in: files[$0].target.path).isEmpty }
+        let queue = WorkQueue(count: files.count, first: defining)
         let workers = max(1, min(jobs, files.count))
         let progress = self.progress
         let cache = activeCache

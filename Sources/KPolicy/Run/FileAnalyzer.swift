@@ -169,6 +169,7 @@ public final class FileAnalyzer {
             times.files = 1
             times.parse = parsed.parseCPUSeconds
             let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
+            let offered = text == nil ? context.tree.functions.summarisedNames(in: target.path) : []
             let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
                 let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
@@ -176,6 +177,10 @@ public final class FileAnalyzer {
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
                 let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
+                if wantsPaths, !offered.isEmpty {
+                    // Summaries other files' checks will need, from this parse.
+                    context.summaries.offer(builder.build(of: index, facts: facts, only: offered).functions, path: target.path)
+                }
                 times.extract = t1 - t0
                 times.ir = ThreadCPUTime.now() - t1
                 return (facts, built.functions, built.unbuilt)
@@ -193,9 +198,14 @@ public final class FileAnalyzer {
             let findings = context.engine.findings(in: facts, functions: irs, context: rules, times: &times)
             times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
             context.stageClock?.add(times)
-            return Analysis(result: FileResult(file: target.path, outcome: .checked(findings: findings,
-                                                                                   firstError: firstError, functions: functions),
-                                               uncheckedFunctions: FileAnalyzer.unchecked(unbuilt, summaries: summaries)),
+            var result = FileResult(file: target.path, outcome: .checked(findings: findings, firstError: firstError, functions: functions),
+                                    uncheckedFunctions: FileAnalyzer.unchecked(unbuilt, summaries: summaries))
+            if wantsPaths {
+                let names = Array(Set(facts.calls.map(\.callee) + facts.calls.map(\.spelled) + facts.functions.map(\.name))).sorted()
+                result.treeNames = names
+                result.treeFootprint = context.tree.functions.footprint(of: names)
+            }
+            return Analysis(result: result,
                             inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + (parsed.precompiledHeader.flatMap { path in
                                 context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
                             precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)

@@ -44,6 +44,12 @@ public struct FileResult: Sendable, Codable, Equatable {
     /// Functions of a checked file the path check did not run on: their IR
     /// went over `IRBuilder.defaultMaxWork` ("name:line: why"). Absent when none.
     public var uncheckedFunctions: [String]?
+    /// The names the file calls and defines, and what the tree's
+    /// `TreeFunctions` said of them (`footprint`) when it was checked: a
+    /// cached result is valid only while that is unchanged. Absent when no
+    /// path rule read it.
+    public var treeNames: [String]?
+    public var treeFootprint: String?
 
     public init(file: String, outcome: Outcome, uncheckedFunctions: [String]? = nil) {
         self.file = file

@@ -114,7 +114,25 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         return among.filter { a in a.kernelArch.map { c.contains($0) } ?? false }
     }
 
-    /// Stable across processes: in every cache key.
+    /// What this knowledge says of `names` (their definitions, whether they
+    /// are summarised, their callers' arches and their pairs), as a stable
+    /// hash: a cached result of a file that calls or defines `names` is
+    /// valid while it is the same.
+    public func footprint(of names: [String]) -> String {
+        let set = Set(names)
+        let summarised = self.summarised
+        var parts: [String] = []
+        for n in names.sorted() {
+            guard let defs = definitions[n] else { continue }
+            parts.append(n + (summarised.contains(n) ? "+" : "") + ":"
+                         + defs.map { "\($0.path):\($0.line):\($0.isStatic):\($0.isWeak):\($0.handsMemory)" }.joined(separator: ","))
+            if let c = callers[n] { parts.append(n + "<" + c.joined(separator: ",")) }
+        }
+        parts += pairs.filter { set.contains($0.free) || set.contains($0.allocator) }.map { "\($0.allocator)>\($0.free)@\($0.path):\($0.line):\($0.how)" }
+        return String(FNV1a.hash(parts.joined(separator: "\n")), radix: 16)
+    }
+
+    /// Stable across processes.
     public var digest: String {
         var parts: [String] = []
         for (name, defs) in definitions.sorted(by: { $0.key < $1.key }) {
