@@ -34,7 +34,7 @@ public struct TreeFacts: Sendable {
     public var digest: String {
         // `functions` is not in it: each cached result carries the footprint
         // of the names it calls and defines (`FileResult.treeFootprint`).
-        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16)
+        TreeKnowledge.digest(internals) + "|" + String(capabilities.hashValueStable, radix: 16) + "|" + TreeFunctions.footprintFormat
     }
 }
 

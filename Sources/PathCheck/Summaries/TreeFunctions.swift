@@ -114,6 +114,10 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         return among.filter { a in a.kernelArch.map { c.contains($0) } ?? false }
     }
 
+    /// Results cached before results carried a footprint (or with another
+    /// footprint) are not results of this kind: in the cache salt.
+    public static let footprintFormat = "footprint-1"
+
     /// What this knowledge says of `names` (their definitions, whether they
     /// are summarised, their callers' arches and their pairs), as a stable
     /// hash: a cached result of a file that calls or defines `names` is
