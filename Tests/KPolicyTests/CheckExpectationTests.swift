@@ -11,7 +11,11 @@ final class CheckExpectationTests: XCTestCase {
         let expected = try String(contentsOf: expectationFile, encoding: .utf8)
             .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("core-\(series)-\(UUID().uuidString).json")
-        let run = try KPolicyBinary.run(["check", "kernel", "mm", "arch/x86", "--tree", tree, "--quiet", "--format", "json", "--output", output.path])
+        // A cache of its own: what check reports, not what a shared cache holds.
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("core-cache-\(series)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let run = try KPolicyBinary.run(["check", "kernel", "mm", "arch/x86", "--tree", tree, "--quiet", "--format", "json", "--output", output.path,
+                                         "--cache-dir", cache.path])
         XCTAssert(run.status == 0 || run.status == 1, "exit \(run.status): \(run.stderr)")
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
         var actual: [String] = []
