@@ -271,12 +271,7 @@ public final class CheckRun: @unchecked Sendable {
     /// checked result is stored in the cache under its key.
     func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int, cacheKeys: [String?]?,
                  alreadyDone: Int, total: Int) throws -> [FileResult] {
-        // Files that define functions other files' summaries need go first:
-        // their IRs are offered to the run's summaries as they are checked,
-        // so a caller checked later does not parse them again.
-        let functions = context.tree.functions
-        let defining = files.indices.filter { !functions.summarisedNames(in: files[$0].target.path).isEmpty }
-        let queue = WorkQueue(count: files.count, first: defining)
+        let queue = WorkQueue(count: files.count)
         let workers = max(1, min(jobs, files.count))
         let progress = self.progress
         let cache = activeCache

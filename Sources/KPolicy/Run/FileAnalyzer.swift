@@ -169,7 +169,6 @@ public final class FileAnalyzer {
             times.files = 1
             times.parse = parsed.parseCPUSeconds
             let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
-            let offered = text == nil ? context.tree.functions.summarisedNames(in: target.path) : []
             let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
                 let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
@@ -177,10 +176,6 @@ public final class FileAnalyzer {
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
                 let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
-                if wantsPaths, !offered.isEmpty {
-                    // Summaries other files' checks will need, from this parse.
-                    context.summaries.offer(builder.build(of: index, facts: facts, only: offered).functions, path: target.path)
-                }
                 times.extract = t1 - t0
                 times.ir = ThreadCPUTime.now() - t1
                 return (facts, built.functions, built.unbuilt)

@@ -9,21 +9,14 @@ final class WorkQueue: @unchecked Sendable {
     private var error: Error?
     private let lock = NSLock()
 
-    /// The order the items are handed out in: `first`, then the rest.
-    private let order: [Int]
-
-    init(count: Int, first: [Int] = []) {
-        slots = Array(repeating: nil, count: count)
-        let early = Set(first)
-        order = first + (0..<count).filter { !early.contains($0) }
-    }
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
 
     func next() -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard error == nil, nextIndex < slots.count else { return nil }
         nextIndex += 1
-        return order[nextIndex - 1]
+        return nextIndex - 1
     }
 
     func finish(_ i: Int, _ result: FileResult) -> Int {

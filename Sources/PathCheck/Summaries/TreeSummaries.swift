@@ -110,16 +110,6 @@ public final class SummaryStore: @unchecked Sendable {
 
     public init() {}
 
-    /// IRs a check of `path` made anyway (the file is a candidate too),
-    /// for callers that need them later.
-    package func offer(_ irs: [FunctionIR], path: String, variant: String = "") {
-        lock.lock()
-        defer { lock.unlock() }
-        for ir in irs where made[path + "\u{0}" + ir.name + "\u{0}" + variant] == nil {
-            made[path + "\u{0}" + ir.name + "\u{0}" + variant] = .some(ir)
-        }
-    }
-
     /// The IR of `definition`, made by `make` the first time.
     public func ir(of definition: TreeFunctions.Definition, variant: String = "",
                    make: () -> [String: FunctionIR]) -> FunctionIR? {
