@@ -63,7 +63,6 @@ struct CDefinitions {
         var current: Function?
         var initializer: [Member]?
         var code: [UInt8] = []   // the body's code, comments and strings removed
-        func isIdent(_ c: UInt8) -> Bool { SourceText.isIdentifierByte(c) }
         while i < n {
             let c = b[i]
             if c == UInt8(ascii: "\n") { line += 1; atLineStart = true; i += 1; if depth > 0 { code.append(c) } else { header.append(32) }; continue }
@@ -134,7 +133,6 @@ struct CDefinitions {
             code.append(c)
             i += 1
         }
-        _ = isIdent
     }
 
     /// The function a header defines, if it is one.

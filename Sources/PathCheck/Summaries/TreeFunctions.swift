@@ -135,17 +135,6 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         parts += pairs.filter { set.contains($0.free) || set.contains($0.allocator) }.map { "\($0.allocator)>\($0.free)@\($0.path):\($0.line):\($0.how)" }
         return String(FNV1a.hash(parts.joined(separator: "\n")), radix: 16)
     }
-
-    /// Stable across processes.
-    public var digest: String {
-        var parts: [String] = []
-        for (name, defs) in definitions.sorted(by: { $0.key < $1.key }) {
-            parts.append(name + ":" + defs.map { "\($0.path):\($0.isStatic ? "s" : "")\($0.isWeak ? "w" : "")\($0.handsMemory ? "m" : "")" }.sorted().joined(separator: ","))
-        }
-        parts += pairs.map { "\($0.allocator)>\($0.free)@\($0.path)" }.sorted()
-        parts += callers.sorted { $0.key < $1.key }.map { "\($0.key)<\($0.value.joined(separator: ","))" }
-        return String(FNV1a.hash(parts.joined(separator: "\n")), radix: 16)
-    }
 }
 
 /// Reads `TreeFunctions` from a tree, or from any set of files as text.
