@@ -135,6 +135,7 @@ extension PathChecker {
         var ctx = Context(config: config, witness: (nil, nil), helpers: ir.helpers)
         ctx.tree = summaries?.byArch[config.arch] ?? [:]
         ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
+        ctx.replaced = summaries?.replaced[config.arch] ?? []
         ctx.carried = carried
         let result = check(ir, config: config, context: &ctx)
         return (result, ctx.exitStates)

@@ -49,6 +49,9 @@ public enum PathChecker {
         /// On the step that starts memory kept across calls in a state other
         /// functions of the file leave it in: those functions (`checkFile`).
         public var stateFrom: [String]? = nil
+        /// The function the step runs in, when it is not the checked one:
+        /// a helper of the file, or another file's function, on the path.
+        public var function: String? = nil
     }
 
     /// A violation found on some path.
@@ -204,6 +207,8 @@ public enum PathChecker {
         /// which definitions they are.
         var tree: [String: FunctionIR] = [:]
         var treeBasis: [String: TreeFunctions.Definition] = [:]
+        /// The file's `__weak` functions this arch replaces unsummarised (not followed).
+        var replaced: Set<String> = []
         /// Helper calls not followed (a bound, recursion or depth).
         var helpersNotFollowed = 0
         /// (block, state) pairs explored inside helpers so far (`maxHelperStatesPerFunction`).
@@ -272,6 +277,7 @@ public enum PathChecker {
         var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
         ctx.tree = summaries?.byArch[config.arch] ?? [:]
         ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
+        ctx.replaced = summaries?.replaced[config.arch] ?? []
         return check(ir, config: config, context: &ctx)
     }
 
@@ -518,6 +524,10 @@ public enum PathChecker {
         // function, that file's own helpers first.
         let local = frame.scope == nil ? ctx.helpers[event.callee] : frame.scope?[event.callee]
         let fromTree = ctx.tree[event.callee] != nil && (frame.scope == nil || local == nil)
+        if frame.scope == nil, !fromTree, ctx.replaced.contains(event.callee) {
+            if event.kind == .helper { ctx.helpersNotFollowed += 1 }
+            return nil
+        }
         guard let helper = fromTree ? ctx.tree[event.callee] : local, frame.depth < maxHelperDepth, !frame.chain.contains(helper.name) else {
             if event.kind == .helper { ctx.helpersNotFollowed += 1 }
             return nil
@@ -637,9 +647,11 @@ public enum PathChecker {
         if failing { _ = Executor.run(.injectFailure, on: &v.state) }
         let violations = Executor.run(call, on: &v.state)
         let after = ((isAllocation(call) ? event.result.map { PtrExpr.sym($0) } : nil) ?? target).flatMap { v.state.pagePermissions($0) }
-        v.trace.append(TraceStep(line: event.position.line, call: event.text + (failing ? "  → fails (NULL)" : ""),
-                                 mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
-                                 invariants: violations.map(\.invariant.rawValue)))
+        var step = TraceStep(line: event.position.line, call: event.text + (failing ? "  → fails (NULL)" : ""),
+                             mapping: after.map { $0.map.description } ?? "-", alias: after?.alias.map(\.description) ?? "-",
+                             invariants: violations.map(\.invariant.rawValue))
+        if frame.localPrefix != nil { step.function = frame.chain.last }
+        v.trace.append(step)
         for viol in violations {
             // Inside a helper, a violation on the helper's own memory or on a
             // file-scope variable is the helper's (its own check reports

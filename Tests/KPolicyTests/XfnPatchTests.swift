@@ -6,7 +6,9 @@ import Analysis
 /// format-patch from the Debian 6.1 and 6.12 trees' own files) run through
 /// `kpolicy patch`: a counterpart free rewritten to free with the wrong API
 /// is found through its allocator, which another function (or another
-/// file, per arch) defines; the correct change beside each stays quiet.
+/// file, per arch) defines; a permission reset removed from the function
+/// that allocates is found where other functions protect and free the
+/// memory; the correct change beside each stays quiet.
 /// Without the trees the tests are skipped.
 final class XfnPatchTests: XCTestCase {
     static let data = CorpusTests.repo.appendingPathComponent("Tests/Data/patches-xfn")
@@ -76,5 +78,42 @@ final class XfnPatchTests: XCTestCase {
 
     func testX86FtraceTrampFreeNullCheckIsQuiet() throws {
         XCTAssertEqual(mismatch(try check("61-x86-ftrace-tramp-free-null-check", tree: "6.1")).map(\.message), [])
+    }
+
+    func reset(_ found: [Execmem7PatchTests.Reported.Finding]) -> [Execmem7PatchTests.Reported.Finding] {
+        found.filter { $0.rule == "missing-perms-reset" }
+    }
+
+    /// 6.1 bpf_tramp_image_alloc() without set_vm_flush_reset_perms():
+    /// bpf_trampoline_update() protects the image and bpf_tramp_image_free()
+    /// frees it. Only arm64 both builds trampolines (x86 and arm64 override
+    /// the -ENOTSUPP `__weak` arch_prepare_bpf_trampoline()) and allocates
+    /// without the flag (its bpf_jit_alloc_exec() is vmalloc(); x86's
+    /// module_alloc() sets it).
+    func testTrampolineImageResetRemovedIsFoundWhereOtherFunctionsProtectAndFree() throws {
+        let found = reset(try check("61-bpf-trampoline-image-reset-removed", tree: "6.1"))
+        XCTAssertFalse(found.isEmpty)
+        for f in found {
+            XCTAssertEqual(f.file, "kernel/bpf/trampoline.c")
+            XCTAssertTrue(f.message.contains("(on arm64, Linux 6.1)"), f.message)
+        }
+        // Where the image is freed: the free helper itself, with the state
+        // the allocating and protecting functions leave, and the error path
+        // of the function that protects it, through the allocating helper.
+        let free = try XCTUnwrap(found.first { $0.message.contains("in bpf_tramp_image_free ") })
+        XCTAssertTrue(free.message.contains("state left by bpf_tramp_image_alloc()"), free.message)
+        XCTAssertTrue(free.message.contains("bpf_trampoline_update() line"), free.message)
+        XCTAssertTrue(found.contains { $0.message.contains("in bpf_trampoline_update ") }, found.map(\.message).joined(separator: "\n"))
+    }
+
+    func testTrampolineImageCommentIsQuiet() throws {
+        XCTAssertEqual(reset(try check("61-bpf-trampoline-image-comment", tree: "6.1")).map(\.message), [])
+    }
+
+    /// The same removal from 6.12's `__weak` arch_alloc_bpf_trampoline() is
+    /// harmless there: execmem_alloc() (under bpf_jit_alloc_exec()) sets
+    /// VM_FLUSH_RESET_PERMS itself since 6.10.
+    func testDefaultTrampolineResetRemovedOn612IsQuiet() throws {
+        XCTAssertEqual(reset(try check("612-bpf-default-trampoline-reset-removed", tree: "6.12")).map(\.message), [])
     }
 }

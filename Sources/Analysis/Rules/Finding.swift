@@ -59,6 +59,10 @@ public struct Finding: Sendable, Equatable {
     /// trace's `stateFrom`).
     public var stateFrom: Set<String> { Set((trace ?? []).flatMap { $0.stateFrom ?? [] }) }
 
+    /// For path rules: the functions other than the finding's own whose
+    /// code the path ran (same-file helpers, other files' functions).
+    public var functionsOnPath: Set<String> { Set((trace ?? []).compactMap(\.function)) }
+
     /// Sorted by place and rule, one finding per rule and place.
     package static func onePerPlace(_ findings: [Finding]) -> [Finding] {
         var seen: Set<String> = []

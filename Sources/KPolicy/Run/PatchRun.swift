@@ -320,8 +320,10 @@ public final class PatchRun: @unchecked Sendable {
                 if change.changedLines.contains(f.position.line) { return true }
                 guard let function = f.function else { return false }
                 // A path whose memory kept across calls starts in a state a
-                // touched function leaves it in is the touched function's doing.
-                guard touchedFunctions.contains(function) || !f.stateFrom.isDisjoint(with: touchedFunctions) else { return false }
+                // touched function leaves it in, or that runs a touched
+                // helper, is the touched function's doing.
+                guard touchedFunctions.contains(function) || !f.stateFrom.isDisjoint(with: touchedFunctions)
+                        || !f.functionsOnPath.isDisjoint(with: touchedFunctions) else { return false }
                 return !beforeFingerprints.contains(f.fingerprint)
             }
             // Suppression comments and the source lines of the file as patched.

@@ -62,6 +62,11 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
     /// are, as the arch directory of their file (`x86_32` for x86's 32-bit
     /// files, `bpf_jit_comp32.c`), "" for common code.
     public var callers: [String: [String]] = [:]
+    /// The `__weak` functions of the files read, each with the arch
+    /// directories that define the same name (their overrides), whether
+    /// or not those handle executable memory: on such an arch the call
+    /// does not run the default's body.
+    public var overrides: [String: [String]] = [:]
     /// Files read.
     public var filesRead = 0
 
@@ -98,6 +103,13 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         return d.path == path ? nil : d
     }
 
+    /// Whether the `__weak` function `name` is replaced on `arch` by an
+    /// override under arch/ (any function, not only executable-memory ones).
+    public func isWeakReplaced(_ name: String, on arch: Arch) -> Bool {
+        guard let a = arch.kernelArch, let archs = overrides[name] else { return false }
+        return archs.contains(a)
+    }
+
     /// Whether `name` defined in `path` is overridden on `arch` by another
     /// definition (a `__weak` default the arch replaces).
     public func isOverridden(_ name: String, in path: String, on arch: Arch) -> Bool {
@@ -116,7 +128,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
 
     /// Results cached before results carried a footprint (or with another
     /// footprint) are not results of this kind: in the cache salt.
-    public static let footprintFormat = "footprint-1"
+    public static let footprintFormat = "footprint-2"
 
     /// What this knowledge says of `names` (their definitions, whether they
     /// are summarised, their callers' arches and their pairs), as a stable
@@ -127,6 +139,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         let summarised = self.summarised
         var parts: [String] = []
         for n in names.sorted() {
+            if let o = overrides[n] { parts.append(n + "~" + o.joined(separator: ",")) }
             guard let defs = definitions[n] else { continue }
             parts.append(n + (summarised.contains(n) ? "+" : "") + ":"
                          + defs.map { "\($0.path):\($0.line):\($0.isStatic):\($0.isWeak):\($0.handsMemory)" }.joined(separator: ","))
@@ -140,7 +153,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
 /// Reads `TreeFunctions` from a tree, or from any set of files as text.
 public enum TreeFunctionsReader {
     /// What a derivation is: changes here change every cached one.
-    static let derivation = "functions-3"
+    static let derivation = "functions-4"
 
     /// The C files under `TreeFunctions.directories` of the tree at `root`.
     /// With a result `cache`, kept there under the names, sizes and times
@@ -202,8 +215,31 @@ public enum TreeFunctionsReader {
             wanted = Prefilter(identifiers: result.summarised)
             texts = [:]
         }
+        result.overrides = overrides(of: scanned, among: files, contents: contents)
         result.filesRead = scanned.count
         return result
+    }
+
+    /// The `__weak` functions of the `scanned` files, each with the arch
+    /// directories whose files (of `files`) define the same name.
+    static func overrides(of scanned: [String: CDefinitions], among files: [String], contents: (String) -> Data?) -> [String: [String]] {
+        var out: [String: Set<String>] = [:]
+        for (path, defs) in scanned where !path.hasPrefix("arch/") {
+            for f in defs.functions where f.isWeak && !f.isStatic { out[f.name] = out[f.name] ?? [] }
+        }
+        guard !out.isEmpty else { return [:] }
+        let weak = Prefilter(identifiers: Set(out.keys))
+        for f in files where f.hasPrefix("arch/") {
+            let parts = f.split(separator: "/")
+            guard parts.count > 2 else { continue }
+            let defs: CDefinitions
+            if let known = scanned[f] { defs = known } else {
+                guard let data = contents(f), weak.mentionsAny(data) else { continue }
+                defs = CDefinitions(bytes: [UInt8](data))
+            }
+            for d in defs.functions where !d.isStatic && !d.isWeak && out[d.name] != nil { out[d.name]!.insert(String(parts[1])) }
+        }
+        return out.mapValues { $0.sorted() }
     }
 
     /// Executable-memory functions of the scanned files: those that call

@@ -20,6 +20,13 @@ public struct ResolvedSummaries: Sendable {
     /// Functions of the file only arch code calls, and the arches of the
     /// checked ones that do (`TreeFunctions.callingArches`): checked there only.
     public var callingArches: [String: [Arch]] = [:]
+    /// Per model arch: the file's own `__weak` functions that arch replaces
+    /// with an override the tree has no summary of (it does not handle
+    /// executable memory): a call to one is not followed there, its result
+    /// unknown, rather than running the default's body (6.1's
+    /// `arch_prepare_bpf_trampoline()`, -ENOTSUPP by default, built by x86's
+    /// and arm64's JITs).
+    public var replaced: [Arch: Set<String>] = [:]
     /// Files the summaries were read from (a cached result depends on them).
     public var files: [String] = []
     /// Functions a summary was wanted for and not made (the defining file
@@ -28,7 +35,7 @@ public struct ResolvedSummaries: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { byArch.values.allSatisfy(\.isEmpty) && pairs.isEmpty && callingArches.isEmpty }
+    public var isEmpty: Bool { byArch.values.allSatisfy(\.isEmpty) && pairs.isEmpty && callingArches.isEmpty && replaced.isEmpty }
 
     /// The arches `ir` is checked on, of `arches`.
     public func arches(for ir: FunctionIR, among arches: [Arch]) -> [Arch] {
@@ -79,6 +86,12 @@ public struct SummaryResolver {
                     next.formUnion(([f] + f.helpers.values).flatMap { $0.events.filter { $0.kind == .helper }.map(\.callee) })
                 }
                 frontier = next.subtracting(seen)
+            }
+        }
+        if !path.hasPrefix("arch/") {
+            for arch in arches {
+                let replaced = defined.filter { functions.isWeakReplaced($0, on: arch) && out.byArch[arch]?[$0] == nil }
+                if !replaced.isEmpty { out.replaced[arch] = replaced }
             }
         }
         out.pairs = functions.pairs.filter { defined.contains($0.free) }
