@@ -128,8 +128,87 @@ public final class TranslationUnit: @unchecked Sendable {
         }
     }
 
-    /// The tokens that make up `range`, as written in the file.
+    /// The tokens that make up `range`, as written in the file: what
+    /// `clang_tokenize` gives, from one lexing of the main file when the
+    /// range is spelled there (the IR and fact stages ask for the tokens of
+    /// the same statements many times over).
     public func tokens(in range: SourceRange) -> [Token] {
+        if let known = mainFileTokens(in: range) { return known }
+        return tokenize(range)
+    }
+
+    /// The main file's tokens, lexed once: each with its start and end offset.
+    private final class MainTokens {
+        var tokens: [Token] = []
+        var starts: [UInt32] = []
+        var ends: [UInt32] = []
+    }
+    private var lexed: MainTokens?
+    private var lexedOnce = false
+    private let lexLock = NSLock()
+
+    /// `clang_tokenize`'s answer for a range spelled in the main file that
+    /// begins where a token begins, from the main file's tokens; nil when
+    /// the range is anywhere else. libclang lexes from the range's start
+    /// and keeps lexing while the previous token ended before the range's
+    /// end (so the first token always, and one past the end when the range
+    /// ends in whitespace); this takes the same tokens.
+    package func mainFileTokens(in range: SourceRange) -> [Token]? {
+        guard let mainFile else { return nil }
+        var bf: CXFile?, ef: CXFile?
+        var b: UInt32 = 0, e: UInt32 = 0
+        clang_getSpellingLocation(clang_getRangeStart(range.raw), &bf, nil, nil, &b)
+        clang_getSpellingLocation(clang_getRangeEnd(range.raw), &ef, nil, nil, &e)
+        guard let bf, let ef, clang_File_isEqual(bf, mainFile) != 0, clang_File_isEqual(ef, mainFile) != 0 else { return nil }
+        lexLock.lock()
+        if !lexedOnce {
+            lexedOnce = true
+            lexed = lexMainFile(mainFile)
+        }
+        let table = lexed
+        lexLock.unlock()
+        guard let table else { return nil }
+        // The token that starts exactly at the range's start.
+        var lo = 0, hi = table.starts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if table.starts[mid] < b { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < table.starts.count, table.starts[lo] == b else { return nil }
+        var last = lo
+        while last + 1 < table.starts.count && table.ends[last] < e { last += 1 }
+        return Array(table.tokens[lo...last])
+    }
+
+    private func lexMainFile(_ file: CXFile) -> MainTokens? {
+        var size = 0
+        guard clang_getFileContents(raw, file, &size) != nil, size > 0 else { return nil }
+        let whole = clang_getRange(clang_getLocationForOffset(raw, file, 0), clang_getLocationForOffset(raw, file, UInt32(size)))
+        var tokens: UnsafeMutablePointer<CXToken>?
+        var count: UInt32 = 0
+        clang_tokenize(raw, whole, &tokens, &count)
+        guard let tokens else { return nil }
+        defer { clang_disposeTokens(raw, tokens, count) }
+        let out = MainTokens()
+        out.tokens.reserveCapacity(Int(count))
+        for i in 0..<Int(count) {
+            let t = tokens[i]
+            let extent = clang_getTokenExtent(raw, t)
+            var s: UInt32 = 0, e: UInt32 = 0
+            clang_getSpellingLocation(clang_getRangeStart(extent), nil, nil, nil, &s)
+            clang_getSpellingLocation(clang_getRangeEnd(extent), nil, nil, nil, &e)
+            out.starts.append(s)
+            out.ends.append(e)
+            out.tokens.append(Token(kind: TokenKind(t), spelling: consume(clang_getTokenSpelling(raw, t)),
+                                    location: SourceLocation(expansionOf: clang_getTokenLocation(raw, t))))
+        }
+        // Offsets must rise; anything else and the range path is used.
+        for i in 1..<max(1, out.starts.count) where out.starts[i] <= out.starts[i - 1] { return nil }
+        return out
+    }
+
+    /// `clang_tokenize` on `range` itself (what `tokens(in:)` answers from its table).
+    package func tokenize(_ range: SourceRange) -> [Token] {
         var tokens: UnsafeMutablePointer<CXToken>?
         var count: UInt32 = 0
         clang_tokenize(raw, range.raw, &tokens, &count)

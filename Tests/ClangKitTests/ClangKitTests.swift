@@ -75,6 +75,53 @@ final class ClangKitTests: XCTestCase {
         XCTAssertEqual(spelled, ["int", "x", "=", "BIG", "+", "2"])
     }
 
+    /// The tokens of every cursor's extent, from the main file's table,
+    /// are what clang_tokenize gives for that extent: macros used and
+    /// defined in the file, a macro from a header, comments, a range that
+    /// ends in whitespace, a zero-width range.
+    func testTokensFromTheMainFileTableAreClangTokenizes() throws {
+        let header = try write("h.h", """
+            #define HDR_CALL(p) do_it((p), 1)
+            int do_it(void *p, int n);
+            """)
+        let path = try write("t.c", """
+            #include "\(header)"
+            #define LOCAL(x)   ((x) + /* inside */ 2)
+            #define ALIAS p->image
+            struct box { void *image; int n; };
+            /* a comment before */
+            static int f(struct box *p, int k)
+            {
+                    int v = LOCAL(k);   // trailing
+                    if (v > 3 &&
+                        ALIAS)
+                            HDR_CALL(ALIAS);
+                    switch (k) { case 1: v <<= 2; break; default: v = -v; }
+                    return v ? v : LOCAL(v);
+            }
+            """)
+        let unit = try TranslationUnit(index: ClangIndex(), path: path, arguments: ["-std=gnu11"],
+                                       options: [.detailedPreprocessingRecord])
+        var compared = 0, inMain = 0, fromTable = 0
+        func walk(_ c: Cursor) {
+            c.visitChildren { child, _ in
+                if child.extent.startsInMainFile {
+                    inMain += 1
+                    if unit.mainFileTokens(in: child.extent) != nil { fromTable += 1 }
+                }
+                let fast = unit.tokens(in: child.extent).map { "\($0.kind) \($0.spelling) \($0.location)" }
+                let slow = unit.tokenize(child.extent).map { "\($0.kind) \($0.spelling) \($0.location)" }
+                XCTAssertEqual(fast, slow, "\(child.kind) \(child.spelling)")
+                compared += 1
+                return .recurse
+            }
+        }
+        walk(unit.cursor)
+        XCTAssertGreaterThan(compared, 40)
+        XCTAssertGreaterThan(inMain, 40)
+        XCTAssertGreaterThan(fromTable * 10, inMain * 9, "the main file's extents are answered from the table")
+    }
+
     func testErrorsAreDiagnosticsNotThrows() throws {
         let path = try write("c.c", "int f( { return; }\n")
         let unit = try TranslationUnit(index: ClangIndex(), path: path, arguments: [])

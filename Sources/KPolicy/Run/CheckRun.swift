@@ -271,7 +271,10 @@ public final class CheckRun: @unchecked Sendable {
     /// checked result is stored in the cache under its key.
     func analyze(_ files: [AnalysisJob], context: FileAnalyzer.Context, jobs: Int, cacheKeys: [String?]?,
                  alreadyDone: Int, total: Int) throws -> [FileResult] {
-        let queue = WorkQueue(count: files.count)
+        // Files that define functions other files' paths run go first: the
+        // IRs built to check them serve as those functions' summaries.
+        let defining = context.tree.functions.definingPaths
+        let queue = WorkQueue(count: files.count, first: files.indices.filter { defining.contains(files[$0].target.path) })
         let workers = max(1, min(jobs, files.count))
         let progress = self.progress
         let cache = activeCache

@@ -182,6 +182,12 @@ public final class FileAnalyzer {
             }
             times.functions = irs.count
             let t2 = ThreadCPUTime.now()
+            // A file that defines functions other files' paths run: its IRs
+            // are theirs too (the run checks such files first).
+            if overlay.files[target.path] == nil {
+                let defined = context.tree.functions.summarisedNames(in: target.path)
+                if !defined.isEmpty { context.summaries.offer(irs.filter { defined.contains($0.name) }, of: target.path) }
+            }
             let summaries = irs.isEmpty ? nil : summaries(for: irs, path: target.path, overlay: overlay, builder: builder)
             times.ir += ThreadCPUTime.now() - t2
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.tree.internals,

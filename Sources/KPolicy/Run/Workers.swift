@@ -6,17 +6,24 @@ final class WorkQueue: @unchecked Sendable {
     private var nextIndex = 0
     private var done = 0
     private var slots: [FileResult?]
+    /// The order the items are handed out in (indices into the results).
+    private let order: [Int]
     private var error: Error?
     private let lock = NSLock()
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    /// `first`: indices handed out before the others.
+    init(count: Int, first: [Int] = []) {
+        slots = Array(repeating: nil, count: count)
+        let early = Set(first)
+        order = first + (0..<count).filter { !early.contains($0) }
+    }
 
     func next() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard error == nil, nextIndex < slots.count else { return nil }
+        guard error == nil, nextIndex < order.count else { return nil }
         nextIndex += 1
-        return nextIndex - 1
+        return order[nextIndex - 1]
     }
 
     func finish(_ i: Int, _ result: FileResult) -> Int {

@@ -87,6 +87,12 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         return Set(definitions.filter { wanted.contains($0.key) && $0.value.contains { $0.path == path } }.keys)
     }
 
+    /// The files that define a function `summarisedNames(in:)` gives.
+    public var definingPaths: Set<String> {
+        let wanted = summarised.union(pairs.map(\.allocator))
+        return Set(definitions.filter { wanted.contains($0.key) }.values.flatMap { $0.map(\.path) })
+    }
+
     /// Every name a file must mention to need this knowledge (callers of
     /// summarised functions and pair frees).
     public var names: Set<String> { summarised.union(pairs.map(\.free)) }

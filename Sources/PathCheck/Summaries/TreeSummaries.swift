@@ -140,4 +140,13 @@ public final class SummaryStore: @unchecked Sendable {
         made[key] = .some(all[definition.name])
         return made[key] ?? nil
     }
+
+    /// Takes the IRs of `path`'s functions a run has built anyway (the
+    /// file checked as a candidate, parsed as the summaries would parse
+    /// it), so that no caller parses the file again for them.
+    public func offer(_ irs: [FunctionIR], of path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        for ir in irs where made[path + "\u{0}" + ir.name + "\u{0}"] == nil { made[path + "\u{0}" + ir.name + "\u{0}"] = .some(ir) }
+    }
 }
