@@ -95,7 +95,12 @@ public final class FileAnalyzer {
     /// The summaries the file's functions need: the definitions their calls
     /// reach on each arch the file is checked on, each defining file parsed
     /// once per run (as its own arch; from the overlay when a patch changes it).
-    func summaries(for irs: [FunctionIR], path: String, overlay: SourceOverlay, builder: IRBuilder) -> ResolvedSummaries? {
+    /// CPU seconds spent making summaries on threads other than the
+    /// caller's (libclang parses on its own large-stack thread): the
+    /// checker's cost, which the IR stage counts.
+    final class Spent: @unchecked Sendable { var seconds = 0.0 }
+
+    func summaries(for irs: [FunctionIR], path: String, overlay: SourceOverlay, builder: IRBuilder, spent: Spent = Spent()) -> ResolvedSummaries? {
         let functions = context.tree.functions
         guard !functions.definitions.isEmpty else { return nil }
         let root = context.workspace.tree.root.standardizedFileURL
@@ -109,7 +114,7 @@ public final class FileAnalyzer {
                 var key: String?
                 if variant.isEmpty, let (cache, salt) = self.context.summaryCache, let content = cache.identity(of: url.path),
                    let configuration = try? self.context.workspace.configuration(for: url) {
-                    key = ContentHash.of([salt, "summaries-3", d.path, content, configuration.arguments.joined(separator: "\u{0}"),
+                    key = ContentHash.of([salt, "summaries-4", d.path, content, configuration.arguments.joined(separator: "\u{0}"),
                                           builder.external.sorted().joined(separator: ","), builder.wanting.sorted().joined(separator: ",")]
                         .joined(separator: "\n"))
                     if let data = cache.lookup(kind: "summary", key: key!),
@@ -118,14 +123,17 @@ public final class FileAnalyzer {
                     }
                 }
                 guard let parsed = try? self.parser.parse(url, unsaved: unsaved) else { return [:] }
+                spent.seconds += parsed.parseCPUSeconds
                 let text = overlay.files[d.path]
                 let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
                 let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union([d.name]))
                 let built = LargeStack.run { () -> [FunctionIR] in
+                    let t0 = ThreadCPUTime.now()
+                    defer { spent.seconds += ThreadCPUTime.now() - t0 }
                     let index = UnitIndex(unit: parsed.unit, source: source, interest: [], precompiled: parsed.precompiledDeclarations)
                     let facts = self.extractor.facts(of: index, relativePath: d.path, treeRoot: root)
                     // Every function of the file a caller may need, in one parse.
-                    return wanting.build(of: index, facts: facts, only: functions.summarisedNames(in: d.path).union([d.name])).functions
+                    return wanting.build(of: index, facts: facts, only: functions.definedNames(in: d.path).union([d.name])).functions
                 }
                 let irs = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 if let key, let (cache, _) = self.context.summaryCache, let data = try? JSONEncoder().encode(irs) {
@@ -169,6 +177,10 @@ public final class FileAnalyzer {
             times.files = 1
             times.parse = parsed.parseCPUSeconds
             let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
+            // A file that defines functions other files' paths run: the
+            // summaries of those are built from this parse too, as a
+            // caller's would build them (the run checks such files first).
+            let defined = overlay.files[target.path] == nil ? context.tree.functions.definedNames(in: target.path) : []
             let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
                 let t0 = ThreadCPUTime.now()
                 let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
@@ -176,20 +188,19 @@ public final class FileAnalyzer {
                 let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
                 let t1 = ThreadCPUTime.now()
                 let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
+                if !defined.isEmpty {
+                    let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union(defined))
+                    context.summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path)
+                }
                 times.extract = t1 - t0
                 times.ir = ThreadCPUTime.now() - t1
                 return (facts, built.functions, built.unbuilt)
             }
             times.functions = irs.count
             let t2 = ThreadCPUTime.now()
-            // A file that defines functions other files' paths run: its IRs
-            // are theirs too (the run checks such files first).
-            if overlay.files[target.path] == nil {
-                let defined = context.tree.functions.summarisedNames(in: target.path)
-                if !defined.isEmpty { context.summaries.offer(irs.filter { defined.contains($0.name) }, of: target.path) }
-            }
-            let summaries = irs.isEmpty ? nil : summaries(for: irs, path: target.path, overlay: overlay, builder: builder)
-            times.ir += ThreadCPUTime.now() - t2
+            let spent = Spent()
+            let summaries = irs.isEmpty ? nil : summaries(for: irs, path: target.path, overlay: overlay, builder: builder, spent: spent)
+            times.ir += ThreadCPUTime.now() - t2 + spent.seconds
             let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.tree.internals,
                                     capabilities: context.tree.capabilities, summaries: summaries)
             let functions = facts.functions.compactMap { f -> FunctionSpan? in

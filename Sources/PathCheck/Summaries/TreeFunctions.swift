@@ -81,17 +81,15 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         Set(definitions.filter { $0.value.contains { !$0.isStatic && $0.handsMemory } && KernelSignature.named($0.key) == nil }.keys)
     }
 
-    /// The functions of `path` whose IRs callers in other files may need.
-    public func summarisedNames(in path: String) -> Set<String> {
-        let wanted = summarised.union(pairs.map(\.allocator))
-        return Set(definitions.filter { wanted.contains($0.key) && $0.value.contains { $0.path == path } }.keys)
+    /// Every function of `path` a caller's summaries may ask for: the
+    /// summarised ones, pair allocators, and the definitions the resolver
+    /// runs in place of a `__weak` default (all that `definitions` keeps).
+    public func definedNames(in path: String) -> Set<String> {
+        Set(definitions.filter { $0.value.contains { $0.path == path } }.keys)
     }
 
-    /// The files that define a function `summarisedNames(in:)` gives.
-    public var definingPaths: Set<String> {
-        let wanted = summarised.union(pairs.map(\.allocator))
-        return Set(definitions.filter { wanted.contains($0.key) }.values.flatMap { $0.map(\.path) })
-    }
+    /// The files that define a function `definedNames(in:)` gives.
+    public var definingPaths: Set<String> { Set(definitions.values.flatMap { $0.map(\.path) }) }
 
     /// Every name a file must mention to need this knowledge (callers of
     /// summarised functions and pair frees).
