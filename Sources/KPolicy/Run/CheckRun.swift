@@ -9,6 +9,7 @@ import Analysis
 import Report
 import Filter
 import PathCheck
+import Findings
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger
