@@ -85,25 +85,28 @@ let package = Package(
         // Suggestions proven on paths: a rule's rewrite applied to the
         // function's IR and every path of the result checked again.
         .target(name: "Suggest", dependencies: ["Extract", "PathCheck", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        // What a run reports, before any rule: findings, their severity,
+        // suggestions, the patch they come from.
+        .target(name: "Findings", dependencies: ["Suggest", "PathCheck", "Extract", "Parse", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // From facts and paths to findings: tree knowledge, rules and their
         // matchers (which run the suggestions' proofs), the rules built in
         // (Generated), stage times.
         .target(
             name: "Analysis",
-            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "KPolicyFiles", "PatchInput", "KPolicyCache",
+            dependencies: ["ClangKit", "KernelModel", "ModelScenarios", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Findings", "KPolicyFiles", "PatchInput", "KPolicyCache",
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: clangHeaders
         ),
         // The run's report (CheckReport, BaselineEntry) and one reporter per format.
-        .target(name: "Report", dependencies: ["Analysis", "Extract", "PathCheck", "Suggest", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "Report", dependencies: ["Analysis", "Findings", "Extract", "PathCheck", "Suggest", "KernelModel", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // What hides findings from a report: inline suppressions, the
         // baseline, what the tree's owners accepted upstream.
-        .target(name: "Filter", dependencies: ["Report", "Analysis", "Extract", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
+        .target(name: "Filter", dependencies: ["Report", "Analysis", "Findings", "Extract", "Kbuild", "KPolicyFiles", "PatchInput"], swiftSettings: clangHeaders),
         // The run: check, patch and diff over a tree (CheckRun, PatchRun,
         // FileAnalyzer, shards, merge) and `rules test` (CorpusRunner).
         .target(
             name: "KPolicy",
-            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter",
+            dependencies: ["ClangKit", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Findings", "Analysis", "Report", "Filter",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: clangHeaders
         ),
@@ -111,7 +114,7 @@ let package = Package(
         .target(name: "KPolicyTestSupport", dependencies: ["KPolicy", "Analysis", "Extract", "Parse", "ClangKit", "KernelModel"], swiftSettings: clangHeaders),
         .executableTarget(
             name: "kpolicy",
-            dependencies: ["KPolicy", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
+            dependencies: ["KPolicy", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Findings", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache", "ModelScenarios",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: clangHeaders
         ),
@@ -123,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KPolicyTests",
-            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
+            dependencies: ["KPolicy", "KPolicyTestSupport", "Kbuild", "Parse", "Extract", "PathCheck", "Suggest", "Findings", "Analysis", "Report", "Filter", "KernelModel", "KPolicyFiles", "PatchInput", "KPolicyCache"],
             swiftSettings: clangHeaders
         ),
     ]

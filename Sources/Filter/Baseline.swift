@@ -1,8 +1,8 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
 import Report
+import Findings
 
 /// Findings accepted when adopting kpolicy on a tree (`kpolicy baseline
 /// create`), hidden from later runs with `--baseline FILE`.

@@ -1,9 +1,10 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
 import Report
 import Extract
+import Analysis
+import Findings
 
 /// Inline suppressions: `/* kpolicy: ignore <rule-id>[,<rule-id>...] -- reason */`
 /// or the same after `//`, on the finding's line or the line before. A

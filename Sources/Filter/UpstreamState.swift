@@ -2,8 +2,9 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Kbuild
-import Analysis
 import Report
+import Analysis
+import Findings
 
 /// The tree as its owners left it is not a new violation.
 ///

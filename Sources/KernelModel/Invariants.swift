@@ -155,3 +155,106 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
         "\(invariant.id) [\(severity.rawValue)] at \(stepIndex == 0 ? "end" : "step \(stepIndex)") on \(object): \(message)"
     }
 }
+
+/// A state the violating step may be asked to find its memory in (a path
+/// rule's `target`), and the calls that put memory in it.
+public enum MemoryCondition: String, CaseIterable, Hashable, Sendable {
+    /// The page was present and read-only just before the step.
+    case readOnly = "read-only"
+    /// `set_memory_*()` changed the area's permissions before the step.
+    case permissionsChanged = "perms-changed"
+
+    /// The calls after which memory can be in this state: the only way a
+    /// path gets there, so one of them comes first on every path whose
+    /// violating step finds it so.
+    public var calls: Set<String> {
+        switch self {
+        case .readOnly:
+            // Permission changes that clear W, the restore of ROX-cache
+            // memory, allocators handing out read-only executable memory
+            // (the ROX cache behind execmem_alloc and bpf_jit_alloc_exec,
+            // bpf_prog_pack's chunks), and every call that maps with a
+            // pgprot it is given.
+            let withPgprot = KernelSignature.allNames.filter { n in KernelSignature.named(n)?.parameters.contains { $0.kind == .prot } ?? false }
+            return Set(["set_memory_ro", "set_memory_rox", "execmem_restore_rox",
+                        "execmem_alloc", "bpf_jit_alloc_exec", "bpf_prog_pack_alloc", "bpf_jit_binary_pack_alloc"] + withPgprot)
+        case .permissionsChanged:
+            // set_memory_*() itself, and the calls that run it on the
+            // caller's memory (execmem_alloc_rw on a ROX-cache arch,
+            // execmem_restore_rox). bpf_prog_pack_alloc changes the pack's
+            // permissions, not the chunk's a caller frees.
+            return Set(SetMemoryOp.allCases.map(\.apiName) + ["execmem_alloc_rw", "execmem_restore_rox"])
+        }
+    }
+}
+
+/// Which calls can lead a path to a violation of an invariant: the calls at
+/// whose step the model reports it, and the calls that bring memory into
+/// the state that step finds wrong (the checks in Checks, Frees,
+/// Permissions, Patching and Packs are where each is reported). Path rules
+/// derive their triggers from it: a file none of whose calls can lead to a
+/// violation the rule reports is not parsed for it.
+public struct ViolationCalls: Hashable, Sendable {
+    /// The calls at whose step the model may report the violation; nil:
+    /// any call that acts on the memory (the state is what narrows it).
+    /// Empty: it is reported at no call (a return, the end of a scenario).
+    public var breaking: Set<String>?
+    /// The calls that make memory what the breaking step finds wrong (freed,
+    /// allocated by some allocator, written code awaiting ROX).
+    public var preparing: Set<String>
+}
+
+extension Invariant {
+    /// The calls that can lead to a violation of this invariant (MODEL_SPEC §3).
+    public var calls: ViolationCalls {
+        let frees = Set(ModelAPI.all.filter { $0.role == .free }.map(\.name))
+        // What returns memory with a documented free: allocators and mappings.
+        let allocators = Set(ModelAPI.all.filter { !$0.pairedFree.isEmpty }.map(\.name))
+        let setMemory = Set(SetMemoryOp.allCases.map(\.apiName))
+        let patches = Set(TextPatchAPI.allCases.map(\.rawValue) + ["bpf_arch_text_copy"])
+        switch self {
+        case .wx:
+            return ViolationCalls(breaking: allocators.union(["set_memory_x", "set_memory_rw", "set_direct_map_default_noflush", "check_wx"]), preparing: [])
+        case .order: return ViolationCalls(breaking: ["set_memory_x", "set_memory_rw"], preparing: [])
+        case .write:
+            // Plain stores and text patches to unbound, unmapped or read-only
+            // memory; vfree_atomic's list node in a read-only first page.
+            return ViolationCalls(breaking: patches.union(["write", "vfree_atomic", "vfree"]), preparing: [])
+        case .poke: return ViolationCalls(breaking: patches, preparing: [])
+        case .alias:
+            return ViolationCalls(breaking: allocators.union(["set_memory_x", "set_memory_rox", "set_direct_map_default_noflush", "check_wx"]), preparing: [])
+        case .freeMatch: return ViolationCalls(breaking: frees.union(["bpf_jit_binary_pack_finalize"]), preparing: allocators)
+        case .reset:
+            // A free of memory that was executable or whose permissions
+            // changed; vmap and vm_area_map_pages refuse the flag.
+            return ViolationCalls(breaking: frees.union(["vmap", "vm_area_map_pages"]),
+                                  preparing: MemoryCondition.permissionsChanged.calls.union(allocators).union(["set_direct_map_invalid_noflush", "set_direct_map_default_noflush"]))
+        case .ctx: return ViolationCalls(breaking: allocators.union(frees).union(patches), preparing: [])
+        case .range: return ViolationCalls(breaking: allocators, preparing: [])
+        case .uaf: return ViolationCalls(breaking: nil, preparing: frees)
+        case .doubleFree: return ViolationCalls(breaking: frees, preparing: frees)
+        case .leak: return ViolationCalls(breaking: [], preparing: allocators)
+        case .setmem: return ViolationCalls(breaking: setMemory.union(["execmem_restore_rox"]), preparing: [])
+        case .huge: return ViolationCalls(breaking: setMemory.union(allocators), preparing: [])
+        case .layer: return ViolationCalls(breaking: Set(ModelAPI.all.map(\.name)), preparing: [])
+        case .version: return ViolationCalls(breaking: Set(ModelAPI.all.filter { $0.isVersioned || $0.arches != nil }.map(\.name)), preparing: [])
+        case .ret:
+            // Unchecked results; 6.1's bpf_prog_pack_alloc ignores its own set_memory_*() results.
+            return ViolationCalls(breaking: setMemory.union(["execmem_restore_rox", "bpf_arch_text_copy", "bpf_prog_pack_alloc"]), preparing: [])
+        case .rox: return ViolationCalls(breaking: [], preparing: ["execmem_alloc_rw"])
+        }
+    }
+
+    /// The calls that can lead to a violation of this invariant reported at
+    /// a step of one of `kinds` (empty: any), on memory in `condition` when
+    /// one is given. A condition is the only way to its state, so its calls
+    /// alone are the answer; otherwise the preparing calls and the breaking
+    /// calls of those kinds.
+    public func leadingCalls(at kinds: Set<StepKind> = [], on condition: MemoryCondition? = nil) -> Set<String> {
+        if let condition { return condition.calls }
+        let c = calls
+        var out = c.preparing
+        if let breaking = c.breaking { out.formUnion(kinds.isEmpty ? breaking : breaking.filter { kinds.contains(StepKind(api: $0)) }) }
+        return out
+    }
+}

@@ -60,6 +60,31 @@ public enum SetMemoryOp: String, CaseIterable, Hashable, Sendable {
     public var apiName: String { "set_memory_" + rawValue }
 }
 
+/// What kind of step a call is: the event kinds a path rule names in
+/// `at:` (where a violation is reported), and what a path checker's
+/// finding says it happened at.
+public enum StepKind: String, CaseIterable, Hashable, Sendable {
+    case setMemory = "set-memory", restore, write, free, allocation, `return`, textPatch = "text-patch", flag
+
+    /// The kind of a call of `api` (its catalogue spelling): `set_memory_*`,
+    /// `execmem_restore_rox`, plain writes, the catalogue's frees, the
+    /// text-patch functions and `bpf_arch_text_copy`, the flag and direct-map
+    /// calls; every other call (allocations, mappings, queries) is an
+    /// allocation step. No call is a `return`.
+    public init(api: String) {
+        if SetMemoryOp.allCases.contains(where: { $0.apiName == api }) { self = .setMemory; return }
+        if ModelAPI.named(api)?.role == .free { self = .free; return }
+        if TextPatchAPI(rawValue: api) != nil { self = .textPatch; return }
+        switch api {
+        case "execmem_restore_rox": self = .restore
+        case "write": self = .write
+        case "bpf_arch_text_copy": self = .textPatch
+        case "set_vm_flush_reset_perms", "set_direct_map_invalid_noflush", "set_direct_map_default_noflush": self = .flag
+        default: self = .allocation
+        }
+    }
+}
+
 /// Functions that write code through a private mapping (or with the arch's
 /// own fixmap), so that W=0 targets are legal.
 public enum TextPatchAPI: String, CaseIterable, Hashable, Sendable {
@@ -172,6 +197,13 @@ public enum APICall: Hashable, Sendable {
         case .findVMArea: return "find_vm_area"
         case .write, .checkWX, .runWork, .setContext, .setCaller, .textMutex, .injectFailure, .markPersistent: return nil
         }
+    }
+
+    /// What kind of step it is (a pseudo-step without an API counts as an
+    /// allocation, as a path checker never reports at one).
+    public var stepKind: StepKind {
+        if case .write = self { return .write }
+        return apiName.map(StepKind.init(api:)) ?? .allocation
     }
 
     /// A permission change that returns 0 or an errno and, when it fails,

@@ -382,7 +382,7 @@ public enum PathChecker {
         trace.append(TraceStep(line: 0, call: "return \(returned)", mapping: item.state.pagePermissions(.sym(returned))?.map.description ?? "-",
                                alias: item.state.pagePermissions(.sym(returned))?.alias?.description ?? "-", invariants: [viol.invariant.rawValue]))
         ctx.findings[key] = Finding(invariant: viol.invariant, severity: viol.severity, message: "returned: " + viol.message,
-                                    event: site, eventClass: "return", targetReadOnly: false,
+                                    event: site, eventClass: StepKind.return.rawValue, targetReadOnly: false,
                                     seededObject: item.seeded.contains(returned), permissionsChanged: false, evidentlyWritable: true,
                                     arch: ctx.config.arch, tree: ctx.config.capabilities, trace: trace)
     }
@@ -406,17 +406,7 @@ public enum PathChecker {
         return plan
     }
 
-    static func eventClass(_ call: APICall) -> String {
-        switch call {
-        case .setMemory: return "set-memory"
-        case .execmemRestoreROX: return "restore"
-        case .write: return "write"
-        case .free, .bpfProgPackFree, .vmUnmapRam, .bpfJitBinaryPackFree, .freePages: return "free"
-        case .textPatch, .bpfArchTextCopy: return "text-patch"
-        case .setVMFlushResetPerms, .setDirectMap: return "flag"
-        default: return "allocation"
-        }
-    }
+    static func eventClass(_ call: APICall) -> String { call.stepKind.rawValue }
 
     static func isAllocation(_ call: APICall) -> Bool {
         switch call {

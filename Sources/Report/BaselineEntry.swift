@@ -1,5 +1,5 @@
 import Foundation
-import Analysis
+import Findings
 
 /// One accepted finding: where (by file, not line number), which rule, the
 /// offending line's text with whitespace normalised, and the message. Code

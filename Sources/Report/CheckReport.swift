@@ -3,6 +3,7 @@ import KernelModel
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Findings
 
 /// The result of a run over a tree: every file's result merged, in the
 /// shape of the `kpolicy-report/1` JSON (docs/report-format.md), which is
@@ -143,7 +144,7 @@ public struct CheckReport: Sendable, Codable, Equatable {
     }
 
     /// Findings at or above `threshold` (none for `nil`, i.e. `--fail-on never`).
-    public func findings(atLeast threshold: Rule.Severity?) -> [Finding] {
+    public func findings(atLeast threshold: Finding.Severity?) -> [Finding] {
         guard let threshold else { return [] }
         return findings.filter { $0.severity >= threshold }
     }

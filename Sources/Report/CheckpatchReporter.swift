@@ -1,7 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
+import Findings
 
 /// One line per finding as `checkpatch.pl --terse` prints them, and
 /// nothing else on stdout: `FILE:LINE: ERROR: message [rule]` (WARNING:,
@@ -13,7 +13,7 @@ public struct CheckpatchReporter: Reporter {
 
     public init() {}
 
-    static func label(_ severity: Rule.Severity) -> String {
+    static func label(_ severity: Finding.Severity) -> String {
         switch severity {
         case .error: return "ERROR"
         case .warning: return "WARNING"

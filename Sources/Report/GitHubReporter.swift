@@ -1,7 +1,7 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
+import Findings
 
 /// GitHub Actions workflow commands, one per finding:
 /// `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=T::message`.
@@ -22,7 +22,7 @@ public struct GitHubReporter: Reporter {
         escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
     }
 
-    static func command(_ severity: Rule.Severity) -> String {
+    static func command(_ severity: Finding.Severity) -> String {
         switch severity {
         case .error: return "error"
         case .warning: return "warning"

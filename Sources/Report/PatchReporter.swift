@@ -1,7 +1,6 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
 import Suggest
 
 /// A unified diff (git format, 3 lines of context) of the suggestions the

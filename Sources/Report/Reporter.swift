@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Findings
 
 /// A reporter turns a run's report into the bytes one consumer reads: a
 /// pure function of the report, the rule catalogue and the options.
@@ -22,7 +23,7 @@ public struct ReportOptions: Sendable {
     public var explain = false
     /// The severity from which findings fail the run (`--fail-on`); nil
     /// for `never`. Patchwork's state follows it.
-    public var failOn: Rule.Severity? = .error
+    public var failOn: Finding.Severity? = .error
     /// Patchwork check context (`^[-a-zA-Z0-9_]+$`).
     public var context = "kpolicy"
     /// Patchwork check target URL (at most 200 characters).
@@ -63,7 +64,7 @@ public struct RuleCatalogue: Sendable {
         public var summary: String
         public var rationale: String
         public var category: String
-        public var severity: Rule.Severity
+        public var severity: Finding.Severity
         public var confidence: Rule.Confidence
         /// The rule's documentation page (docs/rules/<id>.md) as Markdown.
         public var markdown: String
@@ -113,7 +114,7 @@ extension CheckReport {
     /// "2 errors, 1 warning" (most severe first), or "no findings".
     var severityCounts: String {
         let counts = Dictionary(grouping: findings, by: \.severity).mapValues(\.count)
-        let parts = Rule.Severity.allCases.reversed().compactMap { sev in counts[sev].map { "\($0) \(sev.rawValue)\($0 == 1 ? "" : "s")" } }
+        let parts = Finding.Severity.allCases.reversed().compactMap { sev in counts[sev].map { "\($0) \(sev.rawValue)\($0 == 1 ? "" : "s")" } }
         return parts.isEmpty ? "no findings" : parts.joined(separator: ", ")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
 import Extract
+import Analysis
+import Findings
 
 /// SARIF 2.1.0, as GitHub code scanning and other SARIF consumers read it:
 /// the full rule catalogue in `tool.driver.rules`, one result per finding
@@ -63,7 +64,7 @@ public struct SARIFReporter: Reporter {
         return String(decoding: try encoder.encode(log), as: UTF8.self) + "\n"
     }
 
-    static func level(_ s: Rule.Severity) -> String {
+    static func level(_ s: Finding.Severity) -> String {
         switch s {
         case .error: return "error"
         case .warning: return "warning"

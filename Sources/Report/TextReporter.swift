@@ -1,7 +1,6 @@
 import Foundation
 import KPolicyFiles
 import PatchInput
-import Analysis
 import PathCheck
 
 /// Compiler-style text: `file:line:col: severity: message [rule]`, the

@@ -6,6 +6,7 @@ import PatchInput
 import Kbuild
 import Analysis
 import Report
+import Findings
 
 extension KPolicyCommand {
     /// `kpolicy diff`: the repository's own changes, as a patch.

@@ -5,6 +5,7 @@ import KernelModel
 import Kbuild
 import Parse
 import Analysis
+import Findings
 
 /// Runs every rule on its annotated corpus (Corpus/<category>/<rule-id>[.<label>].c)
 /// and every rule example, bare and hidden in a comment, a string and #if 0.

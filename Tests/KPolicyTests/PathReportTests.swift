@@ -5,6 +5,7 @@ import XCTest
 @testable import PatchInput
 @testable import Analysis
 @testable import Report
+import Findings
 
 /// Path-rule findings carry the path the model found them on, and every
 /// reporter shows it: JSON `trace`, text `--explain`, SARIF codeFlows.

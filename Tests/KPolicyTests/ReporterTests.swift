@@ -7,6 +7,7 @@ import Analysis
 import Report
 import Extract
 import Suggest
+import Findings
 
 /// Every reporter against its golden file (Tests/Golden/report.<format>),
 /// on one report that holds every kind of thing a run can produce. Set

@@ -2,6 +2,7 @@ import Foundation
 import KPolicy
 import XCTest
 import Analysis
+import Parse
 
 /// Rules/ is the single source of truth: the rules built into the binary
 /// and docs/rules/ must be what it says, and bad rule files must be refused
@@ -49,15 +50,69 @@ final class RuleFileTests: XCTestCase {
         for kind in MatcherKinds.all { XCTAssertTrue(onDisk.contains("### `\(kind.kind)`"), kind.kind) }
     }
 
-    /// A path rule's triggers must be calls the path checker follows: a
-    /// file that mentions only `kmalloc` would be parsed for nothing.
-    func testPathRuleTriggersAreCallsTheCheckerFollows() throws {
+    /// A path rule's triggers are derived from its match (the model's
+    /// `Invariant.leadingCalls`, among the calls the IR follows); the file
+    /// may not list them.
+    func testPathRuleTriggersAreDerivedNotListed() throws {
         let good = try String(contentsOf: Self.repo.appendingPathComponent("Rules/exec-memory/wx-window.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "id: wx-window", with: "id: bad-rule")
         XCTAssertNil(load(good))
-        let bad = good.replacingOccurrences(of: "triggers: [set_memory_x, set_memory_rw]", with: "triggers: [set_memory_x, kmalloc]")
-        XCTAssertNotEqual(bad, good)
-        XCTAssertTrue(load(bad)?.contains("field 'triggers[1]' \"kmalloc\" is no call the path checker follows") ?? false, load(bad) ?? "loaded")
+        let listed = good.replacingOccurrences(of: "match:\n  kind: path", with: "triggers: [set_memory_x, set_memory_rw]\nmatch:\n  kind: path")
+        XCTAssertNotEqual(listed, good)
+        XCTAssertTrue(load(listed)?.contains("field 'triggers' is derived for a path rule from its match (set_memory_rw, set_memory_x): remove it") ?? false,
+                      load(listed) ?? "loaded")
+        // A match no call can lead to: text patches are never free steps.
+        let never = good.replacingOccurrences(of: "invariants: [INV-ORDER, INV-WX]", with: "invariants: [INV-POKE]")
+            .replacingOccurrences(of: "at: [set-memory]", with: "at: [free]")
+        XCTAssertNotEqual(never, good)
+        XCTAssertTrue(load(never)?.contains("field 'match' leads to no call the path checker follows") ?? false, load(never) ?? "loaded")
+    }
+
+    /// What the derivation gives each rule of Rules/ (the sets once written
+    /// by hand are subsets of these; docs/ARCHITECTURE.md says why each
+    /// differs). A change here changes which files a run parses.
+    func testDerivedPathRuleTriggers() throws {
+        let rules = try RuleSet.builtIn()
+        let derived = Dictionary(uniqueKeysWithValues: rules.rules.filter { $0.match is PathMatcher }.map { ($0.id, $0.triggers) })
+        XCTAssertEqual(derived, [
+            "exec-free-mismatch": ["__vmalloc_node_range", "bpf_jit_alloc_exec", "bpf_jit_free_exec", "bpf_prog_pack_alloc", "bpf_prog_pack_free",
+                                   "execmem_alloc", "execmem_alloc_rw", "execmem_free", "module_alloc", "module_memfree"],
+            "exec-use-after-free": ["bpf_jit_free_exec", "bpf_prog_pack_free", "execmem_free", "module_memfree"],
+            "execmem-rox-not-restored": ["execmem_alloc_rw", "execmem_restore_rox"],
+            "missing-perms-reset": ["execmem_alloc_rw", "execmem_restore_rox", "set_memory_nx", "set_memory_ro", "set_memory_rox", "set_memory_rw", "set_memory_x"],
+            "write-to-readonly-text": ["__vmalloc_node_range", "bpf_jit_alloc_exec", "bpf_prog_pack_alloc", "execmem_alloc", "execmem_restore_rox",
+                                       "set_memory_ro", "set_memory_rox"],
+            "wx-window": ["set_memory_rw", "set_memory_x"],
+        ])
+    }
+
+    /// Derivation must not drop a call a path rule's cases need: each
+    /// example's `bad` snippet, and each corpus file with a `ruleid` case of
+    /// the rule, mentions one of the rule's own triggers (the prefilter's
+    /// test, on that rule's triggers alone), or it would never be parsed.
+    /// A corpus case may instead call a function the corpus, read as a
+    /// tree, defines (as a run adds the tree's functions to the triggers).
+    func testPathRuleExamplesMentionTheirTriggers() throws {
+        let rules = try RuleSet.builtIn()
+        let corpus = try RuleTest.cases(in: Self.repo.appendingPathComponent("Corpus"))
+        let runner = try CorpusRunner(rules: rules, includeDirectory: Self.repo.appendingPathComponent("Corpus/include"))
+        try runner.useAsTree(corpus)
+        for rule in rules.rules where rule.match is PathMatcher {
+            let prefilter = Prefilter(identifiers: Set(rule.triggers))
+            for e in rule.examples {
+                XCTAssertTrue(prefilter.mentionsAny(Data(e.bad.utf8)), "\(rule.id): example \"\(e.name)\" calls none of \(rule.triggers)")
+            }
+            var files = 0
+            for file in corpus {
+                let text = try String(contentsOf: file, encoding: .utf8)
+                guard text.contains("ruleid: \(rule.id)\n") || text.contains("ruleid: \(rule.id) ") else { continue }
+                files += 1
+                let series = try CorpusRunner.header(of: text, file: file.path).kernel.series
+                let withTree = Prefilter(identifiers: Set(rule.triggers).union(runner.tree[series]?.functions.names ?? []))
+                XCTAssertTrue(withTree.mentionsAny(Data(text.utf8)), "\(rule.id): \(file.lastPathComponent) calls none of \(rule.triggers)")
+            }
+            XCTAssertGreaterThan(files, 0, "\(rule.id) has no corpus file with a ruleid case")
+        }
     }
 
     func load(_ yaml: String) -> String? {

@@ -3,6 +3,7 @@ import KPolicy
 import XCTest
 import KernelModel
 import Analysis
+import Findings
 
 /// `validated` comes from running the model, so it must be able to say no,
 /// and the original code's run must show why the finding was made.

@@ -95,7 +95,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [module_alloc, execmem_alloc, bpf_jit_alloc_exec, module_memfree, execmem_free]
 match:
   kind: path
   invariants: [INV-FREE-MATCH]
@@ -156,7 +155,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [module_memfree, execmem_free, bpf_jit_free_exec, bpf_prog_pack_free]
 match:
   kind: path
   invariants: [INV-UAF, INV-DOUBLE-FREE]
@@ -235,7 +233,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [execmem_alloc_rw, execmem_restore_rox]
 match:
   kind: path
   invariants: [INV-ROX, INV-RET]
@@ -315,7 +312,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [set_memory_ro, set_memory_x, set_memory_rox, set_memory_nx]
 match:
   kind: path
   invariants: [INV-RESET]
@@ -502,7 +498,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [set_memory_ro, set_memory_rox, execmem_alloc, execmem_restore_rox, bpf_jit_alloc_exec]
 match:
   kind: path
   invariants: [INV-WRITE]
@@ -683,7 +678,6 @@ confidence: medium
 scope:
   include: ["**/*.c", "**/*.h"]
   exclude: ["tools/**", "Documentation/**", "scripts/**", "samples/**"]
-triggers: [set_memory_x, set_memory_rw]
 match:
   kind: path
   invariants: [INV-ORDER, INV-WX]

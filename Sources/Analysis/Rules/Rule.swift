@@ -1,16 +1,13 @@
 import KernelModel
+import Findings
 import KPolicyFiles
 import PatchInput
 /// A policy rule, loaded from `Rules/<category>/<id>.yaml`
 /// (docs/rules-schema.md). Rules are data; the matcher kinds are the only
 /// code behind them.
 public struct Rule: Sendable {
-    public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
-        case info, warning, error
-        public static func < (a: Self, b: Self) -> Bool {
-            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-        }
-    }
+    /// A finding's severity (its type lives with the findings).
+    public typealias Severity = Finding.Severity
     public enum Confidence: String, Sendable, CaseIterable, Codable { case high, medium, low }
 
     public var id: String

@@ -21,7 +21,11 @@ public enum RuleDoc {
         out += "Scope: \(rule.scope.include.map { "`\($0)`" }.joined(separator: ", "))"
         if !rule.scope.exclude.isEmpty { out += "; not \(rule.scope.exclude.map { "`\($0)`" }.joined(separator: ", "))" }
         if rule.triggers.isEmpty { out += ".\n\n" }
-        else { out += ". Files are parsed only when they mention one of: \(rule.triggers.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
+        else {
+            out += ". Files are parsed only when they mention one of: \(rule.triggers.map { "`\($0)`" }.joined(separator: ", "))"
+            out += rule.match.derivedTriggers == nil ? ".\n\n"
+                : " (derived from the match: the calls the model says can lead to such a violation, among those the path checker follows), or a function of the tree the path checker runs through.\n\n"
+        }
         out += "Message: `\(rule.message)`\n\n"
         if let s = rule.suggestion {
             out += "## What to do instead\n\n"

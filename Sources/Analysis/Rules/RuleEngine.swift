@@ -5,6 +5,7 @@ import PatchInput
 import Extract
 import PathCheck
 import Suggest
+import Findings
 
 /// Runs rules over one file's facts.
 public struct RuleEngine: Sendable {

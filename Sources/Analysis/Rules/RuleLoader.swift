@@ -40,25 +40,8 @@ public enum RuleLoader {
         if let since = range.since, let until = range.until, !(since < until) {
             throw r.error("kernel.until", "(\(until)) must be later than kernel.since (\(since)): the rule would apply to no tree")
         }
-        let triggers = try r.optionalStrings("triggers")
-        for (i, t) in triggers.enumerated() where !RuleLoader.isIdentifier(t) {
-            throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
-        }
         let match = try MatcherKinds.decode(r.map("match"))
-        // Rules over C need trigger identifiers for the prefilter; rules over
-        // mail headers read no C.
-        if match is RecipientsMatcher {
-            guard triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
-        } else if triggers.isEmpty {
-            throw r.error("triggers", "must not be empty")
-        }
-        for (i, t) in triggers.enumerated() {
-            if let why = match.uselessTrigger(t) { throw r.error("triggers[\(i)]", "\"\(t)\" \(why)") }
-        }
-        let missing = match.namesLookedFor.filter { !triggers.contains($0) }
-        if !missing.isEmpty {
-            throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")
-        }
+        let triggers = try RuleLoader.triggers(r, match: match)
         let rule = Rule(
             id: id, category: category,
             title: try r.string("title"),
@@ -75,6 +58,34 @@ public enum RuleLoader {
             suggestion: try r.optionalMap("suggestion").map(suggestion),
             examples: try r.list("examples", nonEmpty: true).map(example))
         return rule
+    }
+
+    /// The rule's trigger identifiers: those its kind derives (a `path`
+    /// rule's, which must then not be listed), else the file's.
+    static func triggers(_ r: FieldReader, match: any RuleMatcher) throws -> [String] {
+        if let derived = match.derivedTriggers {
+            guard !r.has("triggers") else {
+                throw r.error("triggers", "is derived for a \(match.kind) rule from its match (\(derived.joined(separator: ", "))): remove it")
+            }
+            guard !derived.isEmpty else { throw r.error("match", "leads to no call the path checker follows: the rule could never fire") }
+            return derived
+        }
+        let triggers = try r.optionalStrings("triggers")
+        for (i, t) in triggers.enumerated() where !RuleLoader.isIdentifier(t) {
+            throw r.error("triggers[\(i)]", "\"\(t)\" is not a C identifier (the prefilter looks for whole identifiers in the file)")
+        }
+        // Rules over C need trigger identifiers for the prefilter; rules over
+        // mail headers read no C.
+        if match is RecipientsMatcher {
+            guard triggers.isEmpty else { throw r.error("triggers", "a recipients rule reads mail headers, not C: it has no triggers") }
+        } else if triggers.isEmpty {
+            throw r.error("triggers", "must not be empty")
+        }
+        let missing = match.namesLookedFor.filter { !triggers.contains($0) }
+        if !missing.isEmpty {
+            throw r.error("triggers", "lacks \(missing.joined(separator: ", ")), which match looks for: files naming only those would never be parsed")
+        }
+        return triggers
     }
 
     static func isIdentifier(_ s: String) -> Bool {
@@ -134,6 +145,8 @@ public struct FieldReader {
     func error(_ key: String, _ problem: String) -> KPolicyError {
         .badInput(path: file, reason: "field '\(prefix)\(key)' \(problem)")
     }
+
+    func has(_ key: String) -> Bool { map[key] != nil }
 
     func onlyKeys(_ allowed: Set<String>) throws {
         if let extra = map.keys.sorted().first(where: { !allowed.contains($0) }) {

@@ -19,7 +19,7 @@ public enum RuleSchema {
         .init("confidence", "`high`, `medium` or `low`: how often a finding is a real policy hit"),
         .init("scope", "`include` and `exclude`: lists of globs (relative to the tree root) the rule looks at and never looks at"),
         .init("kernel", "`since` and `until`: quoted versions (`\"6.10\"`) of the trees the rule applies to; `since` inclusive, `until` exclusive, both optional, `until` later than `since`"),
-        .init("triggers", "list of C identifiers: a file is parsed for this rule only if its raw bytes contain one of them as a whole word; they must include every name the matcher looks for, a `path` rule's must each be a call the path checker follows (empty for `recipients` rules)"),
+        .init("triggers", "list of C identifiers: a file is parsed for this rule only if its raw bytes contain one of them as a whole word; they must include every name the matcher looks for (empty for `recipients` rules). Not in a `path` rule: its triggers are derived from its match (the calls the model's `Invariant.leadingCalls` says can lead to a violation of its invariants at its `at` steps on memory in its `target` state, among those the path checker follows) and shown on its page; listing them is refused"),
         .init("match", "mapping: the matcher, below"),
         .init("message", "string: the finding's message, with `{placeholders}`"),
         .init("suggestion", "mapping, optional: what to do instead, below"),

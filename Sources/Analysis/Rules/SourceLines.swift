@@ -3,6 +3,7 @@ import KPolicyFiles
 import PatchInput
 import Parse
 import Extract
+import Findings
 
 /// The lines of the tree's files, read once each, for what reporters and
 /// filters need from the source: the offending line's text (baselines,

@@ -1,6 +1,7 @@
 import KernelModel
 import KPolicyFiles
 import PatchInput
+import Findings
 
 /// Fills a rule's suggestion template for one finding and, when the rule
 /// asks for it, runs the original and the replacement through the

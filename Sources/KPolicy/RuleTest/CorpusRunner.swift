@@ -8,6 +8,7 @@ import Analysis
 import Filter
 import Extract
 import PathCheck
+import Findings
 
 /// Runs rules on a standalone corpus file or snippet: parsed over
 /// Corpus/include/kpolicy-corpus.h instead of a kernel tree, under the

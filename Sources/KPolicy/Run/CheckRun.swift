@@ -9,6 +9,7 @@ import Analysis
 import Report
 import Filter
 import PathCheck
+import Findings
 
 /// One run of the rules over a tree or some paths of it: enumerate the
 /// source files, prefilter their raw bytes on the rules' trigger
@@ -169,22 +170,43 @@ public final class CheckRun: @unchecked Sendable {
                 workspace.tree.version.description].joined(separator: "|")
     }
 
+    /// A run in four stages: the run record's report when the tree is
+    /// unchanged; else the plan (enumerate, prefilter), the candidates'
+    /// results (from the cache, the rest analysed), and the report (merged,
+    /// what the tree's owners accepted upstream hidden, the record kept).
     public func run(paths: [String], jobs: Int, shard: Shard? = nil) throws -> CheckReport {
         let start = Date()
-        // A run over an unchanged tree: its report, from one row.
         let record = runRecordKey(paths: paths, shard: shard, start: start)
-        if let cache = activeCache, let record, let data = cache.lookup(kind: "run", key: record.key),
-           var report = try? JSONDecoder().decode(CheckReport.self, from: data) {
-            report.stats.fromCache = report.stats.candidates
-            report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
-            cache.flush()
-            notes.append("the tree is unchanged since a run with the same paths: its report, from the run record")
-            return report
-        }
+        if let report = recordedReport(record, start: start) { return report }
         let archSupport = ArchSupport()
         workspace.knowledgeCache = activeCache
         let plan = try plan(paths: paths, archSupport: archSupport, shard: shard)
         let clock = StageTimes.enabled ? StageClock() : nil
+        let (results, fromCache) = try results(of: plan, archSupport: archSupport, jobs: jobs, clock: clock)
+        var report = treeReport(results, plan: plan, shard: shard)
+        if let cache = activeCache {
+            report.stats.fromCache = fromCache
+            keepRunRecord(report, record: record, in: cache)
+        }
+        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        report.stats.stages = clock?.times
+        return report
+    }
+
+    /// A run over an unchanged tree: its report, from one row.
+    func recordedReport(_ record: (key: String, recent: [String]?)?, start: Date) -> CheckReport? {
+        guard let cache = activeCache, let record, let data = cache.lookup(kind: "run", key: record.key),
+              var report = try? JSONDecoder().decode(CheckReport.self, from: data) else { return nil }
+        report.stats.fromCache = report.stats.candidates
+        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
+        cache.flush()
+        notes.append("the tree is unchanged since a run with the same paths: its report, from the run record")
+        return report
+    }
+
+    /// Every candidate's result, in the plan's order (the unreadable files'
+    /// failures after them), and how many came from the cache.
+    func results(of plan: Plan, archSupport: ArchSupport, jobs: Int, clock: StageClock?) throws -> (results: [FileResult], fromCache: Int) {
         let context = {
             var c = FileAnalyzer.Context(workspace: workspace, engine: engine, tree: plan.tree, archSupport: archSupport)
             c.stageClock = clock
@@ -193,24 +215,10 @@ public final class CheckRun: @unchecked Sendable {
         }()
         let candidates = plan.candidates.map { AnalysisTarget(path: $0) }
         // Cache lookups first: a warm run parses nothing and builds no PCH.
-        var slots: [FileResult?] = Array(repeating: nil, count: candidates.count)
-        var keys: [String?] = Array(repeating: nil, count: candidates.count)
-        var fromCache = 0
-        if let cache = activeCache, let salt = cacheSalt(tree: plan.tree) {
-            let looked = ParallelMap.run(candidates, jobs: prefilterJobs) { target -> (String?, FileResult?) in
-                guard let key = FileAnalyzer.cacheKey(for: target, context: context, salt: salt, cache: cache) else { return (nil, nil) }
-                guard let data = cache.lookup(kind: "file", key: key),
-                      let result = try? JSONDecoder().decode(FileResult.self, from: data) else { return (key, nil) }
-                // What the tree's functions said of the names it calls must not have changed.
-                if let names = result.treeNames, result.treeFootprint != context.tree.functions.footprint(of: names) { return (key, nil) }
-                return (key, result)
-            }
-            for (i, (key, result)) in looked.enumerated() {
-                keys[i] = key
-                slots[i] = result
-                if result != nil { fromCache += 1 }
-            }
-        }
+        let cached = cachedResults(candidates, context: context)
+        var slots = cached.results
+        let keys = cached.keys
+        let fromCache = slots.compactMap { $0 }.count
         let missing = candidates.indices.filter { slots[$0] == nil }
         var parseContext = context
         if usePrecompiledHeaders {
@@ -220,33 +228,50 @@ public final class CheckRun: @unchecked Sendable {
         let fresh = try analyze(missing.map { AnalysisJob(target: candidates[$0]) }, context: parseContext, jobs: jobs,
                                 cacheKeys: missing.map { keys[$0] }, alreadyDone: fromCache, total: candidates.count)
         for (i, result) in zip(missing, fresh) { slots[i] = result }
-        var results = slots.compactMap { $0 }
-        results += plan.unreadable.map { FileResult(file: $0.file, outcome: .failed($0.reason)) }
+        return (slots.compactMap { $0 } + plan.unreadable.map { FileResult(file: $0.file, outcome: .failed($0.reason)) }, fromCache)
+    }
+
+    /// Each candidate's cache key and, where its entry is valid, its result
+    /// (nil keys and results without a cache).
+    func cachedResults(_ candidates: [AnalysisTarget], context: FileAnalyzer.Context) -> (results: [FileResult?], keys: [String?]) {
+        guard let cache = activeCache, let salt = cacheSalt(tree: context.tree) else {
+            return (Array(repeating: nil, count: candidates.count), Array(repeating: nil, count: candidates.count))
+        }
+        let looked = ParallelMap.run(candidates, jobs: prefilterJobs) { target -> (String?, FileResult?) in
+            guard let key = FileAnalyzer.cacheKey(for: target, context: context, salt: salt, cache: cache) else { return (nil, nil) }
+            guard let data = cache.lookup(kind: "file", key: key),
+                  let result = try? JSONDecoder().decode(FileResult.self, from: data) else { return (key, nil) }
+            // What the tree's functions said of the names it calls must not have changed.
+            if let names = result.treeNames, result.treeFootprint != context.tree.functions.footprint(of: names) { return (key, nil) }
+            return (key, result)
+        }
+        return (looked.map(\.1), looked.map(\.0))
+    }
+
+    /// The per-file results merged into the run's report; in an audit of
+    /// the tree, what its owners accepted upstream is not a new violation.
+    func treeReport(_ results: [FileResult], plan: Plan, shard: Shard?) -> CheckReport {
         var stats = CheckReport.Stats()
         stats.filesScanned = plan.filesScanned
         stats.candidates = plan.candidates.count
         var report = merge(results, stats: stats, sources: SourceLines(root: workspace.tree.root.standardizedFileURL))
-        // An audit of the tree: what its owners accepted upstream is not a new violation.
         UpstreamState.apply(to: &report, rules: engine.rules, tree: plan.tree, maintainers: { try? Maintainers(tree: self.workspace.tree.root) })
         report.shard = shard?.description
-        if let cache = activeCache {
-            report.stats.fromCache = fromCache
-            // The run record, unless a file failed (a failure is tried
-            // again). Files changed in the two seconds before the run could
-            // change again without their stat changing (git's "racily
-            // clean"): the record depends on their content, hashed when the
-            // run started.
-            // More of them than `runRecordRecentLimit` (a fresh checkout):
-            // no record this time.
-            if let record, let recent = record.recent, report.parseFailures.isEmpty, let data = try? JSONEncoder().encode(report) {
-                cache.store(kind: "run", key: record.key, dependencies: recent, value: data)
-            }
-            cache.flush()
-            GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
-        }
-        report.stats.seconds = (Date().timeIntervalSince(start) * 100).rounded() / 100
-        report.stats.stages = clock?.times
         return report
+    }
+
+    /// Keeps the run record, unless a file failed (a failure is tried
+    /// again), then writes the cache out. Files changed in the two seconds
+    /// before the run could change again without their stat changing (git's
+    /// "racily clean"): the record depends on their content, hashed when
+    /// the run started; more of them than `runRecordRecentLimit` (a fresh
+    /// checkout): no record this time.
+    func keepRunRecord(_ report: CheckReport, record: (key: String, recent: [String]?)?, in cache: ResultCache) {
+        if let record, let recent = record.recent, report.parseFailures.isEmpty, let data = try? JSONEncoder().encode(report) {
+            cache.store(kind: "run", key: record.key, dependencies: recent, value: data)
+        }
+        cache.flush()
+        GeneratedHeaders.evict(cacheRoot: workspace.cacheRoot)
     }
 
     /// One file to analyse and the overlay its parse sees.

@@ -2,6 +2,7 @@ import Foundation
 import KPolicyFiles
 import PatchInput
 import Analysis
+import Findings
 
 /// One file to analyse: its path relative to the tree root.
 public struct AnalysisTarget: Sendable, Hashable, Codable {

@@ -8,6 +8,7 @@ import Analysis
 import Report
 import Filter
 import Parse
+import Findings
 
 /// One patch of a series to check: where it comes from, its diff, and who
 /// it was sent to.

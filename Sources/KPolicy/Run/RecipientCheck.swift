@@ -5,6 +5,7 @@ import KernelModel
 import KPolicyFiles
 import PatchInput
 import Extract
+import Findings
 
 /// Runs the recipients rules over patch mails: for each patch that touches
 /// files in a rule's scope, the maintainers and lists MAINTAINERS gives for

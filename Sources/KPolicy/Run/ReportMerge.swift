@@ -3,6 +3,7 @@ import KPolicyFiles
 import PatchInput
 import Analysis
 import Report
+import Findings
 
 extension CheckReport {
     /// Joins the reports of the shards of one check (`kpolicy merge`):

@@ -47,7 +47,7 @@ extension PathMatcher: RuleMatcher {
             throw m.error("at[\(i)]", "\"\(a)\" is not an event kind (\(PathMatcher.eventClasses.joined(separator: ", ")))")
         }
         let target = try m.optionalString("target") ?? "any"
-        guard ["any", "read-only", "perms-changed"].contains(target) else { throw m.error("target", "must be any, read-only or perms-changed") }
+        guard target == "any" || MemoryCondition(rawValue: target) != nil else { throw m.error("target", "must be any, read-only or perms-changed") }
         let severities = try m.optionalStrings("severities")
         for (i, s) in severities.enumerated() where s != "error" && s != "advisory" {
             throw m.error("severities[\(i)]", "must be error or advisory")
@@ -74,10 +74,24 @@ extension PathMatcher: RuleMatcher {
         }
     }
 
-    /// A path rule's file must call something the IR follows: a trigger
-    /// that is no IR anchor builds no IR, so it parses files for nothing.
-    public func uselessTrigger(_ trigger: String) -> String? {
-        IRBuilder.isAnchor(trigger) ? nil : "is no call the path checker follows (KernelSignature.executableMemoryAnchors)"
+    /// The calls that can lead to a violation this rule reports
+    /// (`Invariant.leadingCalls`: its invariants, at steps of its `at`
+    /// kinds, on memory in its `target` state) that the path checker
+    /// follows (`KernelSignature.executableMemoryAnchors`): a function
+    /// calling none of the anchors gets no IR. `memory` does not narrow
+    /// them: memory the function allocated may come from an allocator the
+    /// IR follows that is no anchor (vmalloc() in a function that calls
+    /// set_memory_ro()). Calls into the tree's own executable-memory
+    /// functions (TreeFunctions) are triggers of every path rule, added
+    /// per tree by the run.
+    public var derivedTriggers: [String]? {
+        let kinds = Set(at.compactMap(StepKind.init(rawValue:)))
+        let condition = MemoryCondition(rawValue: target)
+        var calls: Set<String> = []
+        for invariant in invariants.compactMap(Invariant.init(rawValue:)) {
+            calls.formUnion(invariant.leadingCalls(at: kinds, on: condition))
+        }
+        return calls.filter(IRBuilder.isAnchor).sorted()
     }
 }
 
@@ -93,7 +107,7 @@ extension PathMatcher {
     }
 
     static let knownInvariants = Set(Invariant.allCases.map(\.rawValue))
-    static let eventClasses = ["set-memory", "restore", "write", "free", "allocation", "return", "text-patch", "flag"]
+    static let eventClasses = StepKind.allCases.map(\.rawValue)
 
     /// One match per event the violation happens at, naming every arch
     /// (and the paths' first witness) it happens on.

@@ -25,9 +25,10 @@ public protocol RuleMatcher: Sendable {
     var namesLookedFor: [String] { get }
     /// What a rule with this matcher matches, for the rule's page.
     var matchDescription: String { get }
-    /// Why `trigger` can never lead this matcher to a finding, or nil when
-    /// it can (the loader refuses such a trigger).
-    func uselessTrigger(_ trigger: String) -> String?
+    /// The rule's triggers when the kind derives them from its own fields
+    /// (`path`: from the model's invariants); nil when the rule file lists
+    /// them (then they must include `namesLookedFor`).
+    var derivedTriggers: [String]? { get }
     /// The places in one file's analysis it matches.
     func matches(in file: MatchInput, rule: Rule) -> [Match]
 }
@@ -35,7 +36,7 @@ public protocol RuleMatcher: Sendable {
 extension RuleMatcher {
     public var kind: String { Self.kind }
     public var namesLookedFor: [String] { [] }
-    public func uselessTrigger(_ trigger: String) -> String? { nil }
+    public var derivedTriggers: [String]? { nil }
 }
 
 /// One field of a matcher kind, for the loader and the schema page.

@@ -1,5 +1,4 @@
 import Foundation
-import KernelModel
 import KPolicyFiles
 import PatchInput
 import Parse
@@ -9,8 +8,17 @@ import Suggest
 
 /// One reported case.
 public struct Finding: Sendable, Equatable {
+    /// How much a finding matters (a rule's `severity`); `--fail-on`
+    /// compares it.
+    public enum Severity: String, Sendable, CaseIterable, Comparable, Codable {
+        case info, warning, error
+        public static func < (a: Self, b: Self) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
     public var rule: String
-    public var severity: Rule.Severity
+    public var severity: Severity
     public var position: Position
     /// The function the finding is in, if any.
     public var function: String?
@@ -39,7 +47,7 @@ public struct Finding: Sendable, Equatable {
     /// through, per arch (`x86_64: alloc_insn_page() arch/x86/kernel/kprobes/core.c:494 (x86 override)`).
     public var through: [String]?
 
-    public init(rule: String, severity: Rule.Severity, position: Position, function: String?, message: String,
+    public init(rule: String, severity: Severity, position: Position, function: String?, message: String,
                 suggestion: Suggestion?, values: [String: String], occurrence: Int = 0) {
         self.rule = rule
         self.severity = severity
@@ -72,7 +80,7 @@ public struct Finding: Sendable, Equatable {
     }
 
     /// What the fingerprint is made of, without the occurrence.
-    var identity: String { "\(rule)\u{0}\(position.file)\u{0}\(function ?? "")\u{0}\(values["subject"] ?? "")" }
+    package var identity: String { "\(rule)\u{0}\(position.file)\u{0}\(function ?? "")\u{0}\(values["subject"] ?? "")" }
 
     /// Stable across unrelated edits: the rule, the file, the function and
     /// the finding's subject, not the line number.
@@ -179,7 +187,7 @@ extension Suggestion {
     }
 
     /// `name(args)` and nothing else, parentheses balanced.
-    static func isCallExpression(_ text: String) -> Bool {
+    package static func isCallExpression(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         var i = 0
         while i < bytes.count, SourceText.isIdentifierByte(bytes[i]) { i += 1 }
@@ -210,45 +218,8 @@ public struct TextEdit: Codable, Sendable, Equatable {
     }
 }
 
-/// What rules know about the tree beyond one file.
-public struct RuleContext: Sendable {
-    public var kernelVersion: KernelVersion
-    /// The arch a file is built for (from its path), for model validation.
-    public var arch: String
-    /// Per internal-exposure rule id, what the tree says is internal.
-    public var internalFunctions: [String: DerivedInternals]
-    /// What the tree offers (read from it; without a tree, what its
-    /// version predicts).
-    public var capabilities: TreeCapabilities
-    /// Summaries of the functions of other files the file's functions call,
-    /// per arch, and the tree's allocator/free pairs whose free it defines.
-    public var summaries: ResolvedSummaries?
-
-    public init(kernelVersion: KernelVersion, arch: String = "x86", internalFunctions: [String: DerivedInternals] = [:],
-                capabilities: TreeCapabilities? = nil, summaries: ResolvedSummaries? = nil) {
-        self.kernelVersion = kernelVersion
-        self.arch = arch
-        self.internalFunctions = internalFunctions
-        self.capabilities = capabilities ?? .expected(for: kernelVersion)
-        self.summaries = summaries
-    }
-}
-
 extension String {
     package func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
-
-    /// `{name}` placeholders replaced by `values[name]`; unknown ones left as written.
-    package func filled(_ values: [String: String]) -> String {
-        var out = ""
-        var rest = self[...]
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            out += rest[..<open]
-            let key = String(rest[rest.index(after: open)..<close])
-            out += values[key] ?? "{\(key)}"
-            rest = rest[rest.index(after: close)...]
-        }
-        return out + rest
-    }
 }
 
 /// The JSON shape of a finding is the documented `kpolicy-report/1` one
@@ -262,7 +233,7 @@ extension Finding: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         rule = try c.decode(String.self, forKey: .rule)
-        severity = try c.decode(Rule.Severity.self, forKey: .severity)
+        severity = try c.decode(Finding.Severity.self, forKey: .severity)
         let file = try c.decode(String.self, forKey: .file)
         position = Position(file: file, line: try c.decode(Int.self, forKey: .line), column: try c.decode(Int.self, forKey: .column))
         if let line = try c.decodeIfPresent(Int.self, forKey: .endLine), let column = try c.decodeIfPresent(Int.self, forKey: .endColumn) {
