@@ -162,77 +162,112 @@ public final class FileAnalyzer {
         if text == nil, let kind = SourceFile.irregularKind(atPath: url.path) {
             return Analysis(result: FileResult(file: target.path, outcome: .failed(.notARegularFile(kind))))
         }
-        let version = context.workspace.tree.version
         do {
             let unsaved = Dictionary(uniqueKeysWithValues: overlay.files.map { (root.appendingPathComponent($0.key).path, $0.value) })
             let parsed = try parser.parse(url, unsaved: unsaved)
-            let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
             let source = text.map { SourceText(text: $0) } ?? SourceText(url: parsed.file) ?? SourceText(text: "")
-            // KPOLICY_PATH_CHECK=off skips the IR and path stages (same
-            // candidates, same parse): the checker's cost is measured
-            // against that run (bench/path-check, docs/validation.md).
-            let wantsPaths = context.engine.needsPaths(target.path, version: version) && !FileAnalyzer.pathCheckDisabled
-            // One index of the unit, shared by the fact and IR stages.
             var times = StageTimes()
             times.files = 1
             times.parse = parsed.parseCPUSeconds
-            let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
-            // A file that defines functions other files' paths run: the
-            // summaries of those are built from this parse too, as a
-            // caller's would build them (the run checks such files first).
-            let defined = overlay.files[target.path] == nil ? context.tree.functions.definedNames(in: target.path) : []
-            let (facts, irs, unbuilt) = LargeStack.run { () -> (FileFacts, [FunctionIR], [IRBuilder.Unbuilt]) in
-                let t0 = ThreadCPUTime.now()
-                let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
-                                      precompiled: parsed.precompiledDeclarations)
-                let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
-                let t1 = ThreadCPUTime.now()
-                let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
-                if !defined.isEmpty {
-                    let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union(defined))
-                    context.summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path)
-                }
-                times.extract = t1 - t0
-                times.ir = ThreadCPUTime.now() - t1
-                return (facts, built.functions, built.unbuilt)
-            }
-            times.functions = irs.count
+            let lowered = lower(parsed, source: source, target: target, overlay: overlay, times: &times)
             let t2 = ThreadCPUTime.now()
             let spent = Spent()
-            let summaries = irs.isEmpty ? nil : summaries(for: irs, path: target.path, overlay: overlay, builder: builder, spent: spent)
+            let summaries = lowered.irs.isEmpty ? nil
+                : summaries(for: lowered.irs, path: target.path, overlay: overlay, builder: lowered.builder, spent: spent)
             times.ir += ThreadCPUTime.now() - t2 + spent.seconds
-            let rules = RuleContext(kernelVersion: version, arch: parsed.configuration.arch, internalFunctions: context.tree.internals,
-                                    capabilities: context.tree.capabilities, summaries: summaries)
-            let functions = facts.functions.compactMap { f -> FunctionSpan? in
-                guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
-                return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
-            }
-            let findings = context.engine.findings(in: facts, functions: irs, context: rules, times: &times)
-            times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
-            context.stageClock?.add(times)
-            var result = FileResult(file: target.path, outcome: .checked(findings: findings, firstError: firstError, functions: functions),
-                                    uncheckedFunctions: FileAnalyzer.unchecked(unbuilt, summaries: summaries))
-            if wantsPaths {
-                let names = Array(Set(facts.calls.map(\.callee) + facts.calls.map(\.spelled) + facts.functions.map(\.name))).sorted()
-                result.treeNames = names
-                result.treeFootprint = context.tree.functions.footprint(of: names)
-            }
-            return Analysis(result: result,
-                            inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + (parsed.precompiledHeader.flatMap { path in
-                                context.precompiled.values.first { $0.path == path }?.inputs } ?? []), facts: facts,
-                            precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
+            return checked(parsed, lowered, summaries: summaries, target: target, times: &times)
         } catch let error as KPolicyError {
-            let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)
-            if let reason = context.archSupport.unsupportedReason(arch: arch) {
-                return Analysis(result: FileResult(file: target.path, outcome: .unsupported(reason: reason)))
-            }
-            switch error {
-            case .unreadableFile(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.unreadable(why))))
-            case .parseFailed(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(why))))
-            default: return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(error.description))))
-            }
+            return failed(target, error)
         } catch {
             return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse("\(error)"))))
+        }
+    }
+
+    /// What the fact and IR stages made of one parse.
+    struct Lowered {
+        var facts: FileFacts
+        var irs: [FunctionIR]
+        var unbuilt: [IRBuilder.Unbuilt]
+        var builder: IRBuilder
+        /// Whether the file's functions are run through the path checker.
+        var wantsPaths: Bool
+    }
+
+    /// The facts and the functions' IRs of a parsed file, from one index of
+    /// the unit. A file that defines functions other files' paths run also
+    /// builds those, as a caller's summaries would, and offers them to the
+    /// run (`CheckRun` checks such files first).
+    func lower(_ parsed: ParsedFile, source: SourceText, target: AnalysisTarget, overlay: SourceOverlay, times: inout StageTimes) -> Lowered {
+        let root = context.workspace.tree.root.standardizedFileURL
+        // KPOLICY_PATH_CHECK=off skips the IR and path stages (same
+        // candidates, same parse): the checker's cost is measured
+        // against that run (bench/path-check, docs/validation.md).
+        let wantsPaths = context.engine.needsPaths(target.path, version: context.workspace.tree.version) && !FileAnalyzer.pathCheckDisabled
+        let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
+        let defined = overlay.files[target.path] == nil ? context.tree.functions.definedNames(in: target.path) : []
+        let extractor = self.extractor
+        let summaries = context.summaries
+        var extract = 0.0, ir = 0.0
+        let (facts, built) = LargeStack.run { () -> (FileFacts, (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt])) in
+            let t0 = ThreadCPUTime.now()
+            let index = UnitIndex(unit: parsed.unit, source: source, interest: extractor.headerDeclarationsOf,
+                                  precompiled: parsed.precompiledDeclarations)
+            let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
+            let t1 = ThreadCPUTime.now()
+            let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
+            if !defined.isEmpty {
+                let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union(defined))
+                summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path)
+            }
+            extract = t1 - t0
+            ir = ThreadCPUTime.now() - t1
+            return (facts, built)
+        }
+        times.extract = extract
+        times.ir = ir
+        times.functions = built.functions.count
+        return Lowered(facts: facts, irs: built.functions, unbuilt: built.unbuilt, builder: builder, wantsPaths: wantsPaths)
+    }
+
+    /// The rules' findings on a lowered file, its result and what it read.
+    func checked(_ parsed: ParsedFile, _ lowered: Lowered, summaries: ResolvedSummaries?, target: AnalysisTarget,
+                 times: inout StageTimes) -> Analysis {
+        let root = context.workspace.tree.root.standardizedFileURL
+        let facts = lowered.facts
+        let firstError = parsed.errors.mainFile.first.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        let rules = RuleContext(kernelVersion: context.workspace.tree.version, arch: parsed.configuration.arch,
+                                internalFunctions: context.tree.internals, capabilities: context.tree.capabilities, summaries: summaries)
+        let functions = facts.functions.compactMap { f -> FunctionSpan? in
+            guard f.isDefinition, let end = f.endLine, f.position.file == target.path else { return nil }
+            return FunctionSpan(name: f.name, startLine: f.position.line, endLine: end)
+        }
+        let findings = context.engine.findings(in: facts, functions: lowered.irs, context: rules, times: &times)
+        times.costliest = [StageTimes.FileCost(file: target.path, seconds: times.ir + times.paths + times.suggestions)]
+        context.stageClock?.add(times)
+        var result = FileResult(file: target.path, outcome: .checked(findings: findings, firstError: firstError, functions: functions),
+                                uncheckedFunctions: FileAnalyzer.unchecked(lowered.unbuilt, summaries: summaries))
+        if lowered.wantsPaths {
+            let names = Array(Set(facts.calls.map(\.callee) + facts.calls.map(\.spelled) + facts.functions.map(\.name))).sorted()
+            result.treeNames = names
+            result.treeFootprint = context.tree.functions.footprint(of: names)
+        }
+        let pchInputs = parsed.precompiledHeader.flatMap { path in context.precompiled.values.first { $0.path == path }?.inputs } ?? []
+        return Analysis(result: result,
+                        inclusions: parsed.inclusions + (summaries?.files ?? []).map { root.appendingPathComponent($0).path } + pchInputs,
+                        facts: facts, precompiledHeader: parsed.precompiledHeader, precompiledHeaderMisfit: parsed.precompiledHeaderMisfit)
+    }
+
+    /// A file that could not be parsed or read: unsupported when libclang
+    /// cannot target its arch at all.
+    func failed(_ target: AnalysisTarget, _ error: KPolicyError) -> Analysis {
+        let arch = context.workspace.tree.arch(for: target.path, fallback: context.workspace.defaultArch)
+        if let reason = context.archSupport.unsupportedReason(arch: arch) {
+            return Analysis(result: FileResult(file: target.path, outcome: .unsupported(reason: reason)))
+        }
+        switch error {
+        case .unreadableFile(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.unreadable(why))))
+        case .parseFailed(_, let why): return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(why))))
+        default: return Analysis(result: FileResult(file: target.path, outcome: .failed(.parse(error.description))))
         }
     }
 }

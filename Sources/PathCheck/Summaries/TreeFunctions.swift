@@ -84,12 +84,21 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
     /// Every function of `path` a caller's summaries may ask for: the
     /// summarised ones, pair allocators, and the definitions the resolver
     /// runs in place of a `__weak` default (all that `definitions` keeps).
+    /// None for a file under an arch directory the model has no profile
+    /// of: other files reach its definitions on no checked arch.
     public func definedNames(in path: String) -> Set<String> {
-        Set(definitions.filter { $0.value.contains { $0.path == path } }.keys)
+        guard TreeFunctions.isReachable(path) else { return [] }
+        return Set(definitions.filter { $0.value.contains { $0.path == path } }.keys)
     }
 
     /// The files that define a function `definedNames(in:)` gives.
-    public var definingPaths: Set<String> { Set(definitions.values.flatMap { $0.map(\.path) }) }
+    public var definingPaths: Set<String> { Set(definitions.values.flatMap { $0.map(\.path) }.filter(TreeFunctions.isReachable)) }
+
+    /// Common code, or an arch directory with a model profile.
+    static func isReachable(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return !(parts.count > 2 && parts[0] == "arch" && Arch(kernelArch: String(parts[1])) == .generic)
+    }
 
     /// Every name a file must mention to need this knowledge (callers of
     /// summarised functions and pair frees).
