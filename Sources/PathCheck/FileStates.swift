@@ -133,9 +133,7 @@ extension PathChecker {
     static func check(_ ir: FunctionIR, config: ModelConfig, carried: CarriedStates?, summaries: ResolvedSummaries?)
         -> (result: Result, exits: [(String, Recipe)]) {
         var ctx = Context(config: config, witness: (nil, nil), helpers: ir.helpers)
-        ctx.tree = summaries?.byArch[config.arch] ?? [:]
-        ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
-        ctx.replaced = summaries?.replaced[config.arch] ?? []
+        ctx.use(summaries)
         ctx.carried = carried
         let result = check(ir, config: config, context: &ctx)
         return (result, ctx.exitStates)

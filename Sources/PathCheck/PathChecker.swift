@@ -209,6 +209,14 @@ public enum PathChecker {
         var treeBasis: [String: TreeFunctions.Definition] = [:]
         /// The file's `__weak` functions this arch replaces unsummarised (not followed).
         var replaced: Set<String> = []
+
+        /// Takes this arch's part of `summaries` (the checked file's calls
+        /// into other files, and its `__weak` functions the arch replaces).
+        mutating func use(_ summaries: ResolvedSummaries?) {
+            tree = summaries?.byArch[config.arch] ?? [:]
+            treeBasis = summaries?.basis[config.arch] ?? [:]
+            replaced = summaries?.replaced[config.arch] ?? []
+        }
         /// Helper calls not followed (a bound, recursion or depth).
         var helpersNotFollowed = 0
         /// (block, state) pairs explored inside helpers so far (`maxHelperStatesPerFunction`).
@@ -275,9 +283,7 @@ public enum PathChecker {
 
     static func check(_ ir: FunctionIR, config: ModelConfig, summaries: ResolvedSummaries? = nil, witnessAt: Position? = nil) -> Result {
         var ctx = Context(config: config, witness: (witnessAt, nil), helpers: ir.helpers)
-        ctx.tree = summaries?.byArch[config.arch] ?? [:]
-        ctx.treeBasis = summaries?.basis[config.arch] ?? [:]
-        ctx.replaced = summaries?.replaced[config.arch] ?? []
+        ctx.use(summaries)
         return check(ir, config: config, context: &ctx)
     }
 

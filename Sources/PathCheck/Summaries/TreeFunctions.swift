@@ -31,10 +31,7 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
         public var handsMemory: Bool
 
         /// The arch directory it is under (`arch/x86/...` → x86), nil in common code.
-        public var kernelArch: String? {
-            let parts = path.split(separator: "/")
-            return parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : nil
-        }
+        public var kernelArch: String? { TreeFunctions.kernelArch(of: path) }
 
         /// `arch/x86/net/bpf_jit_comp.c:3204`, with what it is.
         public var described: String {
@@ -96,8 +93,14 @@ public struct TreeFunctions: Codable, Sendable, Equatable {
 
     /// Common code, or an arch directory with a model profile.
     static func isReachable(_ path: String) -> Bool {
+        TreeFunctions.kernelArch(of: path).map { Arch(kernelArch: $0) != .generic } ?? true
+    }
+
+    /// The arch directory a file of the tree is under (`arch/x86/...` →
+    /// x86), nil in common code.
+    static func kernelArch(of path: String) -> String? {
         let parts = path.split(separator: "/")
-        return !(parts.count > 2 && parts[0] == "arch" && Arch(kernelArch: String(parts[1])) == .generic)
+        return parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : nil
     }
 
     /// Every name a file must mention to need this knowledge (callers of
@@ -242,15 +245,14 @@ public enum TreeFunctionsReader {
         }
         guard !out.isEmpty else { return [:] }
         let weak = Prefilter(identifiers: Set(out.keys))
-        for f in files where f.hasPrefix("arch/") {
-            let parts = f.split(separator: "/")
-            guard parts.count > 2 else { continue }
+        for f in files {
+            guard let arch = TreeFunctions.kernelArch(of: f) else { continue }
             let defs: CDefinitions
             if let known = scanned[f] { defs = known } else {
                 guard let data = contents(f), weak.mentionsAny(data) else { continue }
                 defs = CDefinitions(bytes: [UInt8](data))
             }
-            for d in defs.functions where !d.isStatic && !d.isWeak && out[d.name] != nil { out[d.name]!.insert(String(parts[1])) }
+            for d in defs.functions where !d.isStatic && !d.isWeak && out[d.name] != nil { out[d.name]!.insert(arch) }
         }
         return out.mapValues { $0.sorted() }
     }
@@ -337,9 +339,8 @@ public enum TreeFunctionsReader {
         let reached = out.summarised
         var callers: [String: Set<String>] = [:]
         for (path, defs) in scanned {
-            let parts = path.split(separator: "/")
-            var arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : ""
-            if arch == "x86", let last = parts.last, last.hasSuffix("_32.c") || last.hasSuffix("32.c") { arch = "x86_32" }
+            var arch = TreeFunctions.kernelArch(of: path) ?? ""
+            if arch == "x86", path.hasSuffix("32.c") { arch = "x86_32" }
             for f in defs.functions {
                 for c in f.calls where c != f.name && reached.contains(c) { callers[c, default: []].insert(arch) }
             }

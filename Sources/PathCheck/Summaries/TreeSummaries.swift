@@ -126,7 +126,7 @@ public final class SummaryStore: @unchecked Sendable {
     /// The IR of `definition`, made by `make` the first time.
     public func ir(of definition: TreeFunctions.Definition, variant: String = "",
                    make: () -> [String: FunctionIR]) -> FunctionIR? {
-        let key = definition.path + "\u{0}" + definition.name + "\u{0}" + variant
+        let key = SummaryStore.key(definition.path, definition.name, variant)
         lock.lock()
         if let known = made[key] { lock.unlock(); return known }
         lock.unlock()
@@ -134,8 +134,8 @@ public final class SummaryStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         // The other functions of the same file made with it, for later asks.
-        for (name, ir) in all where made[definition.path + "\u{0}" + name + "\u{0}" + variant] == nil {
-            made[definition.path + "\u{0}" + name + "\u{0}" + variant] = .some(ir)
+        for (name, ir) in all where made[SummaryStore.key(definition.path, name, variant)] == nil {
+            made[SummaryStore.key(definition.path, name, variant)] = .some(ir)
         }
         made[key] = .some(all[definition.name])
         return made[key] ?? nil
@@ -147,6 +147,8 @@ public final class SummaryStore: @unchecked Sendable {
     public func offer(_ irs: [FunctionIR], of path: String) {
         lock.lock()
         defer { lock.unlock() }
-        for ir in irs where made[path + "\u{0}" + ir.name + "\u{0}"] == nil { made[path + "\u{0}" + ir.name + "\u{0}"] = .some(ir) }
+        for ir in irs where made[SummaryStore.key(path, ir.name, "")] == nil { made[SummaryStore.key(path, ir.name, "")] = .some(ir) }
     }
+
+    private static func key(_ path: String, _ name: String, _ variant: String) -> String { path + "\u{0}" + name + "\u{0}" + variant }
 }
