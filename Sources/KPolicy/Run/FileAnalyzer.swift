@@ -162,6 +162,11 @@ public final class FileAnalyzer {
         if text == nil, let kind = SourceFile.irregularKind(atPath: url.path) {
             return Analysis(result: FileResult(file: target.path, outcome: .failed(.notARegularFile(kind))))
         }
+        // Callers' summaries wait for what this file's `lower` offers
+        // rather than parse it again.
+        var offering = text == nil && !context.tree.functions.definedNames(in: target.path).isEmpty
+        if offering { context.summaries.willOffer(target.path) }
+        defer { if offering { context.summaries.settled(target.path) } }
         do {
             let unsaved = Dictionary(uniqueKeysWithValues: overlay.files.map { (root.appendingPathComponent($0.key).path, $0.value) })
             let parsed = try parser.parse(url, unsaved: unsaved)
@@ -170,6 +175,7 @@ public final class FileAnalyzer {
             times.files = 1
             times.parse = parsed.parseCPUSeconds
             let lowered = lower(parsed, source: source, target: target, overlay: overlay, times: &times)
+            if offering { context.summaries.settled(target.path); offering = false }
             let t2 = ThreadCPUTime.now()
             let spent = Spent()
             let summaries = lowered.irs.isEmpty ? nil
@@ -217,7 +223,7 @@ public final class FileAnalyzer {
             let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
             if !defined.isEmpty {
                 let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union(defined))
-                summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path)
+                summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path, names: defined)
             }
             extract = t1 - t0
             ir = ThreadCPUTime.now() - t1

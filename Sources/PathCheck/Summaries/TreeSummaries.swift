@@ -116,18 +116,26 @@ public struct SummaryResolver {
 }
 
 /// IRs of tree definitions, made once per run and shared by the workers:
-/// the defining file parsed (as its own arch) by the asking worker's parser.
+/// the defining file parsed (as its own arch) by the asking worker's parser,
+/// or offered by the worker that checks that file anyway.
 public final class SummaryStore: @unchecked Sendable {
     private var made: [String: FunctionIR?] = [:]
-    private let lock = NSLock()
+    /// Files workers are parsing and will offer IRs of, with how many do.
+    private var offering: [String: Int] = [:]
+    private let lock = NSCondition()
 
     public init() {}
 
-    /// The IR of `definition`, made by `make` the first time.
+    /// The IR of `definition`, made by `make` the first time. While a
+    /// worker that will offer the defining file's IRs is parsing it, waits
+    /// for that instead of parsing the file a second time. (It cannot wait
+    /// on itself or in a cycle: between `willOffer` and `settled` a worker
+    /// asks for no summary.)
     public func ir(of definition: TreeFunctions.Definition, variant: String = "",
                    make: () -> [String: FunctionIR]) -> FunctionIR? {
         let key = SummaryStore.key(definition.path, definition.name, variant)
         lock.lock()
+        while variant.isEmpty, made[key] == nil, offering[definition.path] != nil { lock.wait() }
         if let known = made[key] { lock.unlock(); return known }
         lock.unlock()
         let all = make()
@@ -141,13 +149,32 @@ public final class SummaryStore: @unchecked Sendable {
         return made[key] ?? nil
     }
 
+    /// A worker starts parsing `path` and will `offer` its IRs; it calls
+    /// `settled` once it has (or has failed to).
+    public func willOffer(_ path: String) {
+        lock.lock()
+        offering[path, default: 0] += 1
+        lock.unlock()
+    }
+
+    /// The worker that said `willOffer(path)` is done offering.
+    public func settled(_ path: String) {
+        lock.lock()
+        if let n = offering[path] { offering[path] = n > 1 ? n - 1 : nil }
+        lock.broadcast()
+        lock.unlock()
+    }
+
     /// Takes the IRs of `path`'s functions a run has built anyway (the
     /// file checked as a candidate, parsed as the summaries would parse
-    /// it), so that no caller parses the file again for them.
-    public func offer(_ irs: [FunctionIR], of path: String) {
+    /// it), so that no caller parses the file again for them. Of `names`
+    /// (the functions asked for), those without an IR are known to have
+    /// none (over the IR bound).
+    public func offer(_ irs: [FunctionIR], of path: String, names: Set<String> = []) {
         lock.lock()
         defer { lock.unlock() }
         for ir in irs where made[SummaryStore.key(path, ir.name, "")] == nil { made[SummaryStore.key(path, ir.name, "")] = .some(ir) }
+        for name in names where made[SummaryStore.key(path, name, "")] == nil { made[SummaryStore.key(path, name, "")] = .some(nil) }
     }
 
     private static func key(_ path: String, _ name: String, _ variant: String) -> String { path + "\u{0}" + name + "\u{0}" + variant }
