@@ -95,16 +95,21 @@ public struct IRBuilder {
     /// checked, and a call to such a helper is a call the IR does not follow.
     public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         var wanted: Set<String> = []
-        let pointers = FunctionPointerTable.of(index: index, facts: facts)
         if let only {
             // Just these (a summary another file needs), with their helpers.
-            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts, pointers: pointers,
-                         partners: false)
+            return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts,
+                         pointers: FunctionPointerTable.of(index: index, facts: facts), partners: false)
         }
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) || external.contains(c.callee) { wanted.insert(f) }
         }
         wanted.formUnion(index.definitions.map(\.spelling).filter { wanting.contains($0) })
+        // The member pointers the file fills can only add a caller of an
+        // anchor the file names (`.alloc = module_alloc`) or of a wanted
+        // function: without either, nothing is built and the file's
+        // bodies are not walked for them (most candidates of drivers/).
+        guard !wanted.isEmpty || facts.calls.contains(where: { $0.isReference && IRBuilder.isAnchor($0.callee) }) else { return ([], []) }
+        let pointers = FunctionPointerTable.of(index: index, facts: facts)
         // A call through a member pointer the file fills with an anchor
         // (`c->alloc()`, `.alloc = alloc_insn_page`) is a call of it.
         wanted.formUnion(pointers.callers { IRBuilder.isAnchor($0) || wanted.contains($0) })
