@@ -180,6 +180,11 @@ public struct Cursor: @unchecked Sendable {
     /// The source text of the cursor's extent, from its tokens.
     public var tokens: [Token] { unit.tokens(in: extent) }
 
+    /// The same tokens without copying them from the main file's table:
+    /// for testing or joining them, where a copy of each token would cost
+    /// more than the use.
+    public var tokenSlice: ArraySlice<Token> { unit.tokenSlice(in: extent) }
+
     /// The direct children.
     public var children: [Cursor] {
         var result: [Cursor] = []

@@ -133,8 +133,14 @@ public final class TranslationUnit: @unchecked Sendable {
     /// range is spelled there (the IR and fact stages ask for the tokens of
     /// the same statements many times over).
     public func tokens(in range: SourceRange) -> [Token] {
-        if let known = mainFileTokens(in: range) { return known }
-        return tokenize(range)
+        Array(tokenSlice(in: range))
+    }
+
+    /// The same tokens, sharing the main file's table when the range is
+    /// spelled there (no token copied: for a test or a text of them).
+    public func tokenSlice(in range: SourceRange) -> ArraySlice<Token> {
+        if let known = mainFileTokenSlice(in: range) { return known }
+        return ArraySlice(tokenize(range))
     }
 
     /// The main file's tokens, lexed once: each with its start and end offset.
@@ -154,6 +160,10 @@ public final class TranslationUnit: @unchecked Sendable {
     /// end (so the first token always, and one past the end when the range
     /// ends in whitespace); this takes the same tokens.
     package func mainFileTokens(in range: SourceRange) -> [Token]? {
+        mainFileTokenSlice(in: range).map { Array($0) }
+    }
+
+    private func mainFileTokenSlice(in range: SourceRange) -> ArraySlice<Token>? {
         guard let mainFile else { return nil }
         var bf: CXFile?, ef: CXFile?
         var b: UInt32 = 0, e: UInt32 = 0
@@ -177,7 +187,7 @@ public final class TranslationUnit: @unchecked Sendable {
         guard lo < table.starts.count, table.starts[lo] == b else { return nil }
         var last = lo
         while last + 1 < table.starts.count && table.ends[last] < e { last += 1 }
-        return Array(table.tokens[lo...last])
+        return table.tokens[lo...last]
     }
 
     private func lexMainFile(_ file: CXFile) -> MainTokens? {

@@ -347,7 +347,7 @@ private struct Walk {
     // MARK: resolving values
 
     mutating func resolve(_ argument: Cursor, written: SourceText.Written?, body: Body) -> ArgumentFact {
-        let text = written?.text ?? argument.tokens.map(\.spelling).joined(separator: " ")
+        let text = written?.text ?? argument.tokenSlice.map(\.spelling).joined(separator: " ")
         var identifiers: Set<String> = []
         var opaque = false
         var visitedVariables: Set<String> = []
@@ -363,7 +363,7 @@ private struct Walk {
 
     mutating func resolveExpression(_ expr: Cursor, written: SourceText.Written?, body: Body, into identifiers: inout Set<String>,
                                     opaque: inout Bool, visited: inout Set<String>, depth: Int) {
-        let names = written?.identifiers ?? expr.tokens.filter { $0.kind == .identifier }.map(\.spelling)
+        let names = written?.identifiers ?? expr.tokenSlice.filter { $0.kind == .identifier }.map(\.spelling)
         for name in names {
             identifiers.insert(name)
             identifiers.formUnion(expandMacro(name, depth: depth))

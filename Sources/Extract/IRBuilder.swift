@@ -544,7 +544,7 @@ private struct FunctionBuilder {
                 return
             }
             if KernelCall.canonicalName(callee) == "execmem_is_rox", let first = s.arguments.first,
-               let type = first.tokens.map(\.spelling).first(where: { KernelNames.execmemType($0) != nil }) {
+               let type = first.tokenSlice.map(\.spelling).first(where: { KernelNames.execmemType($0) != nil }) {
                 blocks[current].exit = .branch(.execmemIsROX(type), then: then, else: elseB)
                 return
             }
@@ -617,7 +617,7 @@ private struct FunctionBuilder {
                 if case .unsigned(0)? = e.evaluate() { return true }
             }
         }
-        return s.tokens.map(\.spelling) == ["NULL"]
+        return s.tokenSlice.map(\.spelling) == ["NULL"]
     }
 
     static func isPointer(_ c: Cursor) -> Bool {
@@ -761,11 +761,11 @@ private struct FunctionBuilder {
         case .unaryOperator where memo.operatorSpelling(s) == "*": base = s.children.first
         case .arraySubscriptExpr: base = s.children.first
         case .memberRefExpr:
-            if s.tokens.contains(where: { $0.spelling == "->" }) { base = s.children.first }
+            if s.tokenSlice.contains(where: { $0.spelling == "->" }) { base = s.children.first }
         default: break
         }
         guard let base, let o = object(of: base) else { return }
-        let text = s.tokens.map(\.spelling).joined(separator: " ")
+        let text = s.tokenSlice.map(\.spelling).joined(separator: " ")
         emit(IREvent(kind: .store, callee: "store", spelled: "store", position: position(s.location),
                      arguments: [IRArgument(text: text, object: o.name, offset: o.offset, value: nil, identifiers: [])],
                      result: nil, text: "\(text) = ..."))
@@ -786,7 +786,7 @@ private struct FunctionBuilder {
             if let result, c.isInMainFile { rebind(result, at: c) }
             return
         }
-        let via = FunctionBuilder.strip(c.children.first ?? c).tokens.map(\.spelling).joined()
+        let via = FunctionBuilder.strip(c.children.first ?? c).tokenSlice.map(\.spelling).joined()
         guard targets.count > 1 else { emitCall(c, callee: targets[0], spelled: targets[0], result: result, via: via); return }
         let head = current, after = newBlock()
         var arms: [Int] = []
@@ -822,9 +822,9 @@ private struct FunctionBuilder {
             case .unsigned(let v)?: value = Int64(bitPattern: v)
             default: break
             }
-            let text = fact.flatMap { i < $0.arguments.count ? $0.arguments[i].text : nil } ?? a.tokens.map(\.spelling).joined(separator: " ")
+            let text = fact.flatMap { i < $0.arguments.count ? $0.arguments[i].text : nil } ?? a.tokenSlice.map(\.spelling).joined(separator: " ")
             let identifiers = fact.flatMap { i < $0.arguments.count ? Array($0.arguments[i].identifiers).sorted() : nil }
-                ?? a.tokens.filter { $0.kind == .identifier }.map(\.spelling)
+                ?? a.tokenSlice.filter { $0.kind == .identifier }.map(\.spelling)
             return IRArgument(text: text, object: o?.name, offset: o?.offset, value: value, identifiers: identifiers)
         }
         let name = spelled.isEmpty ? callee : spelled
@@ -947,7 +947,7 @@ private struct FunctionBuilder {
                 return (name, 0)
             }
             guard let b = rawObject(of: base) else { return nil }
-            let arrow = s.tokens.contains { $0.spelling == "->" }
+            let arrow = s.tokenSlice.contains { $0.spelling == "->" }
             let name = canonical(b.name) + (arrow ? "->" : ".") + s.spelling
             if slots[name] == nil, let type = IRBuilder.structType(of: base) { slots[name] = type + "." + s.spelling }
             if objects[name] == nil { objects[name] = objects[canonical(b.name)] == .local ? .parameter : (objects[canonical(b.name)] ?? .parameter) }
