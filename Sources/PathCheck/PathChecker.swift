@@ -225,6 +225,8 @@ public enum PathChecker {
         /// entry state gives the same exits, so each is explored once per
         /// function and arch. Exits keep only the steps the helper added.
         var summaries: [SummaryKey: [Item]?] = [:]
+        /// Helpers renamed for a call (`computeSummary`).
+        var instances: [InstanceKey: FunctionIR] = [:]
         /// The states memory kept across calls may start in (`checkFile`);
         /// nil when the file's states are not computed.
         var carried: CarriedStates?
@@ -261,6 +263,14 @@ public enum PathChecker {
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
         static func == (a: SummaryKey, b: SummaryKey) -> Bool { a.hash == b.hash && a.fields == b.fields }
+    }
+
+    /// A helper at one call, its parameters mapped to the caller's objects.
+    struct InstanceKey: Hashable {
+        var call: Position
+        var helper: String
+        var fromTree: Bool
+        var mapping: [String]
     }
 
     /// Where a helper's events run: the caller's call (findings are
@@ -549,11 +559,19 @@ public enum PathChecker {
         for (i, p) in helper.parameters.enumerated() {
             map[p] = i < event.arguments.count ? (event.arguments[i].object ?? prefix + p) : prefix + p
         }
-        let instance = helper.renamingObjects { name in
-            let root = String(name.prefix { $0 != "-" && $0 != "." })
-            if let to = map[root] { return to + name.dropFirst(root.count) }
-            if helper.objects[root] == .global { return name }
-            return prefix + name
+        // The helper with its objects renamed for this call: the same for
+        // every caller state, so made once per call and mapping.
+        let instanceKey = InstanceKey(call: event.position, helper: helper.name, fromTree: fromTree,
+                                      mapping: helper.parameters.map { map[$0] ?? "" })
+        let instance: FunctionIR
+        if let known = ctx.instances[instanceKey] { instance = known } else {
+            instance = helper.renamingObjects { name in
+                let root = String(name.prefix { $0 != "-" && $0 != "." })
+                if let to = map[root] { return to + name.dropFirst(root.count) }
+                if helper.objects[root] == .global { return name }
+                return prefix + name
+            }
+            ctx.instances[instanceKey] = instance
         }
         var entry = item
         entry.block = 0
