@@ -93,12 +93,17 @@ public struct IRBuilder {
     /// The IRs, and the functions (callers or same-file helpers) left
     /// without one because they went over `maxWork`: such a function is not
     /// checked, and a call to such a helper is a call the IR does not follow.
-    public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil) -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+    /// `memo`: IRs already lowered from the same unit by a builder with the
+    /// same `maxWork` and `external` (a function's IR does not depend on
+    /// `wanting` or `only`, which only choose the functions).
+    public func build(of index: UnitIndex, facts: FileFacts, only: Set<String>? = nil, memo: Memo? = nil)
+        -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
+        let memo = memo ?? Memo()
         var wanted: Set<String> = []
         if let only {
             // Just these (a summary another file needs), with their helpers.
             return build(wanted: Set(index.definitions.map(\.spelling)).intersection(only), index: index, facts: facts,
-                         pointers: FunctionPointerTable.of(index: index, facts: facts), partners: false)
+                         pointers: memo.pointers(index, facts), partners: false, memo: memo)
         }
         for c in facts.calls where !c.isReference {
             if let f = c.function, IRBuilder.isAnchor(c.callee) || IRBuilder.isAnchor(c.spelled) || external.contains(c.callee) { wanted.insert(f) }
@@ -109,7 +114,7 @@ public struct IRBuilder {
         // function: without either, nothing is built and the file's
         // bodies are not walked for them (most candidates of drivers/).
         guard !wanted.isEmpty || facts.calls.contains(where: { $0.isReference && IRBuilder.isAnchor($0.callee) }) else { return ([], []) }
-        let pointers = FunctionPointerTable.of(index: index, facts: facts)
+        let pointers = memo.pointers(index, facts)
         // A call through a member pointer the file fills with an anchor
         // (`c->alloc()`, `.alloc = alloc_insn_page`) is a call of it.
         wanted.formUnion(pointers.callers { IRBuilder.isAnchor($0) || wanted.contains($0) })
@@ -125,12 +130,29 @@ public struct IRBuilder {
             if more.isEmpty { break }
             wanted.formUnion(more)
         }
-        return build(wanted: wanted, index: index, facts: facts, pointers: pointers, partners: true)
+        return build(wanted: wanted, index: index, facts: facts, pointers: pointers, partners: true, memo: memo)
+    }
+
+    /// The IRs lowered from one unit, for the builds of it that follow
+    /// (a file checked as a candidate, then built again for the summaries
+    /// it offers: the arch JITs' largest functions lowered once).
+    public final class Memo {
+        var irs: [String: FunctionIR] = [:]
+        private var table: FunctionPointerTable?
+
+        public init() {}
+
+        func pointers(_ index: UnitIndex, _ facts: FileFacts) -> FunctionPointerTable {
+            if let table { return table }
+            let made = FunctionPointerTable.of(index: index, facts: facts)
+            table = made
+            return made
+        }
     }
 
     /// `partners`: also the functions that allocate, free or protect the
     /// kept places the wanted ones use (`keptPlacePartners`).
-    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts, pointers: FunctionPointerTable, partners: Bool)
+    func build(wanted: Set<String>, index: UnitIndex, facts: FileFacts, pointers: FunctionPointerTable, partners: Bool, memo: Memo)
         -> (functions: [FunctionIR], unbuilt: [Unbuilt]) {
         let definedNames = Set(index.definitions.map(\.spelling))
         var callsAt: [Position: CallFact] = [:]
@@ -141,11 +163,13 @@ public struct IRBuilder {
         var built: [String: FunctionIR] = [:]
         func ir(_ name: String) -> FunctionIR? {
             if let known = built[name] { return known }
+            if let known = memo.irs[name] { built[name] = known; return known }
             guard let def = definitions[name] else { return nil }
             var b = FunctionBuilder(index: index, path: facts.path, callsAt: callsAt, helpers: defined.union(external).subtracting([name]), maxWork: maxWork)
             b.pointers = pointers
             let made = b.build(def)
             built[name] = made
+            memo.irs[name] = made
             return made
         }
         var out: [FunctionIR] = []

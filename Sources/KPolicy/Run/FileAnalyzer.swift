@@ -220,10 +220,12 @@ public final class FileAnalyzer {
                                   precompiled: parsed.precompiledDeclarations)
             let facts = extractor.facts(of: index, relativePath: target.path, treeRoot: root)
             let t1 = ThreadCPUTime.now()
-            let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts) : ([], [])
+            // The offered IRs are lowered once with the file's own.
+            let memo = IRBuilder.Memo()
+            let built: (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) = wantsPaths ? builder.build(of: index, facts: facts, memo: memo) : ([], [])
             if !defined.isEmpty {
                 let wanting = IRBuilder(maxWork: builder.maxWork, external: builder.external, wanting: builder.wanting.union(defined))
-                summaries.offer(wanting.build(of: index, facts: facts, only: defined).functions, of: target.path, names: defined)
+                summaries.offer(wanting.build(of: index, facts: facts, only: defined, memo: memo).functions, of: target.path, names: defined)
             }
             extract = t1 - t0
             ir = ThreadCPUTime.now() - t1
