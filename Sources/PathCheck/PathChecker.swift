@@ -615,13 +615,15 @@ public enum PathChecker {
                     v.status[r] = returned != FunctionIR.zero
                 }
             }
-            // The helper's locals end with it.
-            for name in v.state.bindings.keys where name.hasPrefix(prefix) { v.state.unbind(name) }
-            v.seeded = v.seeded.filter { !$0.hasPrefix(prefix) }
-            v.fresh = v.fresh.filter { !$0.hasPrefix(prefix) }
-            v.shownWritable = v.shownWritable.filter { !$0.hasPrefix(prefix) }
-            v.disowned = v.disowned.filter { !$0.hasPrefix(prefix) }
-            v.status = v.status.filter { !$0.key.hasPrefix(prefix) }
+            // The helper's locals end with it (sets rebuilt only when they
+            // hold one: most exits leave none).
+            let local = { (name: String) in name.hasPrefix(prefix) }
+            for name in v.state.bindings.keys where local(name) { v.state.unbind(name) }
+            if v.seeded.contains(where: local) { v.seeded = v.seeded.filter { !local($0) } }
+            if v.fresh.contains(where: local) { v.fresh = v.fresh.filter { !local($0) } }
+            if v.shownWritable.contains(where: local) { v.shownWritable = v.shownWritable.filter { !local($0) } }
+            if v.disowned.contains(where: local) { v.disowned = v.disowned.filter { !local($0) } }
+            if v.status.keys.contains(where: local) { v.status = v.status.filter { !local($0.key) } }
             if seen.insert(VisitKey(block: 0, state: v.state, disowned: v.disowned, status: v.status)).inserted { out.append(v) }
         }
         return out
