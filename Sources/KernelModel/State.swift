@@ -15,181 +15,49 @@ public enum CallResult: Hashable, Sendable {
 /// The whole simulated kernel: configuration, calling context, every object
 /// ever allocated, the page-frame pool and the deferred-free queue.
 ///
-/// A value type: a checker forks it at every branch, and the copies share
-/// one storage until one of them changes (then that one copies the arrays
-/// and small dictionaries it is made of, which share their own storage).
+/// A value type built from arrays and small dictionaries, so copying it is a
+/// handful of reference-count bumps: a checker forks it at every branch and
+/// the copies share storage until one of them changes.
 public struct ModelState: Sendable {
-    /// The fields, shared by copies until one of them changes: a checker
-    /// copies states far more often than it changes them (its work lists,
-    /// visited sets and summaries), and a copy is then one reference.
-    final class Storage: @unchecked Sendable {
-        var config: ModelConfig
-        var profile: ArchProfile
-        var context: CallContext = CallContext()
-        var areas: [Area] = []
-        var chunks: [Chunk] = []
-        var pageSets: [PageSet] = []
-        var pages: [PhysPage] = []
-        var freePFNs: [Int32] = []
-        var bindings: [String: Binding] = [:]
-        var deferred: [Int] = []
-        var cursors: [UInt64: UInt64] = [:]
-        var modelledPages: Int = 0
-        var packs: [Int] = []
-        var step: Int = 0
-        var lastResult: CallResult = .none
-        var touched: [Int] = []
-        var failNext: Bool = false
-        var finished: Bool = false
-        var pending: [Violation] = []
-        var reportedWX: Set<Int> = []
-        var reportedAlias: Set<Int> = []
-        var reportedRange: Set<Int> = []
-        /// `hash(into:)`'s value, kept until a field changes (a state is
-        /// one worker's: never written by two threads).
-        var hashed: Int?
-
-        init(config: ModelConfig, profile: ArchProfile) {
-            self.config = config
-            self.profile = profile
-        }
-
-        func copy() -> Storage {
-            let c = Storage(config: config, profile: profile)
-            c.context = context
-            c.areas = areas
-            c.chunks = chunks
-            c.pageSets = pageSets
-            c.pages = pages
-            c.freePFNs = freePFNs
-            c.bindings = bindings
-            c.deferred = deferred
-            c.cursors = cursors
-            c.modelledPages = modelledPages
-            c.packs = packs
-            c.step = step
-            c.lastResult = lastResult
-            c.touched = touched
-            c.failNext = failNext
-            c.finished = finished
-            c.pending = pending
-            c.reportedWX = reportedWX
-            c.reportedAlias = reportedAlias
-            c.reportedRange = reportedRange
-            return c
-        }
-    }
-
-    private var storage: Storage
-
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-    }
-
-    public var config: ModelConfig {
-        _read { yield storage.config }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.config }
-    }
-    public private(set) var profile: ArchProfile {
-        _read { yield storage.profile }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.profile }
-    }
-    public var context: CallContext {
-        _read { yield storage.context }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.context }
-    }
+    public var config: ModelConfig
+    public private(set) var profile: ArchProfile
+    public var context = CallContext()
     /// All areas ever created, indexed by id (ids are never reused).
-    public internal(set) var areas: [Area] {
-        _read { yield storage.areas }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.areas }
-    }
-    public internal(set) var chunks: [Chunk] {
-        _read { yield storage.chunks }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.chunks }
-    }
-    public internal(set) var pageSets: [PageSet] {
-        _read { yield storage.pageSets }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.pageSets }
-    }
+    public internal(set) var areas: [Area] = []
+    public internal(set) var chunks: [Chunk] = []
+    public internal(set) var pageSets: [PageSet] = []
     /// All page frames ever handed out, indexed by pfn.
-    public internal(set) var pages: [PhysPage] {
-        _read { yield storage.pages }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.pages }
-    }
-    var freePFNs: [Int32] {
-        _read { yield storage.freePFNs }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.freePFNs }
-    }
-    public internal(set) var bindings: [String: Binding] {
-        _read { yield storage.bindings }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.bindings }
-    }
+    public internal(set) var pages: [PhysPage] = []
+    var freePFNs: [Int32] = []
+    public internal(set) var bindings: [String: Binding] = [:]
     /// Areas waiting for the deferred-free work (vfree_atomic, vfree in irq).
-    public internal(set) var deferred: [Int] {
-        _read { yield storage.deferred }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.deferred }
-    }
+    public internal(set) var deferred: [Int] = []
     /// Bump cursors per range start: virtual addresses are never reused, so
     /// every address names at most one area, live or freed.
-    var cursors: [UInt64: UInt64] {
-        _read { yield storage.cursors }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.cursors }
-    }
+    var cursors: [UInt64: UInt64] = [:]
     /// Pages with per-page state created so far (`ModelLimits.maxStatePages`).
-    var modelledPages: Int {
-        _read { yield storage.modelledPages }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.modelledPages }
-    }
+    var modelledPages = 0
     /// Live bpf_prog_pack areas, in creation order.
-    public internal(set) var packs: [Int] {
-        _read { yield storage.packs }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.packs }
-    }
+    public internal(set) var packs: [Int] = []
     /// Index of the last executed step (1-based); 0 before the first.
-    public internal(set) var step: Int {
-        _read { yield storage.step }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.step }
-    }
-    public internal(set) var lastResult: CallResult {
-        _read { yield storage.lastResult }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.lastResult }
-    }
+    public internal(set) var step = 0
+    public internal(set) var lastResult: CallResult = .none
     /// Areas the last step read or changed (for traces).
-    public internal(set) var touched: [Int] {
-        _read { yield storage.touched }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.touched }
-    }
-    var failNext: Bool {
-        _read { yield storage.failNext }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.failNext }
-    }
-    var finished: Bool {
-        _read { yield storage.finished }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.finished }
-    }
+    public internal(set) var touched: [Int] = []
+    var failNext = false
+    var finished = false
     /// Violations raised while executing the current step.
-    var pending: [Violation] {
-        _read { yield storage.pending }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.pending }
-    }
+    var pending: [Violation] = []
     /// Per-area flags remembering which transition-style violations were
     /// already reported, so a W+X area is not re-reported at every step.
-    var reportedWX: Set<Int> {
-        _read { yield storage.reportedWX }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.reportedWX }
-    }
-    var reportedAlias: Set<Int> {
-        _read { yield storage.reportedAlias }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.reportedAlias }
-    }
-    var reportedRange: Set<Int> {
-        _read { yield storage.reportedRange }
-        _modify { makeUnique(); storage.hashed = nil; yield &storage.reportedRange }
-    }
+    var reportedWX: Set<Int> = []
+    var reportedAlias: Set<Int> = []
+    var reportedRange: Set<Int> = []
 
     public init(config: ModelConfig) {
-        storage = Storage(config: config, profile: ArchProfile(config))
-        storage.areas.reserveCapacity(16)
+        self.config = config
+        self.profile = ArchProfile(config)
+        areas.reserveCapacity(16)
     }
 
     // MARK: lookups
@@ -323,8 +191,7 @@ public struct ModelState: Sendable {
 /// state are one state there and the path checker explores their future once.
 extension ModelState: Hashable {
     public static func == (a: ModelState, b: ModelState) -> Bool {
-        if a.storage === b.storage { return true }
-        return a.config == b.config && a.context == b.context && a.areas == b.areas && a.chunks == b.chunks
+        a.config == b.config && a.context == b.context && a.areas == b.areas && a.chunks == b.chunks
             && a.pageSets == b.pageSets && a.pages == b.pages && a.freePFNs == b.freePFNs && a.bindings == b.bindings
             && a.deferred == b.deferred && a.cursors == b.cursors && a.packs == b.packs && a.failNext == b.failNext
             && a.finished == b.finished && a.reportedWX == b.reportedWX && a.reportedAlias == b.reportedAlias
@@ -335,16 +202,7 @@ extension ModelState: Hashable {
     /// the path checker hashes a state at every step (its visited set and
     /// its helper summaries), and hashing every page and name was a
     /// noticeable part of its time. Equal states hash equal.
-    public func hash(into hasher: inout Hasher) {
-        if let known = storage.hashed { hasher.combine(known); return }
-        var h = Hasher()
-        combineParts(into: &h)
-        let value = h.finalize()
-        storage.hashed = value
-        hasher.combine(value)
-    }
-
-    private func combineParts(into h: inout Hasher) {
+    public func hash(into h: inout Hasher) {
         h.combine(config)
         h.combine(context)
         h.combine(areas.count)
