@@ -145,9 +145,34 @@ public enum PathChecker {
     /// with 8192, 5 s with 2048; its findings the same, none).
     public static let maxHelperStatesPerFunction = 2048
 
+    /// A model state, shared by the items (and visited keys) that hold it
+    /// until one of them changes it, with its hash kept until then: the
+    /// checker copies items far more often than it steps them, and a model
+    /// state is some twenty references.
+    final class StateBox {
+        var state: ModelState
+        var hash: Int?
+
+        init(_ state: ModelState) { self.state = state }
+
+        var hashValue: Int {
+            if let hash { return hash }
+            let h = state.hashValue
+            hash = h
+            return h
+        }
+    }
+
     struct Item {
         var block: Int
-        var state: ModelState
+        private(set) var box: StateBox
+        var state: ModelState {
+            _read { yield box.state }
+            _modify {
+                if isKnownUniquelyReferenced(&box) { box.hash = nil } else { box = StateBox(box.state) }
+                yield &box.state
+            }
+        }
         var trace: [TraceStep]
         var disowned: Set<String>
         var length: Int
@@ -165,6 +190,14 @@ public enum PathChecker {
         var recipes: [Int: Recipe] = [:]
         /// Objects started in a state the file's functions leave them in.
         var carried: [String: Recipe] = [:]
+
+        init(block: Int, state: ModelState, trace: [TraceStep], disowned: Set<String>, length: Int) {
+            self.block = block
+            self.box = StateBox(state)
+            self.trace = trace
+            self.disowned = disowned
+            self.length = length
+        }
     }
 
     /// A (block, state) pair already explored. The hash is computed once:
@@ -172,19 +205,20 @@ public enum PathChecker {
     /// re-hashes every key each time it grows.
     struct VisitKey: Hashable {
         let block: Int
-        let state: ModelState
+        let state: StateBox
         let disowned: Set<String>
         let status: [String: Bool]
         private let hash: Int
 
-        init(block: Int, state: ModelState, disowned: Set<String>, status: [String: Bool]) {
-            self.block = block
-            self.state = state
-            self.disowned = disowned
-            self.status = status
+        /// `item` at `block` (its own block when nil).
+        init(_ item: Item, block: Int? = nil) {
+            self.block = block ?? item.block
+            self.state = item.box
+            self.disowned = item.disowned
+            self.status = item.status
             var h = Hasher()
-            h.combine(block)
-            h.combine(state)
+            h.combine(self.block)
+            h.combine(item.box.hashValue)
             h.combine(disowned)
             h.combine(status)
             hash = h.finalize()
@@ -193,7 +227,8 @@ public enum PathChecker {
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
         static func == (a: VisitKey, b: VisitKey) -> Bool {
-            a.hash == b.hash && a.block == b.block && a.disowned == b.disowned && a.status == b.status && a.state == b.state
+            a.hash == b.hash && a.block == b.block && a.disowned == b.disowned && a.status == b.status
+                && (a.state === b.state || a.state.state == b.state.state)
         }
     }
 
@@ -329,7 +364,7 @@ public enum PathChecker {
             return n == "set_memory_ro" || n == "set_memory_rox"
         }.compactMap { $0.arguments.first?.object })
         while let item = stack.popLast() {
-            guard visited.insert(VisitKey(block: item.block, state: item.state, disowned: item.disowned, status: item.status)).inserted else { continue }
+            guard visited.insert(VisitKey(item)).inserted else { continue }
             states += 1
             if states > limits.states || item.length > maxPathLength || exits.count > limits.exits { return (exits, states, true) }
             let block = ir.blocks[item.block]
@@ -624,7 +659,7 @@ public enum PathChecker {
             if v.shownWritable.contains(where: local) { v.shownWritable = v.shownWritable.filter { !local($0) } }
             if v.disowned.contains(where: local) { v.disowned = v.disowned.filter { !local($0) } }
             if v.status.keys.contains(where: local) { v.status = v.status.filter { !local($0.key) } }
-            if seen.insert(VisitKey(block: 0, state: v.state, disowned: v.disowned, status: v.status)).inserted { out.append(v) }
+            if seen.insert(VisitKey(v, block: 0)).inserted { out.append(v) }
         }
         return out
     }
