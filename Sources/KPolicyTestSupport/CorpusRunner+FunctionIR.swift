@@ -17,11 +17,18 @@ extension CorpusRunner {
     /// without an IR.
     public func functionIRs(text: String, path: String, kernel: KernelVersion, builder: IRBuilder) throws
         -> (functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt]) {
+        try functionIRs(text: text, path: path, kernel: kernel, builds: [(builder, nil)], memo: nil)[0]
+    }
+
+    /// Several builds of one parse of `text` (each builder, with `only`
+    /// when given), sharing `memo` when there is one.
+    public func functionIRs(text: String, path: String, kernel: KernelVersion, builds: [(IRBuilder, Set<String>?)],
+                            memo: IRBuilder.Memo?) throws -> [(functions: [FunctionIR], unbuilt: [IRBuilder.Unbuilt])] {
         let unit = try parse(text, kernel: kernel)
         return LargeStack.run {
             let index = UnitIndex(unit: unit, source: SourceText(text: text), interest: [])
             let facts = FactExtractor().facts(of: index, relativePath: path, treeRoot: nil)
-            return builder.build(of: index, facts: facts)
+            return builds.map { $0.0.build(of: index, facts: facts, only: $0.1, memo: memo) }
         }
     }
 }

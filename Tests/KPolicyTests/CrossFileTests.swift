@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 import Analysis
+import Extract
+@testable import PathCheck
 
 /// A function of another file, on a scratch tree: its summary is read from
 /// the tree, the finding names it, and changing it invalidates its
@@ -59,6 +61,59 @@ final class CrossFileTests: XCTestCase {
                                          "--fail-on", "never"])
         XCTAssertEqual(run.status, 0, run.stderr)
         return try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8)).findings
+    }
+
+    /// While a worker parses a file whose IRs it will offer, a caller that
+    /// asks for one of them waits for the offer instead of parsing the
+    /// file again; once the worker is done, a name it did not offer is made
+    /// by the caller.
+    /// What the askers of `testACallerWaitsForTheSummariesAWorkerWillOffer` saw.
+    final class Asked: @unchecked Sendable {
+        let lock = NSLock()
+        var made: [String] = []
+        var got: [String: FunctionIR?] = [:]
+        func with<T>(_ body: (Asked) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(self) }
+    }
+
+    static func definition(_ name: String, in path: String = "kernel/kp_core.c") -> TreeFunctions.Definition {
+        TreeFunctions.Definition(name: name, path: path, line: 1, isStatic: false, isWeak: false, handsMemory: true)
+    }
+
+    static func ir(_ name: String, line: Int) -> FunctionIR {
+        FunctionIR(name: name, position: Position(file: "kernel/kp_core.c", line: line, column: 1), blocks: [IRBlock()], objects: [:],
+                   truncated: false)
+    }
+
+    /// While a worker parses a file whose IRs it will offer, a caller that
+    /// asks for one of them waits for the offer instead of parsing the
+    /// file again; once the worker is done, a name it did not offer is made
+    /// by the caller.
+    func testACallerWaitsForTheSummariesAWorkerWillOffer() {
+        let store = SummaryStore()
+        let asked = Asked()
+        store.willOffer("kernel/kp_core.c")
+        let done = DispatchGroup()
+        for name in ["kp_page_alloc", "kp_other"] {
+            DispatchQueue.global().async(group: done) {
+                let ir = store.ir(of: CrossFileTests.definition(name)) {
+                    asked.with { $0.made.append(name) }
+                    return [name: CrossFileTests.ir(name, line: 2)]
+                }
+                asked.with { $0.got[name] = ir }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertTrue(asked.with { $0.made.isEmpty && $0.got.isEmpty }, "nobody parses the file while its worker will offer it")
+        store.offer([CrossFileTests.ir("kp_page_alloc", line: 1)], of: "kernel/kp_core.c", names: ["kp_page_alloc"])
+        store.settled("kernel/kp_core.c")
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        asked.with { asked in
+            XCTAssertEqual(asked.made, ["kp_other"])
+            XCTAssertEqual(asked.got["kp_page_alloc"]??.position.line, 1)
+            XCTAssertEqual(asked.got["kp_other"]??.position.line, 2)
+        }
+        // Nobody offering: made at once.
+        XCTAssertEqual(store.ir(of: CrossFileTests.definition("x", in: "kernel/x.c")) { ["x": CrossFileTests.ir("x", line: 3)] }?.position.line, 3)
     }
 
     func testAnotherFilesFunctionIsFollowedAndItsChangeInvalidatesTheCaller() throws {

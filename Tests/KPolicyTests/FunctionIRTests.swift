@@ -38,6 +38,46 @@ final class FunctionIRTests: XCTestCase {
         return out
     }
 
+    /// A defining file's offered summaries reuse the IRs lowered for its
+    /// own check (`IRBuilder.Memo`): the same IRs as a build of their own.
+    func testOfferedIRsFromTheMemoAreTheIRsBuiltAlone() throws {
+        let runner = try CorpusRunner(rules: try RuleSet.builtIn(), includeDirectory: FunctionIRTests.include)
+        let text = """
+        #include "kpolicy-corpus.h"
+        static void protect(void *p) { set_memory_ro((unsigned long)p, 1); }
+        void *code_page_alloc(const void *src)
+        {
+        \tvoid *p = module_alloc(4096);
+
+        \tif (!p)
+        \t\treturn NULL;
+        \tmemcpy(p, src, 16);
+        \tprotect(p);
+        \treturn p;
+        }
+        void code_page_free(void *p) { vfree(p); }
+        int user(const void *src) { return code_page_alloc(src) ? 0 : -1; }
+        """
+        let own = IRBuilder()
+        let offering = IRBuilder(maxWork: own.maxWork, external: own.external, wanting: ["code_page_free", "code_page_alloc"])
+        let only: Set<String> = ["code_page_alloc", "code_page_free"]
+        let memo = IRBuilder.Memo()
+        let shared = try runner.functionIRs(text: text, path: "kernel/example.c", kernel: KernelVersion(6, 1),
+                                            builds: [(own, nil), (offering, only)], memo: memo)
+        let alone = try runner.functionIRs(text: text, path: "kernel/example.c", kernel: KernelVersion(6, 1),
+                                           builds: [(offering, only)], memo: nil)
+        XCTAssertFalse(memo.irs.isEmpty)
+        XCTAssertEqual(Set(memo.irs.keys), ["protect", "code_page_alloc", "code_page_free", "user"], "the IRs the first build lowered are kept")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func encoded(_ irs: [FunctionIR]) throws -> [String: Data] {
+            Dictionary(uniqueKeysWithValues: try irs.map { ($0.name, try encoder.encode($0)) })
+        }
+        XCTAssertEqual(Set(shared[1].functions.map(\.name)), only)
+        XCTAssertNotNil(shared[1].functions.first { $0.name == "code_page_alloc" }?.helpers["protect"])
+        XCTAssertEqual(try encoded(shared[1].functions), try encoded(alone[0].functions))
+    }
+
     func testStraightLineEventsAndObjectNormalisation() throws {
         let f = try irs("""
         struct pack { void *ptr; };

@@ -48,6 +48,28 @@ struct ModelTests {
         #expect(old.isNull("t") == true)
     }
 
+    /// A copy of a state changes alone, and equal states compare and hash
+    /// equal (the checker's visited sets and summaries rely on both).
+    @Test func copiesOfAStateAreIndependent() {
+        let x86 = ModelConfig(arch: .x86_64, generation: .v6_12)
+        var a = ModelState(config: x86)
+        _ = Executor.run(.execmemAlloc(.kprobes, size: 4096, bind: "k"), on: &a)
+        let before = a
+        let hashBefore = a.hashValue
+        var b = a
+        #expect(b == a && b.hashValue == hashBefore)
+        _ = Executor.run(.execmemAlloc(.moduleText, size: 4096, bind: "m"), on: &b)
+        #expect(a.area(named: "m") == nil)
+        #expect(b.area(named: "m") != nil)
+        #expect(a == before && a.hashValue == hashBefore)
+        #expect(b != a && b.hashValue != hashBefore)
+        // The same steps on a fresh state: equal without sharing storage.
+        var c = ModelState(config: x86)
+        _ = Executor.run(.execmemAlloc(.kprobes, size: 4096, bind: "k"), on: &c)
+        _ = Executor.run(.execmemAlloc(.moduleText, size: 4096, bind: "m"), on: &c)
+        #expect(c == b && c.hashValue == b.hashValue)
+    }
+
     @Test func execmemRangesPerArch() {
         // execmem_init_missing: MODULE_DATA copies DEFAULT but gets PAGE_KERNEL.
         for arch in Arch.allCases {
