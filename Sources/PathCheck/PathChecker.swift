@@ -155,7 +155,8 @@ public enum PathChecker {
 
         init(_ state: ModelState) { self.state = state }
 
-        var hashValue: Int {
+        /// The state's hash, computed once per box.
+        var stateHash: Int {
             if let hash { return hash }
             let h = state.hashValue
             hash = h
@@ -218,7 +219,7 @@ public enum PathChecker {
             self.status = item.status
             var h = Hasher()
             h.combine(self.block)
-            h.combine(item.box.hashValue)
+            h.combine(item.box.stateHash)
             h.combine(disowned)
             h.combine(status)
             hash = h.finalize()

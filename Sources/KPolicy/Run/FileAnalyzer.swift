@@ -162,9 +162,11 @@ public final class FileAnalyzer {
         if text == nil, let kind = SourceFile.irregularKind(atPath: url.path) {
             return Analysis(result: FileResult(file: target.path, outcome: .failed(.notARegularFile(kind))))
         }
-        // Callers' summaries wait for what this file's `lower` offers
-        // rather than parse it again.
-        var offering = text == nil && !context.tree.functions.definedNames(in: target.path).isEmpty
+        // The functions of this file other files' summaries may ask for
+        // (none from a text a patch changes): `lower` offers their IRs,
+        // and callers wait for that rather than parse the file again.
+        let defined = text == nil ? context.tree.functions.definedNames(in: target.path) : []
+        var offering = !defined.isEmpty
         if offering { context.summaries.willOffer(target.path) }
         defer { if offering { context.summaries.settled(target.path) } }
         do {
@@ -174,7 +176,7 @@ public final class FileAnalyzer {
             var times = StageTimes()
             times.files = 1
             times.parse = parsed.parseCPUSeconds
-            let lowered = lower(parsed, source: source, target: target, overlay: overlay, times: &times)
+            let lowered = lower(parsed, source: source, target: target, offering: defined, times: &times)
             if offering { context.summaries.settled(target.path); offering = false }
             let t2 = ThreadCPUTime.now()
             let spent = Spent()
@@ -201,16 +203,16 @@ public final class FileAnalyzer {
 
     /// The facts and the functions' IRs of a parsed file, from one index of
     /// the unit. A file that defines functions other files' paths run also
-    /// builds those, as a caller's summaries would, and offers them to the
-    /// run (`CheckRun` checks such files first).
-    func lower(_ parsed: ParsedFile, source: SourceText, target: AnalysisTarget, overlay: SourceOverlay, times: inout StageTimes) -> Lowered {
+    /// builds those (`offering`), as a caller's summaries would, and offers
+    /// them to the run (`CheckRun` checks such files first).
+    func lower(_ parsed: ParsedFile, source: SourceText, target: AnalysisTarget, offering defined: Set<String>,
+               times: inout StageTimes) -> Lowered {
         let root = context.workspace.tree.root.standardizedFileURL
         // KPOLICY_PATH_CHECK=off skips the IR and path stages (same
         // candidates, same parse): the checker's cost is measured
         // against that run (bench/path-check, docs/validation.md).
         let wantsPaths = context.engine.needsPaths(target.path, version: context.workspace.tree.version) && !FileAnalyzer.pathCheckDisabled
         let builder = IRBuilder(external: context.tree.functions.summarised, wanting: Set(context.tree.functions.pairs.map(\.free)))
-        let defined = overlay.files[target.path] == nil ? context.tree.functions.definedNames(in: target.path) : []
         let extractor = self.extractor
         let summaries = context.summaries
         var extract = 0.0, ir = 0.0

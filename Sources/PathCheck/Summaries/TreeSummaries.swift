@@ -169,7 +169,8 @@ public final class SummaryStore: @unchecked Sendable {
     /// file checked as a candidate, parsed as the summaries would parse
     /// it), so that no caller parses the file again for them. Of `names`
     /// (the functions asked for), those without an IR are known to have
-    /// none (over the IR bound).
+    /// none: over the IR bound, or not in this parse (an `#ifdef` arm the
+    /// text derivation read), as a caller's own parse would find.
     public func offer(_ irs: [FunctionIR], of path: String, names: Set<String> = []) {
         lock.lock()
         defer { lock.unlock() }
